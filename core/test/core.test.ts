@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import {
+  canonicalJson,
+  DockerfileError,
+  isDigest,
+  isNotFound,
+  NotFoundError,
+  parsePlatform,
+  formatPlatform,
+  parseReference,
+  normalizeReference,
+  sha256,
+  layerMediaType,
+  layerCompression,
+} from '@tsbuild/core';
+
+describe('core', () => {
+  it('sha256 gives a valid digest', () => {
+    const d = sha256('hello');
+    expect(d).to.equal('sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+    expect(isDigest(d)).to.equal(true);
+    expect(isDigest('sha256:xyz')).to.equal(false);
+  });
+
+  it('canonical JSON sorts keys at every level and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } })).to.equal('{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('errors carry a category, a code and predicates', () => {
+    const e = new NotFoundError('blob x not found', { code: 'STORE_BLOB_NOT_FOUND' });
+    expect(isNotFound(e)).to.equal(true);
+    expect(e.code).to.equal('STORE_BLOB_NOT_FOUND');
+    const d = new DockerfileError('unknown instruction: FOO', 'Dockerfile', { start: { line: 3, character: 0 }, end: { line: 3, character: 3 } });
+    expect(d.location).to.equal('Dockerfile:3:1');
+    expect(d.code).to.equal('DOCKERFILE_INVALID');
+  });
+
+  it('parses platforms with docker normalization', () => {
+    expect(parsePlatform('linux/amd64')).to.deep.equal({ os: 'linux', architecture: 'amd64' });
+    expect(formatPlatform(parsePlatform('linux/aarch64'))).to.equal('linux/arm64/v8');
+    expect(formatPlatform(parsePlatform('linux/arm/v7'))).to.equal('linux/arm/v7');
+    expect(() => parsePlatform('linux//x')).to.throw(/invalid platform/);
+  });
+
+  it('normalizes references like docker', () => {
+    expect(parseReference('busybox')).to.deep.equal({ registry: 'docker.io', repository: 'library/busybox', tag: 'latest' });
+    expect(parseReference('localhost:5000/app/x:1.0')).to.deep.equal({ registry: 'localhost:5000', repository: 'app/x', tag: '1.0' });
+    expect(normalizeReference('docker.io/library/busybox:latest')).to.equal('busybox:latest');
+    expect(normalizeReference('127.0.0.1:5000/a')).to.equal('127.0.0.1:5000/a:latest');
+    expect(() => parseReference('UPPER')).to.throw(/invalid reference/);
+  });
+
+  it('maps compression to layer media types and back', () => {
+    expect(layerMediaType('gzip')).to.equal('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(layerMediaType('zstd', 'docker')).to.equal('application/vnd.docker.image.rootfs.diff.tar.zstd');
+    expect(layerCompression('application/vnd.docker.image.rootfs.diff.tar.gzip')).to.equal('gzip');
+  });
+});

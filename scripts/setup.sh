@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Sets up everything tsbuild needs on a fresh Debian machine with Node 20:
+# the Debian packages (OCI runtimes, registry, interop tools, busybox for base
+# images), the npm packages, and the compiled workspace. Idempotent: a second
+# run only checks.
+#   TSBUILD_SETUP_EXTRA="docker.io buildah"  also installs the comparison peers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+want() { # command package
+  have "$1" || need_pkgs+=("$2")
+}
+want crun crun
+want runc runc
+want skopeo skopeo
+want umoci umoci
+want busybox busybox-static
+want docker-registry docker-registry
+want htpasswd apache2-utils
+want ip iproute2
+want debootstrap debootstrap
+want dockerd docker.io
+for extra in ${TSBUILD_SETUP_EXTRA:-}; do dpkg -s "$extra" >/dev/null 2>&1 || need_pkgs+=("$extra"); done
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "tsbuild setup: missing Debian packages: ${need_pkgs[*]}" >&2
+    echo "  install them as root: apt-get install -y ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+  echo "tsbuild setup: installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+# The registry package starts a system service; tests run their own instances.
+if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "tsbuild setup: npm ci"
+  npm ci --no-fund --no-audit --loglevel=error
+fi
+# zstd-napi is a native addon: build it when no prebuilt binary was usable.
+node -e 'require("zstd-napi")' 2>/dev/null || npm rebuild zstd-napi --loglevel=error
+
+npx tsc -b
+chmod +x cli/bin/tsbuild.js 2>/dev/null || true
+echo "tsbuild setup: ready"
