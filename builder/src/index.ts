@@ -1,1 +1,2 @@
+// The builder's public API. Each area appends its exports below.
 export {};

@@ -1,0 +1,179 @@
+/**
+ * The borders of the store: small role interfaces (the containerd habit).
+ * Implementations live next to this file; helpers take the narrowest role.
+ * Every async method takes `{ signal }` where it can block for long.
+ */
+import type { Readable } from 'node:stream';
+import type { Compression, Descriptor, Digest } from '@tsbuild/core';
+
+export interface Cancellable {
+  signal?: AbortSignal;
+}
+
+// ── content ────────────────────────────────────────────────────────────────
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+/** Reads blobs. A missing blob is a NotFoundError (code STORE_BLOB_NOT_FOUND) naming the digest. */
+export interface ContentProvider {
+  info(digest: Digest): Promise<BlobInfo>;
+  /** A stream of the blob's bytes; never buffers the whole blob. */
+  reader(digest: Digest, options?: Cancellable & { start?: number }): Promise<Readable>;
+}
+
+export interface IngestExpectation {
+  digest?: Digest;
+  size?: number;
+}
+
+/**
+ * Writes blobs. The stream goes to `ingest/` and is fsynced, then renamed into
+ * `blobs/sha256/` only if it hashes (and sizes) to what was expected; a mismatch
+ * throws DigestMismatchError and leaves nothing behind. Ingesting a blob that
+ * exists is a cheap success; two processes ingesting the same blob at once both
+ * succeed with one copy.
+ */
+export interface ContentIngester {
+  ingest(source: Readable | AsyncIterable<Uint8Array>, expected?: IngestExpectation, options?: Cancellable): Promise<BlobInfo>;
+}
+
+export interface ContentManager {
+  delete(digest: Digest): Promise<void>;
+  walk(): AsyncIterable<BlobInfo>;
+}
+
+export interface ContentStore extends ContentProvider, ContentIngester, ContentManager {
+  /** Path of a committed blob on disk (for hard-linking and mmap-free reads by tools). */
+  blobPath(digest: Digest): string;
+}
+
+// ── images (tags in the OCI layout's index.json) ────────────────────────────
+
+export interface ImageRecord {
+  /** The familiar reference, e.g. `busybox:latest` or `localhost:5000/app:1`. */
+  name: string;
+  /** A manifest or an index. */
+  target: Descriptor;
+  /** When the tag was last written (ISO 8601). */
+  createdAt?: string;
+}
+
+export interface ImageStore {
+  list(): Promise<ImageRecord[]>;
+  /** NotFoundError (code STORE_IMAGE_NOT_FOUND) when no tag matches. Accepts any spelling of a reference, or a digest / unique digest prefix. */
+  get(ref: string): Promise<ImageRecord>;
+  put(ref: string, target: Descriptor): Promise<ImageRecord>;
+  delete(ref: string): Promise<void>;
+}
+
+// ── leases ─────────────────────────────────────────────────────────────────
+
+export type LeaseResource = { type: 'content'; digest: Digest } | { type: 'snapshot'; key: string } | { type: 'cache'; key: string };
+
+/**
+ * A lease keeps resources alive while a build (possibly in another process)
+ * still needs them: prune never removes what a live lease names. A lease
+ * expires at `expiresAt`, or when the process that created it is gone.
+ */
+export interface Lease {
+  id: string;
+  createdAt: string;
+  expiresAt?: string;
+  pid?: number;
+  resources: LeaseResource[];
+}
+
+export interface LeaseManager {
+  create(options?: { id?: string; ttlMs?: number }): Promise<Lease>;
+  addResource(leaseId: string, resource: LeaseResource): Promise<void>;
+  delete(leaseId: string): Promise<void>;
+  list(): Promise<Lease[]>;
+}
+
+// ── snapshots ──────────────────────────────────────────────────────────────
+
+/** A mount as the OCI runtime spec and mount(8) describe it. Plain data. */
+export interface Mount {
+  type: string; // 'overlay' | 'bind' | 'tmpfs' | …
+  source: string;
+  options: string[];
+}
+
+export type SnapshotKind = 'committed' | 'active' | 'view';
+
+export interface SnapshotInfo {
+  key: string;
+  kind: SnapshotKind;
+  parent?: string;
+  createdAt: string;
+  labels?: Record<string, string>;
+}
+
+/**
+ * Snapshots, containerd style. Lifecycle:
+ *   prepare(key, parent) → an active snapshot: mounts() give a writable rootfs
+ *   commit(name, key)    → the active snapshot becomes committed `name` (read-only, may be a parent)
+ *   view(key, parent)    → a read-only active snapshot of parent
+ *   remove(key)          → gone (a committed snapshot with children cannot be removed)
+ * Committed layer snapshots are named by chain id, so unpacking an image reuses
+ * whatever layers are already unpacked.
+ */
+export interface Snapshotter {
+  prepare(key: string, parent?: string, options?: { labels?: Record<string, string> }): Promise<Mount[]>;
+  view(key: string, parent?: string): Promise<Mount[]>;
+  mounts(key: string): Promise<Mount[]>;
+  commit(name: string, key: string, options?: { labels?: Record<string, string> }): Promise<void>;
+  remove(key: string): Promise<void>;
+  stat(key: string): Promise<SnapshotInfo>;
+  walk(): AsyncIterable<SnapshotInfo>;
+  /** Directory holding the snapshot's own files (its upper dir for an active one). */
+  dir(key: string): string;
+}
+
+// ── layers ─────────────────────────────────────────────────────────────────
+
+export interface LayerWriteOptions extends Cancellable {
+  compression?: Compression;
+  /** Media type flavor of the returned descriptor. */
+  flavor?: 'oci' | 'docker';
+  /** Clamp mtimes to this (seconds since epoch), like SOURCE_DATE_EPOCH. */
+  sourceDateEpoch?: number;
+}
+
+/** A committed layer: the compressed blob's descriptor and the uncompressed diffID. */
+export interface LayerInfo {
+  descriptor: Descriptor;
+  diffID: Digest;
+}
+
+// ── maintenance ────────────────────────────────────────────────────────────
+
+export interface PruneResult {
+  blobsRemoved: number;
+  snapshotsRemoved: number;
+  cacheRecordsRemoved: number;
+  bytesReclaimed: number;
+}
+
+export interface DiskUsage {
+  kind: 'images' | 'layers' | 'snapshots' | 'cache' | 'ingest' | 'other';
+  count: number;
+  bytes: number;
+  reclaimableBytes: number;
+}
+
+export interface FsckProblem {
+  kind: 'blob-digest' | 'blob-missing' | 'blob-unreadable' | 'ref-dangling' | 'snapshot' | 'ingest-leftover' | 'index';
+  subject: string;
+  message: string;
+  repaired?: boolean;
+}
+
+export interface FsckReport {
+  blobsChecked: number;
+  refsChecked: number;
+  problems: FsckProblem[];
+}
