@@ -1,1 +1,2 @@
-export {};
+// The programmatic API of tsbuild (`import { … } from 'tsbuild'`).
+export { main } from './main.js';
