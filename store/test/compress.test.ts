@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer as collect } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { gunzipSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'zstd-napi';
+import { isCanceled } from '@tsbuild/core';
+import { createCompressStream, createDecompressStream } from '../src/layer/compress.js';
+import { tempDir } from '../../test/support/fixtures.js';
+
+/** Semi-compressible data: random words from a small vocabulary plus random runs. */
+export function semiCompressible(size: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  const rnd = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
+  const words = ['layer ', 'snapshot ', 'digest ', 'overlay ', 'chunk ', 'tar ', 'zstd ', 'gzip\n'];
+  let off = 0;
+  while (off < size) {
+    const r = rnd();
+    if (r % 7 === 0) {
+      const n = Math.min(size - off, 16 + (r % 48));
+      for (let i = 0; i < n; i++) out[off + i] = rnd() & 0xff;
+      off += n;
+    } else off += out.write(words[r % words.length]!, off, 'latin1');
+  }
+  return out;
+}
+
+async function compress(data: Buffer, compression: 'gzip' | 'zstd', opts: Parameters<typeof createCompressStream>[1] = {}, writeSize = 65536) {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < data.length; i += writeSize) parts.push(data.subarray(i, i + writeSize));
+  return collect(Readable.from(parts).pipe(createCompressStream(compression, opts)));
+}
+
+/** Offsets of gzip member headers (1f 8b 08) in `buf` — an upper bound on members, good enough to count them. */
+function countMagic(buf: Buffer, magic: number[]): number {
+  let n = 0;
+  for (let i = buf.indexOf(magic[0]!); i >= 0; i = buf.indexOf(magic[0]!, i + 1)) if (magic.every((b, k) => buf[i + k] === b)) n++;
+  return n;
+}
+
+describe('compress: parallel gzip/zstd streams', () => {
+  const data = semiCompressible(5 * 1024 * 1024 + 12345);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+  it('gzip: concatenated members decode with node zlib and the gzip CLI', async () => {
+    const gz = await compress(data, 'gzip', { chunkSize: 1 << 20 });
+    expect(countMagic(gz, [0x1f, 0x8b, 0x08])).to.be.at.least(6);
+    expect(gunzipSync(gz).equals(data)).to.equal(true);
+    const streamed = await collect(Readable.from([gz]).pipe(createDecompressStream('gzip')));
+    expect(streamed.equals(data)).to.equal(true);
+    const tmp = tempDir();
+    try {
+      const f = join(tmp.path, 'x.gz');
+      writeFileSync(f, gz);
+      execFileSync('gzip', ['-t', f]);
+      expect(sha(execFileSync('zcat', [f], { maxBuffer: 64 << 20 }))).to.equal(sha(data));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('zstd: concatenated frames decode with zstd-napi and the zstd CLI', async () => {
+    const zs = await compress(data, 'zstd', { chunkSize: 1 << 20 });
+    expect(countMagic(zs, [0x28, 0xb5, 0x2f, 0xfd])).to.be.at.least(6);
+    expect(zstdDecompress(zs).equals(data)).to.equal(true);
+    const streamed = await collect(Readable.from([zs]).pipe(createDecompressStream('zstd')));
+    expect(streamed.equals(data)).to.equal(true);
+    if (!existsSync('/usr/bin/zstd')) throw new Error('zstd CLI missing (apt-get install zstd)');
+    const tmp = tempDir();
+    try {
+      const f = join(tmp.path, 'x.zst');
+      writeFileSync(f, zs);
+      execFileSync('zstd', ['-q', '-t', f]);
+      expect(sha(execFileSync('zstd', ['-q', '-d', '-c', f], { maxBuffer: 64 << 20 }))).to.equal(sha(data));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('is deterministic whatever the write sizes and thread count', async () => {
+    for (const c of ['gzip', 'zstd'] as const) {
+      const a = await compress(data, c, { threads: 4 }, 65536);
+      const b = await compress(data, c, { threads: 1 }, 777_777);
+      expect(sha(a), c).to.equal(sha(b));
+    }
+  });
+
+  it('gzip headers carry no mtime or file name', async () => {
+    const gz = await compress(Buffer.from('hello'), 'gzip');
+    expect(gz[3], 'FLG').to.equal(0);
+    expect(gz.readUInt32LE(4), 'MTIME').to.equal(0);
+  });
+
+  it('small and empty input become one member / frame', async () => {
+    for (const c of ['gzip', 'zstd'] as const) {
+      const small = await compress(Buffer.from('tiny'), c);
+      const empty = await compress(Buffer.alloc(0), c);
+      const dec = async (b: Buffer) => (await collect(Readable.from([b]).pipe(createDecompressStream(c)))).toString();
+      expect(await dec(small)).to.equal('tiny');
+      expect(await dec(empty)).to.equal('');
+      expect(empty.length).to.be.greaterThan(0);
+    }
+  });
+
+  it("'none' passes bytes through", async () => {
+    const out = await collect(Readable.from([Buffer.from('abc')]).pipe(createCompressStream('none')));
+    expect(out.toString()).to.equal('abc');
+  });
+
+  it('keeps memory bounded: the writer waits when chunks are in flight and nobody reads', async () => {
+    const stream = createCompressStream('gzip', { threads: 2, chunkSize: 64 * 1024 });
+    let written = 0;
+    const chunk = randomBytes(64 * 1024); // incompressible, so output is as big as input
+    for (let i = 0; i < 200; i++) {
+      if (!stream.write(chunk)) break;
+      written += chunk.length;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    // With nobody reading, the writable side must refuse long before 200 chunks.
+    expect(written).to.be.lessThan(20 * 64 * 1024);
+    stream.destroy();
+  });
+
+  it('aborts with a CanceledError', async () => {
+    const ac = new AbortController();
+    const src = Readable.from((async function* () {
+      for (let i = 0; i < 1000; i++) {
+        if (i === 3) ac.abort();
+        yield data.subarray(0, 1 << 20);
+      }
+    })());
+    const err = await pipeline(src, createCompressStream('zstd', { signal: ac.signal }), async function* (s) {
+      for await (const _ of s) yield _;
+    }).then(() => undefined, (e: unknown) => e);
+    expect(isCanceled(err), String(err)).to.equal(true);
+  });
+});
