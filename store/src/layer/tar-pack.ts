@@ -1,0 +1,96 @@
+/**
+ * Deterministic layer tars from directories: the same tree gives the same
+ * bytes. Entries come in walk order (see tar-walk.ts), uname/gname are empty,
+ * mtimes are whole seconds clamped to `sourceDateEpoch`, atime/ctime are never
+ * written, and the stream ends with two zero blocks.
+ *
+ *  - packDirectory: the whole tree as one layer (an image's first layer, an
+ *    imported rootfs).
+ *  - packOverlayDiff: an overlayfs upper dir as an OCI layer diff — overlay
+ *    whiteouts (char device 0/0, opaque xattr) become `.wh.` entries.
+ */
+import { addAbortSignal, Readable } from 'node:stream';
+import { FailedPreconditionError } from '@tsbuild/core';
+import { clampMtime, entryChunks, entryFromStat, type EmitOptions, type LinkMap } from './tar-emit.js';
+import { END_OF_ARCHIVE, type TarEntry } from './tar-header.js';
+import { walkTree, type WalkItem } from './tar-walk.js';
+import { isOverlayOpaque, isOverlayWhiteout, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './whiteout.js';
+import { getXattr } from './xattr.js';
+
+export type PackOptions = EmitOptions;
+
+/** The whole tree under `dir` (not `dir` itself) as a layer tar. */
+export function packDirectory(dir: string, options: PackOptions = {}): Readable {
+  return toReadable(packTree(dir, options), options);
+}
+
+export interface OverlayDiffSource {
+  /** The overlay mount's upperdir (not mounted or mounted: it is only read). */
+  upperDir: string;
+  /**
+   * The mount's lowerdirs, top first. Not needed for plain overlay diffs
+   * (whiteouts and opaque markers live in the upper dir); upper dirs that
+   * depend on the lowers (redirect_dir, metacopy) are refused instead.
+   */
+  lowerDirs: string[];
+}
+
+/** An overlayfs upper dir as an OCI layer diff. */
+export function packOverlayDiff(source: OverlayDiffSource, options: PackOptions = {}): Readable {
+  return toReadable(packOverlay(source, options), options);
+}
+
+export function toReadable(chunks: AsyncGenerator<Buffer>, options: PackOptions): Readable {
+  const stream = Readable.from(chunks, { objectMode: false, highWaterMark: 256 * 1024 });
+  return options.signal ? addAbortSignal(options.signal, stream) : stream;
+}
+
+async function* packTree(dir: string, options: PackOptions): AsyncGenerator<Buffer> {
+  const links: LinkMap = new Map();
+  for await (const item of walkTree(dir, options)) {
+    const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options);
+    if (entry) yield* entryChunks(entry, item.abs, options);
+  }
+  yield END_OF_ARCHIVE;
+}
+
+/** An empty regular file: the tar spelling of a whiteout. */
+export function whiteoutEntry(path: string, mtime: number): TarEntry {
+  return { path, type: 'File', mode: 0, uid: 0, gid: 0, size: 0, mtime };
+}
+
+async function* packOverlay(source: OverlayDiffSource, options: PackOptions): AsyncGenerator<Buffer> {
+  const links: LinkMap = new Map();
+  for await (const item of walkTree(source.upperDir, options)) {
+    if (isOverlayWhiteout(item.stat)) {
+      yield* entryChunks(whiteoutEntry(siblingPath(item.rel, WHITEOUT_PREFIX), clampMtime(item.stat, options)), undefined, options);
+      continue;
+    }
+    await refuseLowerDependent(item);
+    const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options);
+    if (!entry) continue;
+    yield* entryChunks(entry, item.abs, options);
+    if (item.stat.isDirectory() && (await isOverlayOpaque(item.abs))) {
+      yield* entryChunks(whiteoutEntry(`${item.rel}/${OPAQUE_WHITEOUT}`, clampMtime(item.stat, options)), undefined, options);
+    }
+  }
+  yield END_OF_ARCHIVE;
+}
+
+/** `a/b/name` → `a/b/<prefix>name`. */
+function siblingPath(rel: string, prefix: string): string {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? `${prefix}${rel}` : `${rel.slice(0, slash + 1)}${prefix}${rel.slice(slash + 1)}`;
+}
+
+/** A renamed dir (redirect) or a metadata-only copy-up (metacopy) has its data in a lower: not representable from the upper alone. */
+async function refuseLowerDependent(item: WalkItem): Promise<void> {
+  if (item.stat.isSymbolicLink()) return;
+  for (const name of ['trusted.overlay.redirect', 'trusted.overlay.metacopy', 'user.overlay.redirect', 'user.overlay.metacopy']) {
+    if ((await getXattr(item.abs, name)) !== undefined) {
+      throw new FailedPreconditionError(`overlay upper entry ${item.rel} has ${name}: mount without redirect_dir/metacopy to diff it`, {
+        code: 'LAYER_OVERLAY_UNSUPPORTED',
+      });
+    }
+  }
+}

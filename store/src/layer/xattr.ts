@@ -1,0 +1,59 @@
+/**
+ * Extended attributes, by path, tolerant of filesystems without xattr support
+ * (tmpfs without user xattrs, some bind mounts): there, listing yields nothing
+ * and getting yields undefined. Setting still throws, the caller decides
+ * whether that is fatal.
+ *
+ * Note: these calls follow a symlink in the final component (fs-xattr has no
+ * l* variants). Callers never pass a symlink's path.
+ */
+import { getAttribute, listAttributes, setAttribute } from 'fs-xattr';
+
+const UNSUPPORTED = new Set(['ENOTSUP', 'EOPNOTSUPP', 'ENODATA', 'ENOATTR', 'EPERM', 'EACCES']);
+
+function code(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Names of the xattrs on `path`, sorted (so callers are deterministic). */
+export async function listXattrs(path: string): Promise<string[]> {
+  try {
+    return (await listAttributes(path)).sort();
+  } catch (err) {
+    if (UNSUPPORTED.has(code(err) ?? '')) return [];
+    throw err;
+  }
+}
+
+/** The xattr's value, or undefined when absent or unsupported. */
+export async function getXattr(path: string, name: string): Promise<Buffer | undefined> {
+  try {
+    return await getAttribute(path, name);
+  } catch (err) {
+    if (UNSUPPORTED.has(code(err) ?? '')) return undefined;
+    throw err;
+  }
+}
+
+export async function setXattr(path: string, name: string, value: Buffer | string): Promise<void> {
+  await setAttribute(path, name, value);
+}
+
+/**
+ * Xattrs that belong to overlayfs itself (opaque markers, redirects, origin
+ * file handles, metacopy) and never travel in a layer.
+ */
+export function isOverlayPrivateXattr(name: string): boolean {
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
+}
+
+/** All xattrs of `path` except overlay-private ones, by name (sorted). */
+export async function readXattrs(path: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const name of await listXattrs(path)) {
+    if (isOverlayPrivateXattr(name)) continue;
+    const value = await getXattr(path, name);
+    if (value !== undefined) out.set(name, value);
+  }
+  return out;
+}
