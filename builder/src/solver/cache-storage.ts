@@ -1,0 +1,66 @@
+/**
+ * Where cache records live. A record maps a cache key to an op's result plus
+ * what the garbage collector must keep alive for it (`blobs`, `snapshots`:
+ * field names the store's GC reads) and the key's components (`explain`).
+ *
+ * Lifecycle: the solver `get`s on lookup, `put`s after an exec and again on a
+ * hit (to bump `lastUsedAt`), and records `explainId → last key` so the next
+ * miss of the same step can be compared against it. GC `walk`s and `delete`s.
+ * Keys are `sha256:<hex>` digests.
+ */
+import type { KeyComponents } from './cache-key.js';
+import type { Result } from './types.js';
+
+export interface CacheRecord {
+  key: string;
+  result: Result;
+  /** The identity children are keyed on: `result.contentDigest` ?? the key the result was first stored under. */
+  outputKey: string;
+  createdAt: string;
+  lastUsedAt: string;
+  blobs: string[];
+  snapshots: string[];
+  explain: KeyComponents;
+}
+
+export interface StorageOptions {
+  signal?: AbortSignal;
+}
+
+export interface CacheStorage {
+  get(key: string, options?: StorageOptions): Promise<CacheRecord | undefined>;
+  /** Replaces any record under `key`; atomic for persistent backends. */
+  put(key: string, record: CacheRecord, options?: StorageOptions): Promise<void>;
+  /** Deleting a missing key is not an error. */
+  delete(key: string, options?: StorageOptions): Promise<void>;
+  walk(options?: StorageOptions): AsyncIterable<CacheRecord>;
+  /** The key last used for a step with this explain id, if any. */
+  getExplainKey(explainId: string, options?: StorageOptions): Promise<string | undefined>;
+  setExplainKey(explainId: string, key: string, options?: StorageOptions): Promise<void>;
+}
+
+/** Records in a Map: for tests and throwaway builds. Values are copied so callers cannot alias them. */
+export class MemoryCacheStorage implements CacheStorage {
+  private readonly records = new Map<string, string>();
+  private readonly explainIndex = new Map<string, string>();
+
+  async get(key: string): Promise<CacheRecord | undefined> {
+    const json = this.records.get(key);
+    return json === undefined ? undefined : (JSON.parse(json) as CacheRecord);
+  }
+  async put(key: string, record: CacheRecord): Promise<void> {
+    this.records.set(key, JSON.stringify(record));
+  }
+  async delete(key: string): Promise<void> {
+    this.records.delete(key);
+  }
+  async *walk(): AsyncIterable<CacheRecord> {
+    for (const json of [...this.records.values()]) yield JSON.parse(json) as CacheRecord;
+  }
+  async getExplainKey(explainId: string): Promise<string | undefined> {
+    return this.explainIndex.get(explainId);
+  }
+  async setExplainKey(explainId: string, key: string): Promise<void> {
+    this.explainIndex.set(explainId, key);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Deduplication of in-flight work: the first caller for a key starts it, later
+ * callers with the same key (from the same solve or another one on the same
+ * Solver) wait for the same promise. Cancellation is per waiter: a waiter
+ * whose signal aborts is rejected with CanceledError at once, and the work
+ * itself is aborted only when its last waiter has gone (BuildKit's
+ * flightcontrol). Events the work emits reach every current waiter.
+ */
+import { CanceledError } from '@tsbuild/core';
+
+export interface FlightWaiter<E> {
+  signal: AbortSignal;
+  listener: (event: E) => void;
+}
+
+interface Flight<T, E> {
+  controller: AbortController;
+  waiters: number;
+  listeners: Array<(event: E) => void>;
+  promise: Promise<T>;
+}
+
+export class FlightGroup<T, E> {
+  private readonly flights = new Map<string, Flight<T, E>>();
+
+  /** `shared` is true when this caller joined work another caller started. */
+  run(key: string, waiter: FlightWaiter<E>, work: (signal: AbortSignal, emit: (event: E) => void) => Promise<T>): Promise<{ value: T; shared: boolean }> {
+    if (waiter.signal.aborted) return Promise.reject(canceled(waiter.signal));
+    let flight = this.flights.get(key);
+    const shared = flight !== undefined;
+    if (!flight) flight = this.start(key, work);
+    const f = flight;
+    f.waiters++;
+    f.listeners.push(waiter.listener);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const leave = (): void => {
+        settled = true;
+        waiter.signal.removeEventListener('abort', onAbort);
+        const i = f.listeners.indexOf(waiter.listener);
+        if (i >= 0) f.listeners.splice(i, 1);
+        f.waiters--;
+      };
+      const onAbort = (): void => {
+        if (settled) return;
+        leave();
+        if (f.waiters === 0) {
+          // Nobody wants the result any more: stop the work and let a new caller start afresh.
+          if (this.flights.get(key) === f) this.flights.delete(key);
+          f.controller.abort(waiter.signal.reason);
+        }
+        reject(canceled(waiter.signal));
+      };
+      waiter.signal.addEventListener('abort', onAbort, { once: true });
+      f.promise.then(
+        (value) => {
+          if (settled) return;
+          leave();
+          resolve({ value, shared });
+        },
+        (err: unknown) => {
+          if (settled) return;
+          leave();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private start(key: string, work: (signal: AbortSignal, emit: (event: E) => void) => Promise<T>): Flight<T, E> {
+    const controller = new AbortController();
+    const flight: Flight<T, E> = { controller, waiters: 0, listeners: [], promise: Promise.resolve() as Promise<T> };
+    const emit = (event: E): void => {
+      for (const listener of new Set(flight.listeners)) listener(event);
+    };
+    flight.promise = Promise.resolve()
+      .then(() => work(controller.signal, emit))
+      .finally(() => {
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+      });
+    // Waiters observe the outcome; this keeps an abandoned flight's rejection from going unhandled.
+    flight.promise.catch(() => undefined);
+    this.flights.set(key, flight);
+    return flight;
+  }
+}
+
+export function canceled(signal: AbortSignal): CanceledError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CanceledError) return reason;
+  const message = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'operation canceled';
+  return new CanceledError(message, { cause: reason });
+}

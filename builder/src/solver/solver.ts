@@ -1,0 +1,271 @@
+/**
+ * The generic solver: schedules a DAG of vertices over opaque ops, reusing
+ * cached results. It knows nothing of Dockerfiles.
+ *
+ * The laziness rule: a vertex executes only when neither of its keys hits
+ * (see cache-key.ts). Keys need only cache maps, never results, so every
+ * vertex of the graph is keyed, but inputs are *materialized* (loaded from
+ * their record or executed) only when their child missed on its definition
+ * key. Hence a fully cached build executes nothing, and ancestors of a cached
+ * vertex are keyed but never run (even if their own records are gone).
+ *
+ * Concurrency: every ready vertex runs at once, bounded by one p-queue per
+ * resource class (cache maps run in `io`). Identical work (same result key)
+ * runs once across all concurrent solves on this Solver (flight.ts).
+ *
+ * Failure: the first failure aborts the rest of that solve (an internal
+ * AbortController chained to the caller's signal) and rejects with a
+ * VertexError naming the vertex. The caller's abort rejects with CanceledError
+ * and aborts running ops' `ctx.signal` (unless another solve still waits on them).
+ */
+import { availableParallelism } from 'node:os';
+import PQueue from 'p-queue';
+import { CanceledError, isCanceled, throwIfAborted } from '@tsbuild/core';
+import { CACHE_KEY_VERSION, cacheKeyOf, type KeyComponents } from './cache-key.js';
+import type { CacheRecord, CacheStorage } from './cache-storage.js';
+import { VertexError } from './errors.js';
+import { explainMiss } from './explain.js';
+import { FlightGroup, canceled } from './flight.js';
+import { vertexRef, type MissReason, type ResourceClass, type Result, type SolveEvent, type Vertex, type VertexStatus } from './types.js';
+
+export interface SolverOptions {
+  cache: CacheStorage;
+  /** Concurrent ops per resource class; defaults: exec = cores, io = cores × 2. */
+  limits?: { exec?: number; io?: number };
+}
+
+export interface SolveOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: SolveEvent) => void;
+  /** `true` for --no-cache; a predicate for --no-cache-filter. Results are still stored. */
+  noCache?: boolean | ((vertex: Vertex) => boolean);
+}
+
+export interface SolveResult {
+  result: Result;
+  key: string;
+  vertices: VertexStatus[];
+}
+
+interface SolveState {
+  signal: AbortSignal;
+  controller: AbortController;
+  emit: (event: SolveEvent) => void;
+  noCache: (vertex: Vertex) => boolean;
+  keys: Map<Vertex, Promise<KeyComponents & { key: string }>>;
+  records: Map<Vertex, Promise<CacheRecord>>;
+  statuses: Map<Vertex, VertexStatus>;
+  firstError?: unknown;
+}
+
+interface Produced {
+  record: CacheRecord;
+  executed: boolean;
+  durationMs?: number;
+}
+
+export class Solver {
+  private readonly cache: CacheStorage;
+  private readonly queues: Record<ResourceClass, PQueue>;
+  private readonly flights = new FlightGroup<Produced, SolveEvent>();
+
+  constructor(options: SolverOptions) {
+    const cores = availableParallelism();
+    this.cache = options.cache;
+    this.queues = {
+      exec: new PQueue({ concurrency: options.limits?.exec ?? cores }),
+      io: new PQueue({ concurrency: options.limits?.io ?? cores * 2 }),
+    };
+  }
+
+  async solve(target: Vertex, options: SolveOptions = {}): Promise<SolveResult> {
+    throwIfAborted(options.signal);
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(canceled(options.signal!));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const noCache = options.noCache;
+    const state: SolveState = {
+      signal: controller.signal,
+      controller,
+      emit: (event) => options.onEvent?.(event),
+      noCache: typeof noCache === 'function' ? noCache : () => noCache === true,
+      keys: new Map(),
+      records: new Map(),
+      statuses: new Map(),
+    };
+    try {
+      const record = await this.materialize(target, state);
+      return { result: record.result, key: record.key, vertices: [...state.statuses.values()] };
+    } catch (err) {
+      if (options.signal?.aborted) throw canceled(options.signal);
+      throw state.firstError ?? err;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (!controller.signal.aborted) controller.abort(new CanceledError('solve finished'));
+    }
+  }
+
+  /** The definition key of a vertex: from cache maps and input definition keys only. */
+  private keyOf(v: Vertex, s: SolveState): Promise<KeyComponents & { key: string }> {
+    return memo(s.keys, v, () =>
+      this.guard(v, s, async () => {
+        const inputs = await Promise.all(v.inputs.map((i) => this.keyOf(i, s)));
+        const map = await this.run('io', s.signal, () => v.op.cacheMap({ signal: s.signal }));
+        const components: KeyComponents = {
+          v: CACHE_KEY_VERSION,
+          name: v.name,
+          ...(v.explainId === undefined ? {} : { explainId: v.explainId }),
+          vertex: v.digest,
+          definition: map.definition,
+          content: map.content ?? {},
+          inputs: inputs.map((k) => ({ name: k.name, ...(k.explainId === undefined ? {} : { explainId: k.explainId }), key: k.key })),
+        };
+        const key = cacheKeyOf(components);
+        s.statuses.set(v, { vertex: vertexRef(v), key, state: 'skipped' });
+        return { ...components, key };
+      }),
+    );
+  }
+
+  /** The vertex's record: a definition-key hit, else inputs first, then a result-key hit or an exec. */
+  private materialize(v: Vertex, s: SolveState): Promise<CacheRecord> {
+    return memo(s.records, v, () =>
+      this.guard(v, s, async () => {
+        const { key: defKey, ...keyed } = await this.keyOf(v, s);
+        const noCache = v.ignoreCache === true || s.noCache(v);
+        if (!noCache) {
+          const hit = await this.cache.get(defKey, { signal: s.signal });
+          if (hit) {
+            await this.touch(hit, s.signal);
+            this.setStatus(s, v, { key: defKey, state: 'cached' });
+            s.emit({ type: 'vertex.cached', vertex: vertexRef(v), key: defKey });
+            return hit;
+          }
+        }
+        const inputs = await Promise.all(v.inputs.map((i) => this.materialize(i, s)));
+        const components: KeyComponents = { ...keyed, inputs: keyed.inputs.map((c, i) => ({ ...c, key: inputs[i]!.outputKey })) };
+        const key = cacheKeyOf(components);
+        const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) =>
+          this.produce(v, { defKey, key, components, inputs, noCache }, signal, emit),
+        );
+        const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
+        this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
+        return value.record;
+      }),
+    );
+  }
+
+  private async produce(
+    v: Vertex,
+    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord[]; noCache: boolean },
+    signal: AbortSignal,
+    emit: (event: SolveEvent) => void,
+  ): Promise<Produced> {
+    const ref = vertexRef(v);
+    if (!p.noCache && p.key !== p.defKey) {
+      const hit = await this.cache.get(p.key, { signal });
+      if (hit) {
+        // Alias under the definition key too, so the next build hits without materializing inputs.
+        await this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal });
+        await this.touch(hit, signal);
+        emit({ type: 'vertex.cached', vertex: ref, key: p.key });
+        return { record: hit, executed: false };
+      }
+    }
+    const reasons = p.noCache ? [{ kind: 'no-cache' } as const] : await this.explain(p.components, p.key, signal);
+    if (reasons) emit({ type: 'vertex.explain', vertex: ref, key: p.key, reasons });
+    emit({ type: 'vertex.started', vertex: ref, key: p.key });
+    const started = performance.now();
+    let result: Result;
+    try {
+      result = await this.run(v.resourceClass ?? 'exec', signal, () =>
+        v.op.exec(p.inputs.map((r) => r.result), { signal, log: (stream, data) => emit({ type: 'vertex.log', vertex: ref, stream, data }) }),
+      );
+    } catch (err) {
+      const error = signal.aborted ? canceled(signal) : new VertexError(ref, err);
+      emit({ type: 'vertex.failed', vertex: ref, error, durationMs: performance.now() - started });
+      throw error;
+    }
+    const durationMs = performance.now() - started;
+    const at = now();
+    const record: CacheRecord = {
+      key: p.key,
+      result,
+      outputKey: result.contentDigest ?? p.key,
+      createdAt: at,
+      lastUsedAt: at,
+      blobs: result.blobs ?? [],
+      snapshots: result.snapshots ?? [],
+      explain: p.components,
+    };
+    await this.cache.put(p.key, record, { signal });
+    if (p.defKey !== p.key) await this.cache.put(p.defKey, { ...record, key: p.defKey }, { signal });
+    if (v.explainId !== undefined) await this.cache.setExplainKey(v.explainId, p.key, { signal });
+    emit({ type: 'vertex.completed', vertex: ref, key: p.key, durationMs });
+    return { record, executed: true, durationMs };
+  }
+
+  /** Reasons for a miss against the last build of the same explain id; undefined without an explain id. */
+  private async explain(components: KeyComponents, key: string, signal: AbortSignal): Promise<MissReason[] | undefined> {
+    if (components.explainId === undefined) return undefined;
+    const prevKey = await this.cache.getExplainKey(components.explainId, { signal });
+    if (prevKey === undefined) return [{ kind: 'no-previous-build' }];
+    const prev = prevKey === key ? undefined : await this.cache.get(prevKey, { signal });
+    if (!prev) return [{ kind: 'previous-record-gone', key: prevKey }];
+    return explainMiss(prev.explain, components);
+  }
+
+  /** Bump lastUsedAt and make this key the one the next miss is explained against. */
+  private async touch(record: CacheRecord, signal: AbortSignal): Promise<void> {
+    await this.cache.put(record.key, { ...record, lastUsedAt: now() }, { signal });
+    if (record.explain.explainId !== undefined) await this.cache.setExplainKey(record.explain.explainId, record.key, { signal });
+  }
+
+  private async run<T>(cls: ResourceClass, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.queues[cls].add(
+        async () => {
+          throwIfAborted(signal);
+          return fn();
+        },
+        { signal },
+      );
+    } catch (err) {
+      if (signal.aborted) throw canceled(signal);
+      throw err;
+    }
+  }
+
+  /** Names the vertex in any failure and makes the first failure abort the solve. */
+  private async guard<T>(v: Vertex, s: SolveState, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const error = err instanceof VertexError || isCanceled(err) ? err : new VertexError(vertexRef(v), err);
+      if (s.firstError === undefined && !s.signal.aborted && !isCanceled(error)) {
+        s.firstError = error;
+        s.controller.abort(error);
+      }
+      const status = s.statuses.get(v);
+      if (status && status.state === 'skipped') status.state = error instanceof VertexError && error.vertex.digest === v.digest ? 'failed' : 'canceled';
+      throw error;
+    }
+  }
+
+  private setStatus(s: SolveState, v: Vertex, patch: Omit<VertexStatus, 'vertex'>): void {
+    s.statuses.set(v, { vertex: vertexRef(v), ...patch });
+  }
+}
+
+function memo<K, V>(map: Map<K, Promise<V>>, key: K, make: () => Promise<V>): Promise<V> {
+  let p = map.get(key);
+  if (!p) {
+    p = make();
+    map.set(key, p);
+  }
+  return p;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,112 @@
+/**
+ * The solver's vocabulary: vertices over opaque ops, their results, and the
+ * typed events a progress UI consumes. Nothing here knows about Dockerfiles;
+ * the frontend builds vertices, the worker implements ops.
+ */
+import type { Digest } from '@tsbuild/core';
+import { digestOf } from '@tsbuild/core';
+
+export type ResourceClass = 'exec' | 'io';
+
+/**
+ * What an op returns: an opaque JSON-serializable record (e.g. `{ snapshot, layers }`).
+ * - `contentDigest`: an identity of the *output* (e.g. a layer chain id). When present,
+ *   children are keyed on it instead of this vertex's key, so a vertex that rebuilds
+ *   to the same output does not invalidate its dependents.
+ * - `blobs` / `snapshots`: what must stay alive while the result is cached; copied
+ *   into the cache record, where the store's garbage collector reads them.
+ */
+export interface Result {
+  contentDigest?: string;
+  blobs?: string[];
+  snapshots?: string[];
+  [field: string]: unknown;
+}
+
+/** What makes up a vertex's cache key besides its digest and its inputs. */
+export interface CacheMap {
+  /** The readable fields of the key (instruction, expanded args, env…): diffed to explain misses. */
+  definition: Record<string, unknown>;
+  /** Content checksums of what the vertex reads (e.g. context path → checksum). */
+  content?: Record<string, string>;
+}
+
+export interface CacheMapContext {
+  signal: AbortSignal;
+}
+
+export interface ExecContext {
+  /** Aborts when the solve fails elsewhere or every build waiting on this vertex is canceled. */
+  signal: AbortSignal;
+  log(stream: 'stdout' | 'stderr', chunk: string | Uint8Array): void;
+}
+
+/**
+ * The worker's side of a vertex. Contract: `cacheMap` is called at most once per
+ * vertex per solve and must not depend on input results; `exec` receives its
+ * inputs' results in `Vertex.inputs` order and must honour `ctx.signal`.
+ */
+export interface Op {
+  cacheMap(ctx: CacheMapContext): Promise<CacheMap>;
+  exec(inputs: Result[], ctx: ExecContext): Promise<Result>;
+}
+
+export interface Vertex {
+  /** Digest of the vertex's own canonical definition; see {@link vertexDigest}. */
+  digest: Digest;
+  /** For progress, e.g. `[stage 2/5] RUN make`. */
+  name: string;
+  inputs: Vertex[];
+  op: Op;
+  /** Never reuse a cached result for this vertex (it still stores its result). */
+  ignoreCache?: boolean;
+  /** Which limiter runs `exec`; default `exec`. */
+  resourceClass?: ResourceClass;
+  /** Stable identity across builds (e.g. `<dockerfile>#<target>#<stage>#<line>`), used to explain misses. */
+  explainId?: string;
+}
+
+/** The digest of a vertex definition object (canonical JSON, so key order does not matter). */
+export function vertexDigest(definition: object): Digest {
+  return digestOf({ vertex: 1, definition });
+}
+
+/** How a vertex's identity appears in events and errors. */
+export interface VertexRef {
+  digest: Digest;
+  name: string;
+  explainId?: string;
+}
+
+export function vertexRef(v: Vertex): VertexRef {
+  return v.explainId === undefined ? { digest: v.digest, name: v.name } : { digest: v.digest, name: v.name, explainId: v.explainId };
+}
+
+/** One structured reason why a vertex missed the cache. */
+export type MissReason =
+  | { kind: 'no-previous-build' }
+  | { kind: 'no-cache' }
+  | { kind: 'previous-record-gone'; key: string }
+  | { kind: 'definition'; field: string; old: unknown; new: unknown }
+  | { kind: 'content'; path: string; change: 'added' | 'removed' | 'changed'; old?: string; new?: string }
+  | { kind: 'input'; index: number; name: string; change: 'added' | 'removed' | 'changed'; explainId?: string; oldKey?: string; newKey?: string }
+  | { kind: 'key-version'; old: number | undefined; new: number };
+
+export type SolveEvent =
+  | { type: 'vertex.started'; vertex: VertexRef; key: string }
+  | { type: 'vertex.cached'; vertex: VertexRef; key: string }
+  | { type: 'vertex.completed'; vertex: VertexRef; key: string; durationMs: number }
+  | { type: 'vertex.failed'; vertex: VertexRef; error: Error; durationMs: number }
+  | { type: 'vertex.log'; vertex: VertexRef; stream: 'stdout' | 'stderr'; data: string | Uint8Array }
+  | { type: 'vertex.explain'; vertex: VertexRef; key: string; reasons: MissReason[] };
+
+/**
+ * The outcome for each vertex of a solve. `skipped`: keyed but never needed
+ * (an ancestor of a cached vertex); `shared`: produced by a concurrent solve.
+ */
+export interface VertexStatus {
+  vertex: VertexRef;
+  key?: string;
+  state: 'cached' | 'completed' | 'shared' | 'skipped' | 'failed' | 'canceled';
+  durationMs?: number;
+}
