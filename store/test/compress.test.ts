@@ -11,24 +11,7 @@ import { decompress as zstdDecompress } from 'zstd-napi';
 import { isCanceled } from '@tsbuild/core';
 import { createCompressStream, createDecompressStream } from '../src/layer/compress.js';
 import { tempDir } from '../../test/support/fixtures.js';
-
-/** Semi-compressible data: random words from a small vocabulary plus random runs. */
-export function semiCompressible(size: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let x = seed >>> 0 || 1;
-  const rnd = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
-  const words = ['layer ', 'snapshot ', 'digest ', 'overlay ', 'chunk ', 'tar ', 'zstd ', 'gzip\n'];
-  let off = 0;
-  while (off < size) {
-    const r = rnd();
-    if (r % 7 === 0) {
-      const n = Math.min(size - off, 16 + (r % 48));
-      for (let i = 0; i < n; i++) out[off + i] = rnd() & 0xff;
-      off += n;
-    } else off += out.write(words[r % words.length]!, off, 'latin1');
-  }
-  return out;
-}
+import { semiCompressible } from './layer-fixtures.js';
 
 async function compress(data: Buffer, compression: 'gzip' | 'zstd', opts: Parameters<typeof createCompressStream>[1] = {}, writeSize = 65536) {
   const parts: Buffer[] = [];
