@@ -5,7 +5,7 @@
  */
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CanceledError, Digester, DigestMismatchError, layerCompression, type Compression, type Descriptor, type Digest } from '@tsbuild/core';
+import { CanceledError, Digester, throwIfAborted, DigestMismatchError, layerCompression, type Compression, type Descriptor, type Digest } from '@tsbuild/core';
 import type { ContentProvider } from '../types.js';
 import { createDecompressStream } from './compress.js';
 
@@ -28,9 +28,20 @@ export function sniffCompression(head: Uint8Array): Compression {
  */
 export async function openLayer(provider: ContentProvider, descriptor: Descriptor, options: OpenLayerOptions = {}): Promise<Readable> {
   const signal = options.signal;
-  const blob = await provider.reader(descriptor.digest, signal ? { signal } : {});
-  let compression = layerCompression(descriptor.mediaType);
+  throwIfAborted(signal);
   const out = new PassThrough();
+  // Registered before the provider's own listener, so the caller sees a CanceledError, not a bare AbortError.
+  const onAbort = () => out.destroy(new CanceledError('layer read canceled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  out.once('close', () => signal?.removeEventListener('abort', onAbort));
+  let blob: Readable;
+  try {
+    blob = await provider.reader(descriptor.digest, signal ? { signal } : {});
+  } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
+    throw err;
+  }
+  let compression = layerCompression(descriptor.mediaType);
   const verify = options.verifyDiffID;
   const diff = new Digester();
   const check = new Transform({
@@ -52,12 +63,11 @@ export async function openLayer(provider: ContentProvider, descriptor: Descripto
       compression = sniffCompression(head);
       source = rest;
     }
-    await pipeline(source, createDecompressStream(compression), check, out, signal ? { signal } : {});
+    await pipeline(source, createDecompressStream(compression), check, out);
   };
   run().catch((err: unknown) => {
     blob.destroy();
-    if (signal?.aborted) out.destroy(new CanceledError('layer read canceled', { cause: err }));
-    else out.destroy(err instanceof Error ? err : new Error(String(err)));
+    out.destroy(signal?.aborted ? new CanceledError('layer read canceled', { cause: err }) : err instanceof Error ? err : new Error(String(err)));
   });
   return out;
 }
