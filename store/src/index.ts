@@ -7,3 +7,8 @@ export { OciLayoutImageStore, TAGGED_AT_ANNOTATION } from './layout/oci-layout-i
 export { openLayout, type OpenedLayout } from './layout/open-layout.js';
 export { initLayout, readIndex, assertLayout } from './layout/oci-layout.js';
 export { withLock, pidAlive, type LockOptions } from './layout/lock-file.js';
+export { resolveImage, type ResolvedImage, type ResolveOptions } from './image/resolve.js';
+export { writeImage, platformOf, type WriteImageOptions } from './image/write-image.js';
+export { imageBlobs, type ImageBlobsOptions } from './image/image-blobs.js';
+export { manifestMediaType, indexMediaType, configMediaType, mediaTypeFlavor, convertLayerMediaType } from './image/flavor.js';
+export { validateManifest, validateIndex, validateImageConfig, validateDescriptor } from './image/validate.js';
