@@ -12,3 +12,4 @@ export { writeImage, platformOf, type WriteImageOptions } from './image/write-im
 export { imageBlobs, type ImageBlobsOptions } from './image/image-blobs.js';
 export { manifestMediaType, indexMediaType, configMediaType, mediaTypeFlavor, convertLayerMediaType } from './image/flavor.js';
 export { validateManifest, validateIndex, validateImageConfig, validateDescriptor } from './image/validate.js';
+export { FileLeaseManager, isLeaseLive } from './lease/file-lease-manager.js';

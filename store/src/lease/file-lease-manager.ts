@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@tsbuild/core';
+import { writeFileAtomic } from '../content/atomic-file.js';
+import { pidAlive, withLock } from '../layout/lock-file.js';
+import type { Lease, LeaseManager, LeaseResource } from '../types.js';
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Leases as one JSON file each, `<root>/leases/<id>.json`, written atomically;
+ * adding a resource is a read-modify-write under `<id>.lock`. The creating
+ * process's pid is recorded so that a crashed build's lease stops protecting
+ * anything once that process is gone (see `isLeaseLive`).
+ */
+export class FileLeaseManager implements LeaseManager {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'leases');
+  }
+
+  async create(options: { id?: string; ttlMs?: number } = {}): Promise<Lease> {
+    const id = options.id ?? randomUUID();
+    if (!ID_RE.test(id)) throw new InvalidArgumentError(`invalid lease id ${JSON.stringify(id)}`, { code: 'STORE_LEASE_INVALID_ID' });
+    const now = Date.now();
+    const lease: Lease = { id, createdAt: new Date(now).toISOString(), pid: process.pid, resources: [] };
+    if (options.ttlMs !== undefined) lease.expiresAt = new Date(now + options.ttlMs).toISOString();
+    await mkdir(this.dir, { recursive: true });
+    await withLock(this.lockPath(id), async () => {
+      if (await this.read(id)) throw new AlreadyExistsError(`lease ${id} already exists`, { code: 'STORE_LEASE_EXISTS' });
+      await writeFileAtomic(this.path(id), JSON.stringify(lease));
+    });
+    return lease;
+  }
+
+  async addResource(leaseId: string, resource: LeaseResource): Promise<void> {
+    await withLock(this.lockPath(leaseId), async () => {
+      const lease = await this.read(leaseId);
+      if (!lease) throw notFound(leaseId);
+      if (lease.resources.some((r) => sameResource(r, resource))) return;
+      lease.resources.push(resource);
+      await writeFileAtomic(this.path(leaseId), JSON.stringify(lease));
+    });
+  }
+
+  async delete(leaseId: string): Promise<void> {
+    if (!ID_RE.test(leaseId)) throw notFound(leaseId);
+    try {
+      await unlink(this.path(leaseId));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(leaseId);
+      throw err;
+    }
+  }
+
+  /** All leases on disk, live or not; filter with `isLeaseLive`. */
+  async list(): Promise<Lease[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const leases = await Promise.all(names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => this.read(n.slice(0, -5))));
+    return leases.filter((l): l is Lease => l !== undefined);
+  }
+
+  private path(id: string): string {
+    return join(this.dir, `${id}.json`);
+  }
+
+  private lockPath(id: string): string {
+    if (!ID_RE.test(id)) throw notFound(id);
+    return join(this.dir, `${id}.lock`);
+  }
+
+  private async read(id: string): Promise<Lease | undefined> {
+    const text = await readFile(this.path(id), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as Lease;
+    } catch {
+      return undefined; // unreadable lease protects nothing; fsck/prune may remove it
+    }
+  }
+}
+
+/** A lease protects its resources until deleted, until `expiresAt`, and only while its creating pid (if recorded) is alive. */
+export function isLeaseLive(lease: Lease, now = Date.now()): boolean {
+  if (lease.expiresAt !== undefined && Date.parse(lease.expiresAt) <= now) return false;
+  if (lease.pid !== undefined && !pidAlive(lease.pid)) return false;
+  return true;
+}
+
+function sameResource(a: LeaseResource, b: LeaseResource): boolean {
+  return a.type === b.type && (a.type === 'content' ? a.digest === (b as typeof a).digest : a.key === (b as { key: string }).key);
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`lease ${id} not found`, { code: 'STORE_LEASE_NOT_FOUND' });
+}
