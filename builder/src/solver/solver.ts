@@ -8,6 +8,10 @@
  * their record or executed) only when their child missed on its definition
  * key. Hence a fully cached build executes nothing, and ancestors of a cached
  * vertex are keyed but never run (even if their own records are gone).
+ * A no-cache vertex (ignoreCache, --no-cache, --no-cache-filter) always
+ * executes, so its descendants skip the definition-key lookup (which would
+ * bypass it) and are looked up by result key only: they hit again when the
+ * forced rebuild produced the same output.
  *
  * Concurrency: every ready vertex runs at once, bounded by one p-queue per
  * resource class (cache maps run in `io`). Identical work (same result key)
@@ -52,11 +56,14 @@ interface SolveState {
   controller: AbortController;
   emit: (event: SolveEvent) => void;
   noCache: (vertex: Vertex) => boolean;
-  keys: Map<Vertex, Promise<KeyComponents & { key: string }>>;
+  keys: Map<Vertex, Promise<Keyed>>;
   records: Map<Vertex, Promise<CacheRecord>>;
   statuses: Map<Vertex, VertexStatus>;
   firstError?: unknown;
 }
+
+/** A vertex's definition key and components; `forced` when it or an ancestor must execute. */
+type Keyed = KeyComponents & { key: string; forced: boolean };
 
 interface Produced {
   record: CacheRecord;
@@ -106,7 +113,7 @@ export class Solver {
   }
 
   /** The definition key of a vertex: from cache maps and input definition keys only. */
-  private keyOf(v: Vertex, s: SolveState): Promise<KeyComponents & { key: string }> {
+  private keyOf(v: Vertex, s: SolveState): Promise<Keyed> {
     return memo(s.keys, v, () =>
       this.guard(v, s, async () => {
         const inputs = await Promise.all(v.inputs.map((i) => this.keyOf(i, s)));
@@ -122,7 +129,8 @@ export class Solver {
         };
         const key = cacheKeyOf(components);
         s.statuses.set(v, { vertex: vertexRef(v), key, state: 'skipped' });
-        return { ...components, key };
+        const forced = v.ignoreCache === true || s.noCache(v) || inputs.some((i) => i.forced);
+        return { ...components, key, forced };
       }),
     );
   }
@@ -131,9 +139,9 @@ export class Solver {
   private materialize(v: Vertex, s: SolveState): Promise<CacheRecord> {
     return memo(s.records, v, () =>
       this.guard(v, s, async () => {
-        const { key: defKey, ...keyed } = await this.keyOf(v, s);
+        const { key: defKey, forced, ...keyed } = await this.keyOf(v, s);
         const noCache = v.ignoreCache === true || s.noCache(v);
-        if (!noCache) {
+        if (!forced) {
           const hit = await this.cache.get(defKey, { signal: s.signal });
           if (hit) {
             await this.touch(hit, s.signal);
@@ -146,7 +154,7 @@ export class Solver {
         const components: KeyComponents = { ...keyed, inputs: keyed.inputs.map((c, i) => ({ ...c, key: inputs[i]!.outputKey })) };
         const key = cacheKeyOf(components);
         const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) =>
-          this.produce(v, { defKey, key, components, inputs, noCache }, signal, emit),
+          this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced }, signal, emit),
         );
         const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
         this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
@@ -157,16 +165,16 @@ export class Solver {
 
   private async produce(
     v: Vertex,
-    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord[]; noCache: boolean },
+    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord[]; noCache: boolean; lookedUp: boolean },
     signal: AbortSignal,
     emit: (event: SolveEvent) => void,
   ): Promise<Produced> {
     const ref = vertexRef(v);
-    if (!p.noCache && p.key !== p.defKey) {
+    if (!p.noCache && !(p.lookedUp && p.key === p.defKey)) {
       const hit = await this.cache.get(p.key, { signal });
       if (hit) {
         // Alias under the definition key too, so the next build hits without materializing inputs.
-        await this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal });
+        if (p.defKey !== p.key) await this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal });
         await this.touch(hit, signal);
         emit({ type: 'vertex.cached', vertex: ref, key: p.key });
         return { record: hit, executed: false };
