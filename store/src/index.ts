@@ -13,3 +13,8 @@ export { imageBlobs, type ImageBlobsOptions } from './image/image-blobs.js';
 export { manifestMediaType, indexMediaType, configMediaType, mediaTypeFlavor, convertLayerMediaType } from './image/flavor.js';
 export { validateManifest, validateIndex, validateImageConfig, validateDescriptor } from './image/validate.js';
 export { FileLeaseManager, isLeaseLive } from './lease/file-lease-manager.js';
+export { packDirectory, packOverlayDiff, type PackOptions, type OverlayDiffSource } from './layer/tar-pack.js';
+export { packTreeDiff, type TreeDiffSource } from './layer/tar-tree-diff.js';
+export { applyLayer, type ApplyLayerOptions, type ApplyLayerResult } from './layer/tar-apply.js';
+export { UnsafeLayerEntryError, InvalidLayerTarError, type LayerWarning } from './layer/tar-errors.js';
+export { readTar, type TarReadEntry } from './layer/tar-read.js';
