@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { OverlaySnapshotter } from '../src/snapshot/overlay-snapshotter.js';
+import { CopySnapshotter } from '../src/snapshot/copy-snapshotter.js';
+import { createSnapshotter, probeOverlay } from '../src/snapshot/create-snapshotter.js';
+import { isRoot, tempDir } from '../../test/support/fixtures.js';
+import { runSnapshotterSuite } from './snapshot-suite.js';
+
+if (!isRoot) throw new Error('snapshot tests mount filesystems and need root');
+
+runSnapshotterSuite('overlay', async (root) => new OverlaySnapshotter(root));
+runSnapshotterSuite('copy', async (root) => new CopySnapshotter(root));
+
+describe('snapshot: overlay mounts and backend selection', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(() => tmp.cleanup());
+
+  it('overlay mounts: bind for a lone active, lowerdirs nearest first, short numeric paths', async () => {
+    const sn = new OverlaySnapshotter(tmp.path);
+    const [first] = await sn.prepare('a');
+    expect(first).to.deep.equal({ type: 'bind', source: join(tmp.path, 'snapshots/1/fs'), options: ['rbind', 'rw'] });
+    await sn.commit('l1', 'a');
+    await sn.prepare('b', 'l1');
+    await sn.commit('l2', 'b');
+    const [m] = await sn.prepare('c', 'l2');
+    const s = (id: number, d = 'fs') => join(tmp.path, `snapshots/${id}/${d}`);
+    expect(m).to.deep.equal({
+      type: 'overlay',
+      source: 'overlay',
+      options: ['index=off', `lowerdir=${s(2)}:${s(1)}`, `upperdir=${s(3)}`, `workdir=${s(3, 'work')}`],
+    });
+    expect(await sn.view('v1', 'l1')).to.deep.equal([{ type: 'bind', source: s(1), options: ['rbind', 'ro'] }]);
+    expect(await sn.view('v2', 'l2')).to.deep.equal([{ type: 'overlay', source: 'overlay', options: ['ro', 'index=off', `lowerdir=${s(2)}:${s(1)}`] }]);
+    // commit drops the work dir
+    await sn.commit('l3', 'c');
+    expect(readdirSync(join(tmp.path, 'snapshots/3'))).to.deep.equal(['fs']);
+  });
+
+  it("createSnapshotter 'auto' probes overlay once and picks it here, leaving no probe behind", async () => {
+    const warnings: string[] = [];
+    const sn = await createSnapshotter(tmp.path, { onWarning: (w) => warnings.push(w.message) });
+    expect(sn.kind).to.equal('overlay');
+    expect(sn.fallbackReason).to.equal(undefined);
+    expect(warnings).to.deep.equal([]);
+    expect(readdirSync(join(tmp.path, 'snapshots'))).to.deep.equal([]);
+  });
+
+  it('the probe reports why overlay fails (an upper dir on overlayfs), and explicit kinds are honoured', async () => {
+    // A probe rooted inside a mounted overlay must fail: overlayfs refuses an upper dir on overlayfs.
+    const sn = new OverlaySnapshotter(tmp.path);
+    await sn.prepare('a');
+    await sn.commit('l1', 'a');
+    await sn.prepare('b', 'l1');
+    await sn.commit('l2', 'b');
+    const { withMounted } = await import('./snapshot-suite.js');
+    await withMounted(await sn.prepare('c', 'l2'), async (merged) => {
+      const reason = await probeOverlay(join(merged, 'probe'));
+      expect(reason, 'overlay on overlay should fail').to.be.a('string');
+    });
+    expect((await createSnapshotter(tmp.path, { kind: 'copy' })).kind).to.equal('copy');
+    expect((await createSnapshotter(tmp.path, { kind: 'overlay' })).kind).to.equal('overlay');
+  });
+});
