@@ -1,0 +1,147 @@
+/**
+ * OciExecutor: the thin, effectful part of the run engine (moby/buildkit
+ * `executor/runcexecutor/executor.go`). Everything it asks the outside for is
+ * built by pure functions: the spec (spec.ts), the runtime argv
+ * (runtime-argv.ts), the mount(8) argv (mounter.ts).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { basename, join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { CanceledError, InvalidArgumentError, throwIfAborted } from '@tsbuild/core';
+import { CacheMountManager } from './cache-mounts.js';
+import { runCommand } from './command.js';
+import { writeEtcFiles } from './etc-files.js';
+import { prepareMounts } from './exec-mounts.js';
+import { findRuntime, readHybridCgroupControllers } from './find-runtime.js';
+import { mountAll } from './mounter.js';
+import { OutputLimiter } from './output.js';
+import { resolveInRoot } from './root-path.js';
+import { deleteInvocation, hybridCgroupShim, killInvocation, runInvocation, type RuntimeCommand } from './runtime-argv.js';
+import { buildSpec } from './spec.js';
+import { recordStubs, removeStubs } from './stubs.js';
+import type { ExecRequest, Executor, RunOptions, RunResult } from './types.js';
+import { resolveUser } from './user.js';
+
+export interface ExecutorOptions {
+  /** 'crun', 'runc' or a path to a runtime binary; default crun, then runc, on PATH. */
+  runtime?: string;
+  /** The runtime's `--root`; default `/run/tsbuild/<runtime name>`. */
+  stateDir?: string;
+  /** Where per-run bundles are made; default `/run/tsbuild/bundles`. */
+  bundleDir?: string;
+  /** Base directory for cache mounts (the builder passes `<storeRoot>/cache-mounts`); without it cache mounts are refused. */
+  cacheMountsDir?: string;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export async function createExecutor(options: ExecutorOptions = {}): Promise<OciExecutor> {
+  const path = await findRuntime(options.runtime);
+  const stateDir = options.stateDir ?? join('/run/tsbuild', basename(path));
+  const bundleDir = options.bundleDir ?? '/run/tsbuild/bundles';
+  await Promise.all([mkdir(stateDir, { recursive: true, mode: 0o700 }), mkdir(bundleDir, { recursive: true, mode: 0o700 })]);
+  const cacheMounts = options.cacheMountsDir ? new CacheMountManager(options.cacheMountsDir) : undefined;
+  const shim = hybridCgroupShim(path, await readHybridCgroupControllers());
+  return new OciExecutor({ path, stateDir, shim }, bundleDir, cacheMounts);
+}
+
+export class OciExecutor implements Executor {
+  constructor(
+    readonly runtime: RuntimeCommand,
+    readonly bundleDir: string,
+    private readonly cacheMounts?: CacheMountManager,
+  ) {}
+
+  async run(request: ExecRequest, options: RunOptions = {}): Promise<RunResult> {
+    const { signal } = options;
+    throwIfAborted(signal);
+    const id = request.id ?? `tsb-${randomBytes(8).toString('hex')}`;
+    if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid container id ${JSON.stringify(id)}`, { code: 'RUNTIME_BAD_ID' });
+    if (request.process.args.length === 0) throw new InvalidArgumentError('process args are empty', { code: 'RUNTIME_BAD_PROCESS' });
+    const bundle = join(this.bundleDir, id);
+    const rootfs = join(bundle, 'rootfs');
+    const runDir = join(bundle, 'run');
+    const undo: (() => Promise<unknown>)[] = [() => rm(bundle, { recursive: true, force: true })];
+    try {
+      await mkdir(bundle, { mode: 0o700 });
+      await Promise.all([mkdir(rootfs), mkdir(runDir, { mode: 0o700 })]);
+      undo.push(await mountAll(request.rootfs, rootfs));
+      const user = await resolveUser(rootfs, request.process.user);
+      const cwd = request.process.cwd || '/';
+      // Created as root 0755 when missing, like BuildKit; it belongs in the layer.
+      await mkdir(await resolveInRoot(rootfs, cwd), { recursive: true, mode: 0o755 });
+      const hostname = request.hostname ?? 'buildkitsandbox';
+      const etc = await writeEtcFiles(runDir, { hostname, network: request.network, ...(request.extraHosts ? { extraHosts: request.extraHosts } : {}) });
+      const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });
+      undo.push(() => prepared.cleanup());
+      const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env });
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
+      // Runs before the rootfs is unmounted (undo runs in reverse).
+      undo.push(() => removeStubs(stubs));
+      undo.push(() => this.deleteIfPresent(id));
+      throwIfAborted(signal);
+      return await this.spawnRun(bundle, id, request, options);
+    } finally {
+      for (const fn of undo.reverse()) await fn().catch(() => undefined);
+    }
+  }
+
+  /** Runs the container in the foreground; the abort signal kills its whole pid namespace. */
+  private async spawnRun(bundle: string, id: string, request: ExecRequest, { signal, stdin, stdout, stderr }: RunOptions): Promise<RunResult> {
+    const inv = runInvocation(this.runtime, bundle, id);
+    const child = spawn(inv.file, inv.args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const limiter = new OutputLimiter(request.outputLimitBytes ?? Infinity);
+    const out = limiter.writable(stdout);
+    const err = limiter.writable(stderr);
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(err);
+    if (stdin && child.stdin) {
+      child.stdin.on('error', () => undefined); // EPIPE when the process does not read its input
+      stdin.pipe(child.stdin);
+    }
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    });
+    let canceled = false;
+    const onAbort = () => {
+      canceled = true;
+      void this.killUntilGone(id, child);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const exitCode = await exited;
+      await Promise.all([finished(out), finished(err)]);
+      if (canceled) throw new CanceledError(`step ${id} canceled`);
+      return { exitCode };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Kills the container; retried because an abort can arrive before the runtime has written its state. */
+  private async killUntilGone(id: string, child: ReturnType<typeof spawn>): Promise<void> {
+    const started = Date.now();
+    while (child.exitCode === null && child.signalCode === null) {
+      const inv = killInvocation(this.runtime, id);
+      await runCommand(inv.file, inv.args).catch(() => undefined);
+      if (Date.now() - started > 5000) child.kill('SIGKILL');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  private async deleteIfPresent(id: string): Promise<void> {
+    if (!existsSync(join(this.runtime.stateDir, id))) return;
+    const inv = deleteInvocation(this.runtime, id);
+    await runCommand(inv.file, inv.args);
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return (osConstants.signals as Record<string, number>)[sig] ?? 0;
+}

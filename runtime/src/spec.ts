@@ -1,0 +1,92 @@
+/**
+ * The OCI runtime-spec `config.json` for one RUN step, built by a pure
+ * function (moby/buildkit `executor/oci/spec.go`): no I/O, so every isolation
+ * decision is testable without root.
+ */
+import type { ExecRequest, ResolvedUser } from './types.js';
+import {
+  ALL_CAPABILITIES,
+  DEFAULT_CAPABILITIES,
+  DEFAULT_MOUNTS,
+  DEFAULT_PATH,
+  MASKED_PATHS,
+  READONLY_PATHS,
+  type SpecMount,
+} from './spec-defaults.js';
+
+export interface BuildSpecOptions {
+  /** Mounts prepared for the step (etc files, RUN --mount), appended after the defaults. */
+  mounts: SpecMount[];
+  /** Extra environment entries (e.g. SSH_AUTH_SOCK) added when the request does not set the key. */
+  extraEnv?: string[];
+  /** Relative to the bundle; default 'rootfs'. */
+  rootPath?: string;
+}
+
+/** The subset of the OCI runtime spec we produce; plain JSON. */
+export interface RuntimeSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; umask: number; additionalGids?: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: Record<'bounding' | 'effective' | 'permitted', string[]>;
+    noNewPrivileges: boolean;
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: SpecMount[];
+  linux: {
+    namespaces: { type: string }[];
+    maskedPaths: string[];
+    readonlyPaths: string[];
+    resources: { devices: { allow: boolean; access: string }[] };
+  };
+}
+
+/** `KEY=value` list with `PATH` defaulted and `extra` added where the key is absent. Later duplicates win, like docker. */
+export function buildEnv(env: readonly string[], extra: readonly string[] = []): string[] {
+  const byKey = new Map<string, string>();
+  for (const entry of [...extra, ...env]) byKey.set(entry.split('=', 1)[0]!, entry);
+  if (!byKey.has('PATH')) byKey.set('PATH', `PATH=${DEFAULT_PATH}`);
+  return [...byKey.values()];
+}
+
+export function buildSpec(request: ExecRequest, user: ResolvedUser, options: BuildSpecOptions): RuntimeSpec {
+  const insecure = request.security === 'insecure';
+  const caps = [...(insecure ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES)];
+  const namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'uts' }, { type: 'ipc' }];
+  if (request.network === 'none') namespaces.push({ type: 'network' });
+  const additionalGids = [...new Set([user.gid, ...user.additionalGids])];
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: user.uid, gid: user.gid, umask: request.process.umask ?? 0o022, additionalGids },
+      args: [...request.process.args],
+      env: buildEnv(request.process.env, options.extraEnv),
+      cwd: request.process.cwd || '/',
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      noNewPrivileges: false,
+    },
+    root: { path: options.rootPath ?? 'rootfs', readonly: false },
+    hostname: request.hostname ?? 'buildkitsandbox',
+    mounts: [
+      ...DEFAULT_MOUNTS.map((m) => ({
+        ...m,
+        // insecure (like `--privileged`) gets a writable /sys and cgroup.
+        options: insecure && (m.type === 'sysfs' || m.type === 'cgroup') ? m.options.filter((o) => o !== 'ro') : [...m.options],
+      })),
+      ...options.mounts,
+    ],
+    linux: {
+      namespaces,
+      maskedPaths: insecure ? [] : [...MASKED_PATHS],
+      readonlyPaths: insecure ? [] : [...READONLY_PATHS],
+      // Deny all device access but the defaults every runtime adds (null, zero, full, random, urandom, tty, ptmx).
+      resources: { devices: insecure ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }] },
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Mount-point stubs: when a mount target does not exist in the rootfs, the
+ * runtime creates it (an empty file or directory, plus missing parents). Those
+ * would end up in every RUN layer, so — like BuildKit's MountStubsCleaner — we
+ * note what is missing before the run and afterwards remove what is still an
+ * empty stub, deepest first, and restore the parent directory's mtime so the
+ * differ does not see it as changed.
+ */
+import { existsSync } from 'node:fs';
+import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
+import { runCommand } from './command.js';
+import { dirname, join } from 'node:path';
+
+export interface StubRecord {
+  /** Host paths that did not exist before the run, deepest first. */
+  paths: string[];
+  /** The nearest existing ancestor of each, with its times before the run. */
+  parents: Map<string, bigint>;
+}
+
+/** Records which components of each `destinations` path are missing under `rootfs`. Stops at symlinks (the runtime resolves those inside the root). */
+export async function recordStubs(rootfs: string, destinations: string[]): Promise<StubRecord> {
+  const missing = new Set<string>();
+  const parents = new Map<string, bigint>();
+  for (const dest of destinations) {
+    const parts = dest.split('/').filter((p) => p && p !== '.' && p !== '..');
+    let current = rootfs;
+    for (const part of parts) {
+      const next = join(current, part);
+      const st = await lstat(next).catch(() => undefined);
+      if (!st) {
+        // Only the nearest existing ancestor: `current` is missing itself when a parent was missing too.
+        if (!missing.has(current) && !parents.has(current)) {
+          parents.set(current, (await lstat(current, { bigint: true })).mtimeNs);
+        }
+        missing.add(next);
+      } else if (st.isSymbolicLink() || !st.isDirectory()) {
+        break;
+      }
+      current = next;
+    }
+  }
+  const paths = [...missing].sort((a, b) => b.split('/').length - a.split('/').length);
+  return { paths, parents };
+}
+
+/** Removes recorded stubs that are still empty (a 0-byte file, an empty directory) and restores parent times. */
+export async function removeStubs(record: StubRecord): Promise<void> {
+  for (const path of record.paths) {
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) continue;
+    if (st.isDirectory()) {
+      if ((await readdir(path)).length === 0) await rmdir(path).catch(() => undefined);
+    } else if (st.isFile() && st.size === 0) {
+      await unlink(path).catch(() => undefined);
+    }
+  }
+  const restore: string[] = [];
+  for (const [dir, mtimeNs] of record.parents) {
+    // Only when the stub under it is gone, i.e. the process did not keep anything there.
+    if (record.paths.some((p) => dirname(p) === dir && existsSync(p))) continue;
+    // Only when the time moved: touching an untouched lower dir would itself copy it up.
+    const now = await lstat(dir, { bigint: true }).catch(() => undefined);
+    if (now && now.mtimeNs !== mtimeNs) restore.push(`${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, dir);
+  }
+  // touch(1) because Node's utimes takes a double and loses the nanoseconds a differ compares; one spawn for all.
+  if (restore.length > 0) await runCommand('/bin/sh', ['-c', 'while [ $# -gt 0 ]; do touch -c -h -m -d "@$1" "$2"; shift 2; done', 'sh', ...restore]);
+}
