@@ -18,7 +18,11 @@ export class Counters {
   readonly execs = new Map<string, number>();
   readonly cacheMaps = new Map<string, number>();
   readonly aborted = new Set<string>();
+  /** Names of the ops executing right now. */
+  readonly active = new Set<string>();
   running = 0;
+  /** The set of active op names at each exec start, to find peaks of a subset. */
+  private readonly snapshots: string[][] = [];
   maxRunning = 0;
   private waiters: Array<() => void> = [];
 
@@ -31,12 +35,19 @@ export class Counters {
   enter(name: string): void {
     this.execs.set(name, this.execsOf(name) + 1);
     this.running++;
+    this.active.add(name);
+    this.snapshots.push([...this.active]);
     this.maxRunning = Math.max(this.maxRunning, this.running);
     this.notify();
   }
-  leave(): void {
+  leave(name: string): void {
     this.running--;
+    this.active.delete(name);
     this.notify();
+  }
+  /** The most ops whose name matches `pred` that were ever executing at once. */
+  maxActive(pred: (name: string) => boolean): number {
+    return Math.max(0, ...this.snapshots.map((names) => names.filter(pred).length));
   }
   /** Resolves once `cond` holds (checked after every counter change). */
   async until(cond: () => boolean): Promise<void> {
@@ -91,7 +102,7 @@ export function makeGraph(counters: Counters) {
             ...(spec.contentDigest ? { contentDigest: `value:${value}` } : {}),
           };
         } finally {
-          counters.leave();
+          counters.leave(spec.name);
         }
       },
     },
