@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { isLayerType } from '@tsbuild/core';
+import type { Cancellable, ContentStore, DiskUsage, ImageStore, LeaseManager, Snapshotter } from '../types.js';
+import { ONE_HOUR_MS, filesIn, ingestLeftovers, treeBytes } from './fs-scan.js';
+import { markReachable } from './mark.js';
+import { unreachableSnapshots } from './prune.js';
+
+export interface DuOptions extends Cancellable {
+  root: string;
+  content: ContentStore;
+  images: ImageStore;
+  leases?: LeaseManager;
+  snapshotter?: Snapshotter;
+}
+
+/**
+ * Disk usage by kind, with what a prune (grace 0) would reclaim. Blobs reached
+ * from tags count as `images` (manifests, indexes, configs) or `layers`;
+ * blobs reached only by leases or cache records, and unreachable blobs, as
+ * `other` (only the unreachable ones are reclaimable). Snapshots are measured
+ * by walking their directories, so this costs a tree walk per snapshot.
+ */
+export async function du(options: DuOptions): Promise<DiskUsage[]> {
+  const mark = await markReachable(options);
+  const usage = new Map<DiskUsage['kind'], DiskUsage>();
+  const add = (kind: DiskUsage['kind'], bytes: number, reclaimable: boolean) => {
+    const u = usage.get(kind) ?? { kind, count: 0, bytes: 0, reclaimableBytes: 0 };
+    u.count++;
+    u.bytes += bytes;
+    if (reclaimable) u.reclaimableBytes += bytes;
+    usage.set(kind, u);
+  };
+  for await (const blob of options.content.walk()) {
+    const desc = mark.blobs.get(blob.digest);
+    if (desc) add(isLayerType(desc.mediaType) ? 'layers' : 'images', blob.size, false);
+    else add('other', blob.size, !mark.blobs.has(blob.digest));
+  }
+  if (options.snapshotter) {
+    const unreachable = new Set((await unreachableSnapshots(options.snapshotter, mark, Date.now())).map((s) => s.key));
+    for await (const info of options.snapshotter.walk()) {
+      add('snapshots', await treeBytes(options.snapshotter.dir(info.key)), unreachable.has(info.key));
+    }
+  }
+  for (const f of await filesIn(join(options.root, 'cache', 'records'))) add('cache', f.size, false);
+  const stale = new Set((await ingestLeftovers(options.root, ONE_HOUR_MS)).map((f) => f.path));
+  for (const f of await filesIn(join(options.root, 'ingest'))) add('ingest', f.size, stale.has(f.path));
+  const order: DiskUsage['kind'][] = ['images', 'layers', 'snapshots', 'cache', 'ingest', 'other'];
+  return order.flatMap((k) => usage.get(k) ?? []);
+}

@@ -1,0 +1,88 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MediaType, isDigest, throwIfAborted, type Descriptor, type Digest, type ImageConfig } from '@tsbuild/core';
+import { readJson } from '../content/helpers.js';
+import { imageBlobs } from '../image/image-blobs.js';
+import { isLeaseLive } from '../lease/file-lease-manager.js';
+import { chainIds } from '../snapshot/chain-id.js';
+import type { Cancellable, ContentProvider, ImageStore, LeaseManager } from '../types.js';
+
+export interface MarkOptions extends Cancellable {
+  root: string;
+  content: ContentProvider;
+  images: ImageStore;
+  leases?: LeaseManager;
+}
+
+/** What must survive a sweep. `blobs` maps a digest to the descriptor it was reached by (undefined when reached by a lease or cache record). */
+export interface MarkSet {
+  blobs: Map<Digest, Descriptor | undefined>;
+  snapshots: Set<string>;
+  /** Number of tags marked from. */
+  tags: number;
+}
+
+/**
+ * The mark phase shared by prune and du. Roots: every tag (all blobs its image
+ * or index reaches, and the chain ids of every reachable image's layers), every
+ * live lease's resources, and every cache record `<root>/cache/records/*.json`
+ * (`{ blobs?: string[], snapshots?: string[] }`). A lease protects exactly the
+ * resources it names. Unreadable configs or records are skipped: marking
+ * less can only be corrected by marking more, never by failing the prune —
+ * but an unparsable index.json does fail (it would otherwise mark nothing).
+ */
+export async function markReachable(options: MarkOptions): Promise<MarkSet> {
+  const { content, images, leases, signal } = options;
+  const cancel = signal ? { signal } : {};
+  const mark: MarkSet = { blobs: new Map(), snapshots: new Set(), tags: 0 };
+  for (const record of await images.list()) {
+    throwIfAborted(signal);
+    mark.tags++;
+    for (const desc of await imageBlobs(content, record.target, cancel)) {
+      mark.blobs.set(desc.digest, desc);
+      if (desc.mediaType !== MediaType.OciConfig && desc.mediaType !== MediaType.DockerConfig) continue;
+      const config = await readJson<ImageConfig>(content, desc, cancel).catch(() => undefined);
+      const diffIDs = config?.rootfs?.diff_ids;
+      if (Array.isArray(diffIDs) && diffIDs.every((d) => typeof d === 'string' && isDigest(d))) {
+        for (const id of chainIds(diffIDs)) mark.snapshots.add(id);
+      }
+    }
+  }
+  for (const lease of leases ? await leases.list() : []) {
+    if (!isLeaseLive(lease)) continue;
+    for (const r of lease.resources) {
+      if (r.type === 'content') markBlob(mark, r.digest);
+      else if (r.type === 'snapshot') mark.snapshots.add(r.key);
+    }
+  }
+  for (const record of await readCacheRecords(options.root)) {
+    for (const b of record.blobs ?? []) if (typeof b === 'string' && isDigest(b)) markBlob(mark, b);
+    for (const s of record.snapshots ?? []) if (typeof s === 'string') mark.snapshots.add(s);
+  }
+  return mark;
+}
+
+function markBlob(mark: MarkSet, digest: Digest): void {
+  if (!mark.blobs.has(digest)) mark.blobs.set(digest, undefined);
+}
+
+interface CacheRecordRefs {
+  blobs?: unknown[];
+  snapshots?: unknown[];
+}
+
+async function readCacheRecords(root: string): Promise<CacheRecordRefs[]> {
+  const dir = join(root, 'cache', 'records');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: CacheRecordRefs[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+    try {
+      if (text !== undefined) out.push(JSON.parse(text) as CacheRecordRefs);
+    } catch {
+      // a record being written by another process: its own writer renames it in atomically, so this is junk
+    }
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isNotFound, throwIfAborted } from '@tsbuild/core';
+import { withLock } from '../layout/lock-file.js';
+import type { Cancellable, ContentStore, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
+import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
+import { markReachable, type MarkSet } from './mark.js';
+
+export interface PruneOptions extends Cancellable {
+  root: string;
+  content: ContentStore;
+  images: ImageStore;
+  leases?: LeaseManager;
+  /** Committed snapshots are swept only when a snapshotter is given. */
+  snapshotter?: Snapshotter;
+  /**
+   * Anything modified less than this long before the prune started survives
+   * (default 60 s). It covers the gap between a build ingesting a blob and
+   * tagging it; builds that need longer hold a lease.
+   */
+  graceMs?: number;
+  /** Ingest files older than this are removed (default one hour). */
+  ingestMaxAgeMs?: number;
+}
+
+/**
+ * Mark and sweep. Takes `<root>/gc.lock` so two prunes never interleave; it
+ * does not stop builds, which is why nothing newer than the start time minus
+ * `graceMs` is removed (blob mtimes — re-ingesting an existing blob refreshes
+ * it — and snapshot creation times / directory mtimes).
+ * Cache records are never removed here (`cacheRecordsRemoved` is 0): the
+ * cache index owns them.
+ */
+export async function prune(options: PruneOptions): Promise<PruneResult> {
+  const { root, signal } = options;
+  return withLock(join(root, 'gc.lock'), async () => {
+    const cutoff = Date.now() - (options.graceMs ?? 60_000);
+    const result: PruneResult = { blobsRemoved: 0, snapshotsRemoved: 0, cacheRecordsRemoved: 0, bytesReclaimed: 0 };
+    const mark = await markReachable(options);
+    throwIfAborted(signal);
+    for await (const blob of options.content.walk()) {
+      throwIfAborted(signal);
+      if (mark.blobs.has(blob.digest)) continue;
+      const st = await stat(options.content.blobPath(blob.digest)).catch(() => undefined);
+      if (!st || st.mtimeMs >= cutoff) continue;
+      try {
+        await options.content.delete(blob.digest);
+        result.blobsRemoved++;
+        result.bytesReclaimed += blob.size;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (options.snapshotter) result.snapshotsRemoved = await sweepSnapshots(options.snapshotter, mark, cutoff, signal);
+    for (const f of await ingestLeftovers(root, options.ingestMaxAgeMs ?? ONE_HOUR_MS)) {
+      await rm(f.path, { force: true });
+      result.bytesReclaimed += f.size;
+    }
+    return result;
+  }, signal ? { signal } : {});
+}
+
+/** The committed snapshots that nothing keeps, children before parents. */
+export async function unreachableSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: number): Promise<SnapshotInfo[]> {
+  const all = new Map<string, SnapshotInfo>();
+  for await (const info of snapshotter.walk()) all.set(info.key, info);
+  const keep = new Set<string>();
+  const keepWithAncestors = (key: string | undefined) => {
+    while (key !== undefined && !keep.has(key)) {
+      keep.add(key);
+      key = all.get(key)?.parent;
+    }
+  };
+  for (const info of all.values()) {
+    const young = Date.parse(info.createdAt) >= cutoff || (await dirMtime(snapshotter.dir(info.key))) >= cutoff;
+    if (info.kind !== 'committed' || mark.snapshots.has(info.key) || young) keepWithAncestors(info.key);
+  }
+  const depth = (info: SnapshotInfo): number => {
+    let d = 0;
+    for (let p = info.parent; p !== undefined && d <= all.size; p = all.get(p)?.parent) d++;
+    return d;
+  };
+  return [...all.values()].filter((i) => !keep.has(i.key)).sort((a, b) => depth(b) - depth(a));
+}
+
+async function sweepSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: number, signal: AbortSignal | undefined): Promise<number> {
+  let removed = 0;
+  for (const info of await unreachableSnapshots(snapshotter, mark, cutoff)) {
+    throwIfAborted(signal);
+    try {
+      await snapshotter.remove(info.key);
+      removed++;
+    } catch (err) {
+      if (!isNotFound(err)) continue; // e.g. a child appeared meanwhile: it will go next time
+    }
+  }
+  return removed;
+}
+
+async function dirMtime(dir: string): Promise<number> {
+  return (await stat(dir).catch(() => undefined))?.mtimeMs ?? 0;
+}
