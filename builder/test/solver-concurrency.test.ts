@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ExecError, isFailedPrecondition } from '@tsbuild/core';
 import { CanceledError, MemoryCacheStorage, Solver, VertexError, isCanceled, type SolveEvent, type Vertex } from './solver-imports.js';
 import { Counters, Latch, makeGraph } from './solver-fixtures.js';
 
@@ -142,6 +143,16 @@ describe('solver: failure and cancellation', () => {
     expect(counters.execsOf('add(slow(const 1), [stage 1/2] RUN false)')).to.equal(0);
     expect(events.filter((e) => e.type === 'vertex.failed').map((e) => e.vertex.name)).to.include('[stage 1/2] RUN false');
     latch.release();
+  });
+
+  it('the vertex error keeps the category and code-bearing cause of a typed op error', async () => {
+    const solver = new Solver({ cache: new MemoryCacheStorage() });
+    const run = g.vertex({ name: 'RUN exit 3', definition: { op: 'exit' }, exec: () => Promise.reject(new ExecError(3, ['sh', '-c', 'exit 3'])) });
+    const err = await rejection(solver.solve(run));
+    expect(err).to.be.instanceOf(VertexError);
+    expect(isFailedPrecondition(err)).to.equal(true);
+    expect((err as VertexError).code).to.equal('SOLVER_VERTEX_FAILED');
+    expect((err as VertexError).cause).to.be.instanceOf(ExecError).with.property('exitCode', 3);
   });
 
   it('a failing cacheMap is named too', async () => {
