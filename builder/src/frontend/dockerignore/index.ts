@@ -1,0 +1,10 @@
+export { PatternMatcher, createMatcher, EMPTY_MATCH_INFO } from './pattern-matcher.js';
+export type { MatchInfo } from './pattern-matcher.js';
+export { Pattern, compilePattern } from './pattern.js';
+export type { MatchType, CompiledPattern } from './pattern.js';
+export { PatternSyntaxError } from './errors.js';
+export { readDockerignore, selectIgnoreFile } from './ignore-file.js';
+export type { IgnoreFileChoice } from './ignore-file.js';
+export { walkContext } from './walk-context.js';
+export type { ContextEntry } from './walk-context.js';
+export { cleanPath } from './go-path.js';
