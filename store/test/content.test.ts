@@ -56,7 +56,10 @@ describe('content: LocalContentStore', () => {
     source.write(Buffer.alloc(1024, 1));
     const ac = new AbortController();
     const pending = store.ingest(source, {}, { signal: ac.signal }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    // wait (bounded) until the temp file exists, so the abort really interrupts a write in progress
+    for (let i = 0; i < 200 && !(existsSync(join(dir.path, 'ingest')) && readdirSync(join(dir.path, 'ingest')).length === 1); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     expect(readdirSync(join(dir.path, 'ingest'))).to.have.length(1);
     ac.abort();
     expect(await pending).to.be.instanceOf(CanceledError);
