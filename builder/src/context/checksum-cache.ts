@@ -2,10 +2,12 @@
  * ChecksumCache: file content hashes keyed by stat, so checksumming an
  * unchanged context costs the lstat calls and no reads.
  *
- * Key: rel path + size + mtime (ns) + inode + device + mode. Like BuildKit's
- * contenthash (which keys on the same stat fields, see `cache/contenthash`),
- * an edit that keeps the size and restores the mtime on the same inode is not
- * seen; every ordinary write changes mtime (and usually ctime/size) and is.
+ * Key: rel path + size + mtime (ns) + ctime (ns) + inode + device + mode.
+ * BuildKit's contenthash keys on stat without ctime, so an edit that keeps
+ * the size and restores the mtime (`touch -r`, some sync tools) on the same
+ * inode goes unseen there. We add ctime, which user space cannot set: such an
+ * edit is seen too; only changing the system clock (or a raw block device
+ * edit) could fool the key. The price: chmod/chown/link also rehash a file.
  *
  * Lifecycle: `openChecksumCache({ dir, contextDir })` loads
  * `<dir>/<sha256(contextDir)>.json` once (a missing or corrupt file is an
@@ -99,7 +101,7 @@ export class ChecksumCache {
 
 /** Stat fields that change whenever a file's content is rewritten. */
 export function statKeyOf(stat: BigIntStats): string {
-  return `${stat.size}:${stat.mtimeNs}:${stat.ino}:${stat.dev}:${stat.mode}`;
+  return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}:${stat.dev}:${stat.mode}`;
 }
 
 /** A cache with no file: memoizes within one build only. */
