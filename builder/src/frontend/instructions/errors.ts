@@ -1,0 +1,36 @@
+/**
+ * Errors of the instruction model: a DockerfileError that also carries the
+ * text of the offending line(s), so the CLI can print the snippet without
+ * re-reading the file. Codes are stable per kind of problem.
+ */
+import { DockerfileError, type SourceRange } from '@tsbuild/core';
+
+export const InstructionErrorCode = {
+  UnknownInstruction: 'DOCKERFILE_UNKNOWN_INSTRUCTION',
+  UnknownFlag: 'DOCKERFILE_UNKNOWN_FLAG',
+  DuplicateFlag: 'DOCKERFILE_DUPLICATE_FLAG',
+  /** A flag without its value, or with a value it cannot take. */
+  BadFlagValue: 'DOCKERFILE_BAD_FLAG_VALUE',
+  /** Too few or too many arguments for the instruction. */
+  ArgumentCount: 'DOCKERFILE_ARGUMENT_COUNT',
+  InvalidStageName: 'DOCKERFILE_INVALID_STAGE_NAME',
+  OnbuildTrigger: 'DOCKERFILE_ONBUILD_TRIGGER',
+  ShellNotJson: 'DOCKERFILE_SHELL_NOT_JSON',
+  InvalidMount: 'DOCKERFILE_INVALID_MOUNT',
+  InvalidDuration: 'DOCKERFILE_INVALID_DURATION',
+  InvalidHealthcheck: 'DOCKERFILE_INVALID_HEALTHCHECK',
+  BadHeredoc: 'DOCKERFILE_BAD_HEREDOC',
+  /** An instruction other than ARG before the first FROM. */
+  NoStage: 'DOCKERFILE_NO_STAGE',
+  DuplicateStageName: 'DOCKERFILE_DUPLICATE_STAGE_NAME',
+} as const;
+export type InstructionErrorCode = (typeof InstructionErrorCode)[keyof typeof InstructionErrorCode];
+
+export class InstructionError extends DockerfileError {
+  /** The source lines the range covers, for the CLI's snippet. */
+  readonly lineText: string;
+  constructor(message: string, file: string, range: SourceRange, code: InstructionErrorCode, lineText: string) {
+    super(message, file, range, { code });
+    this.lineText = lineText;
+  }
+}
