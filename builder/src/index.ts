@@ -3,3 +3,10 @@ export {};
 export * from './solver/index.js';
 export { processWord, processWords, processWordWithMatches, ShellLexer, ShellLexError, envFromSlice, envFromRecord, type Env, type ShellLexOptions, type ProcessWordResult, type ShellErrorCode } from './frontend/shell/index.js';
 export { PatternMatcher, createMatcher, EMPTY_MATCH_INFO, PatternSyntaxError, readDockerignore, selectIgnoreFile, walkContext, type MatchInfo, type IgnoreFileChoice, type ContextEntry } from './frontend/dockerignore/index.js';
+// frontend: Dockerfile parser (BuildKit parse tree) and typed instruction model
+export {
+  parseDockerfile, dumpAst, dumpNode, detectSyntax, findDirective, chompHeredocContent, ParseErrorCode,
+  type ParseOptions, type ParseResult, type ParsedDirectives, type DetectedDirective,
+  type Node as DockerfileNode, type Heredoc as DockerfileHeredoc, type Warning as DockerfileWarning,
+} from './frontend/parser/index.js';
+export * from './frontend/instructions/index.js';
