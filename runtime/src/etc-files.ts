@@ -26,7 +26,7 @@ export function hostsFile(hostname: string, extraHosts: { host: string; ip: stri
 export function resolvConf(hostText: string | undefined, network: 'host' | 'none'): string {
   if (hostText === undefined || hostText.trim() === '') return DEFAULT_NAMESERVERS;
   if (network === 'host') return hostText;
-  const lines = hostText.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
+  const lines = hostText.split('\n').filter((l) => l.trim() !== '' && !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
   if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push(DEFAULT_NAMESERVERS.trimEnd());
   return lines.join('\n').replace(/\n*$/, '\n');
 }

@@ -24,6 +24,7 @@ export {
   MASKED_PATHS,
   READONLY_PATHS,
   DEFAULT_MOUNTS,
+  capabilitiesFromMask,
   type SpecMount,
 } from './spec-defaults.js';
 export { resolveUser, resolveUserFrom, parsePasswd, parseGroup } from './user.js';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -22,6 +22,7 @@ import { OutputLimiter } from './output.js';
 import { resolveInRoot } from './root-path.js';
 import { deleteInvocation, hybridCgroupShim, killInvocation, runInvocation, type RuntimeCommand } from './runtime-argv.js';
 import { buildSpec } from './spec.js';
+import { capabilitiesFromMask } from './spec-defaults.js';
 import { recordStubs, removeStubs } from './stubs.js';
 import type { ExecRequest, Executor, RunOptions, RunResult } from './types.js';
 import { resolveUser } from './user.js';
@@ -46,7 +47,9 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Oci
   await Promise.all([mkdir(stateDir, { recursive: true, mode: 0o700 }), mkdir(bundleDir, { recursive: true, mode: 0o700 })]);
   const cacheMounts = options.cacheMountsDir ? new CacheMountManager(options.cacheMountsDir) : undefined;
   const shim = hybridCgroupShim(path, await readHybridCgroupControllers());
-  return new OciExecutor({ path, stateDir, shim }, bundleDir, cacheMounts);
+  const status = await readFile('/proc/self/status', 'utf8');
+  const bounding = capabilitiesFromMask(BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`));
+  return new OciExecutor({ path, stateDir, shim }, bundleDir, cacheMounts, bounding);
 }
 
 export class OciExecutor implements Executor {
@@ -54,6 +57,8 @@ export class OciExecutor implements Executor {
     readonly runtime: RuntimeCommand,
     readonly bundleDir: string,
     private readonly cacheMounts?: CacheMountManager,
+    /** Capabilities this process holds; see BuildSpecOptions.hostCapabilities. */
+    private readonly hostCapabilities?: readonly string[],
   ) {}
 
   async run(request: ExecRequest, options: RunOptions = {}): Promise<RunResult> {
@@ -78,7 +83,7 @@ export class OciExecutor implements Executor {
       const etc = await writeEtcFiles(runDir, { hostname, network: request.network, ...(request.extraHosts ? { extraHosts: request.extraHosts } : {}) });
       const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });
       undo.push(() => prepared.cleanup());
-      const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env });
+      const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env, ...(this.hostCapabilities ? { hostCapabilities: this.hostCapabilities } : {}) });
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
       // Runs before the rootfs is unmounted (undo runs in reverse).

@@ -73,3 +73,8 @@ export const DEFAULT_MOUNTS: readonly SpecMount[] = [
   { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
 ];
+
+/** Capability names in a kernel bitmask (e.g. CapBnd of /proc/self/status); bit n is ALL_CAPABILITIES[n]. */
+export function capabilitiesFromMask(mask: bigint): string[] {
+  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}

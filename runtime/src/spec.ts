@@ -19,6 +19,12 @@ export interface BuildSpecOptions {
   mounts: SpecMount[];
   /** Extra environment entries (e.g. SSH_AUTH_SOCK) added when the request does not set the key. */
   extraEnv?: string[];
+  /**
+   * The capabilities this process can hand out (its bounding set). A runtime
+   * cannot grant more — capset fails — so 'insecure' means "all of these" and
+   * the defaults are trimmed to them. Default: every capability.
+   */
+  hostCapabilities?: readonly string[];
   /** Relative to the bundle; default 'rootfs'. */
   rootPath?: string;
 }
@@ -56,7 +62,8 @@ export function buildEnv(env: readonly string[], extra: readonly string[] = []):
 
 export function buildSpec(request: ExecRequest, user: ResolvedUser, options: BuildSpecOptions): RuntimeSpec {
   const insecure = request.security === 'insecure';
-  const caps = [...(insecure ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES)];
+  const host = new Set(options.hostCapabilities ?? ALL_CAPABILITIES);
+  const caps = (insecure ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES).filter((c) => host.has(c));
   const namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'uts' }, { type: 'ipc' }];
   if (request.network === 'none') namespaces.push({ type: 'network' });
   const additionalGids = [...new Set([user.gid, ...user.additionalGids])];

@@ -1,0 +1,4 @@
+import { runExecutorSuite } from './executor.suite.js';
+
+runExecutorSuite('crun');
+runExecutorSuite('runc');
