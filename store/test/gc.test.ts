@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MediaType, NotFoundError, FailedPreconditionError, sha256, type Descriptor, type Digest } from '@tsbuild/core';
+import { CanceledError, MediaType, NotFoundError, FailedPreconditionError, sha256, type Descriptor, type Digest } from '@tsbuild/core';
 import {
   FileLeaseManager,
   LocalContentStore,
@@ -188,6 +188,16 @@ describe('gc: prune, du, fsck', () => {
     expect((await images.list()).map((r) => r.name)).to.deep.equal(['app:1']);
     const after = await fsck({ root, content, images, ingestMaxAgeMs: 0 });
     expect(after.problems.map((p) => p.kind)).to.deep.equal(['blob-missing']);
+  });
+
+  it('an aborted prune or fsck throws CanceledError and removes nothing', async () => {
+    const orphan = await blob('orphan');
+    const ac = new AbortController();
+    ac.abort();
+    expect(await prune({ root, content, images, signal: ac.signal }).catch((e: unknown) => e)).to.be.instanceOf(CanceledError);
+    expect(await fsck({ root, content, images, repair: true, signal: ac.signal }).catch((e: unknown) => e)).to.be.instanceOf(CanceledError);
+    expect(existsSync(content.blobPath(orphan))).to.equal(true);
+    expect(existsSync(join(root, 'gc.lock'))).to.equal(false);
   });
 
   it('fsck reports an unparsable index.json', async () => {

@@ -53,7 +53,7 @@ async function acquire(path: string, { signal, timeoutMs = 30_000 }: LockOptions
       throw new UnavailableError(`timed out waiting for lock ${path}`, { code: 'STORE_LOCK_TIMEOUT' });
     }
     await sleep(delay, signal);
-    delay = Math.min(delay * 2, 100);
+    delay = Math.min(delay * 2, 50);
   }
 }
 
