@@ -8,8 +8,6 @@
 import { execFile } from 'node:child_process';
 import { constants, type Stats } from 'node:fs';
 import { lchown, link, lstat, lutimes, mkdir, open, rm, symlink, chmod, utimes, chown } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { TarReadEntry } from './tar-read.js';
 import type { LayerWarning } from './tar-errors.js';
@@ -53,8 +51,11 @@ export async function writeFile(e: TarReadEntry, target: string, ctx: WriteConte
   const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   let bytes = 0;
   try {
-    const counted = Readable.from(e.body).on('data', (c: Buffer) => (bytes += c.length));
-    await pipeline(counted, handle.createWriteStream({ autoClose: false }), ctx.signal ? { signal: ctx.signal } : {});
+    for await (const chunk of e.body) {
+      // Awaiting each write is the backpressure: the tar is read no faster than the disk takes it.
+      for (let off = 0; off < chunk.length; ) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+      bytes += chunk.length;
+    }
     await handle.chown(e.uid, e.gid).catch((err) => ownerWarning(err, e, ctx));
     await handle.chmod(e.mode);
     await setXattrs(target, e, ctx);
