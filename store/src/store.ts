@@ -1,0 +1,65 @@
+/**
+ * One store directory, opened: the facade the CLI, the builder and the server
+ * hold. It only wires the role implementations together; each role is still
+ * usable alone. The directory is an OCI image layout (oci-layout, index.json,
+ * blobs/) with tsbuild's own state beside it (snapshots/, cache/, leases/,
+ * ingest/, cache-mounts/).
+ */
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LocalContentStore } from './content/local-content-store.js';
+import { du } from './gc/du.js';
+import { fsck } from './gc/fsck.js';
+import { prune } from './gc/prune.js';
+import { initLayout } from './layout/oci-layout.js';
+import { OciLayoutImageStore } from './layout/oci-layout-image-store.js';
+import { FileLeaseManager } from './lease/file-lease-manager.js';
+import { createSnapshotter, type SelectedSnapshotter, type SnapshotterKind } from './snapshot/create-snapshotter.js';
+import type { Cancellable, DiskUsage, FsckReport, PruneResult } from './types.js';
+
+export interface OpenStoreOptions {
+  /** Default: $TSBUILD_ROOT, else ~/.local/share/tsbuild. */
+  root?: string;
+  snapshotter?: SnapshotterKind;
+  onWarning?: (warning: { code: string; message: string }) => void;
+}
+
+export interface Store {
+  readonly root: string;
+  readonly content: LocalContentStore;
+  readonly images: OciLayoutImageStore;
+  readonly leases: FileLeaseManager;
+  /** The snapshotter, created (and overlayfs probed) on first use. */
+  snapshotter(options?: Cancellable): Promise<SelectedSnapshotter>;
+  prune(options?: Cancellable & { graceMs?: number }): Promise<PruneResult>;
+  du(options?: Cancellable): Promise<DiskUsage[]>;
+  fsck(options?: Cancellable & { repair?: boolean }): Promise<FsckReport>;
+}
+
+export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TSBUILD_ROOT) return resolve(env.TSBUILD_ROOT);
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'tsbuild');
+}
+
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const root = resolve(options.root ?? defaultStoreRoot());
+  await mkdir(root, { recursive: true });
+  await initLayout(root);
+  const content = new LocalContentStore(root);
+  const images = new OciLayoutImageStore(root);
+  const leases = new FileLeaseManager(root);
+  let snapshotter: Promise<SelectedSnapshotter> | undefined;
+  const getSnapshotter = (o: Cancellable = {}) =>
+    (snapshotter ??= createSnapshotter(root, { kind: options.snapshotter ?? 'auto', onWarning: options.onWarning, signal: o.signal }));
+  const roles = { root, content, images, leases };
+  return {
+    ...roles,
+    snapshotter: getSnapshotter,
+    async prune(o = {}) {
+      return prune({ ...roles, snapshotter: await getSnapshotter(o), ...o });
+    },
+    du: async (o = {}) => du({ ...roles, snapshotter: await getSnapshotter(o), ...o }),
+    fsck: async (o = {}) => fsck({ ...roles, ...o }),
+  };
+}
