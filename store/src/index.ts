@@ -22,3 +22,4 @@ export { prune, type PruneOptions } from './gc/prune.js';
 export { du, type DuOptions } from './gc/du.js';
 export { fsck, type FsckOptions } from './gc/fsck.js';
 export { markReachable, type MarkOptions, type MarkSet } from './gc/mark.js';
+export { openStore, defaultStoreRoot, type Store, type OpenStoreOptions } from './store.js';
