@@ -10,6 +10,8 @@ import {
   chompHeredocContent, detectSyntax, DirectiveParser, dumpAst, dumpNode, findDirective, heredocsFromLine,
   nextValues, parseDockerfile, parseHeredoc, parseJSON, parseNameVal, parseWords, type Node,
 } from '../src/frontend/parser/index.js';
+import { locateInstructions } from '../src/frontend/dockerfile-ast-adapter.js';
+import { parseInstructions } from '../src/frontend/instructions/index.js';
 
 const tally = new Map<string, { pass: number; total: number }>();
 /** Registers an `it` that also counts toward its set's pass count. */
@@ -167,6 +169,17 @@ describe('conformance: BuildKit parser', function () {
         const got = dumpAst(parseDockerfile(readConformance(`real-world/${dir}/Dockerfile`)).ast);
         const exp = readConformance(`real-world/${dir}/result.generated`);
         if (got !== exp) expect.fail(firstDiff(got, exp));
+      });
+      check('real-world instructions', `${dir} converts to typed instructions`, () => {
+        const text = readConformance(`real-world/${dir}/Dockerfile`);
+        const res = parseInstructions(text, { file: dir });
+        expect(res.stages.length).to.be.greaterThan(0);
+        // cross-check: dockerfile-ast finds every instruction BuildKit's algorithm finds, on the same line
+        const located = locateInstructions(text);
+        const missing = parseDockerfile(text).ast.children
+          .filter((n) => located.get(n.startLine)?.keyword.toLowerCase() !== n.value.toLowerCase())
+          .map((n) => `${n.startLine}: ${n.value}`);
+        expect(missing, 'instructions dockerfile-ast did not locate').to.deep.equal([]);
       });
       check('real-world parse.generated.json', `${dir} parse.generated.json`, () => {
         const exp = JSON.parse(readConformance(`real-world/${dir}/parse.generated.json`));

@@ -11,7 +11,10 @@ import { parseFlags, type FlagSpec, type FlagValues } from './flags.js';
 import type { InstructionBase, Instruction } from './types.js';
 
 export const ruleUrl = (rule: string): string =>
-  `https://docs.docker.com/go/dockerfile/rule/${rule.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}/`;
+  `https://docs.docker.com/go/dockerfile/rule/${rule
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase()}/`;
 
 export interface ContextInput {
   file: string;
@@ -41,7 +44,8 @@ export class ConvertContext {
     this.args = nextValues(input.node);
     this.json = input.node.attributes.json === true;
     const { startLine, endLine } = input.node;
-    const lastText = input.lines[endLine - 1] ?? '';
+    // Without the text (a parse result passed alone), a one-line instruction is as long as its original.
+    const lastText = input.lines[endLine - 1] ?? (startLine === endLine ? input.node.original : '');
     this.range = input.located?.range ?? rangeOf(startLine, 0, endLine, lastText.replace(/\r?\n$/, '').length);
     this.keywordRange = input.located?.keywordRange ?? rangeOf(startLine, 0, startLine, input.node.value.length);
   }
@@ -52,10 +56,15 @@ export class ConvertContext {
     return a ? a.range : this.range;
   }
 
-  /** The range of the last argument, else the instruction. */
-  lastArgRange(): SourceRange {
+  /**
+   * The range of the last argument written as `value`, else the instruction.
+   * (dockerfile-ast also lists heredoc body words as arguments, so the last
+   * one by position is not always the last BuildKit argument.)
+   */
+  argRangeOf(value: string): SourceRange {
     const args = this.located?.args ?? [];
-    return args.length ? args[args.length - 1]!.range : this.range;
+    for (let i = args.length - 1; i >= 0; i--) if (args[i]!.value === value) return args[i]!.range;
+    return this.range;
   }
 
   fail(code: InstructionErrorCode, message: string, range: SourceRange = this.range): never {

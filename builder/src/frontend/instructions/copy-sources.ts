@@ -26,7 +26,7 @@ export function sourcesAndDest(ctx: ConvertContext, name: 'COPY' | 'ADD'): { sou
     }
   };
   if (heredocOf(dest)) {
-    ctx.fail(InstructionErrorCode.BadHeredoc, `${name} cannot use a heredoc as the destination`, ctx.lastArgRange());
+    ctx.fail(InstructionErrorCode.BadHeredoc, `${name} cannot use a heredoc as the destination`, ctx.argRangeOf(dest));
   }
   const sources: string[] = [];
   const files: InlineFile[] = [];

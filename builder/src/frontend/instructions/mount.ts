@@ -149,8 +149,5 @@ function finish(m: MountSpec, roAuto: boolean, sharing: string | undefined): Mou
   if ((m.type === 'secret' || m.type === 'ssh') && m.from !== undefined) {
     throw new Error(`${m.type} mounts not supported with from`);
   }
-  if ((m.type === 'bind' || m.type === 'cache' || m.type === 'tmpfs') && !m.target) {
-    throw new Error('mount destination/target is required');
-  }
   return m;
 }

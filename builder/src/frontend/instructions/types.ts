@@ -63,6 +63,7 @@ export type CacheSharing = 'shared' | 'private' | 'locked';
 /** A parsed `RUN --mount` spec (BuildKit `instructions.Mount`). */
 export interface MountSpec {
   type: MountType;
+  /** Absent or relative: resolved against the WORKDIR when the RUN is dispatched (BuildKit does the same). */
   target?: string;
   source?: string;
   from?: string;

@@ -80,7 +80,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
         directives.lines[d.name] = d.line;
       }
     } catch (err) {
-      withLocation(err, file, currentLine, currentLine);
+      withLocation(err, file, currentLine + 1, currentLine + 1); // the line being read (Go reports the one before)
     }
     return token.startsWith('#') ? '' : token;
   };
