@@ -85,7 +85,13 @@ describe('layer tar: overlay and tree diffs', function () {
   });
 
   it('packOverlayDiff writes whiteouts, opaque markers and the changes only', async () => {
-    const paths = await tarPaths(await collect(packOverlayDiff({ upperDir: upper, lowerDirs: [lower] })));
+    const tar = await collect(packOverlayDiff({ upperDir: upper, lowerDirs: [lower] }));
+    const paths = await tarPaths(tar);
+    for await (const e of readTar(streamOf(tar))) {
+      // The upper's opaque dir carries trusted.overlay.opaque: overlay-private, never in a layer.
+      expect([...e.xattrs.keys()].filter((k) => k.includes('overlay.')), e.path).to.deep.equal([]);
+      if (e.path === 'added/suid') expect(e.xattrs.get('user.note')?.toString()).to.equal('kept');
+    }
     expect(paths).to.include.members(['etc/', 'etc/.wh.group', 'etc/passwd', '.wh.gone', 'opaque/', 'opaque/.wh..wh..opq', 'opaque/new', 'added/hardlink']);
     expect(paths.indexOf('opaque/')).to.be.lessThan(paths.indexOf('opaque/.wh..wh..opq'));
     expect(paths).to.not.include('keep');
