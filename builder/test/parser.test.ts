@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { DockerfileError } from '@tsbuild/core';
-import { dumpAst, goQuote, parseDockerfile, ParseErrorCode } from '../src/frontend/parser/index.js';
+import { DockerfileSyntaxError, dumpAst, goQuote, parseDockerfile, ParseErrorCode } from '../src/frontend/parser/index.js';
 
 function parseError(text: string): DockerfileError {
   try {
@@ -118,6 +118,8 @@ describe('parser: errors', function () {
     expect(err.code).to.equal(ParseErrorCode.MissingArguments);
     expect(err.message).to.equal('ENV must have two arguments');
     expect([err.range?.start.line, err.range?.end.line]).to.deep.equal([2, 3]);
+    expect(err).to.be.instanceOf(DockerfileSyntaxError);
+    expect((err as DockerfileSyntaxError).lineText).to.equal('ENV \\\n  PATH');
   });
 
   it('rejects a JSON array with non-strings', function () {

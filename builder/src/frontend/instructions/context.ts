@@ -5,7 +5,7 @@
  */
 import { rangeOf, type SourceRange } from '@tsbuild/core';
 import type { LocatedInstruction } from '../dockerfile-ast-adapter.js';
-import { nextValues, type Node, type Warning } from '../parser/index.js';
+import { linesText, nextValues, type Node, type Warning } from '../parser/index.js';
 import { InstructionError, InstructionErrorCode } from './errors.js';
 import { parseFlags, type FlagSpec, type FlagValues } from './flags.js';
 import type { InstructionBase, Instruction } from './types.js';
@@ -68,8 +68,7 @@ export class ConvertContext {
   }
 
   fail(code: InstructionErrorCode, message: string, range: SourceRange = this.range): never {
-    const text = this.input.lines.slice(range.start.line - 1, range.end.line).join('').replace(/\r?\n$/, '');
-    throw new InstructionError(message, this.file, range, code, text);
+    throw new InstructionError(message, this.file, range, code, linesText(this.input.lines, range.start.line, range.end.line));
   }
 
   warn(rule: string, message: string, range: SourceRange = this.range): void {

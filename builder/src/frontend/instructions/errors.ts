@@ -1,9 +1,9 @@
 /**
- * Errors of the instruction model: a DockerfileError that also carries the
- * text of the offending line(s), so the CLI can print the snippet without
- * re-reading the file. Codes are stable per kind of problem.
+ * Errors of the instruction model: DockerfileSyntaxErrors (a DockerfileError
+ * plus the offending lines' text) with a stable code per kind of problem.
  */
-import { DockerfileError, type SourceRange } from '@tsbuild/core';
+import type { SourceRange } from '@tsbuild/core';
+import { DockerfileSyntaxError } from '../parser/index.js';
 
 export const InstructionErrorCode = {
   UnknownInstruction: 'DOCKERFILE_UNKNOWN_INSTRUCTION',
@@ -26,11 +26,9 @@ export const InstructionErrorCode = {
 } as const;
 export type InstructionErrorCode = (typeof InstructionErrorCode)[keyof typeof InstructionErrorCode];
 
-export class InstructionError extends DockerfileError {
-  /** The source lines the range covers, for the CLI's snippet. */
-  readonly lineText: string;
+/** A DockerfileSyntaxError raised while converting an instruction (`lineText` for the CLI snippet). */
+export class InstructionError extends DockerfileSyntaxError {
   constructor(message: string, file: string, range: SourceRange, code: InstructionErrorCode, lineText: string) {
-    super(message, file, range, { code });
-    this.lineText = lineText;
+    super(message, file, range, code, lineText);
   }
 }

@@ -5,7 +5,7 @@
  * Positions come from dockerfile-ast via the adapter, joined by start line.
  */
 import { locateInstructions, type LocatedInstruction } from '../dockerfile-ast-adapter.js';
-import { parseDockerfile, type Node, type ParsedDirectives, type ParseResult, type Warning } from '../parser/index.js';
+import { linesText, parseDockerfile, type Node, type ParsedDirectives, type ParseResult, type Warning } from '../parser/index.js';
 import { ConvertContext, ruleUrl } from './context.js';
 import { InstructionError, InstructionErrorCode } from './errors.js';
 import { converterFor, converters } from './table.js';
@@ -70,8 +70,9 @@ export function parseInstructions(input: string | ParseResult, options: ParseIns
     if (inst.kind === 'FROM') {
       if (inst.stageName !== undefined) {
         if (names.has(inst.stageName)) {
-          throw new InstructionError(`duplicate stage name ${JSON.stringify(inst.stageName)}`, file, inst.stageNameRange ?? inst.range,
-            InstructionErrorCode.DuplicateStageName, node.original);
+          const range = inst.stageNameRange ?? inst.range;
+          throw new InstructionError(`duplicate stage name ${JSON.stringify(inst.stageName)}`, file, range,
+            InstructionErrorCode.DuplicateStageName, linesText(lines, range.start.line, range.end.line));
         }
         names.add(inst.stageName);
       }
@@ -81,7 +82,9 @@ export function parseInstructions(input: string | ParseResult, options: ParseIns
     } else if (inst.kind === 'ARG') {
       out.metaArgs.push(inst);
     } else {
-      throw new InstructionError('no build stage in current context', file, inst.keywordRange, InstructionErrorCode.NoStage, node.original);
+      const range = inst.keywordRange;
+      throw new InstructionError('no build stage in current context', file, range, InstructionErrorCode.NoStage,
+        linesText(lines, range.start.line, range.end.line));
     }
   }
   casingWarnings(out.instructions, warnings);

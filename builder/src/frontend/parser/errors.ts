@@ -3,7 +3,7 @@
  * location (BuildKit's `withLocation`): line parsers only know the text they
  * were handed, the scanner loop knows the lines.
  */
-import { DockerfileError, rangeOf } from '@tsbuild/core';
+import { DockerfileError, rangeOf, type SourceRange } from '@tsbuild/core';
 
 export const ParseErrorCode = {
   /** No instruction at all (empty file, only comments). */
@@ -34,14 +34,30 @@ export class LineError extends Error {
 }
 
 /**
- * Wraps a LineError (or rethrows anything else unchanged) as a DockerfileError
- * spanning `startLine..endLine` (1-based; whole lines, so character 0).
+ * A DockerfileError that also carries the text of the lines its range covers,
+ * so the CLI can print the snippet without reading the file again.
  */
-export function withLocation(err: unknown, file: string, startLine: number, endLine: number, lineText?: string): never {
+export class DockerfileSyntaxError extends DockerfileError {
+  readonly lineText: string;
+  constructor(message: string, file: string, range: SourceRange, code: string, lineText: string, cause?: unknown) {
+    super(message, file, range, { code, cause });
+    this.lineText = lineText;
+  }
+}
+
+/** The text of lines `start..end` (1-based) of `lines` (each with its newline), final newline dropped. */
+export function linesText(lines: readonly string[], start: number, end: number): string {
+  return lines.slice(Math.max(start, 1) - 1, Math.max(start, end)).join('').replace(/\r?\n$/, '');
+}
+
+/**
+ * Wraps a LineError (or rethrows anything else unchanged) as a
+ * DockerfileSyntaxError spanning `startLine..endLine` (1-based, whole lines).
+ */
+export function withLocation(err: unknown, file: string, lines: readonly string[], startLine: number, endLine: number): never {
   if (err instanceof LineError) {
     const end = Math.max(startLine, endLine);
-    throw new DockerfileError(err.message, file, rangeOf(startLine, 0, end, 0), { code: err.code, cause: err });
+    throw new DockerfileSyntaxError(err.message, file, rangeOf(startLine, 0, end, 0), err.code, linesText(lines, startLine, end), err);
   }
-  void lineText;
   throw err;
 }

@@ -8,5 +8,5 @@ export { DirectiveParser, detectSyntax, findDirective } from './directives.js';
 export type { Directive, DetectedDirective } from './directives.js';
 export { parseHeredoc, heredocsFromLine, chompHeredocContent } from './heredoc.js';
 export { parseWords, parseNameVal, parseJSON } from './line-parsers.js';
-export { ParseErrorCode } from './errors.js';
+export { ParseErrorCode, DockerfileSyntaxError, linesText } from './errors.js';
 export { goQuote } from './go-text.js';

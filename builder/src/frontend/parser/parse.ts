@@ -6,9 +6,9 @@
  * with a warning, heredoc bodies read after their instruction line.
  * Conformance data: shared/conformance sections 1, 2, 3, 6, 9.
  */
-import { DockerfileError, rangeOf } from '@tsbuild/core';
+import { rangeOf } from '@tsbuild/core';
 import { checkEscapeToken, DirectiveParser } from './directives.js';
-import { LineError, ParseErrorCode, withLocation } from './errors.js';
+import { DockerfileSyntaxError, LineError, linesText, ParseErrorCode, withLocation } from './errors.js';
 import { isGoSpace, trimLeftSpace } from './go-text.js';
 import { heredocCompoundKeywords, heredocKeywords, heredocsFromLine } from './heredoc.js';
 import { lineParserFor } from './line-parsers.js';
@@ -80,7 +80,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
         directives.lines[d.name] = d.line;
       }
     } catch (err) {
-      withLocation(err, file, currentLine + 1, currentLine + 1); // the line being read (Go reports the one before)
+      withLocation(err, file, lines, currentLine + 1, currentLine + 1); // the line being read (Go reports the one before)
     }
     return token.startsWith('#') ? '' : token;
   };
@@ -146,7 +146,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
         }
       }
     } catch (err) {
-      withLocation(err, file, startLine, currentLine);
+      withLocation(err, file, lines, startLine, currentLine);
     }
     child.startLine = startLine;
     child.endLine = currentLine;
@@ -157,15 +157,13 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
   }
 
   if (root.startLine < 0) {
-    throw new DockerfileError('file with no instructions', file, rangeOf(Math.max(currentLine, 1), 0, Math.max(currentLine, 1), 0), {
-      code: ParseErrorCode.Empty,
-    });
+    const line = Math.max(currentLine, 1);
+    throw new DockerfileSyntaxError('file with no instructions', file, rangeOf(line, 0, line, 0), ParseErrorCode.Empty, linesText(lines, line, line));
   }
   if (tooLong) {
     const line = currentLine + 1;
-    throw new DockerfileError(`dockerfile line greater than max allowed size of ${maxLineBytes}`, file, rangeOf(line, 0, line, 0), {
-      code: ParseErrorCode.LineTooLong,
-    });
+    throw new DockerfileSyntaxError(`dockerfile line greater than max allowed size of ${maxLineBytes}`, file, rangeOf(line, 0, line, 0),
+      ParseErrorCode.LineTooLong, linesText(lines, line, line).slice(0, 200));
   }
   return { ast: root, directives, escapeToken: directives.escape, warnings };
 }
