@@ -21,10 +21,23 @@ export async function mount(m: Mount, target: string): Promise<void> {
 }
 
 /**
+ * umount(8) argv, optionally preceded by mtime restores (`[seconds.nanos, path]`
+ * pairs, see stubs.ts) in the same spawn: a shell that touches, then execs umount.
+ */
+export function unmountInvocation(target: string, restoreTimes: string[] = []): { file: string; args: string[] } {
+  if (restoreTimes.length === 0) return { file: 'umount', args: [target] };
+  const script = 't=$1; shift; while [ $# -gt 1 ]; do touch -c -h -m -d "@$1" "$2"; shift 2; done; exec umount "$t"';
+  return { file: '/bin/sh', args: ['-c', script, 'sh', target, ...restoreTimes] };
+}
+
+/**
  * Unmounts `target`. A busy mount is retried briefly, then detached lazily so
  * that cleanup always completes (the caller removes the directory next).
  */
-export async function unmount(target: string): Promise<void> {
+export async function unmount(target: string, restoreTimes: string[] = []): Promise<void> {
+  const first = unmountInvocation(target, restoreTimes);
+  const r = await runCommand(first.file, first.args);
+  if (r.code === 0) return;
   for (let attempt = 0; attempt < 5; attempt++) {
     const r = await runCommand('umount', [target]);
     if (r.code === 0 || /not mounted|no mount point|not found/i.test(r.stderr)) return;
@@ -33,11 +46,11 @@ export async function unmount(target: string): Promise<void> {
   await mustRun('umount', ['-l', target]);
 }
 
-/** Mounts the layers of a rootfs in order at `target`; returns an undo that unmounts them in reverse. */
-export async function mountAll(mounts: Mount[], target: string): Promise<() => Promise<void>> {
+/** Mounts the layers of a rootfs in order at `target`; returns an undo that unmounts them in reverse (restoring times first). */
+export async function mountAll(mounts: Mount[], target: string): Promise<(restoreTimes?: string[]) => Promise<void>> {
   let done = 0;
-  const undo = async () => {
-    for (; done > 0; done--) await unmount(target);
+  const undo = async (restoreTimes: string[] = []) => {
+    for (; done > 0; done--) await unmount(target, restoreTimes.splice(0));
   };
   try {
     for (const m of mounts) {

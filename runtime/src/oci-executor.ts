@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -70,15 +70,17 @@ export class OciExecutor implements Executor {
     const bundle = join(this.bundleDir, id);
     const rootfs = join(bundle, 'rootfs');
     const runDir = join(bundle, 'run');
-    const undo: (() => Promise<unknown>)[] = [() => rm(bundle, { recursive: true, force: true })];
+    const undo: (() => Promise<unknown>)[] = [() => removeBundle(bundle)];
     try {
       await mkdir(bundle, { mode: 0o700 });
       await Promise.all([mkdir(rootfs), mkdir(runDir, { mode: 0o700 })]);
-      undo.push(await mountAll(request.rootfs, rootfs));
+      const unmountRoot = await mountAll(request.rootfs, rootfs);
+      let restoreTimes: string[] = [];
+      undo.push(() => unmountRoot(restoreTimes));
       const user = await resolveUser(rootfs, request.process.user);
       const cwd = request.process.cwd || '/';
       // Created as root 0755 when missing, like BuildKit; it belongs in the layer.
-      await mkdir(await resolveInRoot(rootfs, cwd), { recursive: true, mode: 0o755 });
+      if (cwd !== '/') await mkdir(await resolveInRoot(rootfs, cwd), { recursive: true, mode: 0o755 });
       const hostname = request.hostname ?? 'buildkitsandbox';
       const etc = await writeEtcFiles(runDir, { hostname, network: request.network, ...(request.extraHosts ? { extraHosts: request.extraHosts } : {}) });
       const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });
@@ -87,7 +89,9 @@ export class OciExecutor implements Executor {
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
       // Runs before the rootfs is unmounted (undo runs in reverse).
-      undo.push(() => removeStubs(stubs));
+      undo.push(async () => {
+        restoreTimes = await removeStubs(stubs);
+      });
       undo.push(() => this.deleteIfPresent(id));
       throwIfAborted(signal);
       return await this.spawnRun(bundle, id, request, options);
@@ -146,6 +150,27 @@ export class OciExecutor implements Executor {
     await runCommand(inv.file, inv.args);
   }
 }
+
+/**
+ * Removes a bundle. The common shape (config.json, an empty rootfs mount point,
+ * the run dir's three etc files) goes by direct unlinks — a generic recursive
+ * rm costs milliseconds per step; anything else falls back to it.
+ */
+async function removeBundle(bundle: string): Promise<void> {
+  const runDir = join(bundle, 'run');
+  try {
+    await Promise.all([
+      unlink(join(bundle, 'config.json')).catch(() => undefined),
+      rmdir(join(bundle, 'rootfs')),
+      Promise.all(ETC_FILES.map((f) => unlink(join(runDir, f)))).then(() => rmdir(runDir)),
+    ]);
+    await rmdir(bundle);
+  } catch {
+    await rm(bundle, { recursive: true, force: true });
+  }
+}
+
+const ETC_FILES = ['hosts', 'resolv.conf', 'hostname'];
 
 function signalNumber(sig: NodeJS.Signals): number {
   return (osConstants.signals as Record<string, number>)[sig] ?? 0;

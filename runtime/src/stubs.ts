@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { runCommand } from './command.js';
 import { dirname, join } from 'node:path';
 
 export interface StubRecord {
@@ -44,8 +43,14 @@ export async function recordStubs(rootfs: string, destinations: string[]): Promi
   return { paths, parents };
 }
 
-/** Removes recorded stubs that are still empty (a 0-byte file, an empty directory) and restores parent times. */
-export async function removeStubs(record: StubRecord): Promise<void> {
+/**
+ * Removes recorded stubs that are still empty (a 0-byte file, an empty
+ * directory). Returns the parent mtimes to restore as `[seconds.nanos, dir]`
+ * pairs for `unmount`'s `restoreTimes`: touch(1) does it, because Node's utimes
+ * takes a double and loses the nanoseconds a differ compares, and it shares
+ * the umount's spawn to keep the per-step cost down.
+ */
+export async function removeStubs(record: StubRecord): Promise<string[]> {
   for (const path of record.paths) {
     const st = await lstat(path).catch(() => undefined);
     if (!st) continue;
@@ -63,6 +68,5 @@ export async function removeStubs(record: StubRecord): Promise<void> {
     const now = await lstat(dir, { bigint: true }).catch(() => undefined);
     if (now && now.mtimeNs !== mtimeNs) restore.push(`${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, dir);
   }
-  // touch(1) because Node's utimes takes a double and loses the nanoseconds a differ compares; one spawn for all.
-  if (restore.length > 0) await runCommand('/bin/sh', ['-c', 'while [ $# -gt 0 ]; do touch -c -h -m -d "@$1" "$2"; shift 2; done', 'sh', ...restore]);
+  return restore;
 }
