@@ -43,6 +43,7 @@ describe('instructions: stages', function () {
     const parsed = parseDockerfile(lines('FROM a', 'RUN x'));
     const res = parseInstructions(parsed);
     expect(res.instructions[1]!.range).to.deep.equal({ start: at(2, 0), end: at(2, 5) });
+    expect(parseInstructions(parsed.ast).stages[0]!.instructions.map((i) => i.kind)).to.deep.equal(['RUN']);
     const withText = parseInstructions(parsed, { text: lines('FROM a', 'RUN x') });
     expect(withText.instructions[1]!.keywordRange).to.deep.equal({ start: at(2, 0), end: at(2, 3) });
   });

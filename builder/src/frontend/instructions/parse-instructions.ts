@@ -41,10 +41,18 @@ export interface ParseInstructionsOptions {
   text?: string;
 }
 
-export function parseInstructions(input: string | ParseResult, options: ParseInstructionsOptions = {}): ParsedInstructions {
+/**
+ * Converts a Dockerfile (text, a `parseDockerfile` result, or just its root
+ * node) to typed instructions grouped by stage. Throws an InstructionError
+ * (or the parser's DockerfileSyntaxError) at the first invalid instruction.
+ */
+export function parseInstructions(input: string | ParseResult | Node, options: ParseInstructionsOptions = {}): ParsedInstructions {
   const file = options.file ?? 'Dockerfile';
   const text = typeof input === 'string' ? input : options.text;
-  const parsed = typeof input === 'string' ? parseDockerfile(input, { file }) : input;
+  const parsed: ParseResult =
+    typeof input === 'string' ? parseDockerfile(input, { file })
+    : 'ast' in input ? input
+    : { ast: input, directives: { escape: '\\', lines: {} }, escapeToken: '\\', warnings: [] };
   const positions = text === undefined ? new Map<number, LocatedInstruction>() : locateInstructions(text);
   const lines = text?.match(/[^\n]*\n|[^\n]+$/g) ?? [];
   const warnings: Warning[] = [];
