@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { CanceledError, InvalidArgumentError, throwIfAborted } from '@tsbuild/core';
+import { AlreadyExistsError, CanceledError, InvalidArgumentError, throwIfAborted } from '@tsbuild/core';
 import { CacheMountManager } from './cache-mounts.js';
 import { runCommand } from './command.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -70,9 +70,15 @@ export class OciExecutor implements Executor {
     const bundle = join(this.bundleDir, id);
     const rootfs = join(bundle, 'rootfs');
     const runDir = join(bundle, 'run');
-    const undo: (() => Promise<unknown>)[] = [() => removeBundle(bundle)];
     try {
       await mkdir(bundle, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new AlreadyExistsError(`a container ${id} is already running`, { code: 'RUNTIME_ID_IN_USE' });
+      throw err;
+    }
+    // From here on, the bundle is ours and every step has its undo.
+    const undo: (() => Promise<unknown>)[] = [() => removeBundle(bundle)];
+    try {
       await Promise.all([mkdir(rootfs), mkdir(runDir, { mode: 0o700 })]);
       const unmountRoot = await mountAll(request.rootfs, rootfs);
       let restoreTimes: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:net';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ExecError, isCanceled, isInvalidArgument } from '@tsbuild/core';
@@ -99,6 +99,26 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
         const { req } = sh('hostname; cat /etc/hostname; umask', { hostname: 'stepbox' });
         expect((await capture(executor, req)).stdout).to.equal('stepbox\nstepbox\n0022\n');
       });
+      it('runs on a plain directory bound as rootfs and leaves it as the process left it', async () => {
+        const dir = join(t.path, 'plain-rootfs');
+        cpSync(lower, dir, { recursive: true, verbatimSymlinks: true });
+        const before = tree(dir);
+        const r = await capture(executor, { rootfs: [{ type: 'bind', source: dir, options: ['rbind'] }], process: { args: ['/bin/sh', '-c', 'echo ok > /made; cat /etc/hostname'], env: [], cwd: '/' }, mounts: [{ type: 'secret', id: 'k', data: Buffer.from('x') }], network: 'none' });
+        expect(r.stdout).to.equal('buildkitsandbox\n');
+        expect(tree(dir)).to.deep.equal([...before, 'made'].sort());
+      });
+
+      it('refuses a container id that is already running, without disturbing it', async () => {
+        const controller = new AbortController();
+        const first = executor.run({ ...sh('sleep 2').req, id: 'dup-id' }, { signal: controller.signal }).catch((e) => e);
+        await new Promise((r) => setTimeout(r, 300));
+        let caught: unknown;
+        await executor.run({ ...sh('true').req, id: 'dup-id' }).catch((e) => (caught = e));
+        expect((caught as { code?: string }).code).to.equal('RUNTIME_ID_IN_USE');
+        expect(existsSync(join(t.path, 'bundles', 'dup-id', 'config.json'))).to.equal(true);
+        controller.abort();
+        expect(isCanceled(await first)).to.equal(true);
+      });
     });
 
     describe('user', () => {
@@ -191,6 +211,17 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
         const step = () => capture(executor, sh('n=$(cat /c/n 2>/dev/null || echo 0); sleep 0.3; echo $((n+1)) > /c/n; echo $n', { mounts: [m] }).req);
         const results = await Promise.all([step(), step(), step()]);
         expect(results.map((r) => r.stdout.trim()).sort()).to.deep.equal(['0', '1', '2']);
+      });
+      it('an abort while waiting for a locked cache cancels cleanly', async () => {
+        const m = { type: 'cache' as const, id: 'lock-abort', target: '/c', sharing: 'locked' as const };
+        const holder = executor.run(sh('sleep 1', { mounts: [m] }).req);
+        await new Promise((r) => setTimeout(r, 300));
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 200);
+        let caught: unknown;
+        await executor.run(sh('true', { mounts: [m] }).req, { signal: controller.signal }).catch((e) => (caught = e));
+        expect(isCanceled(caught)).to.equal(true);
+        expect((await holder).exitCode).to.equal(0);
       });
       it('tmpfs with a size', async () => {
         const r = await capture(executor, sh("grep ' /scratch ' /proc/mounts | cut -d' ' -f3,4 | grep -o 'tmpfs.*size=[0-9]*k'; echo x > /scratch/f", { mounts: [{ type: 'tmpfs', target: '/scratch', size: 1 << 20 }] }).req);
