@@ -36,16 +36,20 @@ export interface ExecutorOptions {
   bundleDir?: string;
   /** Base directory for cache mounts (the builder passes `<storeRoot>/cache-mounts`); without it cache mounts are refused. */
   cacheMountsDir?: string;
+  /** A manager shared with other executors; takes precedence over `cacheMountsDir`. */
+  cacheMounts?: CacheMountManager;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-export async function createExecutor(options: ExecutorOptions = {}): Promise<OciExecutor> {
+/** Finds the runtime and prepares its state and bundle directories. Missing runtime → FailedPreconditionError RUNTIME_NOT_FOUND. */
+export async function createExecutor(options: ExecutorOptions = {}, { signal }: { signal?: AbortSignal } = {}): Promise<OciExecutor> {
+  throwIfAborted(signal);
   const path = await findRuntime(options.runtime);
   const stateDir = options.stateDir ?? join('/run/tsbuild', basename(path));
   const bundleDir = options.bundleDir ?? '/run/tsbuild/bundles';
   await Promise.all([mkdir(stateDir, { recursive: true, mode: 0o700 }), mkdir(bundleDir, { recursive: true, mode: 0o700 })]);
-  const cacheMounts = options.cacheMountsDir ? new CacheMountManager(options.cacheMountsDir) : undefined;
+  const cacheMounts = options.cacheMounts ?? (options.cacheMountsDir ? new CacheMountManager(options.cacheMountsDir) : undefined);
   const shim = hybridCgroupShim(path, await readHybridCgroupControllers());
   const status = await readFile('/proc/self/status', 'utf8');
   const bounding = capabilitiesFromMask(BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`));

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { resolveInRoot } from './root-path.js';
 
 export interface StubRecord {
   /** Host paths that did not exist before the run, deepest first. */
@@ -17,12 +18,14 @@ export interface StubRecord {
   parents: Map<string, bigint>;
 }
 
-/** Records which components of each `destinations` path are missing under `rootfs`. Stops at symlinks (the runtime resolves those inside the root). */
+/** Records which components of each `destinations` path are missing under `rootfs`, after resolving symlinks inside it. */
 export async function recordStubs(rootfs: string, destinations: string[]): Promise<StubRecord> {
   const missing = new Set<string>();
   const parents = new Map<string, bigint>();
   for (const dest of destinations) {
-    const parts = dest.split('/').filter((p) => p && p !== '.' && p !== '..');
+    // The runtime follows symlinks (inside the root) before creating a mount point, so do we: /var/run → /run.
+    const resolved = await resolveInRoot(rootfs, dest);
+    const parts = resolved.slice(rootfs.length).split('/').filter(Boolean);
     let current = rootfs;
     for (const part of parts) {
       const next = join(current, part);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { isFailedPrecondition } from '@tsbuild/core';
@@ -55,14 +55,16 @@ describe('output limiter', () => {
 });
 
 describe('mount-point stubs', () => {
-  it('removes only the stubs that are still empty, deepest first, and reports parent times to restore', async () => {
+  it('removes only the stubs that are still empty (following symlinks inside the root), deepest first, and reports parent times to restore', async () => {
     const t = tempDir();
     try {
       const root = t.path;
       mkdirSync(join(root, 'etc'));
       writeFileSync(join(root, 'etc/passwd'), 'x');
       const before = statSync(join(root, 'etc'), { bigint: true }).mtimeNs;
-      const rec = await recordStubs(root, ['/etc/hosts', '/etc/passwd', '/run/secrets/a', '/run/keep/b']);
+      mkdirSync(join(root, 'var'));
+      symlinkSync('/run', join(root, 'var/run'));
+      const rec = await recordStubs(root, ['/etc/hosts', '/etc/passwd', '/run/secrets/a', '/var/run/keep/b']);
       expect(rec.paths.map((p) => p.slice(root.length))).to.have.members(['/etc/hosts', '/run', '/run/secrets', '/run/secrets/a', '/run/keep', '/run/keep/b']);
       // What a runtime would create, plus something the process wrote under a stub dir.
       await new Promise((r) => setTimeout(r, 20));
