@@ -17,7 +17,8 @@ const GLOBAL_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export class UsageError extends Error {}
+export { UsageError } from './usage-error.js';
+import { UsageError } from './usage-error.js';
 
 export interface MainOptions {
   stdout?: NodeJS.WritableStream & import('node:stream').Writable;

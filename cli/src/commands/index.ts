@@ -1,4 +1,22 @@
 import type { Command } from '../command.js';
+import { imagesCommand } from './images.js';
+import { importCommand } from './import.js';
+import { inspectCommand } from './inspect.js';
+import { duCommand, fsckCommand, pruneCommand } from './maintenance.js';
+import { rmiCommand } from './rmi.js';
+import { loadCommand, saveCommand } from './save-load.js';
+import { tagCommand } from './tag.js';
 
 /** Every command, in the order `tsbuild --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  importCommand,
+  imagesCommand,
+  inspectCommand,
+  tagCommand,
+  rmiCommand,
+  saveCommand,
+  loadCommand,
+  pruneCommand,
+  duCommand,
+  fsckCommand,
+];

@@ -1,0 +1,36 @@
+import type { Command } from '../command.js';
+import { summarize } from '../image-summary.js';
+import { storeFor } from '../store-access.js';
+import { UsageError } from '../usage-error.js';
+
+/** `tsbuild inspect REF…`: a JSON array, one object per image, with its manifest and config. */
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'Show an image: digest, manifest and config as JSON',
+  usage: 'REF [REF...]',
+  options: {},
+  async run(ctx, args) {
+    if (args.positionals.length === 0) throw new UsageError('at least one image reference is required');
+    const store = await storeFor(ctx);
+    const all = await store.images.list();
+    const out = [];
+    for (const ref of args.positionals) {
+      const record = await store.images.get(ref);
+      const s = await summarize(store, record, ctx.signal);
+      out.push({
+        Name: s.name,
+        Id: s.id,
+        Digest: s.digest,
+        RepoTags: all.filter((r) => r.target.digest === record.target.digest).map((r) => r.name),
+        Created: s.created,
+        Platform: s.platform,
+        Size: s.size,
+        Descriptor: s.descriptor,
+        Manifest: s.manifest,
+        Config: s.config,
+      });
+    }
+    ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  },
+};

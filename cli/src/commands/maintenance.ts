@@ -1,0 +1,57 @@
+import { flag, type Command } from '../command.js';
+import { storeFor } from '../store-access.js';
+import { formatTable, humanSize } from '../table.js';
+
+export const pruneCommand: Command = {
+  name: 'prune',
+  summary: 'Remove blobs and snapshots that no tag, lease or cache record needs',
+  usage: '[OPTIONS]',
+  help: [['--grace SECONDS', 'keep anything newer than this (default 60)']],
+  options: { grace: { type: 'string' } },
+  async run(ctx, args) {
+    const store = await storeFor(ctx);
+    const grace = typeof args.values.grace === 'string' ? Number(args.values.grace) * 1000 : undefined;
+    const r = await store.prune({ signal: ctx.signal, ...(grace !== undefined && Number.isFinite(grace) ? { graceMs: grace } : {}) });
+    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots\nTotal reclaimed space: ${humanSize(r.bytesReclaimed)}\n`);
+    return 0;
+  },
+};
+
+export const duCommand: Command = {
+  name: 'du',
+  summary: 'Show disk usage by kind',
+  usage: '[--format table|json]',
+  options: { format: { type: 'string' } },
+  async run(ctx, args) {
+    const store = await storeFor(ctx);
+    const usage = await store.du({ signal: ctx.signal });
+    if (args.values.format === 'json') {
+      ctx.stdout.write(JSON.stringify(usage, null, 2) + '\n');
+      return 0;
+    }
+    const total = usage.reduce((n, u) => n + u.bytes, 0);
+    const reclaimable = usage.reduce((n, u) => n + u.reclaimableBytes, 0);
+    ctx.stdout.write(
+      formatTable(['TYPE', 'COUNT', 'SIZE', 'RECLAIMABLE'], [
+        ...usage.map((u) => [u.kind, String(u.count), humanSize(u.bytes), humanSize(u.reclaimableBytes)]),
+        ['total', '', humanSize(total), humanSize(reclaimable)],
+      ]),
+    );
+    return 0;
+  },
+};
+
+export const fsckCommand: Command = {
+  name: 'fsck',
+  summary: 'Verify every blob digest and reference; --repair removes what is broken',
+  usage: '[--repair]',
+  options: { repair: { type: 'boolean' } },
+  async run(ctx, args) {
+    const store = await storeFor(ctx);
+    const report = await store.fsck({ repair: flag(args, 'repair'), signal: ctx.signal });
+    for (const p of report.problems) ctx.stdout.write(`${p.repaired ? 'repaired' : 'problem'}: ${p.kind} ${p.subject}: ${p.message}\n`);
+    const open = report.problems.filter((p) => !p.repaired).length;
+    ctx.stdout.write(`checked ${report.blobsChecked} blobs, ${report.refsChecked} references: ${report.problems.length} problems${report.problems.length ? `, ${report.problems.length - open} repaired` : ''}\n`);
+    return open === 0 ? 0 : 1;
+  },
+};
