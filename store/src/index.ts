@@ -23,3 +23,14 @@ export { du, type DuOptions } from './gc/du.js';
 export { fsck, type FsckOptions } from './gc/fsck.js';
 export { markReachable, type MarkOptions, type MarkSet } from './gc/mark.js';
 export { openStore, defaultStoreRoot, type Store, type OpenStoreOptions } from './store.js';
+export { openLayerStream } from './layer/layer-reader.js';
+export { saveArchive, type SaveOptions } from './archive/save.js';
+export { loadArchive, type LoadOptions } from './archive/load.js';
+// compression, layer writer/reader, snapshotters, unpack (added by the lead for the CLI; owners may extend)
+export { writeLayer, type WriteLayerOptions } from './layer/layer-writer.js';
+export { openLayer, sniffCompression, type OpenLayerOptions } from './layer/layer-reader.js';
+export { createCompressStream, createDecompressStream, type CompressStreamOptions } from './layer/compress.js';
+export { createSnapshotter, probeOverlay, type SelectedSnapshotter, type SnapshotterKind, type CreateSnapshotterOptions } from './snapshot/create-snapshotter.js';
+export { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
+export { CopySnapshotter } from './snapshot/copy-snapshotter.js';
+export { unpackLayers, type UnpackOptions, type UnpackResult } from './snapshot/unpack.js';

@@ -91,3 +91,18 @@ async function peek(stream: Readable, n: number): Promise<{ head: Buffer; rest: 
   const rest = Readable.from(all(), { objectMode: false });
   return { head: Buffer.concat(chunks), rest };
 }
+
+/**
+ * Any tar stream, compressed or not (gzip, zstd or plain, by its magic bytes)
+ * → the plain tar. For archives and root filesystems given by users, whose
+ * compression nothing declares.
+ */
+export async function openLayerStream(source: Readable, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+  throwIfAborted(options.signal);
+  const { head, rest } = await peek(source, 4);
+  const out = new PassThrough();
+  pipeline(rest, createDecompressStream(sniffCompression(head)), out, options.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
+    out.destroy(options.signal?.aborted ? new CanceledError('read canceled', { cause: err }) : err instanceof Error ? err : new Error(String(err)));
+  });
+  return out;
+}
