@@ -127,19 +127,20 @@ export class OciExecutor implements Executor {
       child.once('error', reject);
       child.once('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
     });
-    let canceled = false;
+    let killing: Promise<void> | undefined;
     const onAbort = () => {
-      canceled = true;
-      void this.killUntilGone(id, child);
+      killing = this.killUntilGone(id, child);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const exitCode = await exited;
       await Promise.all([finished(out), finished(err)]);
-      if (canceled) throw new CanceledError(`step ${id} canceled`);
+      if (killing) throw new CanceledError(`step ${id} canceled`);
       return { exitCode };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // No kill invocation may outlive the run (it would race the delete).
+      await killing;
     }
   }
 

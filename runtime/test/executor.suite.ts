@@ -35,6 +35,7 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
       expect(mountsUnder(t.path), 'leftover mounts').to.deep.equal([]);
       expect(readdirSync(join(t.path, 'bundles')), 'leftover bundles').to.deep.equal([]);
       expect(readdirSync(join(t.path, 'state')).filter((n) => !n.startsWith('.')), 'leftover runtime state').to.deep.equal([]);
+      expect(processesWith(join(t.path, 'state')), 'leftover runtime processes').to.deep.equal([]);
     });
 
     after(() => t?.cleanup());
