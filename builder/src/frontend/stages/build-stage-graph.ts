@@ -1,0 +1,183 @@
+/**
+ * `buildStageGraph`: typed instructions → the stage graph (BuildKit
+ * dockerfile2llb's `toDispatchState` + `dispatch`, without LLB). Pure: the
+ * same options give the same graph; base image configs come in through the
+ * optional `baseImageConfig` lookup.
+ *
+ * Every stage is dispatched (so the graph can be printed whole), but only
+ * errors in stages the target reaches are thrown — as in BuildKit, a broken
+ * stage that never runs does not fail the build.
+ */
+import { DockerfileError, hostPlatform, parseReference, rangeOf, type ContainerConfig, type SourceRange } from '@tsbuild/core';
+import { parseInstructions, type Instruction, type ParsedInstructions, type Stage } from '../instructions/index.js';
+import { expansionEnv, initialState, snapshot, withHistory, type BuildState } from './build-state.js';
+import { StageErrorCode, type DispatchContext } from './dispatch-context.js';
+import { Expander } from './expand.js';
+import { globalScope, platformArgs, PROXY_ARGS, type GlobalScope } from './global-scope.js';
+import { lintWarning } from './lint.js';
+import { parseTriggers } from './onbuild-triggers.js';
+import { reachableStages } from './reachability.js';
+import { resolveFrom, stageIndex } from './stage-base.js';
+import { dispatcherFor } from './table.js';
+import type { BuildStageGraphOptions, StageEdge, StageGraph, StageNode, Step, StepSource } from './types.js';
+
+/** Docker's default PATH for a container without one (BuildKit sets it on scratch). */
+export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Parses `options.dockerfile` and converts it (see `stageGraphFromInstructions`). */
+export function buildStageGraph(options: BuildStageGraphOptions): StageGraph {
+  return stageGraphFromInstructions(parseInstructions(options.dockerfile, { file: options.file ?? 'Dockerfile' }), options);
+}
+
+interface Run {
+  parsed: ParsedInstructions;
+  options: Omit<BuildStageGraphOptions, 'dockerfile'>;
+  expander: Expander;
+  scope: GlobalScope;
+  buildArgs: ReadonlyMap<string, string>;
+  /** Which stages consumed each build arg (-1: the global scope). */
+  usedBy: Map<string, Set<number>>;
+  edges: StageEdge[];
+  nodes: StageNode[];
+}
+
+export function stageGraphFromInstructions(parsed: ParsedInstructions, options: Omit<BuildStageGraphOptions, 'dockerfile'> = {}): StageGraph {
+  const file = parsed.file;
+  if (parsed.stages.length === 0) {
+    throw new DockerfileError('the Dockerfile has no stage: it needs at least one FROM', file, rangeOf(1, 0, 1, 0), { code: StageErrorCode.EmptyFrom });
+  }
+  const warnings = [...parsed.warnings];
+  const targetIndex = resolveTarget(options.target, parsed.stages, file);
+  const host = hostPlatform();
+  const platform = options.platform ?? { build: host, target: host };
+  const expander = new Expander({ file, escapeToken: parsed.escapeToken, warnings });
+  const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
+  const globalUsed = new Set<string>();
+  const scope = globalScope(parsed.metaArgs, platformArgs(platform.build, platform.target, parsed.stages[targetIndex]!.name ?? ''),
+    buildArgs, globalUsed, expander);
+  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [] };
+  for (const name of globalUsed) run.usedBy.set(name, new Set([-1]));
+
+  const errors = new Map<number, DockerfileError>();
+  for (const stage of parsed.stages) {
+    try {
+      run.nodes.push(dispatchStage(run, stage, warnings));
+    } catch (err) {
+      if (!(err instanceof DockerfileError)) throw err;
+      errors.set(stage.index, err);
+      run.nodes.push({
+        index: stage.index, ...(stage.name ? { name: stage.name } : {}), base: { kind: 'scratch' }, platform: platform.target,
+        fromRange: stage.from.range, steps: [], finalConfig: {}, history: [],
+      });
+    }
+  }
+  const reachable = reachableStages(targetIndex, run.edges, file, run.nodes.map((n) => n.name));
+  for (const i of reachable) {
+    const err = errors.get(i);
+    if (err) throw err;
+  }
+
+  const reach = new Set(reachable);
+  const consumed = (name: string) => [...(run.usedBy.get(name) ?? [])].some((i) => i === -1 || reach.has(i));
+  const unusedBuildArgs = [...buildArgs.keys()].filter((k) => !consumed(k) && !(PROXY_ARGS as readonly string[]).includes(k)).sort();
+  if (unusedBuildArgs.length) {
+    warnings.push({ rule: 'UnusedBuildArgs', message: `One or more build-args [${unusedBuildArgs.join(' ')}] were not consumed`, range: rangeOf(1, 0, 1, 0) });
+  }
+  const inUse = new Map<string, string>();
+  for (const inst of parsed.metaArgs) for (const def of inst.args) {
+    const v = scope.values.get(def.name);
+    if (v !== undefined) inUse.set(def.name, v);
+  }
+  for (const [k, v] of buildArgs) if (consumed(k) || (PROXY_ARGS as readonly string[]).includes(k)) inUse.set(k, v);
+  return {
+    file, stages: run.nodes, target: run.nodes[targetIndex]!, reachable, edges: run.edges, buildArgs: [...inUse],
+    warnings: warnings.map((w, i) => [w, i] as const).sort((a, b) => a[0].range.start.line - b[0].range.start.line || a[1] - b[1]).map(([w]) => w),
+    unusedBuildArgs,
+  };
+}
+
+function resolveTarget(target: string | undefined, stages: readonly Stage[], file: string): number {
+  if (target === undefined || target === '') return stages.length - 1;
+  const i = stageIndex(target, stages);
+  if (i === undefined) throw new DockerfileError(`target stage ${JSON.stringify(target)} could not be found`, file, undefined, { code: StageErrorCode.UnknownTarget });
+  return i;
+}
+
+function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warnings']): StageNode {
+  const { parsed, expander } = run;
+  const file = parsed.file;
+  const target = run.options.platform?.target ?? hostPlatform();
+  const { base, platform } = resolveFrom({ file, stage, stages: parsed.stages, scope: run.scope, targetPlatform: target, expander, warnings });
+  let baseConfig: ContainerConfig;
+  if (base.kind === 'stage') {
+    run.edges.push({ from: stage.index, to: base.index, kind: 'from', range: stage.from.imageRange });
+    baseConfig = structuredClone(run.nodes[base.index]!.finalConfig);
+  } else if (base.kind === 'image') {
+    baseConfig = structuredClone(run.options.baseImageConfig?.(base.ref)?.config ?? {});
+  } else {
+    baseConfig = { Env: [DEFAULT_PATH_ENV] };
+  }
+  const triggers = baseConfig.OnBuild?.length ? parseTriggers(baseConfig.OnBuild, stage.from, file, parsed.escapeToken) : [];
+  delete baseConfig.OnBuild;
+
+  const fail = (code: string, message: string, range: SourceRange): never => {
+    throw new DockerfileError(message, file, range, { code });
+  };
+  const ctx: DispatchContext = {
+    file,
+    stageIndex: stage.index,
+    expand: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state)).result,
+    expandWords: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state)).words,
+    resolveSource: (name, range, kind) => resolveSource(run, stage, name, range, kind, fail),
+    metaArg: (name) => run.scope.values.get(name),
+    buildArg: (name) => {
+      const v = run.buildArgs.get(name);
+      if (v !== undefined) {
+        const set = run.usedBy.get(name) ?? new Set<number>();
+        set.add(stage.index);
+        run.usedBy.set(name, set);
+      }
+      return v;
+    },
+    fail,
+  };
+
+  let state: BuildState = initialState(baseConfig, platform);
+  const steps: Step[] = [];
+  const all: Array<[Instruction, boolean]> = [...triggers.map((t) => [t, true] as [Instruction, boolean]), ...stage.instructions.map((i) => [i, false] as [Instruction, boolean])];
+  for (const [inst, onbuild] of all) {
+    if (inst.kind === 'FROM') continue; // cannot happen: FROM starts a stage
+    const r = dispatcherFor(inst.kind)(inst, state, ctx);
+    const history = r.createdBy === undefined ? undefined
+      : { created_by: r.createdBy, comment: 'buildkit.dockerfile.v0', ...(r.makesLayer ? {} : { empty_layer: true }) };
+    steps.push({
+      kind: inst.kind, instruction: inst, expanded: r.expanded, range: inst.range, original: inst.original, state: snapshot(state),
+      ...(history ? { history } : {}), makesLayer: r.makesLayer, ...(onbuild ? { onbuild: true } : {}),
+    });
+    state = history ? withHistory(r.state, history) : r.state;
+  }
+  return {
+    index: stage.index, ...(stage.name ? { name: stage.name } : {}), base, platform, fromRange: stage.from.range, steps,
+    finalConfig: { ...state.config }, history: [...state.history], ...(state.author !== undefined ? { author: state.author } : {}),
+  };
+}
+
+const declaredNames = (state: BuildState): ReadonlySet<string> => new Set(state.args.map(([k]) => k));
+
+function resolveSource(run: Run, stage: Stage, name: string, range: SourceRange, kind: StageEdge['kind'],
+  fail: (code: string, message: string, range: SourceRange) => never): StepSource {
+  if (name === '') fail(StageErrorCode.InvalidValue, 'the --from value must not be empty', range);
+  const idx = stageIndex(name, run.parsed.stages);
+  if (idx !== undefined) {
+    if (idx === stage.index) fail(StageErrorCode.Cycle, `circular dependency detected on stage: ${name} (a stage cannot copy from itself)`, range);
+    run.edges.push({ from: stage.index, to: idx, kind, range });
+    return { kind: 'stage', index: idx };
+  }
+  if (/^\d+$/.test(name)) fail(StageErrorCode.InvalidValue, `invalid stage index ${name}`, range);
+  try {
+    parseReference(name);
+  } catch (err) {
+    fail(StageErrorCode.InvalidReference, `invalid --from ${JSON.stringify(name)}: not a stage and ${(err as Error).message}`, range);
+  }
+  return { kind: 'image', ref: name };
+}

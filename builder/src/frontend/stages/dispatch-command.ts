@@ -1,0 +1,33 @@
+/**
+ * CMD and ENTRYPOINT: never expanded; shell form is wrapped in the stage's
+ * shell. ENTRYPOINT clears an inherited CMD unless CMD was set earlier in
+ * this stage (BuildKit's `cmdSet`). History `CMD ["a" "b"]` (Go `%q`).
+ */
+import type { CmdInstruction, CommandForm, EntrypointInstruction } from '../instructions/index.js';
+import { snapshot, withConfig, type BuildState } from './build-state.js';
+import type { Dispatcher } from './dispatch-context.js';
+import { goQuoteSlice } from './go-format.js';
+
+const argv = (c: CommandForm, state: BuildState): string[] =>
+  c.form === 'shell' ? [...snapshot(state).shell, c.command] : [...c.args];
+
+export const dispatchCmd: Dispatcher<CmdInstruction> = (inst, state) => {
+  const command = argv(inst.command, state);
+  return {
+    state: { ...withConfig(state, { Cmd: command }), cmdSet: true },
+    expanded: { kind: 'CMD', command },
+    createdBy: `CMD ${goQuoteSlice(command)}`,
+    makesLayer: false,
+  };
+};
+
+export const dispatchEntrypoint: Dispatcher<EntrypointInstruction> = (inst, state) => {
+  const command = argv(inst.command, state);
+  const patch = state.cmdSet ? { Entrypoint: command } : { Entrypoint: command, Cmd: null };
+  return {
+    state: withConfig(state, patch),
+    expanded: { kind: 'ENTRYPOINT', command },
+    createdBy: `ENTRYPOINT ${goQuoteSlice(command)}`,
+    makesLayer: false,
+  };
+};

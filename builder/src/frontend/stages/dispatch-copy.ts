@@ -1,0 +1,36 @@
+/**
+ * COPY and ADD: sources, destination and the `--from/--chown/--chmod/--exclude`
+ * flags are expanded one word each (BuildKit's SourcesAndDest.Expand);
+ * `--from` resolves to a stage (an edge) or an image. History:
+ * `COPY [--parents] [--chown=…] [--chmod=…] <src>… [<<heredoc] <dest> # buildkit`.
+ */
+import type { AddInstruction, CopyInstruction } from '../instructions/index.js';
+import type { Dispatcher } from './dispatch-context.js';
+import type { StepSource } from './types.js';
+
+export const dispatchCopy: Dispatcher<CopyInstruction | AddInstruction> = (inst, state, ctx) => {
+  const x = (w: string) => ctx.expand(w, state, inst.range);
+  const sources = inst.sources.map(x);
+  const dest = x(inst.dest);
+  const chown = inst.chown === undefined ? undefined : x(inst.chown);
+  const chmod = inst.chmod === undefined ? undefined : x(inst.chmod);
+  let from: StepSource | undefined;
+  if (inst.kind === 'COPY' && inst.from !== undefined) {
+    const flag = inst.flags.find((f) => f.name === 'from');
+    from = ctx.resolveSource(x(inst.from), flag?.range ?? inst.range, 'copy');
+  }
+  const parts: string[] = [inst.kind];
+  if (inst.kind === 'COPY' && inst.parents) parts.push('--parents');
+  if (chown) parts.push(`--chown=${chown}`);
+  if (chmod) parts.push(`--chmod=${chmod}`);
+  parts.push(...sources, ...inst.inlineFiles.map((f) => `<<${f.name}`), dest);
+  return {
+    state,
+    expanded: {
+      kind: inst.kind, sources, dest, exclude: inst.exclude.map(x),
+      ...(from ? { from } : {}), ...(chown !== undefined ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}),
+    },
+    createdBy: `${parts.join(' ')} # buildkit`,
+    makesLayer: true,
+  };
+};

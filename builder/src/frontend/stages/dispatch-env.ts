@@ -1,0 +1,18 @@
+/** ENV: keys and values expanded; set in the image config's Env (a redefinition keeps its place). History `ENV K=V…`. */
+import type { EnvInstruction } from '../instructions/index.js';
+import { setEnv, withConfig } from './build-state.js';
+import type { Dispatcher } from './dispatch-context.js';
+
+export const dispatchEnv: Dispatcher<EnvInstruction> = (inst, state, ctx) => {
+  const pairs: Array<[string, string]> = [];
+  let s = state;
+  // Every pair expands against the state before the instruction: `ENV A=1 B=$A`
+  // gives B the old A (Docker's documented rule; BuildKit expands the whole command first).
+  for (const kv of inst.env) {
+    const key = ctx.expand(kv.key, state, inst.range);
+    const value = ctx.expand(kv.value, state, inst.range);
+    pairs.push([key, value]);
+    s = withConfig(s, { Env: setEnv(s.config.Env, key, value) });
+  }
+  return { state: s, expanded: { kind: 'ENV', pairs }, createdBy: `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, makesLayer: false };
+};

@@ -1,0 +1,117 @@
+/**
+ * The stage graph: what a Dockerfile means once ARG/ENV are expanded with
+ * BuildKit's rules, before anything becomes a vertex. Plain data; the
+ * definition builder reads `steps` in order and the image exporter reads
+ * `finalConfig` and `history`.
+ */
+import type { ContainerConfig, HistoryEntry, ImageConfig, Platform, SourceRange } from '@tsbuild/core';
+import type { Warning } from '../parser/index.js';
+import type { CommandForm, Instruction, InstructionKind, MountSpec } from '../instructions/index.js';
+
+/** Where a stage starts from. `ref` is the expanded reference as written (not normalized). */
+export type StageBase =
+  | { kind: 'image'; ref: string }
+  | { kind: 'stage'; index: number }
+  | { kind: 'scratch' };
+
+/** Where COPY --from / RUN --mount from= reads: another stage, or an image. */
+export type StepSource = { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
+
+/** The state a step runs with: a snapshot of the stage's build state before the step. */
+export interface StepState {
+  /** The container environment `K=V` (image ENV, then ENV instructions) — what the image config keeps. */
+  env: string[];
+  /** ARGs in scope with their values, in declaration order (RUN sees them as env unless ENV sets the same name). */
+  args: Array<[string, string]>;
+  workdir: string;
+  user: string;
+  /** The shell for shell-form commands (`SHELL`, or the platform's default). */
+  shell: string[];
+}
+
+/** The instruction's arguments after expansion, by kind (only what expansion or resolution changes). */
+export type ExpandedArgs =
+  | { kind: 'RUN'; command: CommandForm; mounts: Array<MountSpec & { source?: string; fromSource?: StepSource }>; network?: string; security?: string }
+  | { kind: 'COPY' | 'ADD'; sources: string[]; dest: string; from?: StepSource; chown?: string; chmod?: string; exclude: string[] }
+  | { kind: 'ENV' | 'LABEL'; pairs: Array<[string, string]> }
+  | { kind: 'ARG'; args: Array<[string, string | undefined]> }
+  | { kind: 'WORKDIR'; path: string }
+  | { kind: 'USER'; user: string }
+  | { kind: 'EXPOSE'; ports: string[] }
+  | { kind: 'VOLUME'; volumes: string[] }
+  | { kind: 'STOPSIGNAL'; signal: string }
+  | { kind: 'CMD' | 'ENTRYPOINT'; command: string[] }
+  | { kind: 'SHELL'; shell: string[] }
+  | { kind: 'HEALTHCHECK' | 'ONBUILD' | 'MAINTAINER'; value: string };
+
+export interface Step {
+  kind: InstructionKind;
+  /** The typed instruction (raw values) this step came from. */
+  instruction: Instruction;
+  expanded: ExpandedArgs;
+  range: SourceRange;
+  /** The instruction text, for progress output. */
+  original: string;
+  /** The state before this step. */
+  state: StepState;
+  /** The history entry this step adds (`empty_layer` for metadata-only steps); none for ONBUILD. */
+  history?: HistoryEntry;
+  /** Whether the step makes a graph vertex (RUN, COPY, ADD, WORKDIR). */
+  makesLayer: boolean;
+  /** Set when the step is an ONBUILD trigger of the base image. */
+  onbuild?: boolean;
+}
+
+export interface StageNode {
+  index: number;
+  /** The `AS` name, lowercased. */
+  name?: string;
+  base: StageBase;
+  /** The `--platform` of FROM expanded, else the target platform. */
+  platform: Platform;
+  fromRange: SourceRange;
+  steps: Step[];
+  /** The stage's image config: inherited from the base, changed by its steps. */
+  finalConfig: ContainerConfig;
+  /** The history entries of this stage's steps (the base's own history is not included). */
+  history: HistoryEntry[];
+  /** MAINTAINER, the image's `author`. */
+  author?: string;
+}
+
+export type EdgeKind = 'from' | 'copy' | 'mount';
+
+/** `from` depends on `to`: a FROM <stage>, COPY --from=<stage> or RUN --mount from=<stage>. */
+export interface StageEdge {
+  from: number;
+  to: number;
+  kind: EdgeKind;
+  range: SourceRange;
+}
+
+export interface StageGraph {
+  file: string;
+  stages: StageNode[];
+  target: StageNode;
+  /** Indexes of the stages the target depends on, itself included, ascending: only these run. */
+  reachable: number[];
+  edges: StageEdge[];
+  /** Build args in effect (`--build-arg` values and meta ARG defaults) as used for expansion. */
+  buildArgs: Array<[string, string]>;
+  warnings: Warning[];
+  /** `--build-arg` names no ARG consumed, sorted. */
+  unusedBuildArgs: string[];
+}
+
+export interface BuildStageGraphOptions {
+  dockerfile: string;
+  /** Name for errors and warnings; default `Dockerfile`. */
+  file?: string;
+  buildArgs?: Record<string, string>;
+  /** Stage name or index to build; default the last stage. */
+  target?: string;
+  /** Default: the host platform for both. */
+  platform?: { build: Platform; target: Platform };
+  /** The config of a base image when known (seeds ENV, WORKDIR…, and ONBUILD triggers). */
+  baseImageConfig?: (ref: string) => ImageConfig | undefined;
+}
