@@ -16,6 +16,7 @@ import { END_OF_ARCHIVE, type TarEntry } from './tar-header.js';
 import { walkTree, type WalkItem } from './tar-walk.js';
 import { isOverlayOpaque, isOverlayWhiteout, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './whiteout.js';
 import { getXattr } from './xattr.js';
+import { isUnchangedDir } from './overlay-unchanged.js';
 
 export type PackOptions = EmitOptions;
 
@@ -61,20 +62,37 @@ export function whiteoutEntry(path: string, mtime: number): TarEntry {
 
 async function* packOverlay(source: OverlayDiffSource, options: PackOptions): AsyncGenerator<Buffer> {
   const links: LinkMap = new Map();
+  // Unchanged directories on the current path, written only if a descendant is.
+  const pending: WalkItem[] = [];
   for await (const item of walkTree(source.upperDir, options)) {
+    while (pending.length > 0 && !item.rel.startsWith(`${pending.at(-1)!.rel}/`)) pending.pop();
     if (isOverlayWhiteout(item.stat)) {
+      yield* flushParents(pending, links, options);
       yield* entryChunks(whiteoutEntry(siblingPath(item.rel, WHITEOUT_PREFIX), clampMtime(item.stat, options)), undefined, options);
       continue;
     }
     await refuseLowerDependent(item);
+    const opaque = item.stat.isDirectory() && (await isOverlayOpaque(item.abs));
+    if (item.stat.isDirectory() && !opaque && (await isUnchangedDir(item.abs, item.rel, source.lowerDirs))) {
+      pending.push(item);
+      continue;
+    }
     const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options);
     if (!entry) continue;
+    yield* flushParents(pending, links, options);
     yield* entryChunks(entry, item.abs, options);
-    if (item.stat.isDirectory() && (await isOverlayOpaque(item.abs))) {
+    if (opaque) {
       yield* entryChunks(whiteoutEntry(`${item.rel}/${OPAQUE_WHITEOUT}`, clampMtime(item.stat, options)), undefined, options);
     }
   }
   yield END_OF_ARCHIVE;
+}
+
+async function* flushParents(pending: WalkItem[], links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
+  for (const dir of pending.splice(0)) {
+    const entry = await entryFromStat(dir.abs, dir.rel, dir.stat, links, options);
+    if (entry) yield* entryChunks(entry, dir.abs, options);
+  }
 }
 
 /** `a/b/name` → `a/b/<prefix>name`. */
