@@ -39,6 +39,8 @@ interface Run {
   usedBy: Map<string, Set<number>>;
   edges: StageEdge[];
   nodes: StageNode[];
+  /** Per stage: whether its base environment is known (see BuildState.baseEnvKnown). */
+  envKnown: boolean[];
 }
 
 export function stageGraphFromInstructions(parsed: ParsedInstructions, options: Omit<BuildStageGraphOptions, 'dockerfile'> = {}): StageGraph {
@@ -55,7 +57,7 @@ export function stageGraphFromInstructions(parsed: ParsedInstructions, options: 
   const globalUsed = new Set<string>();
   const scope = globalScope(parsed.metaArgs, platformArgs(platform.build, platform.target, parsed.stages[targetIndex]!.name ?? ''),
     buildArgs, globalUsed, expander);
-  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [] };
+  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [], envKnown: [] };
   for (const name of globalUsed) run.usedBy.set(name, new Set([-1]));
 
   const errors = new Map<number, DockerfileError>();
@@ -109,11 +111,15 @@ function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warnings'])
   const target = run.options.platform?.target ?? hostPlatform();
   const { base, platform } = resolveFrom({ file, stage, stages: parsed.stages, scope: run.scope, targetPlatform: target, expander, warnings });
   let baseConfig: ContainerConfig;
+  let envKnown = true;
   if (base.kind === 'stage') {
     run.edges.push({ from: stage.index, to: base.index, kind: 'from', range: stage.from.imageRange });
     baseConfig = structuredClone(run.nodes[base.index]!.finalConfig);
+    envKnown = run.envKnown[base.index] ?? false;
   } else if (base.kind === 'image') {
-    baseConfig = structuredClone(run.options.baseImageConfig?.(base.ref)?.config ?? {});
+    const image = run.options.baseImageConfig?.(base.ref);
+    envKnown = image !== undefined;
+    baseConfig = structuredClone(image?.config ?? {});
   } else {
     baseConfig = { Env: [DEFAULT_PATH_ENV] };
   }
@@ -126,8 +132,8 @@ function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warnings'])
   const ctx: DispatchContext = {
     file,
     stageIndex: stage.index,
-    expand: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state)).result,
-    expandWords: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state)).words,
+    expand: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown).result,
+    expandWords: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown).words,
     resolveSource: (name, range, kind) => resolveSource(run, stage, name, range, kind, fail),
     metaArg: (name) => run.scope.values.get(name),
     buildArg: (name) => {
@@ -142,7 +148,8 @@ function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warnings'])
     fail,
   };
 
-  let state: BuildState = initialState(baseConfig, platform);
+  run.envKnown[stage.index] = envKnown;
+  let state: BuildState = initialState(baseConfig, platform, envKnown);
   const steps: Step[] = [];
   const all: Array<[Instruction, boolean]> = [...triggers.map((t) => [t, true] as [Instruction, boolean]), ...stage.instructions.map((i) => [i, false] as [Instruction, boolean])];
   for (const [inst, onbuild] of all) {

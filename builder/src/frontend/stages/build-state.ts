@@ -17,10 +17,16 @@ export interface BuildState {
   readonly cmdSet: boolean;
   /** MAINTAINER, the image's `author`. */
   readonly author?: string;
+  /**
+   * Whether the base image's environment is known (scratch, a stage, or a
+   * config from `baseImageConfig`). When it is not, a `$VAR` may come from the
+   * image, so UndefinedVar is not reported.
+   */
+  readonly baseEnvKnown: boolean;
 }
 
-export function initialState(config: ContainerConfig, platform: Platform): BuildState {
-  return { config: { ...config }, args: [], history: [], platform, cmdSet: false };
+export function initialState(config: ContainerConfig, platform: Platform, baseEnvKnown = true): BuildState {
+  return { config: { ...config }, args: [], history: [], platform, cmdSet: false, baseEnvKnown };
 }
 
 export function withConfig(s: BuildState, patch: Partial<ContainerConfig>): BuildState {
