@@ -42,6 +42,10 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
             out.push(bind(m.target, m.source, true));
             break;
           }
+          if (m.writeThrough) {
+            out.push(bind(m.target, m.source, false));
+            break;
+          }
           const scratch = join(opts.runDir, `bind-${i}`);
           if ((await stat(m.source)).isDirectory()) {
             // Writes land in a throwaway upper dir: visible during the step, gone after it.

@@ -33,6 +33,11 @@ export interface BindExecMount {
   target: string;
   source: string;
   readonly?: boolean;
+  /**
+   * With `readonly: false`: writes go to the host source itself (`docker run -v`),
+   * instead of the throwaway overlay that RUN --mount=type=bind,rw gets.
+   */
+  writeThrough?: boolean;
 }
 
 export type CacheSharing = 'shared' | 'private' | 'locked';
