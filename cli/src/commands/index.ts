@@ -3,7 +3,10 @@ import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand } from './inspect.js';
 import { duCommand, fsckCommand, pruneCommand } from './maintenance.js';
+import { psCommand } from './ps.js';
+import { rmCommand } from './rm.js';
 import { rmiCommand } from './rmi.js';
+import { runCommand } from './run.js';
 import { loadCommand, saveCommand } from './save-load.js';
 import { tagCommand } from './tag.js';
 
@@ -13,6 +16,9 @@ export const commands: Command[] = [
   imagesCommand,
   inspectCommand,
   tagCommand,
+  runCommand,
+  psCommand,
+  rmCommand,
   rmiCommand,
   saveCommand,
   loadCommand,
