@@ -34,3 +34,6 @@ export { createSnapshotter, probeOverlay, type SelectedSnapshotter, type Snapsho
 export { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
 export { CopySnapshotter } from './snapshot/copy-snapshotter.js';
 export { unpackLayers, type UnpackOptions, type UnpackResult } from './snapshot/unpack.js';
+export { DEFAULT_CHUNK_SIZE } from './layer/compress.js';
+export { CompressPool, sharedCompressPool } from './layer/compress-pool.js';
+export { DiskSnapshotter } from './snapshot/disk-snapshotter.js';
