@@ -46,7 +46,7 @@ const int = (r: Rng, n: number): number => Math.floor(r() * n);
 
 function mutate(r: Rng, input: string, corpus: readonly string[]): string {
   let s = input;
-  const ops = 1 + int(r, 4);
+  const ops = r() < 0.5 ? 1 : 1 + int(r, 4);
   for (let k = 0; k < ops; k++) {
     const lines = s.split('\n');
     switch (int(r, 10)) {
@@ -109,8 +109,12 @@ function mutate(r: Rng, input: string, corpus: readonly string[]): string {
 function window(r: Rng, text: string): string {
   const lines = text.split('\n');
   if (lines.length <= 40) return text;
-  const start = int(r, lines.length - 40);
-  return `FROM scratch\n${lines.slice(start, start + 40).join('\n')}`;
+  // Start at an instruction (not inside a continuation) so most cases get past the parser.
+  const starts = lines.map((_, i) => i).filter((i) => /^[A-Za-z]+\s/.test(lines[i]!) && !/\\\s*$/.test(lines[i - 1] ?? ''));
+  const start = starts.length ? pick(r, starts) : int(r, lines.length - 40);
+  let end = Math.min(lines.length, start + 40);
+  while (end < lines.length && /\\\s*$/.test(lines[end - 1]!)) end++;
+  return `FROM scratch\n${lines.slice(start, end).join('\n')}`;
 }
 
 function listCorpus(): string[] {
