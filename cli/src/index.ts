@@ -1,2 +1,4 @@
 // The programmatic API of tsbuild (`import { … } from 'tsbuild'`).
 export { main } from './main.js';
+export { build, type ApiBuildOptions } from './api.js';
+export type { BuildEvent, BuildOptions, BuildResult, BuildWarning, OutputSpec, SecretSpec, SshSpec } from './api.js';

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { buildCommand } from './build.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand } from './inspect.js';
@@ -12,6 +13,7 @@ import { tagCommand } from './tag.js';
 
 /** Every command, in the order `tsbuild --help` lists them. */
 export const commands: Command[] = [
+  buildCommand,
   importCommand,
   imagesCommand,
   inspectCommand,

@@ -1,0 +1,31 @@
+/**
+ * The programmatic build API, `import { build } from 'tsbuild'`: the same
+ * build as `tsbuild build`, with the store and the executor opened for you.
+ *
+ *   const result = await build({ context: 'app', tags: ['app:dev'], onEvent: (e) => … });
+ *
+ * `root` is the store directory (default $TSBUILD_ROOT or
+ * ~/.local/share/tsbuild); `runtime` is `crun`, `runc` or a path. Cancel with
+ * `signal`: the builder leaves the store consistent and rejects with a
+ * CanceledError.
+ */
+import type { BuildOptions, BuildResult } from '@tsbuild/builder';
+import { defaultRoot } from './context.js';
+import { builderBuild, openBuildDeps } from './run-build.js';
+
+export interface ApiBuildOptions extends BuildOptions {
+  root?: string;
+  runtime?: string;
+}
+
+export async function build(options: ApiBuildOptions): Promise<BuildResult> {
+  const { root, runtime, ...buildOptions } = options;
+  const deps = await openBuildDeps({
+    root: root ?? defaultRoot(options.env ?? process.env),
+    ...(runtime ? { runtime } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return builderBuild()(buildOptions, deps);
+}
+
+export type { BuildEvent, BuildOptions, BuildResult, BuildWarning, OutputSpec, SecretSpec, SshSpec } from '@tsbuild/builder';

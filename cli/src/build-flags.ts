@@ -1,0 +1,142 @@
+/**
+ * `tsbuild build` flags → a BuildInvocation: the builder's BuildOptions plus
+ * what only the CLI does (progress UI, --print/--check, files to write). The
+ * flag names and value syntax are buildx's, so `docker buildx build` muscle
+ * memory works. Pure except for reading `env` (for `--build-arg K` and
+ * SOURCE_DATE_EPOCH); every bad value is a UsageError naming its flag.
+ */
+import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
+import type { BuildOptions, OutputSpec, PrintFormat } from '@tsbuild/builder';
+import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
+import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type ParsedSecret } from './build-flag-values.js';
+import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
+import { UsageError } from './usage-error.js';
+
+export const BUILD_OPTIONS: OptionSpec = {
+  tag: { type: 'string', short: 't', multiple: true },
+  file: { type: 'string', short: 'f' },
+  target: { type: 'string' },
+  'build-arg': { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
+  ssh: { type: 'string', multiple: true },
+  label: { type: 'string', multiple: true },
+  network: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'no-cache-filter': { type: 'string', multiple: true },
+  progress: { type: 'string' },
+  output: { type: 'string', short: 'o', multiple: true },
+  iidfile: { type: 'string' },
+  'metadata-file': { type: 'string' },
+  platform: { type: 'string' },
+  'build-context': { type: 'string', multiple: true },
+  check: { type: 'boolean' },
+  print: { type: 'string' },
+  'context-hash': { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  compression: { type: 'string' },
+  runtime: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  trace: { type: 'string' },
+  report: { type: 'string' },
+};
+
+export interface BuildInvocation {
+  /** A directory, or `-` for a tar on stdin. */
+  context: string;
+  /** `-f`: a path, `-` for stdin, or undefined for `<context>/Dockerfile`. */
+  dockerfile?: string;
+  /** What goes to the builder (context/dockerfile filled in by the command). */
+  options: Omit<BuildOptions, 'context' | 'dockerfile' | 'dockerfileText' | 'signal' | 'onEvent' | 'env'>;
+  secrets: ParsedSecret[];
+  progress: ProgressMode;
+  quiet: boolean;
+  check: boolean;
+  print?: PrintFormat;
+  runtime?: string;
+  iidfile?: string;
+  metadataFile?: string;
+  trace?: string;
+  report?: string;
+}
+
+export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): BuildInvocation {
+  const context = args.positionals[0];
+  if (!context) throw new UsageError('a build context (a directory, or - for a tar on stdin) is required');
+  if (args.positionals.length > 1) throw new UsageError(`one build context expected, got ${args.positionals.length}`);
+  const dockerfile = str(args, 'file');
+  if (context === '-' && dockerfile === '-') throw new UsageError('-f - and a context on stdin (-) cannot both read stdin');
+
+  const options: BuildInvocation['options'] = {};
+  const tags = list(args, 'tag').map((t) => wrap('--tag', () => normalizeReference(t)));
+  if (tags.length) options.tags = tags;
+  const target = str(args, 'target');
+  if (target !== undefined) options.target = target;
+  const buildArgs = parseBuildArgs(list(args, 'build-arg'), env);
+  if (Object.keys(buildArgs).length) options.buildArgs = buildArgs;
+  const secrets = list(args, 'secret').map(parseSecret);
+  if (secrets.length) options.secrets = secrets.map(({ required: _required, ...s }) => s);
+  const ssh = list(args, 'ssh').map(parseSsh);
+  if (ssh.length) options.ssh = ssh;
+  const labels = Object.fromEntries(list(args, 'label').map((l) => keyValue('--label', l)));
+  if (Object.keys(labels).length) options.labels = labels;
+  const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);
+  if (network && network !== 'default') options.network = network;
+  if (flag(args, 'no-cache')) options.noCache = true;
+  const filters = list(args, 'no-cache-filter').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (filters.length) options.noCacheFilter = filters;
+  const outputs: OutputSpec[] = list(args, 'output').map(parseOutput);
+  if (outputs.length) options.outputs = outputs;
+  const platform = str(args, 'platform');
+  if (platform !== undefined) {
+    if (platform.includes(',')) throw new UsageError('--platform: one platform per build (multi-platform builds are not supported)');
+    options.platform = wrap('--platform', () => (parsePlatform(platform), platform));
+  }
+  const contexts = Object.fromEntries(list(args, 'build-context').map((c) => keyValue('--build-context', c)));
+  if (Object.keys(contexts).length) options.buildContexts = contexts;
+  const contextHash = oneOf('--context-hash', str(args, 'context-hash'), ['exact', 'content'] as const);
+  if (contextHash) options.contextHash = contextHash;
+  for (const a of list(args, 'allow').flatMap((v) => v.split(','))) {
+    if (a !== 'security.insecure') throw new UsageError(`--allow: unknown entitlement ${JSON.stringify(a)} (security.insecure)`);
+    options.allowInsecure = true;
+  }
+  const compression = oneOf('--compression', str(args, 'compression'), ['gzip', 'zstd', 'none'] as const);
+  if (compression) options.compression = compression as Compression;
+  if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') {
+    const epoch = Number(env.SOURCE_DATE_EPOCH);
+    if (!Number.isInteger(epoch) || epoch < 0) throw new UsageError(`SOURCE_DATE_EPOCH: expected seconds since 1970, got ${JSON.stringify(env.SOURCE_DATE_EPOCH)}`);
+    options.sourceDateEpoch = epoch;
+  }
+
+  const quiet = flag(args, 'quiet');
+  const progress = oneOf('--progress', str(args, 'progress'), PROGRESS_MODES) ?? (quiet ? 'quiet' : 'auto');
+  const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json'] as const);
+  const check = flag(args, 'check');
+  if (print && check) throw new UsageError('--print and --check cannot be combined');
+  const report = str(args, 'report');
+  if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
+
+  return {
+    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check,
+    ...(print ? { print } : {}),
+    ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
+    ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
+  };
+}
+
+function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flagName}: invalid value ${JSON.stringify(value)} (${allowed.join(', ')})`);
+  return value as T;
+}
+
+function wrap<T>(flagName: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new UsageError(`${flagName}: ${(err as Error).message}`);
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined || value === '' ? {} : { [key]: value }) as { [P in K]?: string };
+}

@@ -1,0 +1,154 @@
+/**
+ * `tsbuild build [OPTIONS] CONTEXT`: flags (build-flags.ts) → the frontend
+ * only (--print, --check) or the builder's build with a progress UI, then the
+ * files a build leaves (--iidfile, --metadata-file, --trace, --report).
+ *
+ * Exit codes: 0 built; 1 the build or the check failed (one error line, the
+ * Dockerfile snippet or the failing step's last output); 2 bad flags; 130
+ * interrupted (the builder cleans up when ctx.signal aborts).
+ */
+import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { BuildEvent, BuildOptions } from '@tsbuild/builder';
+import { DockerfileError, ExecError, isCanceled } from '@tsbuild/core';
+import type { Command } from '../command.js';
+import type { CliContext } from '../context.js';
+import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
+import { readStdinText, unpackStdinContext, type TempContext } from '../build-context-stdin.js';
+import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-flags.js';
+import { BUILD_HELP } from '../build-help.js';
+import { writeEventFiles, writeResultFiles } from '../build-results.js';
+import { formatError } from '../format-error.js';
+import { createProgressWriter } from '../progress/index.js';
+import { applyEvent, createModel, type ProgressModel } from '../progress/model.js';
+import { builderBuild, openBuildDeps } from '../run-build.js';
+import { storeFor } from '../store-access.js';
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'Build an image from a Dockerfile',
+  usage: '[OPTIONS] CONTEXT|-',
+  help: BUILD_HELP,
+  options: BUILD_OPTIONS,
+  async run(ctx, args) {
+    const inv = parseBuildFlags(args, ctx.env);
+    let temp: TempContext | undefined;
+    try {
+      const contextDir = inv.context === '-' ? (temp = await unpackStdinContext(ctx.stdin, ctx.root, ctx.signal)).dir : resolve(inv.context);
+      if (!(await stat(contextDir).catch(() => undefined))?.isDirectory()) {
+        ctx.stderr.write(`error: build context ${JSON.stringify(inv.context)} is not a directory\n`);
+        return 1;
+      }
+      const df = await loadDockerfile(inv, contextDir, ctx.stdin);
+      const input: FrontendInput = {
+        text: df.text, file: df.file,
+        ...(inv.options.buildArgs ? { buildArgs: inv.options.buildArgs } : {}),
+        ...(inv.options.target !== undefined ? { target: inv.options.target } : {}),
+      };
+      try {
+        if (inv.print) return runPrint(input, inv.print, ctx.stdout);
+        if (inv.check) return runCheck(input, ctx.stdout);
+        const missing = missingSecret(inv, ctx.env);
+        if (missing) {
+          ctx.stderr.write(`error: ${missing}\n`);
+          return 1;
+        }
+        return await runBuild(ctx, inv, contextDir, df);
+      } catch (err) {
+        if (!(err instanceof DockerfileError)) throw err;
+        ctx.stderr.write(formatError(err, { debug: ctx.debug, readSource: (f) => (f === df.file ? df.text : tryRead(f)) }));
+        return 1;
+      }
+    } finally {
+      await temp?.cleanup();
+    }
+  },
+};
+
+interface LoadedDockerfile {
+  text: string;
+  /** Its name in messages: relative to the context when inside it (`Dockerfile`), else as given. */
+  file: string;
+  /** Absolute path; undefined for `-f -`. */
+  path?: string;
+}
+
+async function loadDockerfile(inv: BuildInvocation, contextDir: string, stdin: NodeJS.ReadableStream): Promise<LoadedDockerfile> {
+  if (inv.dockerfile === '-') return { text: await readStdinText(stdin), file: 'Dockerfile' };
+  // -f is relative to the working directory, except inside a context that came on stdin.
+  const path = inv.dockerfile === undefined ? join(contextDir, 'Dockerfile')
+    : inv.context === '-' && !isAbsolute(inv.dockerfile) ? join(contextDir, inv.dockerfile) : resolve(inv.dockerfile);
+  const rel = relative(contextDir, path);
+  const file = rel && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel) ? rel : inv.dockerfile ?? path;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new DockerfileError(`cannot read the Dockerfile: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, file);
+  }
+  return { text, file, path };
+}
+
+/** `required` secrets whose file or variable is missing: caught before any step runs. Names the source, never a value. */
+function missingSecret(inv: BuildInvocation, env: NodeJS.ProcessEnv): string | undefined {
+  for (const s of inv.secrets) {
+    if (!s.required) continue;
+    if (s.env !== undefined && env[s.env] === undefined) return `secret ${JSON.stringify(s.id)}: environment variable ${s.env} is not set`;
+    if (s.src !== undefined && tryRead(s.src) === undefined) return `secret ${JSON.stringify(s.id)}: cannot read ${s.src}`;
+  }
+  return undefined;
+}
+
+async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile): Promise<number> {
+  const progress = createProgressWriter(inv.progress, ctx.stderr);
+  const model = createModel();
+  const keep = inv.trace !== undefined || inv.report !== undefined;
+  const events: BuildEvent[] = [];
+  const options: BuildOptions = {
+    ...inv.options,
+    context: contextDir,
+    ...(df.path ? { dockerfile: df.path } : { dockerfile: df.file, dockerfileText: df.text }),
+    env: ctx.env,
+    signal: ctx.signal,
+    onEvent: (e) => {
+      applyEvent(model, e);
+      if (keep) events.push(e);
+      progress.onEvent(e);
+    },
+  };
+  const files = { ...(inv.trace ? { trace: inv.trace } : {}), ...(inv.report ? { report: inv.report } : {}) };
+  try {
+    const deps = await openBuildDeps({ store: await storeFor(ctx), ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
+    const result = await builderBuild()(options, deps);
+    progress.close();
+    await writeResultFiles(result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
+    await writeEventFiles(events, files);
+    if (inv.quiet) ctx.stdout.write(`${result.digest}\n`);
+    return 0;
+  } catch (err) {
+    progress.close();
+    await writeEventFiles(events, files).catch(() => {});
+    const text = formatError(err, { debug: ctx.debug, readSource: (f) => (f === df.file || f === df.path ? df.text : tryRead(f)) });
+    ctx.stderr.write(text + failedStepTail(err, model));
+    return isCanceled(err) || ctx.signal.aborted ? 130 : 1;
+  }
+}
+
+const TAIL = 10;
+
+/** The failing step's last output lines, unless the error already carries them (ExecError). */
+function failedStepTail(err: unknown, model: ProgressModel): string {
+  if (err instanceof ExecError && err.outputTail) return '';
+  const failed = [...model.vertices.values()].find((v) => v.state === 'error');
+  if (!failed || failed.logs.length === 0) return '';
+  return `  ${failed.name}:\n` + failed.logs.slice(-TAIL).map((l) => `  ${l.line}\n`).join('');
+}
+
+function tryRead(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

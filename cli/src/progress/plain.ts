@@ -1,0 +1,151 @@
+/**
+ * The `plain` progress UI: BuildKit's plain printer (progressui/printer.go's
+ * textMux) as a pure function of events → text. Each vertex gets `#N` in
+ * order of first activity; its block is the name, then its output lines
+ * prefixed with seconds since it started, then CACHED / DONE / ERROR. When
+ * output of another vertex interleaves, the interrupted block is closed with
+ * `#N ...` and reopened with its header, as BuildKit does, so a log can be
+ * read by grepping `#N `.
+ *
+ * Our addition: why a step missed the cache, as `#N rebuilding: …` lines
+ * right after its start line.
+ */
+import type { BuildEvent } from '@tsbuild/builder';
+import { formatWarning, seconds } from './format.js';
+
+export interface PlainRenderer {
+  /** The text this event adds (possibly empty). */
+  push(event: BuildEvent): string;
+}
+
+interface PlainState {
+  index: Map<string, number>;
+  names: Map<string, string>;
+  started: Map<string, number>;
+  /** Vertex whose block is open (its header is the last header printed). */
+  current?: string;
+  /** Explanations that arrived before their vertex started. */
+  explain: Map<string, string[]>;
+  partial: Map<string, string>;
+  finished: number;
+  cached: number;
+  warnings: string[];
+  exportStart?: number;
+  exportNamed: boolean;
+}
+
+const EXPORT_ID = 'export:';
+
+export function createPlainRenderer(): PlainRenderer {
+  const s: PlainState = {
+    index: new Map(), names: new Map(), started: new Map(), explain: new Map(), partial: new Map(),
+    finished: 0, cached: 0, warnings: [], exportNamed: false,
+  };
+  return { push: (event) => render(s, event) };
+}
+
+/** The whole plain output of an event sequence (what tests compare). */
+export function renderPlain(events: Iterable<BuildEvent>): string {
+  const r = createPlainRenderer();
+  let out = '';
+  for (const e of events) out += r.push(e);
+  return out;
+}
+
+function render(s: PlainState, e: BuildEvent): string {
+  switch (e.type) {
+    case 'build.plan':
+      return '';
+    case 'vertex.started': {
+      s.started.set(e.id, e.time);
+      let out = open(s, e.id, e.name);
+      for (const line of s.explain.get(e.id) ?? []) out += `#${s.index.get(e.id)} rebuilding: ${line}\n`;
+      s.explain.delete(e.id);
+      return out;
+    }
+    case 'vertex.explain':
+      if (!s.started.has(e.id)) {
+        s.explain.set(e.id, [...e.text]);
+        return '';
+      }
+      return open(s, e.id, e.name) + e.text.map((l) => `#${s.index.get(e.id)} rebuilding: ${l}\n`).join('');
+    case 'vertex.log': {
+      const key = `${e.id}\0${e.stream}`;
+      const lines = ((s.partial.get(key) ?? '') + e.data).split('\n');
+      s.partial.set(key, lines.pop()!);
+      if (lines.length === 0) return '';
+      return open(s, e.id, e.name) + lines.map((l) => logLine(s, e.id, l, e.time)).join('');
+    }
+    case 'vertex.cached':
+      s.cached++;
+      s.finished++;
+      return close(s, e.id, open(s, e.id, e.name) + `#${s.index.get(e.id)} CACHED\n`);
+    case 'vertex.completed':
+      s.finished++;
+      return close(s, e.id, open(s, e.id, e.name) + flush(s, e.id, e.time) + `#${s.index.get(e.id)} DONE ${seconds(e.durationMs)}\n`);
+    case 'vertex.failed':
+      return close(s, e.id, open(s, e.id, e.name) + flush(s, e.id, e.time) + `#${s.index.get(e.id)} ERROR: ${e.message}\n`);
+    case 'warning':
+      s.warnings.push(formatWarning(e.warning));
+      return '';
+    case 'export.started':
+      s.exportStart ??= e.time;
+      return open(s, EXPORT_ID, 'exporting to image');
+    case 'export.completed':
+      s.exportStart ??= e.time - e.durationMs;
+      if (e.name.startsWith('naming to')) s.exportNamed = true;
+      return open(s, EXPORT_ID, 'exporting to image') + `#${s.index.get(EXPORT_ID)} ${e.name} ${seconds(e.durationMs)} done\n`;
+    case 'build.completed': {
+      let out = '';
+      if (s.exportStart !== undefined || e.tags.length > 0) {
+        out += open(s, EXPORT_ID, 'exporting to image');
+        const n = s.index.get(EXPORT_ID);
+        if (e.digest) out += `#${n} exporting manifest ${e.digest} done\n`;
+        if (!s.exportNamed) for (const tag of e.tags) out += `#${n} naming to ${tag} done\n`;
+        out += close(s, EXPORT_ID, `#${n} DONE ${seconds(e.time - (s.exportStart ?? e.time))}\n`);
+      }
+      return out + footer(s, `FINISHED in ${seconds(e.durationMs)}`);
+    }
+    case 'build.failed':
+      return footer(s, `FAILED after ${seconds(e.durationMs)}`);
+  }
+}
+
+/** Makes `id` the open block: closes the interrupted one with `#N ...`, prints the header. */
+function open(s: PlainState, id: string, name: string): string {
+  if (s.current === id) return '';
+  let out = '';
+  if (s.current !== undefined && s.current !== id) out += `#${s.index.get(s.current)} ...\n`;
+  if (!s.index.has(id)) s.index.set(id, s.index.size + 1);
+  s.names.set(id, name);
+  s.current = id;
+  return `${out}\n#${s.index.get(id)} ${name}\n`;
+}
+
+function close(s: PlainState, id: string, text: string): string {
+  if (s.current === id) s.current = undefined;
+  return text;
+}
+
+function logLine(s: PlainState, id: string, line: string, time: number): string {
+  const since = (time - (s.started.get(id) ?? time)) / 1000;
+  return `#${s.index.get(id)} ${since.toFixed(3)} ${line.replace(/\r$/, '')}\n`;
+}
+
+/** A step's last output line without a newline, printed before its end line. */
+function flush(s: PlainState, id: string, time: number): string {
+  let out = '';
+  for (const stream of ['stdout', 'stderr']) {
+    const key = `${id}\0${stream}`;
+    const rest = s.partial.get(key);
+    if (rest) out += logLine(s, id, rest, time);
+    s.partial.delete(key);
+  }
+  return out;
+}
+
+function footer(s: PlainState, status: string): string {
+  const warnings = s.warnings.length ? '\n' + s.warnings.map((w) => `WARN: ${w}\n`).join('') : '';
+  const cached = s.cached ? `, ${s.cached} cached` : '';
+  return `${warnings}\n${status}: ${s.finished} steps${cached}\n`;
+}

@@ -1,0 +1,72 @@
+/**
+ * One frame of the `tty` progress UI (buildx's display.go look), as a pure
+ * function of the progress model and the current time:
+ *
+ *   [+] Building 3.2s (4/7)
+ *    => CACHED [base 1/3] FROM busybox:latest          0.0s
+ *    => [base 2/3] RUN make                            2.1s
+ *    => => # the last few lines of its output
+ *
+ * While the build runs, each running step shows its last TAIL_LINES lines of
+ * output; the final frame collapses to one line per step plus the warnings.
+ * Lines are cut to `width` so a frame never wraps (the writer moves the cursor
+ * up by the number of lines it printed, which wrapping would break).
+ */
+import { activeVertices, type ProgressModel, type VertexRecord } from './model.js';
+import { formatWarning, seconds } from './format.js';
+
+export const TAIL_LINES = 6;
+
+export interface FrameOptions {
+  /** Terminal columns; default 80. */
+  width?: number;
+  /** The build is over: print the collapsed summary frame. */
+  final?: boolean;
+}
+
+export function renderTtyFrame(model: ProgressModel, now: number, options: FrameOptions = {}): string[] {
+  const width = Math.max(40, options.width ?? 80);
+  const final = options.final ?? model.result !== undefined;
+  const vertices = activeVertices(model);
+  const steps = vertices.filter((v) => !v.export);
+  const total = Math.max(steps.length, [...model.vertices.values()].filter((v) => !v.export).length);
+  const finished = steps.filter((v) => v.state === 'cached' || v.state === 'done').length;
+  const elapsed = (model.ended ?? now) - (model.started ?? now);
+  const status = !final ? '' : model.result?.ok === false ? ' FAILED' : ' FINISHED';
+  const lines = [fit(`[+] Building ${seconds(elapsed)} (${finished}/${total})${status}`, width)];
+  for (const v of vertices) {
+    lines.push(stepLine(v, now, width));
+    if (!final && v.state === 'running') {
+      const tail = v.logs.slice(-TAIL_LINES).map((l) => l.line);
+      for (const p of [v.partial.stdout, v.partial.stderr]) if (p) tail.push(p);
+      for (const line of tail.slice(-TAIL_LINES)) lines.push(fit(` => => # ${printable(line)}`, width));
+    }
+    if (v.state === 'error') {
+      for (const l of v.logs.slice(-TAIL_LINES)) lines.push(fit(` => => # ${printable(l.line)}`, width));
+    }
+  }
+  if (final && model.warnings.length) {
+    lines.push('', ` ${model.warnings.length} warning${model.warnings.length === 1 ? '' : 's'} found:`);
+    for (const w of model.warnings) lines.push(fit(` - ${formatWarning(w)}`, width));
+  }
+  return lines;
+}
+
+function stepLine(v: VertexRecord, now: number, width: number): string {
+  const marker = v.state === 'cached' ? 'CACHED ' : v.state === 'error' ? 'ERROR ' : '';
+  const ms = v.durationMs ?? (v.ended ?? now) - (v.started ?? now);
+  const time = v.state === 'cached' ? seconds(0) : seconds(ms);
+  const label = ` => ${marker}${printable(v.name)}`;
+  const room = width - time.length - 1;
+  const head = label.length > room ? label.slice(0, Math.max(0, room - 1)) + '…' : label;
+  return head.padEnd(room) + ' ' + time;
+}
+
+function fit(line: string, width: number): string {
+  return line.length > width ? line.slice(0, width - 1) + '…' : line;
+}
+
+/** Control characters in step output would move the cursor under us. */
+function printable(s: string): string {
+  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').replace(/\t/g, '  ');
+}

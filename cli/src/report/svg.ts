@@ -1,0 +1,73 @@
+/**
+ * The report's two pictures as inline SVG strings: the DAG (vertices by depth,
+ * edges as curves) and the timeline (one bar per vertex that ran, on its
+ * lane). Pure; every name goes through `escapeHtml`.
+ */
+import type { VertexRecord } from '../progress/model.js';
+import type { TimedVertex } from '../trace/lanes.js';
+import type { DagLayout } from './dag-layout.js';
+
+const NODE_W = 220;
+const NODE_H = 34;
+const GAP_X = 60;
+const GAP_Y = 16;
+
+export function dagSvg(layout: DagLayout): string {
+  const width = Math.max(1, layout.columns) * (NODE_W + GAP_X) + 20;
+  const height = Math.max(1, layout.rows) * (NODE_H + GAP_Y) + 20;
+  const pos = layout.nodes.map((n) => ({ x: 10 + n.column * (NODE_W + GAP_X), y: 10 + n.row * (NODE_H + GAP_Y) }));
+  const edges = layout.edges.map(([from, to]) => {
+    const a = pos[from]!;
+    const b = pos[to]!;
+    const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2;
+    return `<path class="edge" d="M${x1},${y1} C${x1 + GAP_X / 2},${y1} ${x2 - GAP_X / 2},${y2} ${x2},${y2}"/>`;
+  });
+  const nodes = layout.nodes.map((n, i) => {
+    const { x, y } = pos[i]!;
+    const v = n.vertex;
+    return `<g class="node ${v.state}"><title>${escapeHtml(tooltip(v))}</title>` +
+      `<rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="5"/>` +
+      `<text x="${x + 8}" y="${y + 21}">${escapeHtml(clip(label(v), 30))}</text></g>`;
+  });
+  return `<svg class="dag" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="build graph">${edges.join('')}${nodes.join('')}</svg>`;
+}
+
+const BAR_H = 22;
+const LABEL_W = 0;
+
+export function timelineSvg(timed: TimedVertex[], t0: number, t1: number, width = 900): string {
+  const lanes = Math.max(1, ...timed.map((t) => t.lane + 1));
+  const span = Math.max(1, t1 - t0);
+  const scale = (width - LABEL_W - 20) / span;
+  const height = lanes * (BAR_H + 6) + 30;
+  const bars = timed.map((t) => {
+    const x = 10 + LABEL_W + (t.start - t0) * scale;
+    const w = Math.max(2, (t.end - t.start) * scale);
+    const y = 6 + t.lane * (BAR_H + 6);
+    const v = t.vertex;
+    return `<g class="bar ${v.state}"><title>${escapeHtml(`#${v.index} ${v.name}: ${((t.end - t.start) / 1000).toFixed(2)}s`)}</title>` +
+      `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"/>` +
+      `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${escapeHtml(clip(`#${v.index} ${v.name}`, Math.max(0, Math.floor(w / 7))))}</text></g>`;
+  });
+  const axisY = lanes * (BAR_H + 6) + 18;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) =>
+    `<text class="tick" x="${(10 + LABEL_W + f * (width - LABEL_W - 20)).toFixed(1)}" y="${axisY}">${((f * span) / 1000).toFixed(1)}s</text>`);
+  return `<svg class="timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">${bars.join('')}${ticks.join('')}</svg>`;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function label(v: VertexRecord): string {
+  return v.index ? `#${v.index} ${v.name}` : v.name;
+}
+
+function tooltip(v: VertexRecord): string {
+  return [label(v), v.state, ...v.explain.map((e) => `rebuilding: ${e}`), ...(v.error ? [`error: ${v.error}`] : [])].join('\n');
+}
+
+function clip(s: string, n: number): string {
+  if (n <= 1) return '';
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
