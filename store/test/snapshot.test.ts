@@ -38,6 +38,25 @@ describe('snapshot: overlay mounts and backend selection', () => {
     expect(readdirSync(join(tmp.path, 'snapshots/3'))).to.deep.equal(['fs']);
   });
 
+  it('refuses (typed, before touching disk) an overlay whose options would not fit in one page', async () => {
+    const sn = new OverlaySnapshotter(join(tmp.path, 'x'.repeat(240)));
+    let parent: string | undefined;
+    let err: { code?: string } | undefined;
+    let depth = 0;
+    for (; depth < 40 && !err; depth++) {
+      err = await sn.prepare(`a${depth}`, parent).then(() => undefined, (e: { code?: string }) => e);
+      if (err) break;
+      await sn.commit(`l${depth}`, `a${depth}`);
+      parent = `l${depth}`;
+    }
+    expect(err?.code).to.equal('STORE_OVERLAY_OPTIONS_TOO_LONG');
+    expect(depth).to.be.within(10, 16); // ~270 bytes per lower dir
+    const keys: string[] = [];
+    for await (const i of sn.walk()) keys.push(i.key);
+    expect(keys).to.not.include(`a${depth}`);
+    expect(keys).to.have.length(depth);
+  });
+
   it("createSnapshotter 'auto' probes overlay once and picks it here, leaving no probe behind", async () => {
     const warnings: string[] = [];
     const sn = await createSnapshotter(tmp.path, { onWarning: (w) => warnings.push(w.message) });

@@ -148,6 +148,24 @@ for (const [name, make] of [
       expect(await list(sn)).to.deep.equal([`committed:${diffIDs[0]}`]);
     });
 
+    it('abort during the second layer is a CanceledError and leaves only the first layer', async () => {
+      const ac = new AbortController();
+      let reads = 0;
+      const provider: ContentProvider = {
+        info: (d) => store.info(d),
+        reader: (d, o) => {
+          if (++reads === 2) ac.abort();
+          return store.reader(d, o);
+        },
+      };
+      const err = await unpackLayers({ provider, snapshotter: sn, layers, diffIDs, signal: ac.signal }).then(
+        () => undefined,
+        (e: { code?: string }) => e,
+      );
+      expect(err?.code).to.equal('CANCELED');
+      expect(await list(sn)).to.deep.equal([`committed:${diffIDs[0]}`]);
+    });
+
     it('abort before the first layer is a CanceledError and unpacks nothing', async () => {
       const ac = new AbortController();
       ac.abort();

@@ -29,18 +29,16 @@ export function sniffCompression(head: Uint8Array): Compression {
 export async function openLayer(provider: ContentProvider, descriptor: Descriptor, options: OpenLayerOptions = {}): Promise<Readable> {
   const signal = options.signal;
   throwIfAborted(signal);
+  const blob = await provider.reader(descriptor.digest, signal ? { signal } : {});
+  if (signal?.aborted) {
+    blob.destroy();
+    throw new CanceledError('layer read canceled');
+  }
   const out = new PassThrough();
-  // Registered before the provider's own listener, so the caller sees a CanceledError, not a bare AbortError.
+  // The caller sees a CanceledError, never a bare AbortError from inside the pipeline.
   const onAbort = () => out.destroy(new CanceledError('layer read canceled'));
   signal?.addEventListener('abort', onAbort, { once: true });
   out.once('close', () => signal?.removeEventListener('abort', onAbort));
-  let blob: Readable;
-  try {
-    blob = await provider.reader(descriptor.digest, signal ? { signal } : {});
-  } catch (err) {
-    signal?.removeEventListener('abort', onAbort);
-    throw err;
-  }
   let compression = layerCompression(descriptor.mediaType);
   const verify = options.verifyDiffID;
   const diff = new Digester();

@@ -122,13 +122,14 @@ export abstract class DiskSnapshotter implements Snapshotter {
       return { id, parents: parentIds(table, parent) };
     });
     try {
+      const mounts = this.buildMounts(id, kind, parents); // may refuse (e.g. options too long) before any copying
       await mkdir(this.layout(id).fs, { recursive: true });
       await this.populate(id, kind, parents);
+      return mounts;
     } catch (err) {
       await this.remove(key).catch(() => undefined);
       throw err;
     }
-    return this.buildMounts(id, kind, parents);
   }
 }
 

@@ -5,8 +5,11 @@
  * first) and its own fs dir as the upper dir.
  */
 import { mkdir } from 'node:fs/promises';
+import { FailedPreconditionError } from '@tsbuild/core';
 import type { Mount, SnapshotKind } from '../types.js';
 import { DiskSnapshotter, bindMount } from './disk-snapshotter.js';
+
+const MAX_OPTIONS = 4096;
 
 export class OverlaySnapshotter extends DiskSnapshotter {
   readonly kind = 'overlay' as const;
@@ -16,6 +19,19 @@ export class OverlaySnapshotter extends DiskSnapshotter {
   }
 
   protected buildMounts(id: number, kind: SnapshotKind, parents: number[]): Mount[] {
+    const mounts = this.overlayMounts(id, kind, parents);
+    const data = mounts[0]!.options.join(',');
+    // The kernel copies mount options into one page; longer ones fail with a bare EINVAL at mount time.
+    if (data.length >= MAX_OPTIONS) {
+      throw new FailedPreconditionError(
+        `overlay mount options of ${data.length} bytes exceed one page (${parents.length} parent layers under ${this.root}); use a shorter store root or the copy snapshotter`,
+        { code: 'STORE_OVERLAY_OPTIONS_TOO_LONG' },
+      );
+    }
+    return mounts;
+  }
+
+  private overlayMounts(id: number, kind: SnapshotKind, parents: number[]): Mount[] {
     const own = this.layout(id);
     if (kind === 'active') {
       if (parents.length === 0) return [bindMount(own.fs, false)];
