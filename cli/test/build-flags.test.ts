@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { parseBuildFlags, type BuildInvocation } from '../src/build-flags.js';
+import { splitCsv } from '../src/build-flag-values.js';
+import { buildCommand } from '../src/commands/build.js';
+import { parseCommandArgs, UsageError } from '../src/main.js';
+import { tsbuild } from './support.js';
+
+const ENV = { FROM_ENV: 'env-value', SECRET_TOKEN: 's3cr3t' };
+const parse = (...argv: string[]): BuildInvocation => parseBuildFlags(parseCommandArgs(buildCommand, argv), ENV);
+const usage = (...argv: string[]): string => {
+  try {
+    parse(...argv);
+  } catch (err) {
+    expect(err).to.be.instanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+};
+
+describe('tsbuild build flags', () => {
+  it('takes the context and defaults to auto progress and the image output', () => {
+    const inv = parse('.');
+    expect(inv.context).to.equal('.');
+    expect(inv.progress).to.equal('auto');
+    expect(inv.options).to.deep.equal({});
+    expect(inv.quiet).to.equal(false);
+  });
+
+  const table: Array<[argv: string[], expected: (inv: BuildInvocation) => unknown, value: unknown]> = [
+    [['-t', 'hello', '--tag', 'reg.example:5000/a/b:v1', '.'], (i) => i.options.tags, ['hello:latest', 'reg.example:5000/a/b:v1']],
+    [['-f', 'sub/Dockerfile.dev', '.'], (i) => i.dockerfile, 'sub/Dockerfile.dev'],
+    [['-f', '-', '.'], (i) => i.dockerfile, '-'],
+    [['--target', 'build', '.'], (i) => i.options.target, 'build'],
+    [['--build-arg', 'A=1', '--build-arg', 'B=x=y', '--build-arg', 'FROM_ENV', '--build-arg', 'UNSET', '.'], (i) => i.options.buildArgs, { A: '1', B: 'x=y', FROM_ENV: 'env-value' }],
+    [['--secret', 'id=tok,src=/run/tok', '.'], (i) => i.options.secrets, [{ id: 'tok', src: '/run/tok' }]],
+    [['--secret', 'id=tok,env=SECRET_TOKEN,cache=content', '.'], (i) => i.options.secrets, [{ id: 'tok', env: 'SECRET_TOKEN', cacheMode: 'content' }]],
+    [['--secret', 'type=env,id=tok,source=SECRET_TOKEN', '.'], (i) => i.options.secrets, [{ id: 'tok', env: 'SECRET_TOKEN' }]],
+    [['--secret', 'id=SECRET_TOKEN', '.'], (i) => i.options.secrets, [{ id: 'SECRET_TOKEN', env: 'SECRET_TOKEN' }]],
+    [['--secret', 'id=k,type=file,src=/k,required', '.'], (i) => i.secrets, [{ id: 'k', src: '/k', required: true }]],
+    [['--ssh', 'default', '--ssh', 'gh=/a.sock,/b.key', '.'], (i) => i.options.ssh, [{ id: 'default' }, { id: 'gh', paths: ['/a.sock', '/b.key'] }]],
+    [['--label', 'a=1', '--label', 'org.x=with space', '.'], (i) => i.options.labels, { a: '1', 'org.x': 'with space' }],
+    [['--network', 'host', '.'], (i) => i.options.network, 'host'],
+    [['--network', 'none', '.'], (i) => i.options.network, 'none'],
+    [['--network', 'default', '.'], (i) => i.options.network, undefined],
+    [['--no-cache', '.'], (i) => i.options.noCache, true],
+    [['--no-cache-filter', 'a,b', '--no-cache-filter', 'c', '.'], (i) => i.options.noCacheFilter, ['a', 'b', 'c']],
+    [['--progress', 'plain', '.'], (i) => i.progress, 'plain'],
+    [['--progress=json', '.'], (i) => i.progress, 'json'],
+    [['-q', '.'], (i) => [i.quiet, i.progress], [true, 'quiet']],
+    [['-o', 'type=oci,dest=out.tar,name=a:1', '.'], (i) => i.options.outputs, [{ type: 'oci', dest: 'out.tar', name: ['a:1'] }]],
+    [['-o', 'type=image,"name=a:1,b:2",push=false', '.'], (i) => i.options.outputs, [{ type: 'image', name: ['a:1', 'b:2'], push: false }]],
+    [['-o', 'outdir', '.'], (i) => i.options.outputs, [{ type: 'local', dest: 'outdir' }]],
+    [['--output', 'type=tar,dest=fs.tar', '-o', 'type=local,dest=d', '.'], (i) => i.options.outputs, [{ type: 'tar', dest: 'fs.tar' }, { type: 'local', dest: 'd' }]],
+    [['--iidfile', 'iid', '--metadata-file', 'meta.json', '.'], (i) => [i.iidfile, i.metadataFile], ['iid', 'meta.json']],
+    [['--platform', 'linux/arm64', '.'], (i) => i.options.platform, 'linux/arm64'],
+    [['--build-context', 'base=docker-image://busybox', '--build-context', 'src=../src', '.'], (i) => i.options.buildContexts, { base: 'docker-image://busybox', src: '../src' }],
+    [['--check', '.'], (i) => i.check, true],
+    [['--print', 'dot', '.'], (i) => i.print, 'dot'],
+    [['--context-hash', 'content', '.'], (i) => i.options.contextHash, 'content'],
+    [['--allow', 'security.insecure', '.'], (i) => i.options.allowInsecure, true],
+    [['--compression', 'zstd', '.'], (i) => i.options.compression, 'zstd'],
+    [['--runtime', 'runc', '.'], (i) => i.runtime, 'runc'],
+    [['--trace', 't.json', '--report', 'r.html', '.'], (i) => [i.trace, i.report], ['t.json', 'r.html']],
+  ];
+  for (const [argv, get, value] of table) {
+    it(`parses ${argv.slice(0, -1).join(' ')}`, () => {
+      expect(get(parse(...argv))).to.deep.equal(value);
+    });
+  }
+
+  const errors: Array<[argv: string[], message: RegExp]> = [
+    [[], /build context .* is required/],
+    [['a', 'b'], /one build context/],
+    [['-', '-f', '-'], /cannot both read stdin/],
+    [['-t', 'UPPER/Case', '.'], /^--tag: /],
+    [['--build-arg', '=x', '.'], /^--build-arg: /],
+    [['--secret', 'src=/x', '.'], /^--secret: id= is required/],
+    [['--secret', 'id=a,type=ssh', '.'], /^--secret: unsupported type/],
+    [['--secret', 'id=a,src=/x,env=Y', '.'], /not both/],
+    [['--secret', 'id=a,type=file', '.'], /type=file needs src/],
+    [['--secret', 'id=a,cache=always', '.'], /unsupported cache mode/],
+    [['--secret', 'id=a,bogus=1', '.'], /unexpected key "bogus"/],
+    [['--ssh', 'bad id', '.'], /^--ssh: invalid id/],
+    [['--ssh', 'x=', '.'], /^--ssh x: expected a path/],
+    [['--label', 'novalue', '.'], /^--label: expected KEY=VALUE/],
+    [['--network', 'bridge', '.'], /^--network: invalid value "bridge"/],
+    [['--progress', 'fancy', '.'], /^--progress: invalid value "fancy"/],
+    [['-o', 'type=registry', '.'], /^--output: unknown type "registry"/],
+    [['-o', 'type=oci', '.'], /^--output type=oci: dest=PATH is required/],
+    [['-o', 'dest=x', '.'], /^--output: type= is required/],
+    [['-o', '-', '.'], /^--output: expected a directory/],
+    [['-o', 'type=image,push=maybe', '.'], /push= expects true or false/],
+    [['--platform', 'linux//x', '.'], /^--platform: invalid platform/],
+    [['--platform', 'linux/amd64,linux/arm64', '.'], /^--platform: one platform/],
+    [['--build-context', 'nope', '.'], /^--build-context: expected KEY=VALUE/],
+    [['--print', 'tree', '.'], /^--print: invalid value "tree" \(outline, dot, json\)/],
+    [['--print', 'outline', '--check', '.'], /cannot be combined/],
+    [['--context-hash', 'mtime', '.'], /^--context-hash: invalid value/],
+    [['--allow', 'network.host', '.'], /^--allow: unknown entitlement "network.host"/],
+    [['--compression', 'bzip2', '.'], /^--compression: invalid value "bzip2"/],
+    [['--report', 'r.txt', '.'], /^--report: expected an .html file/],
+  ];
+  for (const [argv, message] of errors) {
+    it(`refuses ${argv.join(' ') || '(no context)'}`, () => {
+      expect(usage(...argv)).to.match(message);
+    });
+  }
+
+  it('refuses SOURCE_DATE_EPOCH that is not a number and takes one that is', () => {
+    const args = parseCommandArgs(buildCommand, ['.']);
+    expect(parseBuildFlags(args, { SOURCE_DATE_EPOCH: '1700000000' }).options.sourceDateEpoch).to.equal(1700000000);
+    expect(() => parseBuildFlags(args, { SOURCE_DATE_EPOCH: 'yesterday' })).to.throw(UsageError, /SOURCE_DATE_EPOCH/);
+  });
+
+  it('splits CSV values with quotes like buildx', () => {
+    expect(splitCsv('type=image,"name=a,b",push=true')).to.deep.equal(['type=image', 'name=a,b', 'push=true']);
+    expect(splitCsv('a="x""y"')).to.deep.equal(['a=x"y']);
+    expect(() => splitCsv('a="x')).to.throw(/unterminated quote/);
+  });
+
+  it('exits 2 with the usage line and the flag named; an unknown flag too', async () => {
+    const bad = await tsbuild('/nonexistent-root', 'build', '--network', 'bridge', '.');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.equal('error: --network: invalid value "bridge" (host, none, default)\nUsage: tsbuild build [OPTIONS] CONTEXT|-\n');
+    const unknown = await tsbuild('/nonexistent-root', 'build', '--squash', '.');
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.match(/squash/);
+  });
+
+  it('never prints a secret value, not even with --debug', async () => {
+    const r = await tsbuild('/nonexistent-root', '--debug', 'build', '--secret', 'id=tok,env=SECRET_TOKEN,required', '--secret', 'id=x,bogus=s3cr3t', '.');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/unexpected key "bogus"/);
+    expect(r.stderr).not.to.include('s3cr3t');
+    const env = { ...process.env, SECRET_TOKEN: 's3cr3t' };
+    const args = parseCommandArgs(buildCommand, ['--secret', 'id=tok,env=SECRET_TOKEN', '.']);
+    expect(JSON.stringify(parseBuildFlags(args, env))).not.to.include('s3cr3t');
+  });
+
+  it('lists every flag in --help', async () => {
+    const r = await tsbuild('/nonexistent-root', 'build', '--help');
+    expect(r.code).to.equal(0);
+    for (const f of ['--tag', '--file', '--secret', '--ssh', '--progress', '--output', '--check', '--print', '--trace', '--report', '--runtime', '--quiet']) {
+      expect(r.stdout).to.include(f);
+    }
+  });
+});
