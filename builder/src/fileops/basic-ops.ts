@@ -1,0 +1,58 @@
+/**
+ * The small file ops (BuildKit's FileOp mkdir / mkfile / rm / symlink), all
+ * resolving paths in-root through DestWriter: none can write outside `root`.
+ * Paths are in-image paths (absolute, or relative to `/`).
+ */
+import { Readable } from 'node:stream';
+import { lstat } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { AlreadyExistsError, NotFoundError } from '@tsbuild/core';
+import { DestWriter, clean, removeInRoot } from './dest-writer.js';
+import { resolveInRoot } from './root-path.js';
+
+interface Common {
+  root: string;
+  path: string;
+  signal?: AbortSignal | undefined;
+}
+
+interface Ownership {
+  uid?: number | undefined;
+  gid?: number | undefined;
+}
+
+/** mkdir; with `parents` missing parents are created (owned like the leaf) and an existing directory is fine. */
+export async function mkdir(options: Common & Ownership & { mode?: number; parents?: boolean }): Promise<void> {
+  const owner = { uid: options.uid ?? 0, gid: options.gid ?? 0 };
+  const path = clean(options.path);
+  const writer = new DestWriter(options.root, owner, options.signal);
+  if (!options.parents) {
+    const parent = await resolveInRoot(options.root, posix.dirname(path), { followFinal: true });
+    const parentExists = await lstat(parent).then((s) => s.isDirectory(), () => false);
+    if (!parentExists) throw new NotFoundError(`mkdir ${path}: parent directory does not exist`, { code: 'FILEOPS_NOT_FOUND' });
+  }
+  const { created } = await writer.ensureDir(path);
+  if (!created && !options.parents) throw new AlreadyExistsError(`mkdir ${path}: file exists`, { code: 'FILEOPS_EXISTS' });
+  if (created || options.parents) await writer.ensureDir(path, { mode: options.mode ?? 0o755, ...owner });
+}
+
+/** Writes a file (replacing any non-directory there); parents must exist or are created 0755 root-owned. */
+export async function mkfile(options: Common & Ownership & { data: string | Uint8Array; mode?: number }): Promise<void> {
+  const writer = new DestWriter(options.root, undefined, options.signal);
+  await writer.writeFile(options.path, Readable.from([Buffer.from(options.data)]), {
+    mode: options.mode ?? 0o644,
+    uid: options.uid ?? 0,
+    gid: options.gid ?? 0,
+  });
+}
+
+/** Removes a path (recursively) without following a final symlink. */
+export async function rm(options: Common & { allowNotFound?: boolean }): Promise<void> {
+  await removeInRoot(options.root, options.path, options.allowNotFound ?? false);
+}
+
+/** Creates a symlink `path` → `target` (the target text is stored as is; it is never resolved on the host). */
+export async function symlink(options: Common & Ownership & { target: string }): Promise<void> {
+  const writer = new DestWriter(options.root, undefined, options.signal);
+  await writer.writeSymlink(options.path, options.target, { mode: 0o777, uid: options.uid ?? 0, gid: options.gid ?? 0 });
+}

@@ -1,0 +1,96 @@
+/**
+ * Streaming extraction of a tar into an in-image directory for ADD, with
+ * node-tar's Parser (never its Unpack: every write goes through DestWriter).
+ *
+ * Safety (Docker's archive.Untar "breakout" rule, node-tar's advisories):
+ * a leading `/` is dropped (entries are relative to dest); an entry name or
+ * hard-link target whose `..` would leave dest fails the whole extraction
+ * with PathEscapesRootError; symlinks are created as given (their targets
+ * are text) but any later entry *through* them is resolved in-root, so it
+ * cannot land outside the destination root. Devices and FIFOs are skipped.
+ */
+import { Parser, type ReadEntry } from 'tar';
+import { posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { throwIfAborted } from '@tsbuild/core';
+import type { DestWriter, Owner } from './dest-writer.js';
+import { resolveInRoot, isInside } from './root-path.js';
+import { PathEscapesRootError } from './errors.js';
+
+export interface ExtractOptions {
+  writer: DestWriter;
+  /** In-image directory to extract into. */
+  destDir: string;
+  /** Overrides the archive's owners when given. */
+  chown?: Owner | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Extracts the plain tar stream; resolves to the number of entries written. */
+export async function extractTar(tar: Readable, options: ExtractOptions): Promise<number> {
+  const parser = new Parser({ strict: true });
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let written = 0;
+  parser.on('entry', (entry: ReadEntry) => {
+    chain = chain.then(async () => {
+      if (failure) return void entry.resume();
+      try {
+        if (await writeEntry(entry, options)) written++;
+      } catch (err) {
+        failure ??= err;
+        entry.resume();
+        tar.destroy();
+      }
+    });
+  });
+  try {
+    await pipeline(tar, parser as unknown as NodeJS.WritableStream);
+  } catch (err) {
+    failure ??= err;
+  }
+  await chain;
+  if (failure) throw failure;
+  return written;
+}
+
+async function writeEntry(entry: ReadEntry, options: ExtractOptions): Promise<boolean> {
+  throwIfAborted(options.signal);
+  const name = entry.path.replace(/^\/+/, '');
+  if (!isInside(name)) throw new PathEscapesRootError(`archive entry ${JSON.stringify(entry.path)} would be written outside the destination`);
+  const inImage = posix.join(options.destDir, name);
+  const meta = {
+    mode: (entry.mode ?? 0o644) & 0o7777,
+    uid: options.chown?.uid ?? entry.uid ?? 0,
+    gid: options.chown?.gid ?? entry.gid ?? 0,
+    mtime: entry.mtime,
+  };
+  const w = options.writer;
+  switch (entry.type) {
+    case 'File':
+    case 'OldFile':
+    case 'ContiguousFile':
+      await w.writeFile(inImage, entry as unknown as Readable, meta);
+      return true;
+    case 'Directory':
+      entry.resume();
+      await w.ensureDir(inImage, { ...meta, mode: (entry.mode ?? 0o755) & 0o7777 });
+      return true;
+    case 'SymbolicLink':
+      entry.resume();
+      await w.writeSymlink(inImage, entry.linkpath ?? '', meta);
+      return true;
+    case 'Link': {
+      entry.resume();
+      const target = (entry.linkpath ?? '').replace(/^\/+/, '');
+      if (!isInside(target)) throw new PathEscapesRootError(`archive hard link ${JSON.stringify(entry.path)} points outside the destination`);
+      const existing = await resolveInRoot(w.root, posix.join(options.destDir, target));
+      await w.writeHardlink(inImage, existing);
+      return true;
+    }
+    default:
+      entry.resume();
+      return false;
+  }
+}
