@@ -147,5 +147,5 @@ function flush(s: PlainState, id: string, time: number): string {
 function footer(s: PlainState, status: string): string {
   const warnings = s.warnings.length ? '\n' + s.warnings.map((w) => `WARN: ${w}\n`).join('') : '';
   const cached = s.cached ? `, ${s.cached} cached` : '';
-  return `${warnings}\n${status}: ${s.finished} steps${cached}\n`;
+  return `${warnings}\n${status}: ${s.finished} step${s.finished === 1 ? '' : 's'}${cached}\n`;
 }
