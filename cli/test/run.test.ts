@@ -146,6 +146,9 @@ describe('tsbuild run, ps, rm (real crun/runc, real overlayfs)', function () {
     const [record] = (await records()).filter((c) => c.name === 'keeper') as [ContainerRecord];
     expect(record).to.deep.include({ status: 'exited', exitCode: 0, image: 'busybox', command: ['sh', '-c', 'echo kept > /root/state.txt'] });
     expect((await tsbuild(root, 'ps', '-aq')).stdout).to.equal(`${record.id.slice(0, 12)}\n`);
+    const json = JSON.parse((await tsbuild(root, 'ps', '-a', '--format', 'json')).stdout) as Array<{ id: string; state: string; statusText: string }>;
+    expect(json.map((c) => [c.id, c.state])).to.deep.equal([[record.id, 'exited']]);
+    expect(json[0]!.statusText).to.match(/^Exited \(0\) /);
     const snapshotter = await (await openStore({ root })).snapshotter();
     expect((await snapshotter.stat(record.snapshotKey)).kind).to.equal('active'); // also loads what dir() answers from
     expect(readFileSync(join(snapshotter.dir(record.snapshotKey), 'root/state.txt'), 'utf8')).to.equal('kept\n');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { list, flag, str, type Command } from '../command.js';
-import { EXIT_ENGINE_ERROR } from '../containers/exit-codes.js';
+import { EXIT_ENGINE_ERROR, signalExitCode } from '../containers/exit-codes.js';
 import { runContainer } from '../containers/run-container.js';
 import { resolveVolumes } from '../containers/volumes.js';
 import { formatError } from '../format-error.js';
@@ -90,7 +90,8 @@ export const runCommand: Command = {
       return exitCode;
     } catch (err) {
       ctx.stderr.write(formatError(err, { debug: ctx.debug }));
-      return EXIT_ENGINE_ERROR;
+      // Interrupted before the container ran (e.g. while unpacking): still 130/143.
+      return ctx.signal.aborted ? signalExitCode(ctx.signal.reason) : EXIT_ENGINE_ERROR;
     } finally {
       // Stop reading our stdin once the container is gone, so the process can exit.
       if (stdin) {
