@@ -13,14 +13,14 @@ function modelAfter(events: BuildEvent[], count: number) {
 describe('progress: tty frame', () => {
   it('shows running steps with timers and their last output lines, cached steps marked', () => {
     const events = successfulBuild();
-    const model = modelAfter(events, 8); // both RUNs running, #2 printed "1\n2\n", #3 has a partial line
+    const model = modelAfter(events, 8); // both RUNs running, #2 printed three lines, #3 has a partial one
     const lines = renderTtyFrame(model, T0 + 240, { width: 80 });
     expect(lines[0]).to.equal('[+] Building 0.2s (1/4)');
     expect(lines[1]).to.match(/^ => CACHED \[numbers 1\/2\] FROM docker\.io\/library\/busybox:latest +0\.0s$/);
     expect(lines[2]).to.match(/^ => \[numbers 2\/2\] RUN seq 1 3 +0\.2s$/);
-    expect(lines.slice(3, 5)).to.deep.equal([' => => # 1', ' => => # 2']);
-    expect(lines[5]).to.match(/^ => \[words 2\/2\] RUN printf "alpha" +0\.2s$/);
-    expect(lines[6]).to.equal(' => => # alp');
+    expect(lines.slice(3, 6)).to.deep.equal([' => => # 1', ' => => # 2', ' => => # 3']);
+    expect(lines[6]).to.match(/^ => \[words 2\/2\] RUN printf "alpha" +0\.2s$/);
+    expect(lines[7]).to.equal(' => => # alp');
     for (const l of lines) expect(l.length).to.be.at.most(80);
     expect(lines[1]!.length).to.equal(80); // timers are right-aligned
   });
