@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OverlaySnapshotter } from '../src/snapshot/overlay-snapshotter.js';
 import { CopySnapshotter } from '../src/snapshot/copy-snapshotter.js';
@@ -55,6 +56,36 @@ describe('snapshot: overlay mounts and backend selection', () => {
     for await (const i of sn.walk()) keys.push(i.key);
     expect(keys).to.not.include(`a${depth}`);
     expect(keys).to.have.length(depth);
+  });
+
+  it('metadata stays consistent when two processes prepare and commit on one root at once', async () => {
+    const module = new URL('../src/snapshot/overlay-snapshotter.ts', import.meta.url).href;
+    const script = join(tmp.path, 'child.mjs');
+    writeFileSync(
+      script,
+      `const { OverlaySnapshotter } = await import(${JSON.stringify(module)});
+       const sn = new OverlaySnapshotter(process.argv[2]);
+       process.stdout.write('ready\\n');
+       for (let i = 0; i < 20; i++) { await sn.prepare('child-a' + i); await sn.commit('child-c' + i, 'child-a' + i); }`,
+    );
+    const child = execFile(process.execPath, ['--import=tsx', script, tmp.path]);
+    const childDone = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await new Promise((resolve) => child.stdout!.once('data', resolve)); // start together, so the two really interleave
+    const sn = new OverlaySnapshotter(tmp.path);
+    for (let i = 0; i < 20; i++) {
+      await sn.prepare(`parent-a${i}`);
+      await sn.commit(`parent-c${i}`, `parent-a${i}`);
+    }
+    expect(await childDone).to.equal(0);
+    const keys: string[] = [];
+    const dirs = new Set<string>();
+    for await (const i of sn.walk()) {
+      expect(i.kind).to.equal('committed');
+      keys.push(i.key);
+      dirs.add(sn.dir(i.key));
+    }
+    expect(keys).to.have.length(40);
+    expect(dirs.size).to.equal(40);
   });
 
   it("createSnapshotter 'auto' probes overlay once and picks it here, leaving no probe behind", async () => {
