@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chmodSync, chownSync, cpSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNotFound, isInvalidArgument } from '@tsbuild/core';
-import { checksumContext, createExcludeMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
+import { checksumContext, createExcludeMatcher, createMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** A small context: app/{main.js,lib/util.js}, README.md, bin/run (0755), link -> app/main.js. */
@@ -185,5 +185,21 @@ describe('createExcludeMatcher', () => {
     expect(m.matches('a/b/tmp/z')).to.equal(true);
     expect(m.matches('src/main.c')).to.equal(false);
     expect(m.hasExceptions).to.equal(true);
+  });
+});
+
+describe('checksumContext with the .dockerignore PatternMatcher', () => {
+  it('accepts createMatcher() as the ignore rules, including ! exceptions under an ignored directory', async () => {
+    const tmp = tempDir();
+    try {
+      mkdirSync(join(tmp.path, 'docs/keep'), { recursive: true });
+      writeFileSync(join(tmp.path, 'docs/a.md'), 'a');
+      writeFileSync(join(tmp.path, 'docs/keep/b.md'), 'b');
+      const ignore = createMatcher(['docs', '!docs/keep']);
+      const r = await checksumContext({ contextDir: tmp.path, patterns: ['.'], ignore });
+      expect(Object.keys(r.files).sort()).to.deep.equal(['.', 'docs', 'docs/keep', 'docs/keep/b.md']);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

@@ -1,76 +1,26 @@
 /**
- * A matcher for COPY --exclude patterns, with the .dockerignore /
- * moby patternmatcher semantics: patterns are cleaned slash paths, `**`
- * matches any number of directories, `*` `?` `[..]` match within one
- * component, a leading `!` re-includes, the last matching pattern wins, and a
- * pattern that matches a directory also matches everything under it.
- *
- * Kept small on purpose: the .dockerignore matcher proper lives in
- * frontend/dockerignore; this one only serves `--exclude`.
+ * The narrow matcher interface context selection needs, and the COPY
+ * --exclude matcher built on the .dockerignore PatternMatcher (moby
+ * patternmatcher semantics: cleaned slash paths, `**` spans directories,
+ * `!` re-includes, last match wins, a match on a directory covers its
+ * subtree).
  */
-import { posix } from 'node:path';
-import { translate } from './go-match.js';
+import { createMatcher } from '../frontend/dockerignore/index.js';
 
-/** The narrow interface this package needs from any ignore/exclude rule set: true = excluded. */
+/** What selection needs from any ignore/exclude rule set: `matches` true = excluded. */
 export interface PathMatcher {
   matches(relPath: string): boolean;
   /**
-   * Whether some `!` rule could re-include a path under an excluded directory.
-   * When false (or absent and the matcher says so), walkers skip excluded
-   * directories without listing them. Absent means "assume yes".
+   * Whether some `!` rule could re-include a path under an excluded
+   * directory (`exclusions` is the PatternMatcher's name for it). When both
+   * are absent, walkers assume yes and look inside excluded directories.
    */
   readonly hasExceptions?: boolean;
+  readonly exclusions?: boolean;
 }
 
-interface Rule {
-  negate: boolean;
-  re: RegExp;
-}
-
-/** Builds a matcher from --exclude (or .dockerignore-style) patterns. Empty list → matches nothing. */
+/** A matcher for --exclude patterns; an empty list matches nothing. Throws PatternSyntaxError for a malformed pattern. */
 export function createExcludeMatcher(patterns: readonly string[]): PathMatcher {
-  const rules: Rule[] = [];
-  for (let raw of patterns) {
-    raw = raw.trim();
-    if (!raw) continue;
-    const negate = raw.startsWith('!');
-    if (negate) raw = raw.slice(1).trim();
-    let p = posix.normalize(raw).replace(/^\/+/, '').replace(/\/+$/, '');
-    if (p === '.' || p === '') continue;
-    rules.push({ negate, re: new RegExp(`^${toRegExpSource(p)}$`, 's') });
-  }
-  const hasExceptions = rules.some((r) => r.negate);
-  return {
-    hasExceptions,
-    matches(relPath: string): boolean {
-      const path = relPath.replace(/^\/+/, '');
-      if (!path || rules.length === 0) return false;
-      const parents = parentPaths(path);
-      let excluded = false;
-      for (const rule of rules) {
-        if (rule.negate !== excluded) continue; // cannot change the outcome
-        if (rule.re.test(path) || parents.some((p) => rule.re.test(p))) excluded = !rule.negate;
-      }
-      return excluded;
-    },
-  };
-}
-
-/** `a/b/c` → [`a`, `a/b`]. */
-function parentPaths(path: string): string[] {
-  const parts = path.split('/');
-  const out: string[] = [];
-  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
-  return out;
-}
-
-/** `**` spans directories; everything else is a Go component pattern. */
-function toRegExpSource(pattern: string): string {
-  return pattern
-    .split('/')
-    .map((part, i, all) => {
-      if (part !== '**') return translate(part) + (i < all.length - 1 ? '/' : '');
-      return i < all.length - 1 ? '(?:.*/)?' : '.*';
-    })
-    .join('');
+  const matcher = createMatcher(patterns);
+  return { matches: (p) => matcher.matches(p), hasExceptions: matcher.exclusions };
 }

@@ -131,7 +131,7 @@ function isExcluded(exclude: PathMatcher | undefined, rel: string, relToSource: 
 }
 
 function hasExceptions(m: PathMatcher | undefined): boolean {
-  return !!m && m.hasExceptions !== false;
+  return !!m && (m.hasExceptions ?? m.exclusions ?? true);
 }
 
 function join(root: string, rel: string): string {
