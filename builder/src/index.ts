@@ -12,6 +12,7 @@ export {
   type Node as DockerfileNode, type Heredoc as DockerfileHeredoc, type Warning as DockerfileWarning,
 } from './frontend/parser/index.js';
 export * from './frontend/instructions/index.js';
+// build: the build API (load → definition → solve → export)
 export * from './build/index.js';
 // frontend: stage graph (expanded stages, configs, history, reachability) and its printers
 export * from './frontend/stages/index.js';

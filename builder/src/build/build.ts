@@ -1,0 +1,96 @@
+/**
+ * `build(options, deps)`: one Dockerfile build, end to end —
+ *   load (Dockerfile, .dockerignore, stage graph, base images from the store)
+ *   → definition (vertices) → solve (cache, concurrency, cancellation)
+ *   → export (image config + manifest, tags, archives, rootfs outputs).
+ * Emits `build.plan` first, then the solver's vertex events, export events,
+ * and `build.completed` / `build.failed`. The first failure cancels the rest
+ * and rejects with a DockerfileError at the failing instruction (its cause
+ * chain holds the VertexError and the ExecError); an abort rejects with
+ * CanceledError after running containers are killed and mounts removed.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { DockerfileError, isCanceled, throwIfAborted } from '@tsbuild/core';
+import { openChecksumCache, type ChecksumCache } from '../context/index.js';
+import { buildDefinition } from '../definition/build-definition.js';
+import { FileCacheStorage, Solver, VertexError, type Vertex } from '../solver/index.js';
+import { SecretProvider } from '../worker/secrets.js';
+import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
+import { Worker } from '../worker/worker.js';
+import type { BuildEvent } from './events.js';
+import { runExports } from './exports.js';
+import { loadBuild } from './load.js';
+import { toBuildEvent } from './solve-events.js';
+import type { BuildDeps, BuildOptions, BuildResult } from './types.js';
+
+export async function build(options: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
+  const started = performance.now();
+  const { signal } = options;
+  const emit = (event: BuildEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // a listener's failure must not fail the build
+    }
+  };
+  const root = deps.store.root;
+  let worker: Worker | undefined;
+  let checksums: ChecksumCache | undefined;
+  try {
+    throwIfAborted(signal);
+    const loaded = await loadBuild(options, deps.store, { signal });
+    for (const warning of loaded.warnings) emit({ type: 'warning', time: Date.now(), warning });
+    worker = await Worker.open({
+      store: deps.store, executor: deps.executor, compression: options.compression,
+      flavor: options.mediaTypes, sourceDateEpoch: options.sourceDateEpoch, signal,
+    });
+    checksums = await openChecksumCache({ dir: join(root, 'cache', 'checksums'), contextDir: loaded.contextDir, ...(signal ? { signal } : {}) });
+    const env = options.env ?? process.env;
+    const definition = buildDefinition({
+      graph: loaded.graph, file: loaded.file, images: loaded.images, worker, contextDir: loaded.contextDir,
+      ignore: loaded.ignore, hashMode: options.contextHash ?? 'exact', checksums,
+      secrets: new SecretProvider(options.secrets ?? [], env, join(root, 'cache', 'secret-salt')),
+      ssh: (id) => {
+        const spec = options.ssh?.find((s) => s.id === id);
+        return spec ? (spec.paths?.[0] ?? env.SSH_AUTH_SOCK) : undefined;
+      },
+      network: options.network ?? 'host', allowInsecure: options.allowInsecure === true,
+    });
+    emit({ type: 'build.plan', time: Date.now(), vertices: definition.plan });
+
+    let result: LayerResult = EMPTY_RESULT;
+    if (definition.target) {
+      const cores = availableParallelism();
+      const io = options.maxParallelism ?? cores * 2;
+      const solver = new Solver({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, Math.min(cores, io)) } });
+      const filter = new Set(options.noCacheFilter ?? []);
+      const noCache = options.noCache === true ? true : filter.size > 0 ? (v: Vertex) => stageMatches(definition.meta.get(v), filter) : false;
+      const solved = await solver.solve(definition.target, { ...(signal ? { signal } : {}), noCache, onEvent: (e) => emit(toBuildEvent(e)) });
+      result = solved.result as LayerResult;
+    }
+    await checksums.save().catch(() => undefined);
+    const exported = await runExports({ options, store: deps.store, loaded, result, emit });
+    const tags = exported.tags;
+    emit({ type: 'build.completed', time: Date.now(), durationMs: performance.now() - started, digest: exported.manifest.digest, tags });
+    return { digest: exported.manifest.digest, configDigest: exported.configDigest, tags, metadata: exported.metadata, warnings: loaded.warnings };
+  } catch (err) {
+    const error = located(err);
+    emit({ type: 'build.failed', time: Date.now(), durationMs: performance.now() - started, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    await worker?.close();
+  }
+}
+
+function stageMatches(meta: { stage: string; stageIndex: number } | undefined, filter: Set<string>): boolean {
+  return meta !== undefined && (filter.has(meta.stage) || filter.has(String(meta.stageIndex)));
+}
+
+/** A vertex failure whose cause is located in the Dockerfile becomes a DockerfileError there, named after the step. */
+function located(err: unknown): unknown {
+  if (isCanceled(err) || !(err instanceof VertexError)) return err;
+  const cause = err.cause;
+  if (!(cause instanceof DockerfileError)) return err;
+  return new DockerfileError(err.message, cause.file, cause.range, { code: cause.code, cause: err });
+}

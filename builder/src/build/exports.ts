@@ -1,0 +1,78 @@
+/**
+ * The export phase of a build: the image (always written: its digest is the
+ * build's result), then each requested output — `image` tags it, `oci` /
+ * `docker` write an archive, `local` / `tar` write the root filesystem — and
+ * the metadata buildx writes with `--metadata-file`.
+ */
+import type { Descriptor } from '@tsbuild/core';
+import type { Store } from '@tsbuild/store';
+import { exportArchive, exportLocal, exportTar, fromChain, imageConfigOf, tagImage, writeBuiltImage } from '../exporter/index.js';
+import type { LayerResult } from '../worker/types.js';
+import type { BuildEvent } from './events.js';
+import type { LoadedBuild } from './load.js';
+import type { BuildOptions, OutputSpec } from './types.js';
+
+export interface Exported {
+  manifest: Descriptor;
+  configDigest: Descriptor['digest'];
+  tags: string[];
+  metadata: Record<string, unknown>;
+}
+
+export async function runExports(p: {
+  options: BuildOptions;
+  store: Store;
+  loaded: LoadedBuild;
+  result: LayerResult;
+  emit: (e: BuildEvent) => void;
+}): Promise<Exported> {
+  const { options, store, loaded, result, emit } = p;
+  const signal = options.signal;
+  const root = fromChain(loaded.graph)[0]!;
+  const baseConfig = root.base.kind === 'image' ? loaded.images.get(root.base.ref)?.config : undefined;
+  const created = isoTime(options.sourceDateEpoch === undefined ? new Date() : new Date(options.sourceDateEpoch * 1000));
+  const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform: loaded.platform, created, labels: options.labels });
+  const step = async <T>(id: string, name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    emit({ type: 'export.started', time: Date.now(), id, name });
+    const out = await fn();
+    emit({ type: 'export.completed', time: Date.now(), id, name, durationMs: performance.now() - t0 });
+    return out;
+  };
+  const image = await step('export.image', 'exporting manifest and config', () =>
+    writeBuiltImage(store, { config, result, flavor: options.mediaTypes ?? 'oci', signal }),
+  );
+  const outputs: OutputSpec[] = options.outputs ?? [{ type: 'image' }];
+  const tags: string[] = [];
+  for (const [i, out] of outputs.entries()) {
+    const id = `export.${i}.${out.type}`;
+    if (out.type === 'image') {
+      const names = unique([...(options.tags ?? []), ...(out.name ?? [])]);
+      if (names.length > 0) await step(id, `naming to ${names.join(', ')}`, () => tagImage(store, image.manifest, names));
+      tags.push(...names.filter((n) => !tags.includes(n)));
+    } else if (out.type === 'oci' || out.type === 'docker') {
+      const names = unique([...(options.tags ?? []), ...(out.name ?? [])]);
+      await step(id, `exporting ${out.type} archive to ${out.dest}`, () => exportArchive(store, image.manifest, { format: out.type as 'oci' | 'docker', dest: out.dest, names, signal }));
+    } else if (out.type === 'local') {
+      await step(id, `copying files to ${out.dest}`, () => exportLocal(store, result, out.dest, { signal }));
+    } else {
+      await step(id, `sending tarball to ${out.dest}`, () => exportTar(store, result, out.dest, { signal, sourceDateEpoch: options.sourceDateEpoch }));
+    }
+  }
+  const metadata: Record<string, unknown> = {
+    'containerimage.config.digest': image.configDigest,
+    'containerimage.digest': image.manifest.digest,
+    'containerimage.descriptor': { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, ...(image.manifest.platform ? { platform: image.manifest.platform } : {}) },
+    ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
+  };
+  return { manifest: image.manifest, configDigest: image.configDigest, tags, metadata };
+}
+
+/** RFC 3339 as Go formats it: no fraction when it is zero (BuildKit's `created`). */
+function isoTime(d: Date): string {
+  return d.toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}

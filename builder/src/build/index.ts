@@ -1,0 +1,4 @@
+export type * from './events.js';
+export type * from './types.js';
+export { build } from './build.js';
+export { explainText } from './explain-text.js';

@@ -1,0 +1,90 @@
+/**
+ * The build API's options and result: the programmatic mirror of
+ * `tsbuild build`'s flags (a `docker buildx build` user knows them). The CLI
+ * turns flags into BuildOptions; the server sends them over the wire; both get
+ * the same BuildResult and BuildEvents.
+ */
+import type { Compression, Digest } from '@tsbuild/core';
+import type { Executor } from '@tsbuild/runtime';
+import type { Store } from '@tsbuild/store';
+import type { BuildEventListener, BuildWarning } from './events.js';
+
+export interface SecretSpec {
+  id: string;
+  /** Read from this file… */
+  src?: string;
+  /** …or from this environment variable (of the build's `env`). */
+  env?: string;
+  /** `cache=content`: a step mounting this secret rebuilds when the value changes (a salted digest enters the key; the value never does). */
+  cacheMode?: 'content';
+}
+
+export interface SshSpec {
+  /** `default` or a name used by RUN --mount=type=ssh,id=… */
+  id: string;
+  /** Agent socket paths; default $SSH_AUTH_SOCK. */
+  paths?: string[];
+}
+
+export type OutputSpec =
+  | { type: 'image'; name?: string[]; push?: boolean }
+  | { type: 'oci' | 'docker'; dest: string; name?: string[] }
+  | { type: 'local'; dest: string }
+  | { type: 'tar'; dest: string };
+
+export interface BuildOptions {
+  /** The build context directory. (`-`, a tar on stdin, is unpacked to a directory by the caller.) */
+  context: string;
+  /** Path of the Dockerfile; default `<context>/Dockerfile`. */
+  dockerfile?: string;
+  /** The Dockerfile's text (`-f -`); `dockerfile` then only names it in messages. */
+  dockerfileText?: string;
+  tags?: string[];
+  target?: string;
+  buildArgs?: Record<string, string>;
+  secrets?: SecretSpec[];
+  ssh?: SshSpec[];
+  labels?: Record<string, string>;
+  /** Default network for RUN: `host` (so package mirrors are reachable) or `none`. */
+  network?: 'host' | 'none';
+  noCache?: boolean;
+  /** Stage names (or indexes) never served from the cache. */
+  noCacheFilter?: string[];
+  /** Default: `[{ type: 'image' }]` — tag into the store. */
+  outputs?: OutputSpec[];
+  /** Target platform, e.g. `linux/amd64`; default the host's. */
+  platform?: string;
+  /** `--build-context NAME=DIR|docker-image://REF|oci-layout://DIR`. */
+  buildContexts?: Record<string, string>;
+  /** `content`: permission bits other than the executable bit and ownership do not enter context checksums. */
+  contextHash?: 'exact' | 'content';
+  /** The `security.insecure` entitlement: RUN --security=insecure allowed. */
+  allowInsecure?: boolean;
+  /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
+  sourceDateEpoch?: number;
+  compression?: Compression;
+  mediaTypes?: 'oci' | 'docker';
+  /** Bound on concurrently running vertices (default cores × 2 for I/O; containers bounded separately). */
+  maxParallelism?: number;
+  /** Environment for `--secret env=`; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onEvent?: BuildEventListener;
+}
+
+/** What the builder needs from its host, injected (the CLI and server make them). */
+export interface BuildDeps {
+  store: Store;
+  executor: Executor;
+}
+
+export interface BuildResult {
+  /** The manifest digest. */
+  digest: Digest;
+  /** The config digest (docker's image ID). */
+  configDigest: Digest;
+  tags: string[];
+  /** Like buildx's --metadata-file: `containerimage.digest`, `containerimage.config.digest`, `image.name`, … */
+  metadata: Record<string, unknown>;
+  warnings: BuildWarning[];
+}

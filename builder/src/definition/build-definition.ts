@@ -1,0 +1,128 @@
+/**
+ * Stage graph → vertices. Walks the reachable stages (a stage is converted
+ * once, when first needed: by FROM <stage>, COPY --from or a mount's from=),
+ * chaining each layer-making step onto the previous vertex:
+ *   FROM image  → ImageSource (shared by every stage using the same image)
+ *   RUN         → Exec [parent, mount sources…]
+ *   COPY/ADD    → File [parent, from?]; with --link: File [from?] on an empty
+ *                 base, then Merge [parent, that] — the copy's key ignores the parent
+ *   WORKDIR     → File (mkdir -p)
+ * Metadata steps make no vertex. Each vertex digest covers its definition
+ * and its inputs' digests; `explainId` is `<file>#<target>#<stage>#<line>`,
+ * so a miss is explained against the previous build of the same step.
+ */
+import { DockerfileError, formatPlatform } from '@tsbuild/core';
+import type { StageNode, Step, StepSource } from '../frontend/stages/index.js';
+import { vertexDigest, type Op, type ResourceClass, type Vertex } from '../solver/index.js';
+import { ExecOp } from '../worker/exec-op.js';
+import { FileOp, type FileAction } from '../worker/file-op.js';
+import { ImageSourceOp } from '../worker/image-source-op.js';
+import { MergeOp } from '../worker/merge-op.js';
+import { convertCopy, convertWorkdir } from './copy-step.js';
+import { stageLabel, stepName } from './naming.js';
+import { convertRun } from './run-step.js';
+import { plannedOf, type Definition, type DefinitionOptions, type VertexMeta } from './types.js';
+
+export function buildDefinition(o: DefinitionOptions): Definition {
+  const { graph, file } = o;
+  const targetLabel = graph.target.name ?? String(graph.target.index);
+  const vertices: Vertex[] = [];
+  const meta = new Map<Vertex, VertexMeta>();
+  const imageVertices = new Map<string, Vertex>();
+  const stageVertices = new Map<number, Vertex | undefined>();
+
+  const add = (v: Omit<Vertex, 'digest'> & { def: object }, m: VertexMeta): Vertex => {
+    const { def, ...rest } = v;
+    const vertex: Vertex = { ...rest, digest: vertexDigest({ def, inputs: v.inputs.map((i) => i.digest) }) };
+    vertices.push(vertex);
+    meta.set(vertex, m);
+    return vertex;
+  };
+
+  const imageVertex = (ref: string, name: string, m: VertexMeta): Vertex => {
+    const base = o.images.get(ref);
+    if (!base) throw new DockerfileError(`image "${ref}" was not resolved`, file, m.range, { code: 'BUILD_BASE_IMAGE_NOT_FOUND' });
+    const key = `${base.ref}@${base.platform}`;
+    let v = imageVertices.get(key);
+    if (!v) {
+      const { config: _config, ...spec } = base;
+      v = add({ name, inputs: [], op: new ImageSourceOp(o.worker, spec), resourceClass: 'io', def: { op: 'source', ...spec } }, m);
+      imageVertices.set(key, v);
+    }
+    return v;
+  };
+
+  const sourceVertex = (src: StepSource, m: VertexMeta): Vertex | undefined =>
+    src.kind === 'stage' ? stageVertex(src.index) : imageVertex(src.ref, `[internal] load image ${o.images.get(src.ref)?.ref ?? src.ref}`, m);
+
+  const stageVertex = (index: number): Vertex | undefined => {
+    if (stageVertices.has(index)) return stageVertices.get(index);
+    const v = convertStage(graph.stages[index]!);
+    stageVertices.set(index, v);
+    return v;
+  };
+
+  const convertStage = (stage: StageNode): Vertex | undefined => {
+    const label = stageLabel(graph, stage);
+    const stageId = stage.name ?? String(stage.index);
+    const total = stage.steps.filter((s) => s.makesLayer).length + 1;
+    const platform = formatPlatform(stage.platform);
+    const base: VertexMeta = { stage: stageId, stageIndex: stage.index, range: stage.fromRange };
+    let cur: Vertex | undefined;
+    if (stage.base.kind === 'image') cur = imageVertex(stage.base.ref, stepName(label, 1, total, `FROM ${o.images.get(stage.base.ref)?.ref ?? stage.base.ref}`), base);
+    else if (stage.base.kind === 'stage') cur = stageVertex(stage.base.index);
+    let n = 1;
+    for (const step of stage.steps) {
+      if (!step.makesLayer) continue;
+      n++;
+      const m: VertexMeta = { stage: stageId, stageIndex: stage.index, range: step.range };
+      const common = { name: stepName(label, n, total, step.original), explainId: `${file}#${targetLabel}#${stageId}#${step.range.start.line}` };
+      cur = convertStep(step, cur, platform, common, m);
+    }
+    return cur;
+  };
+
+  const convertStep = (step: Step, parent: Vertex | undefined, platform: string, common: { name: string; explainId: string }, m: VertexMeta): Vertex => {
+    const parentInputs = parent ? [parent] : [];
+    const hasParent = parent !== undefined;
+    const make = (op: Op, inputs: Vertex[], def: object, resourceClass: ResourceClass = 'io', c = common) =>
+      add({ ...c, op, inputs, resourceClass, def }, m);
+    if (step.expanded.kind === 'RUN') {
+      const { spec, sources } = convertRun(step, file, { network: o.network, allowInsecure: o.allowInsecure });
+      const inputs = [...parentInputs, ...sources.map((s) => sourceVertex(s, m))];
+      if (inputs.some((i) => i === undefined)) throw new DockerfileError('a RUN --mount from= an empty stage is not supported', file, step.range, { code: 'BUILD_UNSUPPORTED' });
+      // Mount input indexes are relative to the sources; shift them past the parent.
+      const mounts = spec.mounts.map((mt) => (mt.type === 'bind' && 'input' in mt.from ? { ...mt, from: { input: mt.from.input - (hasParent ? 0 : 1) } } : mt));
+      const full = { ...spec, mounts, platform, hasParent };
+      const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, file, range: step.range };
+      return make(new ExecOp(o.worker, full, env), inputs as Vertex[], { op: 'exec', ...full }, 'exec');
+    }
+    const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums: o.checksums, file, range: step.range };
+    const fileVertex = (actions: FileAction[], inputs: Vertex[], withParent: boolean, c = common) => {
+      const spec = { actions, platform, hasParent: withParent };
+      return make(new FileOp(o.worker, spec, fileEnv), inputs, { op: 'file', ...spec }, 'io', c);
+    };
+    if (step.expanded.kind === 'WORKDIR') return fileVertex(convertWorkdir(step), parentInputs, hasParent);
+    const from = step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD' ? step.expanded.from : undefined;
+    const fromVertex = from ? sourceVertex(from, m) : undefined;
+    const link = (step.instruction as { link?: boolean }).link === true;
+    if (!link) {
+      const inputs = [...parentInputs, ...(fromVertex ? [fromVertex] : [])];
+      const actions = convertCopy(step, file, from ? (fromVertex ? inputs.length - 1 : -1) : undefined);
+      return fileVertex(fromEmpty(actions, from !== undefined && !fromVertex), inputs, hasParent);
+    }
+    const linkInputs = fromVertex ? [fromVertex] : [];
+    const actions = convertCopy(step, file, from ? (fromVertex ? 0 : -1) : undefined);
+    const layer = fileVertex(fromEmpty(actions, from !== undefined && !fromVertex), linkInputs, false, { name: `${common.name} (link)`, explainId: `${common.explainId}#link` });
+    return make(new MergeOp(o.worker, hasParent), [...parentInputs, layer], { op: 'merge', hasParent });
+  };
+
+  const target = stageVertex(graph.target.index);
+  return { target, vertices, meta, plan: vertices.map((v) => plannedOf(v, meta.get(v))) };
+}
+
+/** COPY --from a stage with no layers (scratch): nothing to copy from; the copy reads an empty tree. */
+function fromEmpty(actions: FileAction[], empty: boolean): FileAction[] {
+  if (!empty) return actions;
+  return actions.map((a) => (a.kind === 'copy' && 'input' in a.from ? { ...a, from: { input: -1 } } : a));
+}

@@ -1,0 +1,66 @@
+/**
+ * RUN step → Exec spec. The process: shell form through the stage's SHELL,
+ * exec form as written. The environment: the image ENV, then each ARG in
+ * scope that ENV does not set (BuildKit passes build args as env to RUN, and
+ * ENV wins). `--network=default` takes the build's default; `--security=
+ * insecure` needs the `security.insecure` entitlement (allowInsecure).
+ */
+import { posix } from 'node:path';
+import { DockerfileError } from '@tsbuild/core';
+import type { Step, StepSource } from '../frontend/stages/index.js';
+import type { ExecMountSpec, ExecSpec } from '../worker/exec-op.js';
+
+export interface RunConversion {
+  spec: Omit<ExecSpec, 'hasParent' | 'platform'>;
+  /** Sources of `--mount from=`, in the order their results are inputs (after the parent). */
+  sources: StepSource[];
+}
+
+export function convertRun(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunConversion {
+  if (step.expanded.kind !== 'RUN') throw new Error('convertRun: not a RUN step');
+  const { command, mounts, network, security } = step.expanded;
+  const { state } = step;
+  const args = command.form === 'shell' ? [...state.shell, command.command] : command.args;
+  if (security === 'insecure' && !options.allowInsecure) {
+    throw new DockerfileError('granting entitlement security.insecure is not allowed by build daemon configuration', file, step.range, {
+      code: 'BUILD_ENTITLEMENT_DENIED',
+    });
+  }
+  const sources: StepSource[] = [];
+  const specs: ExecMountSpec[] = mounts.map((m) => {
+    const target = m.target ? posix.resolve(state.workdir, m.target) : '';
+    switch (m.type) {
+      case 'bind': {
+        let from: { input: number } | { context: true } = { context: true };
+        if (m.fromSource) {
+          sources.push(m.fromSource);
+          from = { input: sources.length };
+        }
+        return { type: 'bind', target, source: m.source ?? '', readonly: m.readOnly, from };
+      }
+      case 'cache':
+        return { type: 'cache', target, id: m.id || target, sharing: m.sharing, readonly: m.readOnly, uid: m.uid, gid: m.gid, mode: m.mode };
+      case 'tmpfs':
+        return { type: 'tmpfs', target, size: m.sizeBytes };
+      case 'secret': {
+        const id = m.id || posix.basename(target);
+        return { type: 'secret', id, target: target || undefined, env: m.env, required: m.required, uid: m.uid, gid: m.gid, mode: m.mode };
+      }
+      case 'ssh':
+        return { type: 'ssh', id: m.id || 'default', target: target || undefined, required: m.required };
+    }
+  });
+  return {
+    spec: {
+      args,
+      env: state.env,
+      buildArgs: Object.fromEntries(state.args),
+      cwd: state.workdir,
+      user: state.user,
+      network: network === 'none' || network === 'host' ? network : options.network,
+      security: security === 'insecure' ? 'insecure' : 'sandbox',
+      mounts: specs,
+    },
+    sources,
+  };
+}

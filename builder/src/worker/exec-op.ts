@@ -1,0 +1,154 @@
+/**
+ * Exec (RUN): prepare a snapshot on the parent, run the process in it with
+ * the step's mounts, diff and commit. A non-zero exit is an ExecError wrapped
+ * in a DockerfileError naming the RUN's range; the temp snapshot is removed on
+ * any failure or abort (the executor has already unmounted and killed).
+ */
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { DockerfileError, ExecError, FailedPreconditionError, type SourceRange } from '@tsbuild/core';
+import type { ExecMount } from '@tsbuild/runtime';
+import type { CacheMap, ExecContext, Op } from '../solver/index.js';
+import { commitDiff } from './commit-diff.js';
+import { withResultTree } from './mount-tree.js';
+import type { SecretProvider } from './secrets.js';
+import { EMPTY_RESULT, type LayerResult } from './types.js';
+import type { Worker } from './worker.js';
+
+export type ExecMountSpec =
+  | { type: 'bind'; target: string; source: string; readonly: boolean; from: { input: number } | { context: true } }
+  | { type: 'cache'; target: string; id: string; sharing?: 'shared' | 'private' | 'locked' | undefined; readonly: boolean; uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }
+  | { type: 'tmpfs'; target: string; size?: number | undefined }
+  | { type: 'secret'; id: string; target?: string | undefined; env?: string | undefined; required: boolean; uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }
+  | { type: 'ssh'; id: string; target?: string | undefined; required: boolean };
+
+export interface ExecSpec {
+  args: string[];
+  /** The stage's ENV (image config environment). */
+  env: string[];
+  /** ARGs in scope; RUN sees those ENV does not set as environment variables (BuildKit's rule). */
+  buildArgs: Record<string, string>;
+  cwd: string;
+  user: string;
+  network: 'host' | 'none';
+  security: 'sandbox' | 'insecure';
+  mounts: ExecMountSpec[];
+  platform: string;
+  /** Whether inputs[0] is the parent rootfs (else scratch). */
+  hasParent: boolean;
+}
+
+export interface ExecEnv {
+  contextDir: string;
+  secrets: SecretProvider;
+  ssh: (id: string) => string | undefined;
+  file: string;
+  range: SourceRange;
+}
+
+export class ExecOp implements Op {
+  constructor(
+    private readonly w: Worker,
+    readonly spec: ExecSpec,
+    private readonly env: ExecEnv,
+  ) {}
+
+  async cacheMap(): Promise<CacheMap> {
+    const secrets: Record<string, string> = {};
+    for (const m of this.spec.mounts) {
+      if (m.type !== 'secret') continue;
+      const key = await this.env.secrets.contentKey(m.id);
+      if (key !== undefined) secrets[m.id] = key;
+    }
+    const { hasParent: _, ...definition } = this.spec;
+    return { definition: { op: 'exec', ...definition, ...(Object.keys(secrets).length ? { secretContent: secrets } : {}) } };
+  }
+
+  async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
+    const parent = this.spec.hasParent ? inputs[0]! : EMPTY_RESULT;
+    const snap = this.w.snapshotter;
+    const tmpKey = this.w.tempKey('exec');
+    const rootfs = await snap.prepare(tmpKey, parent.snapshot);
+    try {
+      await this.withMounts(inputs, 0, [], async (mounts) => {
+        const out = logStream(ctx, 'stdout');
+        const err = logStream(ctx, 'stderr');
+        const request = {
+          rootfs,
+          process: { args: this.spec.args, env: processEnv(this.spec), cwd: this.spec.cwd, ...(this.spec.user ? { user: this.spec.user } : {}) },
+          mounts,
+          network: this.spec.network,
+          security: this.spec.security,
+        };
+        const { exitCode } = await this.w.executor.run(request, { signal: ctx.signal, stdout: out, stderr: err });
+        if (exitCode !== 0) {
+          const cause = new ExecError(exitCode, this.spec.args);
+          throw new DockerfileError(cause.message, this.env.file, this.env.range, { code: 'BUILD_RUN_FAILED', cause });
+        }
+      });
+    } catch (err) {
+      await snap.remove(tmpKey).catch(() => undefined);
+      throw err;
+    }
+    return commitDiff(this.w, tmpKey, parent, ctx);
+  }
+
+  /** Resolves mount specs one by one (bind sources from other results stay mounted for the whole run). */
+  private async withMounts(inputs: LayerResult[], i: number, done: ExecMount[], fn: (m: ExecMount[]) => Promise<void>): Promise<void> {
+    const m = this.spec.mounts[i];
+    if (!m) return fn(done);
+    const next = (mount?: ExecMount): Promise<void> => this.withMounts(inputs, i + 1, mount ? [...done, mount] : done, fn);
+    switch (m.type) {
+      case 'bind': {
+        if ('context' in m.from) return next({ type: 'bind', target: m.target, source: join(this.env.contextDir, m.source), readonly: m.readonly });
+        return withResultTree(this.w, inputs[m.from.input]!, (dir) => next({ type: 'bind', target: m.target, source: join(dir, m.source), readonly: m.readonly }));
+      }
+      case 'cache': {
+        const { type, target, id, sharing, readonly, uid, gid, mode } = m;
+        return next({ type, target, id, readonly, ...defined({ sharing, uid, gid, mode }) });
+      }
+      case 'tmpfs':
+        return next({ type: 'tmpfs', target: m.target, ...defined({ size: m.size }) });
+      case 'secret': {
+        const data = await this.env.secrets.read(m.id);
+        if (data === undefined) {
+          if (m.required) throw this.error(`secret ${m.id} not found`, 'BUILD_SECRET_NOT_FOUND');
+          return next();
+        }
+        return next({ type: 'secret', id: m.id, data, ...defined({ target: m.target, uid: m.uid, gid: m.gid, mode: m.mode }) });
+      }
+      case 'ssh': {
+        const socket = this.env.ssh(m.id);
+        if (socket === undefined) {
+          if (m.required) throw this.error(`no SSH key ${m.id} forwarded from the client`, 'BUILD_SSH_NOT_FOUND');
+          return next();
+        }
+        return next({ type: 'ssh', socket, ...defined({ target: m.target }) });
+      }
+    }
+  }
+
+  private error(message: string, code: string): DockerfileError {
+    return new DockerfileError(message, this.env.file, this.env.range, { code, cause: new FailedPreconditionError(message, { code }) });
+  }
+}
+
+/** ENV, then each build arg ENV does not set. */
+export function processEnv(spec: Pick<ExecSpec, 'env' | 'buildArgs'>): string[] {
+  const names = new Set(spec.env.map((e) => e.slice(0, e.indexOf('='))));
+  return [...spec.env, ...Object.entries(spec.buildArgs).filter(([k]) => !names.has(k)).map(([k, v]) => `${k}=${v}`)];
+}
+
+function logStream(ctx: ExecContext, stream: 'stdout' | 'stderr'): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      ctx.log(stream, chunk);
+      cb();
+    },
+  });
+}
+
+/** The object without its undefined fields (exactOptionalPropertyTypes). */
+export function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

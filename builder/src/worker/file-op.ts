@@ -1,0 +1,123 @@
+/**
+ * File ops (COPY/ADD, WORKDIR's mkdir, heredoc files): prepare a snapshot on
+ * the parent and MOUNT it, so destination resolution sees the lower layers'
+ * directories and symlinks (a symlinked dest dir resolves inside the root),
+ * apply the actions with `fileops`, unmount, diff, commit. Sources are the
+ * build context (the key holds the content checksums of exactly what is
+ * selected) or another result's tree (keyed through that input).
+ */
+import { sha256, TsbuildError, DockerfileError, isCanceled, type SourceRange } from '@tsbuild/core';
+import type { PathMatcher, ContextHashMode, ChecksumCache } from '../context/index.js';
+import { checksumContext } from '../context/index.js';
+import { copy, mkdir, mkfile, resolveOwner } from '../fileops/index.js';
+import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
+import { commitDiff } from './commit-diff.js';
+import { withMounted, withResultTree } from './mount-tree.js';
+import { EMPTY_RESULT, type LayerResult } from './types.js';
+import type { Worker } from './worker.js';
+
+export type FileAction =
+  | {
+      kind: 'copy';
+      from: { context: true } | { input: number };
+      sources: string[];
+      dest: string;
+      cwd: string;
+      chown?: string | undefined;
+      chmod?: string | undefined;
+      exclude: string[];
+      parents: boolean;
+      mode: 'copy' | 'add';
+    }
+  | { kind: 'mkdir'; path: string; owner?: string | undefined; mode: number }
+  | { kind: 'mkfile'; path: string; data: string; chown?: string | undefined; chmod?: string | undefined };
+
+export interface FileSpec {
+  actions: FileAction[];
+  platform: string;
+  /** Whether inputs[0] is the parent tree (else an empty base: scratch, or COPY --link's own layer). */
+  hasParent: boolean;
+}
+
+export interface FileEnv {
+  contextDir: string;
+  ignore: PathMatcher | undefined;
+  hashMode: ContextHashMode;
+  checksums: ChecksumCache;
+  file: string;
+  range: SourceRange;
+}
+
+export class FileOp implements Op {
+  constructor(
+    private readonly w: Worker,
+    readonly spec: FileSpec,
+    private readonly env: FileEnv,
+  ) {}
+
+  async cacheMap(ctx: CacheMapContext): Promise<CacheMap> {
+    const content: Record<string, string> = {};
+    for (const a of this.spec.actions) {
+      if (a.kind !== 'copy' || !('context' in a.from)) continue;
+      const sum = await this.located(() =>
+        checksumContext({
+          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, ignore: this.env.ignore,
+          mode: this.env.hashMode, cache: this.env.checksums, signal: ctx.signal,
+        }),
+      );
+      Object.assign(content, sum.files);
+    }
+    const actions = this.spec.actions.map((a) => (a.kind === 'mkfile' ? { ...a, data: sha256(a.data) } : a));
+    return { definition: { op: 'file', platform: this.spec.platform, actions }, content };
+  }
+
+  async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
+    const parent = this.spec.hasParent ? inputs[0]! : EMPTY_RESULT;
+    const snap = this.w.snapshotter;
+    const tmpKey = this.w.tempKey('file');
+    const mounts = await snap.prepare(tmpKey, parent.snapshot);
+    try {
+      await withMounted(mounts, async (root) => {
+        for (const a of this.spec.actions) await this.located(() => this.apply(a, root, inputs, ctx.signal));
+      });
+    } catch (err) {
+      await snap.remove(tmpKey).catch(() => undefined);
+      throw err;
+    }
+    return commitDiff(this.w, tmpKey, parent, ctx);
+  }
+
+  private async apply(a: FileAction, root: string, inputs: LayerResult[], signal: AbortSignal): Promise<void> {
+    const owner = async (spec: string | undefined) => (spec ? resolveOwner(root, spec, { signal }) : undefined);
+    if (a.kind === 'mkdir') {
+      const o = await owner(a.owner);
+      await mkdir({ root, path: a.path, parents: true, mode: a.mode, ...(o ?? {}), signal });
+      return;
+    }
+    if (a.kind === 'mkfile') {
+      const o = await owner(a.chown);
+      const mode = a.chmod === undefined ? 0o644 : parseInt(a.chmod, 8);
+      await mkfile({ root, path: a.path, data: a.data, mode, ...(o ?? {}), signal });
+      return;
+    }
+    const chown = await owner(a.chown);
+    const run = (srcRoot: string, fromResult: boolean) =>
+      copy({
+        srcRoot, srcPatterns: a.sources, destRoot: root, dest: a.dest, cwd: a.cwd, chown, chmod: a.chmod,
+        exclude: a.exclude, parents: a.parents, mode: a.mode, preserveOwnership: fromResult,
+        ignore: fromResult ? undefined : this.env.ignore, signal,
+      });
+    if ('context' in a.from) await run(this.env.contextDir, false);
+    else await withResultTree(this.w, inputs[a.from.input] ?? EMPTY_RESULT, (dir) => run(dir, true));
+  }
+
+  /** Names the instruction in a file operation's error (a missing source, a bad --chown…). */
+  private async located<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isCanceled(err) || err instanceof DockerfileError || !(err instanceof TsbuildError)) throw err;
+      throw new DockerfileError(err.message, this.env.file, this.env.range, { code: err.code, cause: err });
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * What worker ops return: a layer stack and the committed snapshot of its
+ * top. Plain JSON (it is stored in cache records as is).
+ */
+import type { Descriptor, Digest } from '@tsbuild/core';
+import type { Result } from '../solver/index.js';
+
+export interface LayerRef {
+  descriptor: Descriptor;
+  diffID: Digest;
+}
+
+export interface LayerResult extends Result {
+  /** Committed snapshot key of the top of the stack (its chain id); absent for an empty stack. */
+  snapshot?: string;
+  /** The whole stack, bottom first (base image layers included). */
+  layers: LayerRef[];
+  /** Chain id of the stack (or `scratch`): children key on it, so an identical rebuild does not invalidate them. */
+  contentDigest: string;
+  blobs: string[];
+  snapshots: string[];
+  /**
+   * One flag per layer-making step on the way from the base image to here
+   * (stages chained with FROM <stage> included): whether it added a layer. A
+   * step whose diff was empty adds none, and its history entry is marked
+   * `empty_layer` (BuildKit drops empty layers the same way).
+   */
+  steps: boolean[];
+}
+
+/** The result of scratch: nothing. */
+export const EMPTY_RESULT: LayerResult = { layers: [], contentDigest: 'scratch', blobs: [], snapshots: [], steps: [] };
+
+/** The diffID of a tar holding no entries (1024 zero bytes). */
+export const EMPTY_DIFF_ID: Digest = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';

@@ -1,0 +1,83 @@
+/**
+ * The worker: what ops need from the host for one build — the store, its
+ * snapshotter, the executor, the build's lease, layer options — and the two
+ * primitives every layer-making op ends with (commit a diff, mount a tree).
+ *
+ * Lifecycle: `openWorker` creates a store lease (every blob and snapshot the
+ * build produces or reuses is added to it before it is committed, so a
+ * concurrent prune never removes half a build); `close` deletes the lease.
+ * Cached results stay alive afterwards through their cache records.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Compression, Digest } from '@tsbuild/core';
+import type { Executor } from '@tsbuild/runtime';
+import type { Lease, SelectedSnapshotter, Store } from '@tsbuild/store';
+
+export interface WorkerOptions {
+  store: Store;
+  executor: Executor;
+  compression?: Compression | undefined;
+  flavor?: 'oci' | 'docker' | undefined;
+  sourceDateEpoch?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export class Worker {
+  readonly store: Store;
+  readonly executor: Executor;
+  readonly snapshotter: SelectedSnapshotter;
+  readonly compression: Compression | undefined;
+  readonly flavor: 'oci' | 'docker';
+  readonly sourceDateEpoch: number | undefined;
+  private readonly lease: Lease;
+  private readonly leased = new Set<string>();
+  private leaseWrites: Promise<void> = Promise.resolve();
+
+  private constructor(options: WorkerOptions, snapshotter: SelectedSnapshotter, lease: Lease) {
+    this.store = options.store;
+    this.executor = options.executor;
+    this.snapshotter = snapshotter;
+    this.compression = options.compression;
+    this.flavor = options.flavor ?? 'oci';
+    this.sourceDateEpoch = options.sourceDateEpoch;
+    this.lease = lease;
+  }
+
+  static async open(options: WorkerOptions): Promise<Worker> {
+    const snapshotter = await options.store.snapshotter({ signal: options.signal });
+    const lease = await options.store.leases.create({ id: `build-${randomUUID()}`, ttlMs: 24 * 3600_000 });
+    return new Worker(options, snapshotter, lease);
+  }
+
+  get leaseId(): string {
+    return this.lease.id;
+  }
+
+  /** Names blobs and snapshots in the build's lease (serialized: the lease file is rewritten per resource). */
+  hold(resources: { blobs?: readonly string[]; snapshots?: readonly string[] }): Promise<void> {
+    const todo = [
+      ...(resources.blobs ?? []).map((d) => ({ type: 'content' as const, digest: d as Digest })),
+      ...(resources.snapshots ?? []).map((key) => ({ type: 'snapshot' as const, key })),
+    ].filter((r) => {
+      const id = r.type === 'content' ? `c:${r.digest}` : `s:${r.key}`;
+      if (this.leased.has(id)) return false;
+      this.leased.add(id);
+      return true;
+    });
+    if (todo.length === 0) return this.leaseWrites;
+    this.leaseWrites = this.leaseWrites.then(async () => {
+      for (const r of todo) await this.store.leases.addResource(this.lease.id, r);
+    });
+    return this.leaseWrites;
+  }
+
+  /** A unique key for an active snapshot of this build. */
+  tempKey(kind: string): string {
+    return `${kind}-${randomUUID()}`;
+  }
+
+  async close(): Promise<void> {
+    await this.leaseWrites.catch(() => undefined);
+    await this.store.leases.delete(this.lease.id).catch(() => undefined);
+  }
+}
