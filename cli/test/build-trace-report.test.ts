@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { htmlReport } from '../src/report/html-report.js';
+import { chromeTrace } from '../src/trace/chrome-trace.js';
+import { FINAL, FROM, NUMBERS, WORDS, failedBuild, successfulBuild } from './progress-fixtures.js';
+
+describe('build --trace: Chrome trace', () => {
+  const trace = JSON.parse(JSON.stringify(chromeTrace(successfulBuild())));
+
+  it('is Trace Event Format JSON: complete events in microseconds since the build began', () => {
+    expect(trace.displayTimeUnit).to.equal('ms');
+    const complete = trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X');
+    const numbers = complete.find((e: { args: { id: string } }) => e.args.id === NUMBERS);
+    expect(numbers).to.include({ name: '[numbers 2/2] RUN seq 1 3', ts: 20_000, dur: 300_000, pid: 1 });
+    expect(numbers.args.rebuilding).to.deep.equal(['instruction changed: "seq 1 2" → "seq 1 3"']);
+    for (const e of trace.traceEvents) {
+      expect(e).to.have.all.keys(e.ph === 'X' ? ['name', 'cat', 'ph', 'ts', 'dur', 'pid', 'tid', 'args'] : e.ph === 'i' ? ['name', 'cat', 'ph', 's', 'ts', 'pid', 'tid', 'args'] : ['name', 'ph', 'ts', 'pid', 'tid', 'args']);
+      expect(Number.isInteger(e.ts)).to.equal(true);
+    }
+  });
+
+  it('puts steps that ran at the same time on different lanes and reuses a free lane', () => {
+    const tid = (id: string) => trace.traceEvents.find((e: { ph: string; args: { id?: string } }) => e.ph === 'X' && e.args.id === id).tid;
+    expect(tid(NUMBERS)).not.to.equal(tid(WORDS));
+    expect(tid(FINAL)).to.equal(tid(NUMBERS)); // numbers' lane is free again when the COPY starts
+    const lanes = trace.traceEvents.filter((e: { name: string }) => e.name === 'thread_name');
+    expect(lanes).to.have.length(2);
+  });
+
+  it('shows cache hits as instant events and exports as their own slices', () => {
+    const cached = trace.traceEvents.filter((e: { ph: string }) => e.ph === 'i');
+    expect(cached).to.have.length(1);
+    expect(cached[0]).to.include({ name: 'CACHED [numbers 1/2] FROM docker.io/library/busybox:latest', s: 't', ts: 10_000 });
+    expect(cached[0].args.id).to.equal(FROM);
+    expect(trace.traceEvents.some((e: { cat?: string; name: string }) => e.cat === 'export' && e.name === 'exporting layers')).to.equal(true);
+  });
+
+  it('records the error of a failed step', () => {
+    const failed = chromeTrace(failedBuild()).traceEvents.find((e) => e.ph === 'X');
+    expect(failed?.args?.state).to.equal('error');
+    expect(String(failed?.args?.error)).to.match(/exit code: 1/);
+  });
+});
+
+describe('build --report: HTML report', () => {
+  const html = htmlReport(successfulBuild());
+
+  it('is one self-contained page: inline style and SVG, no URLs, no scripts from elsewhere', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).to.equal(true);
+    expect(html).not.to.match(/https?:/);
+    expect(html).not.to.match(/<script[^>]*src=|<link /);
+    expect(html).to.include('<style>');
+    expect(html.match(/<svg /g)).to.have.length(2);
+  });
+
+  it('names every vertex and every explanation, escaped', () => {
+    for (const name of ['[numbers 1/2] FROM docker.io/library/busybox:latest', '[numbers 2/2] RUN seq 1 3', '[words 2/2] RUN printf "alpha"', '[stage-2 2/2] COPY --from=numbers /numbers /data/']) {
+      expect(html).to.include(name.replace(/"/g, '&quot;'));
+    }
+    expect(html).to.include('instruction changed: &quot;seq 1 2&quot; → &quot;seq 1 3&quot;');
+    expect(html).to.include('input &quot;[numbers 2/2] RUN seq 1 3&quot; changed');
+    expect(html).to.include('JSONArgsRecommended: JSON arguments recommended for CMD (Dockerfile:9)');
+  });
+
+  it('draws the DAG edges and a timeline bar per step that ran, and counts the cache hits', () => {
+    const dag = html.slice(html.indexOf('<svg class="dag"'), html.indexOf('</svg>') + 6);
+    expect(dag.match(/class="edge"/g)).to.have.length(4);
+    expect(dag.match(/<g class="node /g)).to.have.length(4);
+    const timeline = html.slice(html.indexOf('<svg class="timeline"'));
+    expect(timeline.match(/<g class="bar /g)).to.have.length(4); // three steps and the export
+    expect(html).to.include('4 steps, 1 from the cache');
+    expect(html).to.match(/<tr class="cached"><td>1<\/td>.*<td>CACHED<\/td>/);
+  });
+
+  it('reports a failed build with the step’s error', () => {
+    const failed = htmlReport(failedBuild());
+    expect(failed).to.include('failed</span> after 0.1s');
+    expect(failed).to.include('error: process &quot;/bin/sh -c false&quot; did not complete successfully: exit code: 1');
+  });
+});
