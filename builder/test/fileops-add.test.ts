@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { create as createTar, Header } from 'tar';
+import { CompressStream } from 'zstd-napi';
+import { isInvalidArgument } from '@tsbuild/core';
+import { copy, detectArchive, kindOf } from '@tsbuild/builder';
+import { tempDir } from '../../test/support/fixtures.js';
+
+describe('copy mode add (ADD of local archives)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let src: string;
+  let dst: string;
+  let tarFile: string;
+  beforeEach(async () => {
+    tmp = tempDir();
+    src = join(tmp.path, 'src');
+    dst = join(tmp.path, 'dst');
+    const tree = join(tmp.path, 'tree');
+    mkdirSync(join(tree, 'pkg/bin'), { recursive: true });
+    mkdirSync(src);
+    mkdirSync(dst);
+    writeFileSync(join(tree, 'pkg/readme'), 'hello from the archive\n');
+    writeFileSync(join(tree, 'pkg/bin/tool'), '#!/bin/sh\n', { mode: 0o755 });
+    execFileSync('ln', ['-s', 'bin/tool', join(tree, 'pkg/tool-link')]);
+    tarFile = join(src, 'plain.tar');
+    await createTar({ cwd: tree, file: tarFile, portable: false }, ['pkg']);
+  });
+  afterEach(() => tmp.cleanup());
+
+  const add = (pattern: string, dest = '/opt/') => copy({ srcRoot: src, srcPatterns: [pattern], destRoot: dst, dest, mode: 'add' });
+  const expectExtracted = (base = 'opt') => {
+    expect(readFileSync(join(dst, base, 'pkg/readme'), 'utf8')).to.equal('hello from the archive\n');
+    expect(statSync(join(dst, base, 'pkg/bin/tool')).mode & 0o777).to.equal(0o755);
+    expect(readlinkSync(join(dst, base, 'pkg/tool-link'))).to.equal('bin/tool');
+  };
+
+  it('extracts a plain tar', async () => {
+    expect(await detectArchive(tarFile)).to.equal('tar');
+    await add('plain.tar');
+    expectExtracted();
+  });
+
+  it('extracts gzip (zlib) and zstd (zstd-napi)', async () => {
+    await pipeline(createReadStream(tarFile), createGzip(), createWriteStream(join(src, 'a.tgz')));
+    await pipeline(createReadStream(tarFile), new CompressStream(), createWriteStream(join(src, 'a.tar.zst')));
+    expect(await detectArchive(join(src, 'a.tgz'))).to.equal('gzip');
+    expect(await detectArchive(join(src, 'a.tar.zst'))).to.equal('zstd');
+    await add('a.tgz', '/gz');
+    await add('a.tar.zst', '/zst');
+    expectExtracted('gz');
+    expectExtracted('zst');
+  });
+
+  for (const [cli, ext] of [['bzip2', 'bz2'], ['xz', 'xz']] as const) {
+    // Needs the bzip2 / xz CLIs (Debian bzip2, xz-utils); fails loudly without them.
+    it(`extracts ${cli} (through the ${cli} CLI)`, async () => {
+      execFileSync(cli, ['-k', tarFile]);
+      const file = `${tarFile}.${ext}`;
+      expect(await detectArchive(file)).to.equal(cli);
+      await add(`plain.tar.${ext}`, `/${cli}`);
+      expectExtracted(cli);
+    });
+  }
+
+  it('detects by content, not by name: a non-archive .tar.gz is copied as a file', async () => {
+    writeFileSync(join(src, 'fake.tar.gz'), 'just text');
+    await add('fake.tar.gz', '/f/');
+    expect(readFileSync(join(dst, 'f/fake.tar.gz'), 'utf8')).to.equal('just text');
+    expect(kindOf(Buffer.from('BZh91AY'))).to.equal('bzip2');
+  });
+
+  it('a plain COPY of an archive copies it unextracted', async () => {
+    await copy({ srcRoot: src, srcPatterns: ['plain.tar'], destRoot: dst, dest: '/c/' });
+    expect(lstatSync(join(dst, 'c/plain.tar')).isFile()).to.equal(true);
+  });
+
+  it('refuses a hostile archive with a ../ entry and writes nothing outside', async () => {
+    const evil = join(src, 'evil.tar');
+    writeFileSync(evil, rawTar([{ path: 'ok.txt', body: 'ok' }, { path: '../../escaped.txt', body: 'pwned' }]));
+    const err = await add('evil.tar', '/x/').catch((e: unknown) => e);
+    expect(isInvalidArgument(err)).to.equal(true);
+    expect((err as { code: string }).code).to.equal('FILEOPS_PATH_ESCAPES');
+    expect(existsSync(join(tmp.path, 'escaped.txt'))).to.equal(false);
+    expect(existsSync(join(dst, 'escaped.txt'))).to.equal(false);
+  });
+
+  it('an archive symlink to an absolute path cannot carry a later entry out of the destination', async () => {
+    const outside = join(tmp.path, 'outside');
+    mkdirSync(outside);
+    const evil = join(src, 'evil2.tar');
+    writeFileSync(evil, rawTar([{ path: 'dir', type: 'SymbolicLink', linkpath: outside }, { path: 'dir/planted.txt', body: 'pwned' }]));
+    await add('evil2.tar', '/x/').catch(() => undefined);
+    expect(existsSync(join(outside, 'planted.txt'))).to.equal(false);
+  });
+});
+
+/** A tar built header by header, so hostile names reach the archive unchanged. */
+function rawTar(entries: Array<{ path: string; body?: string; type?: 'File' | 'SymbolicLink'; linkpath?: string }>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const header = new Header({
+      path: e.path,
+      mode: 0o644,
+      size: e.type === 'SymbolicLink' ? 0 : body.length,
+      type: e.type ?? 'File',
+      linkpath: e.linkpath ?? '',
+      mtime: new Date(0),
+      uid: 0,
+      gid: 0,
+    });
+    const block = Buffer.alloc(512);
+    header.encode(block, 0);
+    blocks.push(block);
+    if (e.type !== 'SymbolicLink' && body.length) blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
