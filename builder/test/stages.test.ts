@@ -157,6 +157,25 @@ describe('stage graph: config and history', function () {
   });
 });
 
+describe('stage graph: RUN argv', function () {
+  const argv = (df: string) => {
+    const run = graph(df).target.steps.at(-1)!;
+    if (run.expanded.kind !== 'RUN') throw new Error('not RUN');
+    return [run.expanded.argv, run.history!.created_by];
+  };
+
+  it('wraps shell form in the shell and keeps exec form', function () {
+    expect(argv('FROM scratch\nRUN echo $HOME\n')).to.deep.equal([['/bin/sh', '-c', 'echo $HOME'], 'RUN /bin/sh -c echo $HOME # buildkit']);
+    expect(argv('FROM scratch\nRUN ["echo", "a b"]\n')).to.deep.equal([['echo', 'a b'], 'RUN echo a b # buildkit']);
+  });
+
+  it('runs a lone heredoc as the script, a #! heredoc from /dev/pipes, and appends heredocs otherwise', function () {
+    expect(argv('FROM scratch\nRUN <<EOF\necho hi\nEOF\n')[0]).to.deep.equal(['/bin/sh', '-c', 'echo hi\n']);
+    expect(argv('FROM scratch\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n')[0]).to.deep.equal(['/bin/sh', '-c', '/dev/pipes/EOF']);
+    expect(argv('FROM scratch\nRUN cat <<EOF > /x\nhello\nEOF\n')[0]).to.deep.equal(['/bin/sh', '-c', 'cat <<EOF > /x\nhello\nEOF']);
+  });
+});
+
 describe('stage graph: stages, edges and the target', function () {
   const df = [
     'FROM alpine AS Build', 'RUN make', 'FROM build AS test', 'RUN test', 'FROM scratch AS tools',
@@ -225,6 +244,25 @@ describe('stage graph: build checks', function () {
     const g = graph('FROM scratch\nARG DECLARED\nENV A=$DECLARED\nENV NAME=x\nENV B=$NAMEE\n');
     expect(g.warnings.map((w) => w.message)).to.deep.equal(["Usage of undefined variable '$NAMEE' (did you mean $NAME?)"]);
     expect(g.warnings[0]).to.include({ url: 'https://docs.docker.com/go/dockerfile/rule/undefined-var/' });
+  });
+
+  it('WorkdirRelativePath, SecretsUsedInArgOrEnv, MultipleInstructionsDisallowed, ExposeProtoCasing, ReservedStageName', function () {
+    const g = graph('FROM alpine AS context\nWORKDIR app\nWORKDIR sub\nARG API_TOKEN\nENV PUBLIC_KEY=x DB_PASSWORD=y\nCMD ["a"]\nCMD ["b"]\nEXPOSE 80/TCP\n');
+    expect(g.warnings.map((w) => `${w.rule}@${w.range.start.line}: ${w.message}`)).to.deep.equal([
+      "ReservedStageName@1: 'context' is reserved and should not be used as a stage name",
+      'WorkdirRelativePath@2: Relative workdir "app" can have unexpected results if the base image changes',
+      'SecretsUsedInArgOrEnv@4: Do not use ARG or ENV instructions for sensitive data (ARG "API_TOKEN")',
+      'SecretsUsedInArgOrEnv@5: Do not use ARG or ENV instructions for sensitive data (ENV "DB_PASSWORD")',
+      'MultipleInstructionsDisallowed@6: Multiple CMD instructions should not be used in the same stage because only the last one will be used',
+      "ExposeProtoCasing@8: Defined protocol '80/TCP' in EXPOSE instruction should be lowercase",
+    ]);
+    expect(g.target.finalConfig).to.deep.include({ Cmd: ['b'], ArgsEscaped: true, ExposedPorts: { '80/tcp': {} } });
+  });
+
+  it('rejects an invalid STOPSIGNAL at its line', function () {
+    expect(graph('FROM scratch\nSTOPSIGNAL SIGKILL\nSTOPSIGNAL 9\n').target.finalConfig.StopSignal).to.equal('9');
+    const err = dockerfileError(() => graph('FROM scratch\nSTOPSIGNAL SIGNOPE\n'));
+    expect([err.location, err.message]).to.deep.equal(['Dockerfile:2:1', 'Invalid signal: SIGNOPE']);
   });
 
   it('passes the parser and instruction warnings through', function () {

@@ -145,8 +145,13 @@ function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warnings'])
       }
       return v;
     },
+    warn: (rule, message, range) => {
+      warnings.push(lintWarning(rule, message, range));
+    },
     fail,
   };
+  // MultipleInstructionsDisallowed: only the last CMD/ENTRYPOINT/HEALTHCHECK of a stage counts.
+  const lastOnce = new Map<string, Instruction>();
 
   run.envKnown[stage.index] = envKnown;
   let state: BuildState = initialState(baseConfig, platform, envKnown);
@@ -154,6 +159,14 @@ function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warnings'])
   const all: Array<[Instruction, boolean]> = [...triggers.map((t) => [t, true] as [Instruction, boolean]), ...stage.instructions.map((i) => [i, false] as [Instruction, boolean])];
   for (const [inst, onbuild] of all) {
     if (inst.kind === 'FROM') continue; // cannot happen: FROM starts a stage
+    if (!onbuild && (inst.kind === 'CMD' || inst.kind === 'ENTRYPOINT' || inst.kind === 'HEALTHCHECK')) {
+      const prev = lastOnce.get(inst.kind);
+      if (prev) {
+        ctx.warn('MultipleInstructionsDisallowed',
+          `Multiple ${inst.kind} instructions should not be used in the same stage because only the last one will be used`, prev.range);
+      }
+      lastOnce.set(inst.kind, inst);
+    }
     const r = dispatcherFor(inst.kind)(inst, state, ctx);
     const history = r.createdBy === undefined ? undefined
       : { created_by: r.createdBy, comment: 'buildkit.dockerfile.v0', ...(r.makesLayer ? {} : { empty_layer: true }) };

@@ -23,6 +23,8 @@ export interface BuildState {
    * image, so UndefinedVar is not reported.
    */
   readonly baseEnvKnown: boolean;
+  /** Set once WORKDIR ran in this stage (WorkdirRelativePath checks only the first). */
+  readonly workdirSet?: boolean;
 }
 
 export function initialState(config: ContainerConfig, platform: Platform, baseEnvKnown = true): BuildState {

@@ -6,11 +6,13 @@
  */
 import type { ArgInstruction } from '../instructions/index.js';
 import type { Dispatcher } from './dispatch-context.js';
+import { checkSecretKey } from './secrets.js';
 
 export const dispatchArg: Dispatcher<ArgInstruction> = (inst, state, ctx) => {
   const args: Array<[string, string | undefined]> = [];
   let declared = [...state.args];
   for (const def of inst.args) {
+    checkSecretKey('ARG', def.name, inst.range, ctx);
     const fromBuildArg = ctx.buildArg(def.name);
     let value: string | undefined;
     if (fromBuildArg !== undefined) value = fromBuildArg;

@@ -14,7 +14,8 @@ const argv = (c: CommandForm, state: BuildState): string[] =>
 export const dispatchCmd: Dispatcher<CmdInstruction> = (inst, state) => {
   const command = argv(inst.command, state);
   return {
-    state: { ...withConfig(state, { Cmd: command }), cmdSet: true },
+    // ArgsEscaped as BuildKit sets it for CMD (Docker image-spec compatibility).
+    state: { ...withConfig(state, { Cmd: command, ArgsEscaped: true }), cmdSet: true },
     expanded: { kind: 'CMD', command },
     createdBy: `CMD ${goQuoteSlice(command)}`,
     makesLayer: false,

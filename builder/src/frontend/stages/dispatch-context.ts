@@ -23,6 +23,8 @@ export interface DispatchContext {
   metaArg(name: string): string | undefined;
   /** The `--build-arg` value for `name`, marking it consumed. */
   buildArg(name: string): string | undefined;
+  /** Records a build-check warning. */
+  warn(rule: string, message: string, range: SourceRange): void;
   /** Throws a DockerfileError at `range`. */
   fail(code: string, message: string, range: SourceRange): never;
 }

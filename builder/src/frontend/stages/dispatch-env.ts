@@ -2,6 +2,7 @@
 import type { EnvInstruction } from '../instructions/index.js';
 import { setEnv, withConfig } from './build-state.js';
 import type { Dispatcher } from './dispatch-context.js';
+import { checkSecretKey } from './secrets.js';
 
 export const dispatchEnv: Dispatcher<EnvInstruction> = (inst, state, ctx) => {
   const pairs: Array<[string, string]> = [];
@@ -11,6 +12,7 @@ export const dispatchEnv: Dispatcher<EnvInstruction> = (inst, state, ctx) => {
   for (const kv of inst.env) {
     const key = ctx.expand(kv.key, state, inst.range);
     const value = ctx.expand(kv.value, state, inst.range);
+    checkSecretKey('ENV', key, inst.range, ctx);
     pairs.push([key, value]);
     s = withConfig(s, { Env: setEnv(s.config.Env, key, value) });
   }

@@ -12,6 +12,13 @@ export const dispatchExpose: Dispatcher<ExposeInstruction> = (inst, state, ctx) 
   const words = inst.ports.flatMap((p) => ctx.expandWords(p, state, inst.range));
   const ports: string[] = [];
   for (const w of words) {
+    const proto = w.includes('/') ? w.slice(w.lastIndexOf('/') + 1) : '';
+    if (proto !== proto.toLowerCase()) {
+      ctx.warn('ExposeProtoCasing', `Defined protocol '${w}' in EXPOSE instruction should be lowercase`, inst.range);
+    }
+    if (w.includes(':')) {
+      ctx.warn('ExposeInvalidFormat', `EXPOSE instruction should not define an IP address or host-port mapping, found '${w}'`, inst.range);
+    }
     const parsed = parsePortSpec(w) ?? ctx.fail(StageErrorCode.InvalidValue, `invalid port spec ${JSON.stringify(w)}`, inst.range);
     ports.push(...parsed);
   }

@@ -5,6 +5,7 @@
  */
 import type { SourceRange } from '@tsbuild/core';
 import { parseMountSpec, type RunInstruction } from '../instructions/index.js';
+import { parseHeredoc } from '../parser/index.js';
 import { expansionEnv, snapshot, type BuildState } from './build-state.js';
 import { StageErrorCode, type DispatchContext, type Dispatcher } from './dispatch-context.js';
 
@@ -19,12 +20,11 @@ export const dispatchRun: Dispatcher<RunInstruction> = (inst, state, ctx) => {
     }
     return spec.from === undefined ? { ...spec } : { ...spec, fromSource: ctx.resolveSource(spec.from, m.range, 'mount') };
   });
-  const shell = snapshot(state).shell;
-  const argv = inst.command.form === 'shell' ? [...shell, inst.command.command] : inst.command.args;
+  const argv = runArgv(inst, state);
   return {
     state,
     expanded: {
-      kind: 'RUN', command: inst.command, mounts,
+      kind: 'RUN', command: inst.command, argv, mounts,
       ...(inst.network ? { network: inst.network } : {}), ...(inst.security ? { security: inst.security } : {}),
     },
     createdBy: `RUN ${runCommandString(argv, state)} # buildkit`,
@@ -37,6 +37,26 @@ function expandMountFields(raw: string, state: BuildState, ctx: DispatchContext,
     const eq = field.indexOf('=');
     return eq < 0 ? field : `${field.slice(0, eq + 1)}${ctx.expand(field.slice(eq + 1), state, range)}`;
   }).join(',');
+}
+
+/**
+ * The argv of a RUN (BuildKit `dispatchRun`): exec form as written; shell form
+ * in the shell. With heredocs: a lone `<<EOF` runs its body (a `#!` body is
+ * mounted at `/dev/pipes/<name>` and run from there); otherwise the heredocs
+ * are appended to the command for the shell to read.
+ */
+export function runArgv(inst: RunInstruction, state: BuildState): string[] {
+  if (inst.command.form === 'exec') return [...inst.command.args];
+  let arg = inst.command.command;
+  const first = inst.files[0];
+  if (first) {
+    if (parseHeredoc(arg)) {
+      arg = state.platform.os !== 'windows' && first.data.startsWith('#!') ? `/dev/pipes/${first.name}` : first.data;
+    } else {
+      for (const f of inst.files) arg += `\n${f.data}${f.name}`;
+    }
+  }
+  return [...snapshot(state).shell, arg];
 }
 
 /** BuildKit `runCommandString`: the stage's ARGs (`|N K=V…`, ENV winning) before the argv. */

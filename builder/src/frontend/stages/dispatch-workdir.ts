@@ -9,9 +9,12 @@ import type { Dispatcher } from './dispatch-context.js';
 
 export const dispatchWorkdir: Dispatcher<WorkdirInstruction> = (inst, state, ctx) => {
   const p = ctx.expand(inst.path, state, inst.range);
+  if (!state.workdirSet && !posix.isAbsolute(p) && !/^[A-Za-z]:[\\/]/.test(p)) {
+    ctx.warn('WorkdirRelativePath', `Relative workdir ${JSON.stringify(p)} can have unexpected results if the base image changes`, inst.range);
+  }
   const wd = normalizeWorkdir(state.config.WorkingDir ?? '', p);
   return {
-    state: withConfig(state, { WorkingDir: wd }),
+    state: { ...withConfig(state, { WorkingDir: wd }), workdirSet: true },
     expanded: { kind: 'WORKDIR', path: wd },
     createdBy: `WORKDIR ${wd}`,
     makesLayer: wd !== '/',

@@ -45,6 +45,9 @@ export function resolveFrom(input: FromInput): ResolvedFrom {
     return res.result;
   };
 
+  if (stage.name === 'scratch' || stage.name === 'context') {
+    warnings.push(lintWarning('ReservedStageName', `'${stage.name}' is reserved and should not be used as a stage name`, from.stageNameRange ?? from.range));
+  }
   let platform = input.targetPlatform;
   if (from.platform !== undefined) {
     const flagRange = from.flags.find((f) => f.name === 'platform')?.range ?? from.range;

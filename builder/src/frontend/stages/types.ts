@@ -31,7 +31,11 @@ export interface StepState {
 
 /** The instruction's arguments after expansion, by kind (only what expansion or resolution changes). */
 export type ExpandedArgs =
-  | { kind: 'RUN'; command: CommandForm; mounts: Array<MountSpec & { source?: string; fromSource?: StepSource }>; network?: string; security?: string }
+  /**
+   * `argv`: what the container runs — shell form wrapped in the shell; a lone heredoc
+   * becomes the script (or `/dev/pipes/<name>` for a `#!` script BuildKit mounts there).
+   */
+  | { kind: 'RUN'; command: CommandForm; argv: string[]; mounts: Array<MountSpec & { source?: string; fromSource?: StepSource }>; network?: string; security?: string }
   | { kind: 'COPY' | 'ADD'; sources: string[]; dest: string; from?: StepSource; chown?: string; chmod?: string; exclude: string[] }
   | { kind: 'ENV' | 'LABEL'; pairs: Array<[string, string]> }
   | { kind: 'ARG'; args: Array<[string, string | undefined]> }
