@@ -70,13 +70,18 @@ describe('snapshot: overlay mounts and backend selection', () => {
     );
     const child = execFile(process.execPath, ['--import=tsx', script, tmp.path]);
     const childDone = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await new Promise((resolve) => child.stdout!.once('data', resolve)); // start together, so the two really interleave
     const sn = new OverlaySnapshotter(tmp.path);
-    for (let i = 0; i < 20; i++) {
-      await sn.prepare(`parent-a${i}`);
-      await sn.commit(`parent-c${i}`, `parent-a${i}`);
+    try {
+      await new Promise((resolve) => child.stdout!.once('data', resolve)); // start together, so the two really interleave
+      for (let i = 0; i < 20; i++) {
+        await sn.prepare(`parent-a${i}`);
+        await sn.commit(`parent-c${i}`, `parent-a${i}`);
+      }
+      expect(await childDone).to.equal(0);
+    } finally {
+      child.kill(); // a failed parent must not leave the child writing into a removed temp dir
+      await childDone;
     }
-    expect(await childDone).to.equal(0);
     const keys: string[] = [];
     const dirs = new Set<string>();
     for await (const i of sn.walk()) {
