@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { tsbuild } from './support.js';
+
+describe('tsbuild build end to end (busybox, crun)', function () {
+  this.timeout(300_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let root: string;
+
+  before(async () => {
+    tmp = tempDir('tsbuild-build-e2e-');
+    root = join(tmp.path, 'store');
+    const imported = await tsbuild(root, 'import', makeBusyboxRootfs(join(tmp.path, 'rootfs')), '-t', 'busybox:latest');
+    expect(imported.code, imported.stderr).to.equal(0);
+  });
+  after(() => tmp.cleanup());
+
+  it('builds the hello example with plain progress, then hits the cache', async () => {
+    const iidfile = join(tmp.path, 'iid');
+    const metadataFile = join(tmp.path, 'meta.json');
+    const first = await tsbuild(root, 'build', '-t', 'hello', '--progress', 'plain', '--iidfile', iidfile, '--metadata-file', metadataFile, 'examples/Dockerfiles/hello');
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.equal('');
+    expect(first.stderr).to.match(/^#1 \[/m);
+    expect(first.stderr).to.match(/^#\d+ DONE \d+\.\ds$/m);
+    expect(first.stderr).to.match(/^#\d+ naming to .*hello:latest.* done$/m);
+    expect(first.stderr).to.match(/FINISHED in \d+\.\ds: \d+ steps/);
+
+    const iid = readFileSync(iidfile, 'utf8');
+    expect(iid).to.match(/^sha256:[a-f0-9]{64}$/);
+    const meta = JSON.parse(readFileSync(metadataFile, 'utf8'));
+    expect(meta['containerimage.config.digest']).to.equal(iid);
+    expect(meta['containerimage.digest']).to.match(/^sha256:/);
+    expect(meta['image.name']).to.match(/hello:latest/);
+    const inspect = JSON.parse((await tsbuild(root, 'inspect', 'hello')).stdout);
+    expect(inspect[0].Digest).to.equal(meta['containerimage.digest']);
+
+    const second = await tsbuild(root, 'build', '-t', 'hello', '--progress', 'plain', 'examples/Dockerfiles/hello');
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.stderr).to.match(/^#\d+ CACHED$/m);
+    expect(second.stderr).not.to.match(/rebuilding:/);
+  });
+
+  it('-q prints only the image digest; --trace and --report are written', async () => {
+    const trace = join(tmp.path, 'trace.json');
+    const report = join(tmp.path, 'report.html');
+    const r = await tsbuild(root, 'build', '-q', '--trace', trace, '--report', report, 'examples/Dockerfiles/hello');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^sha256:[a-f0-9]{64}\n$/);
+    expect(r.stderr).to.equal('');
+    expect(JSON.parse(readFileSync(trace, 'utf8')).traceEvents.length).to.be.greaterThan(1);
+    const html = readFileSync(report, 'utf8');
+    expect(html).to.include('COPY greet.sh');
+    expect(html).not.to.match(/https?:/);
+  });
+
+  it('explains a rebuild and fails a broken step with exit 1 and its output', async () => {
+    const dir = join(tmp.path, 'ctx');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox:latest\nCOPY a.txt /a.txt\nRUN cat /a.txt && echo "oops" >&2 && exit 3\n');
+    writeFileSync(join(dir, 'a.txt'), 'one\n');
+    const first = await tsbuild(root, 'build', '--progress', 'plain', dir);
+    expect(first.code).to.equal(1);
+    expect(first.stderr).to.match(/^#\d+ \d+\.\d{3} one$/m);
+    expect(first.stderr).to.match(/^#\d+ ERROR: /m);
+    expect(first.stderr).to.match(/^error: .*exit code: 3/m);
+    expect(first.stderr).to.match(/oops/);
+    writeFileSync(join(dir, 'a.txt'), 'two\n');
+    const second = await tsbuild(root, 'build', '--progress', 'plain', dir);
+    expect(second.code).to.equal(1);
+    expect(second.stderr).to.match(/^#\d+ rebuilding: file "a.txt" changed$/m);
+  });
+});
