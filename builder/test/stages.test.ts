@@ -83,6 +83,7 @@ describe('stage graph: expansion and ARG scope', function () {
     const g = graph('FROM scratch\nRUN true\n', { buildArgs: { HTTP_PROXY: 'http://proxy:3128', NOPE: '1' } });
     expect(g.unusedBuildArgs).to.deep.equal(['NOPE']);
     expect(createdBy(g)).to.deep.equal(['RUN /bin/sh -c true # buildkit']);
+    expect(g.proxyEnv).to.deep.equal([['HTTP_PROXY', 'http://proxy:3128']]);
     expect(g.warnings.map((w) => w.message)).to.include('One or more build-args [NOPE] were not consumed');
   });
 

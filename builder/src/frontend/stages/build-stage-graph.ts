@@ -94,6 +94,7 @@ export function stageGraphFromInstructions(parsed: ParsedInstructions, options: 
   return {
     file, stages: run.nodes, target: run.nodes[targetIndex]!, reachable, edges: run.edges, buildArgs: [...inUse],
     warnings: warnings.map((w, i) => [w, i] as const).sort((a, b) => a[0].range.start.line - b[0].range.start.line || a[1] - b[1]).map(([w]) => w),
+    proxyEnv: [...buildArgs].filter(([k]) => (PROXY_ARGS as readonly string[]).includes(k)),
     unusedBuildArgs,
   };
 }

@@ -103,6 +103,12 @@ export interface StageGraph {
   /** Build args in effect (`--build-arg` values and meta ARG defaults) as used for expansion. */
   buildArgs: Array<[string, string]>;
   warnings: Warning[];
+  /**
+   * Proxy build args (`HTTP_PROXY`…) given without an ARG: every RUN gets them
+   * in its environment, but they stay out of history and cache keys (BuildKit's
+   * `llb.WithProxy`). A stage that declares one with ARG has it as a normal ARG.
+   */
+  proxyEnv: Array<[string, string]>;
   /** `--build-arg` names no ARG consumed, sorted. */
   unusedBuildArgs: string[];
 }
