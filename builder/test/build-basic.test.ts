@@ -3,7 +3,7 @@
  * RUN/COPY/metadata instructions; the image config and history are what
  * BuildKit writes for the same Dockerfile; the rootfs holds the files.
  */
-import { mkdtempSync, readFileSync, rmSync, readlinkSync, lstatSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, readlinkSync, lstatSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { expect } from 'chai';
@@ -28,6 +28,93 @@ describe('build: FROM + RUN + COPY + metadata', function () {
       await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
       expect(readFileSync(join(out, 'greeting'), 'utf8')).to.equal('hello\n');
       expect(lstatSync(join(out, 'bin', 'busybox')).isFile()).to.equal(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the config and history BuildKit writes, and the rootfs has the copied files', async () => {
+    const ctx = env.context(
+      {
+        Dockerfile: [
+          'FROM busybox',
+          'ENV APP=demo',
+          'WORKDIR /app',
+          'COPY a.txt ./',
+          'COPY --chown=tester:extra --chmod=600 dir/ /data/',
+          'RUN [ "$(cat /app/a.txt)" = alpha ] && [ "$(stat -c %u:%g:%a /data/b.txt)" = 1000:2000:600 ] && [ "$APP" = demo ] && [ "$(pwd)" = /app ] && echo ok > run.txt',
+          'LABEL org.example.name="demo app" version=1',
+          'EXPOSE 8080',
+          'USER tester',
+          'ENTRYPOINT ["/bin/sh", "-c"]',
+          'CMD ["echo hi"]',
+          '',
+        ].join('\n'),
+        'a.txt': 'alpha',
+        'dir/b.txt': 'beta',
+      },
+      'ctx-config',
+    );
+    const res = await env.build({ context: ctx, tags: ['t/config:1'], labels: { 'com.example.extra': 'x' } });
+    const resolved = await resolveImage(env.store.content, (await env.store.images.get('t/config:1')).target);
+    const { config } = resolved;
+    expect(res.configDigest).to.equal(resolved.configDescriptor.digest);
+    expect(config.config).to.deep.equal({
+      Env: [...BUSYBOX_ENV, 'APP=demo'],
+      Cmd: ['echo hi'],
+      Entrypoint: ['/bin/sh', '-c'],
+      WorkingDir: '/app',
+      User: 'tester',
+      ExposedPorts: { '8080/tcp': {} },
+      Labels: { 'org.example.name': 'demo app', version: '1', 'com.example.extra': 'x' },
+      ArgsEscaped: true,
+    });
+    const history = config.history!.map(({ created, ...h }) => {
+      expect(created).to.be.a('string');
+      return h;
+    });
+    const bk = (created_by: string, empty?: true) => ({ created_by, comment: 'buildkit.dockerfile.v0', ...(empty ? { empty_layer: true } : {}) });
+    expect(history).to.deep.equal([
+      { created_by: 'busybox-static rootfs', comment: 'test fixture' },
+      bk('ENV APP=demo', true),
+      bk('WORKDIR /app'),
+      bk('COPY a.txt ./ # buildkit'),
+      bk('COPY --chown=tester:extra --chmod=600 dir/ /data/ # buildkit'),
+      bk('RUN /bin/sh -c [ "$(cat /app/a.txt)" = alpha ] && [ "$(stat -c %u:%g:%a /data/b.txt)" = 1000:2000:600 ] && [ "$APP" = demo ] && [ "$(pwd)" = /app ] && echo ok > run.txt # buildkit'),
+      bk('LABEL org.example.name=demo app version=1', true),
+      bk('EXPOSE map[8080/tcp:{}]', true),
+      bk('USER tester', true),
+      bk('ENTRYPOINT ["/bin/sh" "-c"]', true),
+      bk('CMD ["echo hi"]', true),
+    ]);
+    // One layer per non-empty history entry.
+    expect(config.rootfs.diff_ids).to.have.length(5);
+    expect(resolved.manifest.layers).to.have.length(5);
+    expect(res.metadata['containerimage.digest']).to.equal(res.digest);
+    expect(res.metadata['image.name']).to.equal('t/config:1');
+
+    const out = mkdtempSync(join(tmpdir(), 'tsbuild-local-'));
+    try {
+      await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+      expect(readFileSync(join(out, 'app/a.txt'), 'utf8')).to.equal('alpha');
+      expect(readFileSync(join(out, 'data/b.txt'), 'utf8')).to.equal('beta');
+      expect(readFileSync(join(out, 'app/run.txt'), 'utf8')).to.equal('ok\n');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('copies a context symlink to /etc/passwd as a symlink, and a RUN that writes nothing adds no layer', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY link /link\nRUN [ "$(readlink /link)" = /etc/passwd ]\n' }, 'ctx-symlink');
+    symlinkSync('/etc/passwd', join(ctx, 'link'));
+    const res = await env.build({ context: ctx, tags: ['t/symlink:1'] });
+    const { config } = await resolveImage(env.store.content, (await env.store.images.get(res.tags[0]!)).target);
+    expect(config.rootfs.diff_ids).to.have.length(2);
+    expect(config.history!.at(-1)).to.include({ created_by: 'RUN /bin/sh -c [ "$(readlink /link)" = /etc/passwd ] # buildkit', empty_layer: true });
+    const out = mkdtempSync(join(tmpdir(), 'tsbuild-local-'));
+    try {
+      await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+      expect(readlinkSync(join(out, 'link'))).to.equal('/etc/passwd');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

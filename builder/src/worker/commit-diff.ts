@@ -11,12 +11,14 @@
  */
 import { isAlreadyExists, isNotFound } from '@tsbuild/core';
 import { chainIds, packOverlayDiff, packTreeDiff, writeLayer } from '@tsbuild/store';
+import { lowerDirsOf, pruneCopyUps } from './prune-copy-ups.js';
 import type { Worker } from './worker.js';
 import { EMPTY_DIFF_ID, type LayerResult } from './types.js';
 
 export async function commitDiff(w: Worker, tmpKey: string, parent: LayerResult, { signal }: { signal: AbortSignal }): Promise<LayerResult> {
   const snap = w.snapshotter;
   try {
+    if (snap.kind === 'overlay') await pruneCopyUps(snap.dir(tmpKey), lowerDirsOf(await snap.mounts(tmpKey)));
     const pack = { signal, ...(w.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: w.sourceDateEpoch }) };
     const tar =
       snap.kind === 'overlay'

@@ -1,0 +1,57 @@
+/**
+ * Drops directories that overlayfs copied up without changing: a process
+ * that only created and removed a file (the runtime's mount-point stubs for
+ * /etc/hosts, a RUN's temp file) leaves its parent directory in the upper
+ * dir, empty and with the lower's metadata. Such a directory is no change;
+ * BuildKit's overlay differ skips it too, so `RUN true` gives an empty diff
+ * (no layer) instead of a layer holding `etc/`.
+ *
+ * Removed only when, after pruning its children, it is empty and the
+ * topmost lower dir holding the same path is a directory with the same mode,
+ * owner and mtime (nanoseconds). Runs on the unmounted upper dir of an active
+ * snapshot, before the diff is packed.
+ */
+import { lstat, readdir, rmdir } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+
+export async function pruneCopyUps(upperDir: string, lowerDirs: readonly string[]): Promise<void> {
+  if (lowerDirs.length === 0) return;
+  await pruneDir(upperDir, '', lowerDirs);
+}
+
+/** Returns whether `rel` itself was removed. */
+async function pruneDir(upperDir: string, rel: string, lowerDirs: readonly string[]): Promise<boolean> {
+  const abs = join(upperDir, rel);
+  const names = await readdir(abs);
+  let left = names.length;
+  for (const name of names) {
+    const child = join(rel, name);
+    const st = await lstat(join(upperDir, child), { bigint: true });
+    if (st.isDirectory() && (await pruneDir(upperDir, child, lowerDirs))) left--;
+  }
+  if (rel === '' || left > 0) return false;
+  const mine = await lstat(abs, { bigint: true });
+  const lower = await lowerStat(lowerDirs, rel);
+  if (!lower || !lower.isDirectory() || !sameMeta(mine, lower)) return false;
+  await rmdir(abs);
+  return true;
+}
+
+async function lowerStat(lowerDirs: readonly string[], rel: string): Promise<BigIntStats | undefined> {
+  for (const dir of lowerDirs) {
+    const st = await lstat(join(dir, rel), { bigint: true }).catch(() => undefined);
+    if (st) return st;
+  }
+  return undefined;
+}
+
+function sameMeta(a: BigIntStats, b: BigIntStats): boolean {
+  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.mtimeNs === b.mtimeNs;
+}
+
+/** The lowerdirs of an overlay mount list, top first. */
+export function lowerDirsOf(mounts: ReadonlyArray<{ type: string; options: string[] }>): string[] {
+  const opt = mounts.find((m) => m.type === 'overlay')?.options.find((o) => o.startsWith('lowerdir='));
+  return opt ? opt.slice('lowerdir='.length).split(':') : [];
+}
