@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { PassThrough } from 'node:stream';
+import { main } from '../src/main.js';
 import { tsbuild } from './support.js';
 
 describe('tsbuild build end to end (busybox, crun)', function () {
@@ -71,5 +73,24 @@ describe('tsbuild build end to end (busybox, crun)', function () {
     const second = await tsbuild(root, 'build', '--progress', 'plain', dir);
     expect(second.code).to.equal(1);
     expect(second.stderr).to.match(/^#\d+ rebuilding: file "a.txt" changed$/m);
+  });
+
+  it('Ctrl-C while a step runs: exit 130 and a consistent store', async () => {
+    const dir = join(tmp.path, 'slow');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox:latest\nRUN echo started && sleep 600\n');
+    const controller = new AbortController();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let err = '';
+    stdout.resume();
+    stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (/^#\d+ \d+\.\d{3} started$/m.test(err)) controller.abort(new Error('interrupted (SIGINT)'));
+    });
+    const code = await main(['--root', root, 'build', '--progress', 'plain', dir], { stdout: stdout as never, stderr: stderr as never, signal: controller.signal });
+    expect(code, err).to.equal(130);
+    const fsck = await tsbuild(root, 'fsck');
+    expect(fsck.code, fsck.stdout + fsck.stderr).to.equal(0);
   });
 });
