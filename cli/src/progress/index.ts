@@ -57,8 +57,8 @@ function ttyWriter(out: Writable & { columns?: number; rows?: number }): Progres
   let closed = false;
   const draw = (final: boolean) => {
     if (model.started === undefined) return; // nothing to show yet (or the build never began)
-    let lines = renderTtyFrame(model, Date.now(), { width: out.columns ?? 80, final });
-    const rows = out.rows ?? 0;
+    let lines = renderTtyFrame(model, Date.now(), { width: out.columns || 80, final });
+    const rows = out.rows || 0;
     // The cursor cannot move above the screen's top: a live frame keeps to the screen.
     if (!final && rows > 2 && lines.length > rows - 1) lines = [lines[0]!, ...lines.slice(lines.length - (rows - 2))];
     const up = printed > 0 ? `\x1b[${printed}A\r` : '';
