@@ -100,3 +100,15 @@ describe('progress: writers', () => {
     expect(text).to.include('\x1b[2K');
   });
 });
+
+describe('progress: plain renderer on interruption', () => {
+  it('marks steps still running when the build fails as CANCELED', async () => {
+    const { T0, NUMBERS } = await import('./progress-fixtures.js');
+    const text = renderPlain([
+      { type: 'vertex.started', time: T0, id: NUMBERS, name: '[2/2] RUN sleep 60' },
+      { type: 'vertex.log', time: T0 + 42, id: NUMBERS, name: '[2/2] RUN sleep 60', stream: 'stdout', data: 'go\n' },
+      { type: 'build.failed', time: T0 + 3600, durationMs: 3600, message: 'interrupted (SIGINT)' },
+    ]);
+    expect(text).to.equal('\n#1 [2/2] RUN sleep 60\n#1 0.042 go\n#1 CANCELED\n\nFAILED after 3.6s: 0 steps\n');
+  });
+});

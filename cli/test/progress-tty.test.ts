@@ -56,3 +56,15 @@ describe('progress: tty frame', () => {
     expect(lines).to.include(' => => # about to fail');
   });
 });
+
+describe('progress: tty frame on interruption', () => {
+  it('shows a step left running as CANCELED with its timer stopped at the build’s end', () => {
+    const id = 'sha256:' + '2'.repeat(64);
+    const model = createModel();
+    applyEvent(model, { type: 'vertex.started', time: T0, id, name: 'RUN sleep 60' });
+    applyEvent(model, { type: 'build.failed', time: T0 + 1500, durationMs: 1500, message: 'interrupted' });
+    const lines = renderTtyFrame(model, T0 + 99_000, { width: 60 });
+    expect(lines[0]).to.equal('[+] Building 1.5s (0/1) FAILED');
+    expect(lines[1]).to.match(/^ => CANCELED RUN sleep 60 +1\.5s$/);
+  });
+});

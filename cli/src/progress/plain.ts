@@ -22,6 +22,8 @@ interface PlainState {
   index: Map<string, number>;
   names: Map<string, string>;
   started: Map<string, number>;
+  /** Vertices whose block has ended (CACHED, DONE, ERROR). */
+  ended: Set<string>;
   /** Vertex whose block is open (its header is the last header printed). */
   current?: string;
   /** Explanations that arrived before their vertex started. */
@@ -38,7 +40,7 @@ const EXPORT_ID = 'export:';
 
 export function createPlainRenderer(): PlainRenderer {
   const s: PlainState = {
-    index: new Map(), names: new Map(), started: new Map(), explain: new Map(), partial: new Map(),
+    index: new Map(), names: new Map(), started: new Map(), ended: new Set(), explain: new Map(), partial: new Map(),
     finished: 0, cached: 0, warnings: [], exportNamed: false,
   };
   return { push: (event) => render(s, event) };
@@ -106,8 +108,15 @@ function render(s: PlainState, e: BuildEvent): string {
       }
       return out + footer(s, `FINISHED in ${seconds(e.durationMs)}`);
     }
-    case 'build.failed':
-      return footer(s, `FAILED after ${seconds(e.durationMs)}`);
+    case 'build.failed': {
+      // Steps still running were stopped by the failure (or Ctrl-C): BuildKit's CANCELED.
+      let out = '';
+      for (const id of s.started.keys()) {
+        if (s.ended.has(id)) continue;
+        out += close(s, id, open(s, id, s.names.get(id)!) + flush(s, id, e.time) + `#${s.index.get(id)} CANCELED\n`);
+      }
+      return out + footer(s, `FAILED after ${seconds(e.durationMs)}`);
+    }
   }
 }
 
@@ -123,6 +132,7 @@ function open(s: PlainState, id: string, name: string): string {
 }
 
 function close(s: PlainState, id: string, text: string): string {
+  s.ended.add(id);
   if (s.current === id) s.current = undefined;
   return text;
 }

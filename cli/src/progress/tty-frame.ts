@@ -34,8 +34,10 @@ export function renderTtyFrame(model: ProgressModel, now: number, options: Frame
   const elapsed = (model.ended ?? now) - (model.started ?? now);
   const status = !final ? '' : model.result?.ok === false ? ' FAILED' : ' FINISHED';
   const lines = [fit(`[+] Building ${seconds(elapsed)} (${finished}/${total})${status}`, width)];
+  // A step left running when the build ended was canceled; its timer stops with the build.
+  const clock = model.ended ?? now;
   for (const v of vertices) {
-    lines.push(stepLine(v, now, width));
+    lines.push(stepLine(v, clock, width, final));
     if (!final && v.state === 'running') {
       const tail = v.logs.slice(-TAIL_LINES).map((l) => l.line);
       for (const p of [v.partial.stdout, v.partial.stderr]) if (p) tail.push(p);
@@ -52,8 +54,8 @@ export function renderTtyFrame(model: ProgressModel, now: number, options: Frame
   return lines;
 }
 
-function stepLine(v: VertexRecord, now: number, width: number): string {
-  const marker = v.state === 'cached' ? 'CACHED ' : v.state === 'error' ? 'ERROR ' : '';
+function stepLine(v: VertexRecord, now: number, width: number, final: boolean): string {
+  const marker = v.state === 'cached' ? 'CACHED ' : v.state === 'error' ? 'ERROR ' : final && v.state === 'running' ? 'CANCELED ' : '';
   const ms = v.durationMs ?? (v.ended ?? now) - (v.started ?? now);
   const time = v.state === 'cached' ? seconds(0) : seconds(ms);
   const label = ` => ${marker}${printable(v.name)}`;
