@@ -68,6 +68,22 @@ describe('stage graph: expansion and ARG scope', function () {
     expect(createdBy(g)[3]).to.equal('RUN |1 V=env /bin/sh -c true # buildkit');
   });
 
+  it('COPY heredocs: bodies expand (quotes kept) unless the heredoc word is quoted', function () {
+    const g = graph('FROM scratch\nARG N=world\nCOPY <<EOF <<"RAW" /d/\necho "hi $N"\nEOF\nkeep $N\nRAW\n');
+    const copy = steps(g)[1]!.expanded;
+    if (copy.kind !== 'COPY') throw new Error('not COPY');
+    expect(copy.inlineFiles).to.deep.equal([{ name: 'EOF', data: 'echo "hi world"\n' }, { name: 'RAW', data: 'keep $N\n' }]);
+    expect(createdBy(g)[1]).to.equal('COPY <<EOF <<RAW /d/ # buildkit');
+  });
+
+  it('a stage built on another inherits its platform unless FROM sets one', function () {
+    const g = buildStageGraph({
+      dockerfile: 'FROM --platform=$BUILDPLATFORM alpine AS tools\nFROM tools AS a\nFROM --platform=linux/s390x tools AS b\nFROM alpine\n',
+      platform: { build: amd64, target: arm64 },
+    });
+    expect(g.stages.map((st) => st.platform.architecture)).to.deep.equal(['amd64', 'amd64', 's390x', 'arm64']);
+  });
+
   it('platform ARGs: automatic in FROM, visible in a stage after ARG', function () {
     const g = buildStageGraph({
       dockerfile: 'FROM --platform=$BUILDPLATFORM alpine AS b\nARG TARGETARCH\nARG BUILDOS\nENV T=$TARGETARCH O=$BUILDOS\n',

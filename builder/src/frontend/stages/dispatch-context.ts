@@ -17,6 +17,8 @@ export interface DispatchContext {
   expand(word: string, state: BuildState, range: SourceRange): string;
   /** Expands and splits on unquoted white space (ProcessWords). */
   expandWords(word: string, state: BuildState, range: SourceRange): string[];
+  /** Expands a heredoc body: only `$` references and escapes, quotes kept (BuildKit ExpandRaw). */
+  expandRaw(word: string, state: BuildState, range: SourceRange): string;
   /** Resolves `--from` / mount `from=` to a stage (recording the edge) or an image. */
   resolveSource(name: string, range: SourceRange, kind: EdgeKind): StepSource;
   /** The value of a global (meta) ARG, build-arg override applied; undefined when not declared. */

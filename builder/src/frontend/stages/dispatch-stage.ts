@@ -41,7 +41,9 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
   const { parsed, expander } = run;
   const file = parsed.file;
   const target = run.targetPlatform;
-  const { base, platform } = resolveFrom({ file, stage, stages: parsed.stages, scope: run.scope, targetPlatform: target, expander, warnings });
+  const { base, platform } = resolveFrom({
+    file, stage, stages: parsed.stages, scope: run.scope, targetPlatform: target, expander, warnings, stagePlatform: (i) => run.nodes[i]?.platform,
+  });
   let baseConfig: ContainerConfig;
   let envKnown = true;
   if (base.kind === 'stage') {
@@ -66,6 +68,7 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
     stageIndex: stage.index,
     expand: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown).result,
     expandWords: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown).words,
+    expandRaw: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown, true).result,
     resolveSource: (name, range, kind) => resolveSource(run, stage, name, range, kind, fail),
     metaArg: (name) => run.scope.values.get(name),
     buildArg: (name) => {

@@ -24,13 +24,15 @@ export class Expander {
    * `declared` (ARGs declared without a value are unset yet not "undefined")
    * become UndefinedVar warnings, once per name and instruction.
    */
-  expand(word: string, env: Env, range: SourceRange, declared: ReadonlySet<string>, check = true): ProcessWordResult {
-    if (!word.includes('$') && !word.includes('\'') && !word.includes('"') && !word.includes(this.opts.escapeToken)) {
+  expand(word: string, env: Env, range: SourceRange, declared: ReadonlySet<string>, check = true, raw = false): ProcessWordResult {
+    if (!word.includes('$') && !word.includes('\'') && !word.includes('"') && !word.includes(this.opts.escapeToken) && !word.includes('\\')) {
       return { result: word, words: word.split(/[ \t\r\n]+/).filter(Boolean), matched: new Set(), unmatched: new Set() };
     }
     let res: ProcessWordResult;
     try {
-      res = processWordWithMatches(word, env, { escapeToken: this.opts.escapeToken as '\\' | '`' });
+      // `raw`: BuildKit's ExpandRaw for heredoc bodies — quotes are text, the escape is always `\`.
+      const options = raw ? { skipProcessQuotes: true } : { escapeToken: this.opts.escapeToken as '\\' | '`' };
+      res = processWordWithMatches(word, env, options);
     } catch (err) {
       if (!(err instanceof ShellLexError)) throw err;
       const code = err.code === 'SHELL_VARIABLE_REQUIRED' ? StageErrorCode.VariableRequired : StageErrorCode.Expansion;

@@ -27,6 +27,8 @@ export interface FromInput {
   targetPlatform: Platform;
   expander: Expander;
   warnings: Warning[];
+  /** The platform of an earlier stage. */
+  stagePlatform(index: number): Platform | undefined;
 }
 
 export function resolveFrom(input: FromInput): ResolvedFrom {
@@ -72,7 +74,8 @@ export function resolveFrom(input: FromInput): ResolvedFrom {
     if (byName >= stage.index) {
       fail(StageErrorCode.Cycle, `circular dependency detected on stage: ${name} (FROM may only name an earlier stage)`, from.imageRange);
     }
-    return { base: { kind: 'stage', index: byName }, platform };
+    // A stage built on another runs on that stage's platform unless it sets its own.
+    return { base: { kind: 'stage', index: byName }, platform: from.platform === undefined ? (input.stagePlatform(byName) ?? platform) : platform };
   }
   try {
     parseReference(name);

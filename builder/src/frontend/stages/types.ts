@@ -36,7 +36,12 @@ export type ExpandedArgs =
    * becomes the script (or `/dev/pipes/<name>` for a `#!` script BuildKit mounts there).
    */
   | { kind: 'RUN'; command: CommandForm; argv: string[]; mounts: Array<MountSpec & { source?: string; fromSource?: StepSource }>; network?: string; security?: string }
-  | { kind: 'COPY' | 'ADD'; sources: string[]; dest: string; from?: StepSource; chown?: string; chmod?: string; exclude: string[] }
+  | {
+    kind: 'COPY' | 'ADD'; sources: string[]; dest: string; from?: StepSource; chown?: string; chmod?: string; exclude: string[];
+    /** Heredoc files written into `dest` (bodies expanded unless the heredoc word was quoted). */
+    inlineFiles: Array<{ name: string; data: string }>;
+    link: boolean; parents: boolean; checksum?: string;
+  }
   | { kind: 'ENV' | 'LABEL'; pairs: Array<[string, string]> }
   | { kind: 'ARG'; args: Array<[string, string | undefined]> }
   | { kind: 'WORKDIR'; path: string }
