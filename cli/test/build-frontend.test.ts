@@ -112,6 +112,16 @@ describe('tsbuild build --print and --check (frontend only)', () => {
     expect(existsSync(tmpDir) ? readdirSync(tmpDir) : []).to.deep.equal([]);
   });
 
+  it('a required secret whose source is missing fails before the build, naming the source only', async () => {
+    const dir = context('secret', 'FROM busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok\n');
+    const env = await tsbuild(root, 'build', '--secret', 'id=tok,env=TSBUILD_TEST_UNSET_VAR,required', dir);
+    expect(env.code).to.equal(1);
+    expect(env.stderr).to.equal('error: secret "tok": environment variable TSBUILD_TEST_UNSET_VAR is not set\n');
+    const file = await tsbuild(root, 'build', '--secret', `id=tok,src=${join(dir, 'absent')},required`, dir);
+    expect(file.code).to.equal(1);
+    expect(file.stderr).to.match(/^error: secret "tok": cannot read .*absent\n$/);
+  });
+
   it('parses the check directive like BuildKit', () => {
     expect(parseCheckDirective('skip=A,B;error=true')).to.deep.equal({ skip: new Set(['A', 'B']), error: true });
     expect(parseCheckDirective('skip=all')).to.deep.equal({ skip: 'all', error: false });

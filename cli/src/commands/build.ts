@@ -7,7 +7,7 @@
  * Dockerfile snippet or the failing step's last output); 2 bad flags; 130
  * interrupted (the builder cleans up when ctx.signal aborts).
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BuildEvent, BuildOptions } from '@tsbuild/builder';
@@ -95,7 +95,7 @@ function missingSecret(inv: BuildInvocation, env: NodeJS.ProcessEnv): string | u
   for (const s of inv.secrets) {
     if (!s.required) continue;
     if (s.env !== undefined && env[s.env] === undefined) return `secret ${JSON.stringify(s.id)}: environment variable ${s.env} is not set`;
-    if (s.src !== undefined && tryRead(s.src) === undefined) return `secret ${JSON.stringify(s.id)}: cannot read ${s.src}`;
+    if (s.src !== undefined && !readable(s.src)) return `secret ${JSON.stringify(s.id)}: cannot read ${s.src}`;
   }
   return undefined;
 }
@@ -143,6 +143,15 @@ function failedStepTail(err: unknown, model: ProgressModel): string {
   const failed = [...model.vertices.values()].find((v) => v.state === 'error');
   if (!failed || failed.logs.length === 0) return '';
   return `  ${failed.name}:\n` + failed.logs.slice(-TAIL).map((l) => `  ${l.line}\n`).join('');
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function tryRead(file: string): string | undefined {
