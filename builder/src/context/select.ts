@@ -100,11 +100,15 @@ async function expand(options: SelectOptions, pattern: string): Promise<Match[]>
 
 async function walk(options: SelectOptions, rel: string, relToSource: string, out: SelectedEntry[]): Promise<void> {
   throwIfAborted(options.signal);
-  for (const name of (await listDir(join(options.root, rel))).sort()) {
+  const names = (await listDir(join(options.root, rel))).sort();
+  // lstat a directory's entries concurrently (the walk's cost on a warm cache), then recurse in name order.
+  const stats = await Promise.all(names.map((name) => lstatOrUndefined(join(options.root, rel ? `${rel}/${name}` : name))));
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const stat = stats[i];
+    if (!stat) continue; // removed while walking
     const childRel = rel ? `${rel}/${name}` : name;
     const childToSource = relToSource ? `${relToSource}/${name}` : name;
-    const stat = await lstatOrUndefined(join(options.root, childRel));
-    if (!stat) continue; // removed while walking
     const dir = stat.isDirectory();
     const ignored = isIgnored(options.ignore, childRel, stat) || isExcluded(options.exclude, childRel, childToSource);
     if (ignored) {
