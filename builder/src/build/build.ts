@@ -55,7 +55,7 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
         const spec = options.ssh?.find((s) => s.id === id);
         return spec ? (spec.paths?.[0] ?? env.SSH_AUTH_SOCK) : undefined;
       },
-      network: options.network ?? 'host', allowInsecure: options.allowInsecure === true,
+      network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
     });
     emit({ type: 'build.plan', time: Date.now(), vertices: definition.plan });
 

@@ -85,6 +85,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   const convertStep = (step: Step, parent: Vertex | undefined, platform: string, common: { name: string; explainId: string }, m: VertexMeta): Vertex => {
     const parentInputs = parent ? [parent] : [];
     const hasParent = parent !== undefined;
+    const epoch = o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: o.sourceDateEpoch };
     const make = (op: Op, inputs: Vertex[], def: object, resourceClass: ResourceClass = 'io', c = common) =>
       add({ ...c, op, inputs, resourceClass, def }, m);
     if (step.expanded.kind === 'RUN') {
@@ -93,13 +94,13 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       if (inputs.some((i) => i === undefined)) throw new DockerfileError('a RUN --mount from= an empty stage is not supported', file, step.range, { code: 'BUILD_UNSUPPORTED' });
       // Mount input indexes are relative to the sources; shift them past the parent.
       const mounts = spec.mounts.map((mt) => (mt.type === 'bind' && 'input' in mt.from ? { ...mt, from: { input: mt.from.input - (hasParent ? 0 : 1) } } : mt));
-      const full = { ...spec, mounts, platform, hasParent };
+      const full = { ...spec, mounts, platform, hasParent, ...epoch };
       const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, file, range: step.range };
       return make(new ExecOp(o.worker, full, env), inputs as Vertex[], { op: 'exec', ...full }, 'exec');
     }
     const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums: o.checksums, file, range: step.range };
     const fileVertex = (actions: FileAction[], inputs: Vertex[], withParent: boolean, c = common) => {
-      const spec = { actions, platform, hasParent: withParent };
+      const spec = { actions, platform, hasParent: withParent, ...epoch };
       return make(new FileOp(o.worker, spec, fileEnv), inputs, { op: 'file', ...spec }, 'io', c);
     };
     if (step.expanded.kind === 'WORKDIR') return fileVertex(convertWorkdir(step), parentInputs, hasParent);

@@ -32,6 +32,8 @@ export interface DefinitionOptions {
   ssh: (id: string) => string | undefined;
   network: 'host' | 'none';
   allowInsecure: boolean;
+  /** SOURCE_DATE_EPOCH: layers are packed with clamped mtimes, so it is part of every layer step's key. */
+  sourceDateEpoch?: number | undefined;
 }
 
 /** Where a vertex comes from, for the plan, events and --no-cache-filter. */

@@ -34,6 +34,8 @@ export interface ExecSpec {
   security: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
   platform: string;
+  /** SOURCE_DATE_EPOCH, when set: the layer's mtimes are clamped to it, so it is part of the key. */
+  sourceDateEpoch?: number;
   /** Whether inputs[0] is the parent rootfs (else scratch). */
   hasParent: boolean;
 }

@@ -35,6 +35,8 @@ export type FileAction =
 export interface FileSpec {
   actions: FileAction[];
   platform: string;
+  /** SOURCE_DATE_EPOCH, when set: the layer's mtimes are clamped to it, so it is part of the key. */
+  sourceDateEpoch?: number;
   /** Whether inputs[0] is the parent tree (else an empty base: scratch, or COPY --link's own layer). */
   hasParent: boolean;
 }
@@ -68,7 +70,8 @@ export class FileOp implements Op {
       Object.assign(content, sum.files);
     }
     const actions = this.spec.actions.map((a) => (a.kind === 'mkfile' ? { ...a, data: sha256(a.data) } : a));
-    return { definition: { op: 'file', platform: this.spec.platform, actions }, content };
+    const epoch = this.spec.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: this.spec.sourceDateEpoch };
+    return { definition: { op: 'file', platform: this.spec.platform, ...epoch, actions }, content };
   }
 
   async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
