@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { checksumContext, copy, createMatcher } from '@tsbuild/builder';
+import { tempDir } from '../../test/support/fixtures.js';
+
+/** Every path under `dir`, relative, sorted (symlinks not followed). */
+function list(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    out.push(relative(base, p));
+    if (lstatSync(p).isDirectory()) out.push(...list(p, base));
+  }
+  return out.sort();
+}
+
+describe('checksum and copy agree on the selection', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => (tmp = tempDir()));
+  afterEach(() => tmp.cleanup());
+
+  it('the checksum lists exactly the entries the copy writes (globs, .dockerignore, --exclude)', async () => {
+    const ctx = join(tmp.path, 'ctx');
+    mkdirSync(join(ctx, 'src/gen'), { recursive: true });
+    mkdirSync(join(ctx, 'node_modules/x'), { recursive: true });
+    for (const f of ['src/a.ts', 'src/b.ts', 'src/a.test.ts', 'src/gen/c.ts', 'node_modules/x/i.js', 'README.md', 'package.json']) {
+      writeFileSync(join(ctx, f), f);
+    }
+    symlinkSync('a.ts', join(ctx, 'src/alias.ts'));
+    const ignore = createMatcher(['node_modules', '*.md']);
+    const patterns = ['src', 'package.json', '*.md'];
+    const exclude = ['**/*.test.ts'];
+    // '*.md' matches only the ignored README: BuildKit fails such a COPY too.
+    const err = await checksumContext({ contextDir: ctx, patterns, exclude, ignore }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).to.equal('CONTEXT_PATH_NOT_FOUND');
+
+    const sel = ['src', 'package.json'];
+    const sum = await checksumContext({ contextDir: ctx, patterns: sel, exclude, ignore });
+    const dest = join(tmp.path, 'dest');
+    mkdirSync(dest);
+    await copy({ srcRoot: ctx, srcPatterns: sel, destRoot: dest, dest: '/', exclude, ignore, parents: true });
+    expect(list(dest)).to.deep.equal(Object.keys(sum.files).sort());
+    expect(Object.keys(sum.files)).to.not.include('src/a.test.ts');
+  });
+
+  it('copy honours an abort signal', async () => {
+    const ctx = join(tmp.path, 'ctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'f'), 'x');
+    const err = await copy({ srcRoot: ctx, srcPatterns: ['f'], destRoot: tmp.path, dest: '/out', signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).to.equal('CANCELED');
+  });
+});
