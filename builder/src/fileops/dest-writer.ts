@@ -68,7 +68,7 @@ export class DestWriter {
     const path = clean(inImage);
     if (path === '/') throw new DestConflictError('cannot replace the root directory with a non-directory');
     const { host: parent } = await this.ensureDir(posix.dirname(path));
-    const host = `${parent === '/' ? '' : parent}/${posix.basename(path)}`;
+    const host = `${parent}/${posix.basename(path)}`;
     const st = await lstat(host).catch(() => undefined);
     if (st?.isDirectory()) throw new DestConflictError(`cannot overwrite directory ${path} with a non-directory`);
     if (st) await unlink(host);
@@ -119,7 +119,7 @@ export class DestWriter {
   private async resolveDir(path: string): Promise<{ host: string; created: boolean }> {
     if (path === '/') return { host: this.root, created: false };
     const { host: parent } = await this.ensureDir(posix.dirname(path));
-    let host = `${parent === '/' ? '' : parent}/${posix.basename(path)}`;
+    let host = `${parent}/${posix.basename(path)}`;
     let st = await lstat(host).catch(() => undefined);
     if (st?.isSymbolicLink()) {
       host = await resolveInRoot(this.root, path, { followFinal: true });
