@@ -1,25 +1,18 @@
 /**
  * The one place the CLI calls the builder's `build`, and where it makes the
  * builder's dependencies (the store at `root`, an executor for `runtime`).
- * `build` is looked up at call time so the CLI compiles and its other
- * commands (--print, --check) work in a checkout whose builder does not
- * export it yet; then a build fails with one clear line.
+ * The command and the programmatic API both go through here, so a remote
+ * builder (the server's RemoteBuilder, same signature) can slot in at one spot.
  */
 import { join } from 'node:path';
-import * as builder from '@tsbuild/builder';
-import type { BuildDeps, BuildOptions, BuildResult } from '@tsbuild/builder';
-import { FailedPreconditionError } from '@tsbuild/core';
+import { build, type BuildDeps, type BuildOptions, type BuildResult } from '@tsbuild/builder';
 import { createExecutor } from '@tsbuild/runtime';
 import { openStore, type Store } from '@tsbuild/store';
 
 type BuildFn = (options: BuildOptions, deps: BuildDeps) => Promise<BuildResult>;
 
 export function builderBuild(): BuildFn {
-  const fn = (builder as unknown as { build?: BuildFn }).build;
-  if (typeof fn !== 'function') {
-    throw new FailedPreconditionError('this tsbuild has no builder: @tsbuild/builder does not export build()', { code: 'BUILDER_MISSING' });
-  }
-  return fn;
+  return build;
 }
 
 export interface DepsOptions {
