@@ -22,7 +22,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sha256, digestHex, type Digest } from '@tsbuild/core';
+import { sha256, digestHex, throwIfAborted, type Digest } from '@tsbuild/core';
 import { hashFile } from './hash-file.js';
 
 export interface ChecksumCacheStats {
@@ -78,7 +78,8 @@ export class ChecksumCache {
   }
 
   /** Persists the cache if it changed; no-op for a memory cache. Atomic: readers see the old or the new file. */
-  async save(): Promise<void> {
+  async save(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+    throwIfAborted(options.signal);
     if (!this.file || !this.dirty) return;
     const body = JSON.stringify({ version: FORMAT_VERSION, entries: Object.fromEntries(this.entries) });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
