@@ -83,7 +83,9 @@ export async function runContainer(o: RunContainerOptions): Promise<RunContainer
           { id, rootfs, process, mounts: o.mounts, network: o.network, hostname },
           { signal, stdout: o.stdout, stderr, ...(o.stdin ? { stdin: o.stdin } : {}) },
         );
-        exitCode = result.exitCode === 0 ? 0 : (execFailureExitCode(stderr.head) ?? result.exitCode);
+        // An interruption racing the container's own exit still reports the signal, like docker.
+        if (signal.aborted) exitCode = signalExitCode(signal.reason);
+        else exitCode = result.exitCode === 0 ? 0 : (execFailureExitCode(stderr.head) ?? result.exitCode);
       } catch (err) {
         if (!(isCanceled(err) && signal.aborted)) throw err;
         exitCode = signalExitCode(signal.reason);
