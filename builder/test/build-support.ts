@@ -69,7 +69,7 @@ export async function makeBuildEnv(prefix = 'tsbuild-build-'): Promise<BuildEnv>
     },
     async build(options) {
       const events: BuildEvent[] = [];
-      const result = await build({ ...options, onEvent: (e) => events.push(e) }, { store, executor });
+      const result = await build({ ...options, onEvent: (e) => (events.push(e), options.onEvent?.(e)) }, { store, executor });
       return { ...result, events };
     },
   };

@@ -3,9 +3,10 @@
  * snapshotter, the executor, the build's lease, layer options — and the two
  * primitives every layer-making op ends with (commit a diff, mount a tree).
  *
- * Lifecycle: `openWorker` creates a store lease (every blob and snapshot the
+ * Lifecycle: `Worker.open` creates a store lease (every blob and snapshot the
  * build produces or reuses is added to it before it is committed, so a
- * concurrent prune never removes half a build); `close` deletes the lease.
+ * concurrent prune never removes half a build); `close` waits for in-flight
+ * ops and deletes the lease.
  * Cached results stay alive afterwards through their cache records.
  */
 import { randomUUID } from 'node:crypto';
@@ -32,6 +33,7 @@ export class Worker {
   private readonly lease: Lease;
   private readonly leased = new Set<string>();
   private leaseWrites: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   private constructor(options: WorkerOptions, snapshotter: SelectedSnapshotter, lease: Lease) {
     this.store = options.store;
@@ -76,7 +78,21 @@ export class Worker {
     return `${kind}-${randomUUID()}`;
   }
 
+  /**
+   * Registers an op's work. The solver rejects a canceled solve at once, while
+   * an op may still be killing its container and removing its mounts; `close`
+   * waits for all of it, so `build()` settles only when the store is consistent.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const done = (): void => void this.inFlight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** Waits for in-flight ops, then deletes the lease. */
   async close(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.leaseWrites.catch(() => undefined);
     await this.store.leases.delete(this.lease.id).catch(() => undefined);
   }
