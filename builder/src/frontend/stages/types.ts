@@ -80,7 +80,13 @@ export interface StageNode {
   platform: Platform;
   fromRange: SourceRange;
   steps: Step[];
-  /** The stage's image config: inherited from the base, changed by its steps. */
+  /**
+   * The stage's image config: the base's (a stage's final config, the image
+   * config from `baseImageConfig`, or scratch's default PATH) changed by its
+   * steps. For an image whose config is unknown this is only the delta the
+   * Dockerfile applies — and `$VAR`s the image would define expanded empty —
+   * so pass `baseImageConfig` for exact results.
+   */
   finalConfig: ContainerConfig;
   /** The history entries of this stage's steps (the base's own history is not included). */
   history: HistoryEntry[];
