@@ -12,6 +12,7 @@
  * so a miss is explained against the previous build of the same step.
  */
 import { DockerfileError, formatPlatform } from '@tsbuild/core';
+import { checksumContext } from '../context/index.js';
 import type { StageNode, Step, StepSource } from '../frontend/stages/index.js';
 import { vertexDigest, type Op, type ResourceClass, type Vertex } from '../solver/index.js';
 import { ExecOp } from '../worker/exec-op.js';
@@ -96,7 +97,9 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       // Mount input indexes are relative to the sources; shift them past the parent.
       const mounts = spec.mounts.map((mt) => (mt.type === 'bind' && 'input' in mt.from ? { ...mt, from: { input: mt.from.input - (hasParent ? 0 : 1) } } : mt));
       const full = { ...spec, mounts, platform, hasParent, ...epoch };
-      const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, file, range: step.range };
+      const contextChecksum = async (source: string, signal: AbortSignal) =>
+        (await checksumContext({ contextDir: o.contextDir, patterns: [source || '.'], ignore: o.ignore, mode: o.hashMode, cache: o.checksums, signal })).files;
+      const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, contextChecksum, file, range: step.range };
       return make(new ExecOp(o.worker, full, env), inputs as Vertex[], { op: 'exec', ...full }, 'exec');
     }
     const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums: o.checksums, file, range: step.range };

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { DockerfileError, ExecError, FailedPreconditionError, type SourceRange } from '@tsbuild/core';
 import type { ExecMount } from '@tsbuild/runtime';
-import type { CacheMap, ExecContext, Op } from '../solver/index.js';
+import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff } from './commit-diff.js';
 import { withResultTree } from './mount-tree.js';
 import type { SecretProvider } from './secrets.js';
@@ -40,10 +40,18 @@ export interface ExecSpec {
   hasParent: boolean;
 }
 
+/** The mounts of one run, and secret variables (never part of the spec, hence never of a key). */
+interface Resolved {
+  mounts: ExecMount[];
+  env: string[];
+}
+
 export interface ExecEnv {
   contextDir: string;
   secrets: SecretProvider;
   ssh: (id: string) => string | undefined;
+  /** Content checksums (path → checksum) of what a context bind mount exposes: they enter the key like COPY's. */
+  contextChecksum: (source: string, signal: AbortSignal) => Promise<Record<string, string>>;
   file: string;
   range: SourceRange;
 }
@@ -55,15 +63,17 @@ export class ExecOp implements Op {
     private readonly env: ExecEnv,
   ) {}
 
-  async cacheMap(): Promise<CacheMap> {
+  async cacheMap(ctx: CacheMapContext): Promise<CacheMap> {
     const secrets: Record<string, string> = {};
+    const content: Record<string, string> = {};
     for (const m of this.spec.mounts) {
+      if (m.type === 'bind' && 'context' in m.from) Object.assign(content, await this.env.contextChecksum(m.source, ctx.signal));
       if (m.type !== 'secret') continue;
       const key = await this.env.secrets.contentKey(m.id);
       if (key !== undefined) secrets[m.id] = key;
     }
     const { hasParent: _, ...definition } = this.spec;
-    return { definition: { op: 'exec', ...definition, ...(Object.keys(secrets).length ? { secretContent: secrets } : {}) } };
+    return { definition: { op: 'exec', ...definition, ...(Object.keys(secrets).length ? { secretContent: secrets } : {}) }, content };
   }
 
   async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
@@ -72,12 +82,12 @@ export class ExecOp implements Op {
     const tmpKey = this.w.tempKey('exec');
     const rootfs = await snap.prepare(tmpKey, parent.snapshot);
     try {
-      await this.withMounts(inputs, 0, [], async (mounts) => {
+      await this.withMounts(inputs, 0, { mounts: [], env: [] }, async ({ mounts, env: secretEnv }) => {
         const out = logStream(ctx, 'stdout');
         const err = logStream(ctx, 'stderr');
         const request = {
           rootfs,
-          process: { args: this.spec.args, env: processEnv(this.spec), cwd: this.spec.cwd, ...(this.spec.user ? { user: this.spec.user } : {}) },
+          process: { args: this.spec.args, env: [...processEnv(this.spec), ...secretEnv], cwd: this.spec.cwd, ...(this.spec.user ? { user: this.spec.user } : {}) },
           mounts,
           network: this.spec.network,
           security: this.spec.security,
@@ -96,10 +106,11 @@ export class ExecOp implements Op {
   }
 
   /** Resolves mount specs one by one (bind sources from other results stay mounted for the whole run). */
-  private async withMounts(inputs: LayerResult[], i: number, done: ExecMount[], fn: (m: ExecMount[]) => Promise<void>): Promise<void> {
+  private async withMounts(inputs: LayerResult[], i: number, done: Resolved, fn: (r: Resolved) => Promise<void>): Promise<void> {
     const m = this.spec.mounts[i];
     if (!m) return fn(done);
-    const next = (mount?: ExecMount): Promise<void> => this.withMounts(inputs, i + 1, mount ? [...done, mount] : done, fn);
+    const next = (mount?: ExecMount, env: string[] = []): Promise<void> =>
+      this.withMounts(inputs, i + 1, { mounts: mount ? [...done.mounts, mount] : done.mounts, env: [...done.env, ...env] }, fn);
     switch (m.type) {
       case 'bind': {
         if ('context' in m.from) return next({ type: 'bind', target: m.target, source: join(this.env.contextDir, m.source), readonly: m.readonly });
@@ -117,7 +128,10 @@ export class ExecOp implements Op {
           if (m.required) throw this.error(`secret ${m.id} not found`, 'BUILD_SECRET_NOT_FOUND');
           return next();
         }
-        return next({ type: 'secret', id: m.id, data, ...defined({ target: m.target, uid: m.uid, gid: m.gid, mode: m.mode }) });
+        // BuildKit: `env=` alone exposes the secret as a variable only; with a target, as both.
+        const env = m.env ? [`${m.env}=${Buffer.from(data).toString('utf8')}`] : [];
+        if (m.env && !m.target) return next(undefined, env);
+        return next({ type: 'secret', id: m.id, data, ...defined({ target: m.target, uid: m.uid, gid: m.gid, mode: m.mode }) }, env);
       }
       case 'ssh': {
         const socket = this.env.ssh(m.id);
