@@ -3,7 +3,7 @@
  * images and BuildKit's own): parse → typed instructions → stage graph, each
  * phase timed alone, median of several rounds, in Dockerfiles per second.
  *
- *   npx tsx --conditions=tsbuild-source bench/frontend.bench.ts [--rounds N]
+ *   npx tsx bench/frontend.bench.ts [--rounds N]
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
