@@ -55,7 +55,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   };
 
   const sourceVertex = (src: StepSource, m: VertexMeta): Vertex | undefined =>
-    src.kind === 'stage' ? stageVertex(src.index) : imageVertex(src.ref, `[internal] load image ${o.images.get(src.ref)?.ref ?? src.ref}`, m);
+    src.kind === 'stage' ? stageVertex(src.index) : imageVertex(src.ref, `[internal] load image ${pinned(o.images.get(src.ref)) ?? src.ref}`, m);
 
   const stageVertex = (index: number): Vertex | undefined => {
     if (stageVertices.has(index)) return stageVertices.get(index);
@@ -71,7 +71,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const platform = formatPlatform(stage.platform);
     const base: VertexMeta = { stage: stageId, stageIndex: stage.index, range: stage.fromRange };
     let cur: Vertex | undefined;
-    if (stage.base.kind === 'image') cur = imageVertex(stage.base.ref, stepName(label, 1, total, `FROM ${o.images.get(stage.base.ref)?.ref ?? stage.base.ref}`), base);
+    if (stage.base.kind === 'image') cur = imageVertex(stage.base.ref, stepName(label, 1, total, `FROM ${pinned(o.images.get(stage.base.ref)) ?? stage.base.ref}`), base);
     else if (stage.base.kind === 'stage') cur = stageVertex(stage.base.index);
     let n = 1;
     for (const step of stage.steps) {
@@ -130,4 +130,10 @@ export function buildDefinition(o: DefinitionOptions): Definition {
 function fromEmpty(actions: FileAction[], empty: boolean): FileAction[] {
   if (!empty) return actions;
   return actions.map((a) => (a.kind === 'copy' && 'input' in a.from ? { ...a, from: { input: -1 } } : a));
+}
+
+/** `docker.io/library/busybox:latest@sha256:…`, as BuildKit names a resolved base. */
+function pinned(base: { ref: string; manifestDigest: string } | undefined): string | undefined {
+  if (!base) return undefined;
+  return base.ref.includes('@') ? base.ref : `${base.ref}@${base.manifestDigest}`;
 }

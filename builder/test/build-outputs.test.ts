@@ -1,0 +1,78 @@
+/**
+ * Outputs and options around the solve: oci/docker archives, the rootfs as
+ * a tar, .dockerignore, --no-cache-filter, heredoc files, warnings for
+ * unused build args, and buildx-style metadata.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
+
+const tarList = (file: string): string[] => execFileSync('tar', ['tf', file], { encoding: 'utf8' }).split('\n').filter(Boolean);
+
+describe('build: outputs and options', function () {
+  this.timeout(120_000);
+  let env: BuildEnv;
+  before(async () => (env = await makeBuildEnv('tsbuild-build-out-')));
+  after(() => env?.cleanup());
+  afterEach(() => expect(mountsUnder(env.dir), 'leftover mounts').to.deep.equal([]));
+
+  it('writes oci and docker archives, a rootfs tar, and buildx metadata', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nRUN echo out > /out.txt\n' }, 'ctx-out');
+    const res = await env.build({
+      context: ctx,
+      tags: ['t/out:1'],
+      outputs: [
+        { type: 'image' },
+        { type: 'oci', dest: join(env.dir, 'image-oci.tar') },
+        { type: 'docker', dest: join(env.dir, 'image-docker.tar') },
+        { type: 'tar', dest: join(env.dir, 'rootfs.tar') },
+      ],
+    });
+    const oci = tarList(join(env.dir, 'image-oci.tar'));
+    expect(oci).to.include.members(['oci-layout', 'index.json']);
+    expect(oci).to.include(`blobs/sha256/${res.digest.slice('sha256:'.length)}`);
+    expect(tarList(join(env.dir, 'image-docker.tar'))).to.include('manifest.json');
+    expect(tarList(join(env.dir, 'rootfs.tar'))).to.include.members(['out.txt', 'bin/busybox']);
+    expect(res.metadata).to.include({ 'containerimage.digest': res.digest, 'containerimage.config.digest': res.configDigest, 'image.name': 't/out:1' });
+    expect(eventsOf(res.events, 'export.completed')).to.have.length(5); // the image blobs, then each output
+  });
+
+  it('.dockerignore hides files from COPY and from the cache key', async () => {
+    const ctx = env.context(
+      { Dockerfile: 'FROM busybox\nCOPY . /src/\nRUN ! [ -e /src/secret.log ] && [ -e /src/keep.txt ]\n', '.dockerignore': '*.log\n', 'keep.txt': 'k', 'secret.log': 'l' },
+      'ctx-ignore',
+    );
+    await env.build({ context: ctx });
+    writeFileSync(join(ctx, 'secret.log'), 'changed');
+    const before = env.executor.runs;
+    const res = await env.build({ context: ctx });
+    expect(env.executor.runs - before).to.equal(0);
+    expect(eventsOf(res.events, 'vertex.started')).to.deep.equal([]);
+  });
+
+  it('--no-cache-filter rebuilds only the named stage (and what depends on it)', async () => {
+    const ctx = env.context(
+      { Dockerfile: 'FROM busybox AS deps\nRUN echo deps > /deps\nFROM busybox AS other\nRUN echo other > /other\nFROM deps\nCOPY --from=other /other /other\n' },
+      'ctx-filter',
+    );
+    await env.build({ context: ctx });
+    const res = await env.build({ context: ctx, noCacheFilter: ['other'] });
+    const started = eventsOf(res.events, 'vertex.started').map((e) => e.name);
+    expect(started).to.include('[other 2/2] RUN echo other > /other');
+    expect(started.some((n) => n.startsWith('[deps'))).to.equal(false);
+    expect(eventsOf(res.events, 'vertex.explain').find((e) => e.name.startsWith('[other'))!.text).to.deep.equal(['cache disabled for this step (--no-cache)']);
+  });
+
+  it('COPY heredocs write files; unused build args are warned about', async () => {
+    const ctx = env.context(
+      { Dockerfile: 'FROM busybox\nCOPY <<EOF /etc/motd\nhello from a heredoc\nEOF\nRUN [ "$(cat /etc/motd)" = "hello from a heredoc" ]\n' },
+      'ctx-heredoc',
+    );
+    const res = await env.build({ context: ctx, buildArgs: { UNUSED: '1' }, outputs: [{ type: 'local', dest: join(env.dir, 'out-heredoc') }] });
+    expect(readFileSync(join(env.dir, 'out-heredoc', 'etc', 'motd'), 'utf8')).to.equal('hello from a heredoc\n');
+    expect(res.warnings.map((w) => w.message)).to.include('One or more build-args [UNUSED] were not consumed');
+    expect(eventsOf(res.events, 'warning')).to.have.length(res.warnings.length);
+  });
+});
