@@ -4,7 +4,7 @@
  * unused build args, and buildx-style metadata.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
@@ -65,13 +65,33 @@ describe('build: outputs and options', function () {
     expect(eventsOf(res.events, 'vertex.explain').find((e) => e.name.startsWith('[other'))!.text).to.deep.equal(['cache disabled for this step (--no-cache)']);
   });
 
-  it('COPY heredocs write files; unused build args are warned about', async () => {
+  it('COPY and RUN heredocs (plain and #! scripts) work; unused build args are warned about', async () => {
     const ctx = env.context(
-      { Dockerfile: 'FROM busybox\nCOPY <<EOF /etc/motd\nhello from a heredoc\nEOF\nRUN [ "$(cat /etc/motd)" = "hello from a heredoc" ]\n' },
+      {
+        Dockerfile: [
+          'FROM busybox',
+          'COPY <<EOF /etc/motd',
+          'hello from a heredoc',
+          'EOF',
+          'RUN <<EOF',
+          '[ "$(cat /etc/motd)" = "hello from a heredoc" ]',
+          'echo plain > /plain',
+          'EOF',
+          'RUN <<EOF',
+          '#!/bin/sh',
+          'echo shebang > /shebang',
+          'EOF',
+          '',
+        ].join('\n'),
+      },
       'ctx-heredoc',
     );
     const res = await env.build({ context: ctx, buildArgs: { UNUSED: '1' }, outputs: [{ type: 'local', dest: join(env.dir, 'out-heredoc') }] });
-    expect(readFileSync(join(env.dir, 'out-heredoc', 'etc', 'motd'), 'utf8')).to.equal('hello from a heredoc\n');
+    const out = join(env.dir, 'out-heredoc');
+    expect(readFileSync(join(out, 'etc', 'motd'), 'utf8')).to.equal('hello from a heredoc\n');
+    expect(readFileSync(join(out, 'plain'), 'utf8')).to.equal('plain\n');
+    expect(readFileSync(join(out, 'shebang'), 'utf8')).to.equal('shebang\n');
+    expect(existsSync(join(out, 'dev', 'pipes'))).to.equal(false);
     expect(res.warnings.map((w) => w.message)).to.include('One or more build-args [UNUSED] were not consumed');
     expect(eventsOf(res.events, 'warning')).to.have.length(res.warnings.length);
   });

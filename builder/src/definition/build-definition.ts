@@ -99,7 +99,8 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       const full = { ...spec, mounts, platform, hasParent, ...epoch };
       const contextChecksum = async (source: string, signal: AbortSignal) =>
         (await checksumContext({ contextDir: o.contextDir, patterns: [source || '.'], ignore: o.ignore, mode: o.hashMode, cache: o.checksums, signal })).files;
-      const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, contextChecksum, file, range: step.range };
+      const proxyEnv = graph.proxyEnv.map(([k, v]) => `${k}=${v}`);
+      const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, proxyEnv, contextChecksum, file, range: step.range };
       return make(new ExecOp(o.worker, full, env), inputs as Vertex[], { op: 'exec', ...full }, 'exec');
     }
     const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums: o.checksums, file, range: step.range };
@@ -110,7 +111,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     if (step.expanded.kind === 'WORKDIR') return fileVertex(convertWorkdir(step), parentInputs, hasParent);
     const from = step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD' ? step.expanded.from : undefined;
     const fromVertex = from ? sourceVertex(from, m) : undefined;
-    const link = (step.instruction as { link?: boolean }).link === true;
+    const link = (step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD') && step.expanded.link;
     if (!link) {
       const inputs = [...parentInputs, ...(fromVertex ? [fromVertex] : [])];
       const actions = convertCopy(step, file, from ? (fromVertex ? inputs.length - 1 : -1) : undefined);

@@ -1,6 +1,7 @@
 /**
  * COPY / ADD / WORKDIR steps → file actions. Heredoc sources of COPY/ADD
- * become mkfile actions (the body as written; mode 0644 unless --chmod).
+ * become mkfile actions (bodies as the frontend expanded them; mode 0644
+ * unless --chmod).
  * ADD of a URL or git repository needs the network sources, which are not
  * there yet: a DockerfileError naming the instruction.
  */
@@ -12,8 +13,7 @@ import type { FileAction } from '../worker/file-op.js';
 export function convertCopy(step: Step, file: string, fromInput: number | undefined): FileAction[] {
   if (step.expanded.kind !== 'COPY' && step.expanded.kind !== 'ADD') throw new Error('convertCopy: not a COPY/ADD step');
   const e = step.expanded;
-  const ins = step.instruction as { inlineFiles?: Array<{ name: string; data: string }>; parents?: boolean };
-  const inline = ins.inlineFiles ?? [];
+  const inline = e.inlineFiles;
   const inlineNames = new Set(inline.map((f) => f.name));
   const sources = e.sources.filter((s) => !inlineNames.has(s));
   if (e.kind === 'ADD' && fromInput === undefined && sources.some((s) => /^(https?|git):\/\/|^git@|\.git(#|$)/.test(s))) {
@@ -31,7 +31,7 @@ export function convertCopy(step: Step, file: string, fromInput: number | undefi
       chown: e.chown,
       chmod: e.chmod,
       exclude: e.exclude,
-      parents: ins.parents === true,
+      parents: e.parents,
       mode: e.kind === 'ADD' ? 'add' : 'copy',
     });
   }

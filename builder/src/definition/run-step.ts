@@ -1,6 +1,6 @@
 /**
- * RUN step → Exec spec. The process: shell form through the stage's SHELL,
- * exec form as written. The environment: the image ENV, then each ARG in
+ * RUN step → Exec spec. The process: the frontend's argv (shell form through
+ * the stage's SHELL, heredocs as BuildKit runs them), exec form as written. The environment: the image ENV, then each ARG in
  * scope that ENV does not set (BuildKit passes build args as env to RUN, and
  * ENV wins). `--network=default` takes the build's default; `--security=
  * insecure` needs the `security.insecure` entitlement (allowInsecure).
@@ -18,9 +18,8 @@ export interface RunConversion {
 
 export function convertRun(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunConversion {
   if (step.expanded.kind !== 'RUN') throw new Error('convertRun: not a RUN step');
-  const { command, mounts, network, security } = step.expanded;
+  const { argv: args, mounts, network, security } = step.expanded;
   const { state } = step;
-  const args = command.form === 'shell' ? [...state.shell, command.command] : command.args;
   if (security === 'insecure' && !options.allowInsecure) {
     throw new DockerfileError('granting entitlement security.insecure is not allowed by build daemon configuration', file, step.range, {
       code: 'BUILD_ENTITLEMENT_DENIED',
@@ -50,6 +49,10 @@ export function convertRun(step: Step, file: string, options: { network: 'host' 
         return { type: 'ssh', id: m.id || 'default', target: target || undefined, required: m.required };
     }
   });
+  // A lone `#!` heredoc runs from /dev/pipes/<name> (BuildKit mounts the script there).
+  const ins = step.instruction as { files?: Array<{ name: string; data: string }> };
+  const script = ins.files?.[0];
+  if (script && args.at(-1) === `/dev/pipes/${script.name}`) specs.push({ type: 'inline', target: `/dev/pipes/${script.name}`, data: script.data, mode: 0o755 });
   return {
     spec: {
       args,

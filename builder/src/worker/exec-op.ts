@@ -5,6 +5,8 @@
  * any failure or abort (the executor has already unmounted and killed).
  */
 import { Writable } from 'node:stream';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerfileError, ExecError, FailedPreconditionError, type SourceRange } from '@tsbuild/core';
 import type { ExecMount } from '@tsbuild/runtime';
@@ -20,7 +22,9 @@ export type ExecMountSpec =
   | { type: 'cache'; target: string; id: string; sharing?: 'shared' | 'private' | 'locked' | undefined; readonly: boolean; uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }
   | { type: 'tmpfs'; target: string; size?: number | undefined }
   | { type: 'secret'; id: string; target?: string | undefined; env?: string | undefined; required: boolean; uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }
-  | { type: 'ssh'; id: string; target?: string | undefined; required: boolean };
+  | { type: 'ssh'; id: string; target?: string | undefined; required: boolean }
+  /** A file made by the builder (a RUN heredoc script), bound read-only at `target`. */
+  | { type: 'inline'; target: string; data: string; mode: number };
 
 export interface ExecSpec {
   args: string[];
@@ -50,6 +54,8 @@ export interface ExecEnv {
   contextDir: string;
   secrets: SecretProvider;
   ssh: (id: string) => string | undefined;
+  /** Proxy build args (HTTP_PROXY…): in the environment, never in the key (BuildKit's rule). */
+  proxyEnv: string[];
   /** Content checksums (path → checksum) of what a context bind mount exposes: they enter the key like COPY's. */
   contextChecksum: (source: string, signal: AbortSignal) => Promise<Record<string, string>>;
   file: string;
@@ -87,7 +93,7 @@ export class ExecOp implements Op {
         const err = logStream(ctx, 'stderr');
         const request = {
           rootfs,
-          process: { args: this.spec.args, env: [...processEnv(this.spec), ...secretEnv], cwd: this.spec.cwd, ...(this.spec.user ? { user: this.spec.user } : {}) },
+          process: { args: this.spec.args, env: [...processEnv(this.spec), ...this.env.proxyEnv, ...secretEnv], cwd: this.spec.cwd, ...(this.spec.user ? { user: this.spec.user } : {}) },
           mounts,
           network: this.spec.network,
           security: this.spec.security,
@@ -122,6 +128,8 @@ export class ExecOp implements Op {
       }
       case 'tmpfs':
         return next({ type: 'tmpfs', target: m.target, ...defined({ size: m.size }) });
+      case 'inline':
+        return withInlineFile(m.data, m.mode, (source) => next({ type: 'bind', target: m.target, source, readonly: true }));
       case 'secret': {
         const data = await this.env.secrets.read(m.id);
         if (data === undefined) {
@@ -153,6 +161,18 @@ export class ExecOp implements Op {
 export function processEnv(spec: Pick<ExecSpec, 'env' | 'buildArgs'>): string[] {
   const names = new Set(spec.env.map((e) => e.slice(0, e.indexOf('='))));
   return [...spec.env, ...Object.entries(spec.buildArgs).filter(([k]) => !names.has(k)).map(([k, v]) => `${k}=${v}`)];
+}
+
+async function withInlineFile(data: string, mode: number, fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tsbuild-inline-'));
+  try {
+    const path = join(dir, 'file');
+    await writeFile(path, data, { mode });
+    await chmod(path, mode);
+    await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function logStream(ctx: ExecContext, stream: 'stdout' | 'stderr'): Writable {
