@@ -4,7 +4,7 @@
  * build arg the RUN sees), with the miss explained in words. Containers run
  * are counted on the real executor.
  */
-import { cpSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
@@ -84,5 +84,25 @@ describe('build: cache', function () {
     expect(explain).to.have.length(1);
     expect(explain[0]!.text).to.deep.equal(['build arg VERSION changed: "1" → "2"']);
     expect(explain[0]!.name).to.match(/^\[4\/4\] RUN/);
+  });
+
+  it('a prune keeps what cache records name: the next build is still fully cached and exports', async () => {
+    await runBuild();
+    await env.store.prune({ graceMs: 0 });
+    const out = join(env.dir, 'out-after-prune');
+    const before = env.executor.runs;
+    const res = await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+    expect(env.executor.runs - before).to.equal(0);
+    expect(eventsOf(res.events, 'vertex.started')).to.deep.equal([]);
+    expect(readFileSync(join(out, 'copy'), 'utf8')).to.equal('v2');
+    expect((await env.store.fsck()).problems).to.deep.equal([]);
+  });
+
+  it('an edited RUN is explained as an instruction change', async () => {
+    writeFileSync(join(ctx, 'Dockerfile'), DOCKERFILE.replace('RUN echo base > /base', 'RUN echo base2 > /base'));
+    const res = await runBuild();
+    expect(res.runs).to.equal(2);
+    const explain = eventsOf(res.events, 'vertex.explain');
+    expect(explain[0]!.text).to.deep.equal(['instruction changed: RUN echo base > /base → RUN echo base2 > /base']);
   });
 });
