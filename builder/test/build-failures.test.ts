@@ -53,6 +53,14 @@ describe('build: failures and cancellation', function () {
     expect(err.message).to.equal('image "nothere:1.0" not found in the store (tsbuild import or tsbuild load it; pulling comes with the registry client)');
   });
 
+  it('a COPY source missing from the context is a DockerfileError at the COPY', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY nothere.txt /x\n' }, 'ctx-copy-missing');
+    const err = (await rejection(env.build({ context: ctx }))) as DockerfileError;
+    expect(err).to.be.instanceOf(DockerfileError);
+    expect(err.range?.start.line).to.equal(2);
+    expect(err.message).to.contain('nothere.txt');
+  });
+
   it('RUN --security=insecure needs allowInsecure', async () => {
     const ctx = env.context({ Dockerfile: 'FROM busybox\nRUN --security=insecure true\n' }, 'ctx-insecure');
     const err = (await rejection(env.build({ context: ctx }))) as DockerfileError;

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import {
-  DockerfileError, formatPlatform, hostPlatform, isNotFound, normalizeReference, parsePlatform, throwIfAborted,
+  DockerfileError, InvalidArgumentError, formatPlatform, hostPlatform, isNotFound, normalizeReference, parsePlatform, throwIfAborted,
   type Platform, type SourceRange,
 } from '@tsbuild/core';
 import { resolveImage, type Store } from '@tsbuild/store';
@@ -34,6 +34,12 @@ export interface LoadedBuild {
 
 export async function loadBuild(options: BuildOptions, store: Store, { signal }: { signal?: AbortSignal | undefined }): Promise<LoadedBuild> {
   const contextDir = resolve(options.context);
+  if (options.buildContexts && Object.keys(options.buildContexts).length > 0) {
+    throw new InvalidArgumentError('--build-context is not supported yet', { code: 'BUILD_UNSUPPORTED' });
+  }
+  if (options.outputs?.some((o) => o.type === 'image' && o.push)) {
+    throw new InvalidArgumentError('push is not supported yet (it comes with the registry client)', { code: 'BUILD_UNSUPPORTED' });
+  }
   const dockerfilePath = resolve(options.dockerfile ?? resolve(contextDir, 'Dockerfile'));
   const rel = relative(contextDir, dockerfilePath);
   const file = rel.startsWith('..') || isAbsolute(rel) ? dockerfilePath : rel;
