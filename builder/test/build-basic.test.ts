@@ -3,7 +3,7 @@
  * RUN/COPY/metadata instructions; the image config and history are what
  * BuildKit writes for the same Dockerfile; the rootfs holds the files.
  */
-import { mkdtempSync, readFileSync, rmSync, readlinkSync, lstatSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, readlinkSync, lstatSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { expect } from 'chai';
@@ -118,5 +118,35 @@ describe('build: FROM + RUN + COPY + metadata', function () {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('build: with the copy snapshotter (no overlayfs)', function () {
+  this.timeout(120_000);
+  let env: BuildEnv;
+  before(async () => (env = await makeBuildEnv('tsbuild-build-copy-', { snapshotter: 'copy' })));
+  after(() => env?.cleanup());
+  afterEach(() => expect(mountsUnder(env.dir), 'leftover mounts').to.deep.equal([]));
+
+  it('builds RUN, COPY and an empty RUN with tree diffs, then hits the cache', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN rm /etc/group && echo x > /x\nRUN true\n', 'a.txt': 'a' }, 'ctx-copy');
+    const res = await env.build({ context: ctx, tags: ['t/copy:1'] });
+    const { config } = await resolveImage(env.store.content, (await env.store.images.get('t/copy:1')).target);
+    expect(config.rootfs.diff_ids).to.have.length(3);
+    expect(config.history!.at(-1)).to.include({ empty_layer: true });
+    const out = mkdtempSync(join(tmpdir(), 'tsbuild-local-'));
+    try {
+      const before = env.executor.runs;
+      const again = await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+      expect(env.executor.runs - before).to.equal(0);
+      expect(again.events.some((e) => e.type === 'vertex.started')).to.equal(false);
+      expect(readFileSync(join(out, 'x'), 'utf8')).to.equal('x\n');
+      expect(readFileSync(join(out, 'a.txt'), 'utf8')).to.equal('a');
+      expect(existsSync(join(out, 'etc', 'group'))).to.equal(false);
+      expect(existsSync(join(out, 'etc', 'passwd'))).to.equal(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    expect(res.digest).to.match(/^sha256:/);
   });
 });

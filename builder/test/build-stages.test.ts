@@ -90,4 +90,14 @@ describe('build: stages', function () {
     expect(eventsOf(b.events, 'vertex.started')).to.not.deep.equal([]);
     expect(b.digest).to.equal(a.digest);
   });
+
+  it('two concurrent builds of the same steps on one store both succeed and agree', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY f /f\nRUN echo same > /same\n', f: 'f' }, 'ctx-twice');
+    const [a, b] = await Promise.all([
+      env.build({ context: ctx, sourceDateEpoch: 1_600_000_000 }),
+      env.build({ context: ctx, sourceDateEpoch: 1_600_000_000 }),
+    ]);
+    expect(a.digest).to.equal(b.digest);
+    expect((await env.store.fsck()).problems).to.deep.equal([]);
+  });
 });

@@ -34,9 +34,9 @@ export interface BuildEnv {
 
 export const BUSYBOX_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
 
-export async function makeBuildEnv(prefix = 'tsbuild-build-'): Promise<BuildEnv> {
+export async function makeBuildEnv(prefix = 'tsbuild-build-', options: { snapshotter?: 'copy' | 'overlay' } = {}): Promise<BuildEnv> {
   const t = tempDir(prefix);
-  const store = await openStore({ root: join(t.path, 'store') });
+  const store = await openStore({ root: join(t.path, 'store'), ...(options.snapshotter ? { snapshotter: options.snapshotter } : {}) });
   const rootfs = makeBusyboxRootfs(join(t.path, 'busybox-rootfs'));
   const layer = await writeLayer(packDirectory(rootfs, { sourceDateEpoch: 0 }), store.content, { compression: 'gzip' });
   const p = hostPlatform();
