@@ -114,12 +114,11 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const link = (step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD') && step.expanded.link;
     if (!link) {
       const inputs = [...parentInputs, ...(fromVertex ? [fromVertex] : [])];
-      const actions = convertCopy(step, file, from ? (fromVertex ? inputs.length - 1 : -1) : undefined);
-      return fileVertex(fromEmpty(actions, from !== undefined && !fromVertex), inputs, hasParent);
+      return fileVertex(convertCopy(step, file, fromInput(from, fromVertex, inputs.length - 1)), inputs, hasParent);
     }
     const linkInputs = fromVertex ? [fromVertex] : [];
-    const actions = convertCopy(step, file, from ? (fromVertex ? 0 : -1) : undefined);
-    const layer = fileVertex(fromEmpty(actions, from !== undefined && !fromVertex), linkInputs, false, { name: `${common.name} (link)`, explainId: `${common.explainId}#link` });
+    const actions = convertCopy(step, file, fromInput(from, fromVertex, 0));
+    const layer = fileVertex(actions, linkInputs, false, { name: `${common.name} (link)`, explainId: `${common.explainId}#link` });
     return make(new MergeOp(o.worker, hasParent), [...parentInputs, layer], { op: 'merge', hasParent });
   };
 
@@ -127,10 +126,13 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   return { target, vertices, meta, plan: vertices.map((v) => plannedOf(v, meta.get(v))) };
 }
 
-/** COPY --from a stage with no layers (scratch): nothing to copy from; the copy reads an empty tree. */
-function fromEmpty(actions: FileAction[], empty: boolean): FileAction[] {
-  if (!empty) return actions;
-  return actions.map((a) => (a.kind === 'copy' && 'input' in a.from ? { ...a, from: { input: -1 } } : a));
+/**
+ * The input index a COPY --from reads: undefined for the context; -1 for a
+ * stage with no layers (scratch), which the file op reads as an empty tree.
+ */
+function fromInput(from: StepSource | undefined, vertex: Vertex | undefined, index: number): number | undefined {
+  if (!from) return undefined;
+  return vertex ? index : -1;
 }
 
 /** `docker.io/library/busybox:latest@sha256:…`, as BuildKit names a resolved base. */
