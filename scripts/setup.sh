@@ -42,8 +42,10 @@ fi
 if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "tsbuild setup: npm ci"
-  npm ci --no-fund --no-audit --loglevel=error
+  # `npm install` rather than `npm ci`: npm 11's ci rejects this lock file for
+  # lacking other platforms' optional nx binaries, which install never needs.
+  echo "tsbuild setup: npm install"
+  npm install --no-fund --no-audit --loglevel=error
 fi
 # zstd-napi is a native addon: build it when no prebuilt binary was usable.
 node -e 'require("zstd-napi")' 2>/dev/null || npm rebuild zstd-napi --loglevel=error
