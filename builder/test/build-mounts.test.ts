@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { resolveImage } from '@tsbuild/store';
@@ -118,5 +119,21 @@ describe('build: RUN mounts', function () {
     expect(env.executor.runs - before).to.equal(1);
     expect(readFileSync(join(env.dir, 'out-bind', 'x'), 'utf8')).to.equal('2');
     expect(eventsOf(res.events, 'vertex.explain').flatMap((e) => e.text)).to.include('file "data/x" changed');
+  });
+
+  it('an ssh mount binds the agent socket and announces it in SSH_AUTH_SOCK', async () => {
+    const socket = join(env.dir, 'agent.sock');
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const ctx = env.context({ Dockerfile: 'FROM busybox\nRUN --mount=type=ssh,required [ -S "$SSH_AUTH_SOCK" ]\n' }, 'ctx-ssh');
+      const before = env.executor.runs;
+      await env.build({ context: ctx, ssh: [{ id: 'default', paths: [socket] }] });
+      expect(env.executor.runs - before).to.equal(1);
+      const err = await env.build({ context: ctx, noCache: true }).then(() => undefined, (e: unknown) => e as { code?: string });
+      expect(err?.code).to.equal('BUILD_SSH_NOT_FOUND');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
