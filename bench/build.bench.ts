@@ -37,19 +37,39 @@ const cli = join(repo, 'cli/bin/tsbuild.js');
 interface Builder {
   name: string;
   setup(): Promise<void>;
-  /** Empties the builder's cache (not its base image). */
+  /** Empties the builder's cache and removes the bench tags (not its base image). */
   reset(): Promise<void>;
-  build(context: string, tag: string): Promise<void>;
+  /** Builds; resolves to what `build -q` printed (an image id or manifest digest). */
+  build(context: string, tag: string): Promise<string>;
+  /** Untimed, after each build: the tag must exist and name what the build printed. */
+  verify(tag: string, printed: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+const benchTags = ['bench/app', 'bench/steps', 'bench/many'];
+
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((ok, fail) => {
-    const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    p.stdout.on('data', (c) => (out += c));
     p.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
-    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+    p.on('error', fail);
+    p.on('close', (code) => (code === 0 ? ok(out.trim()) : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
   });
+}
+
+/** The last sha256 digest in a builder's -q output (buildah prints it without the sha256: prefix). */
+function digestIn(out: string): string {
+  const m = out.match(/(?:sha256:)?[0-9a-f]{64}/g);
+  if (!m) throw new Error(`no image digest in build output: ${JSON.stringify(out.slice(-300))}`);
+  const d = m[m.length - 1]!;
+  return d.startsWith('sha256:') ? d : `sha256:${d}`;
+}
+
+function expectSame(builder: string, tag: string, printed: string, found: string[]): void {
+  if (!found.includes(digestIn(printed))) throw new Error(`${builder}: ${tag} is ${found.join('/')} after the build, which printed ${printed}`);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
@@ -63,10 +83,15 @@ function tsbuildBuilder(): Builder {
       await sh('node', [cli, '--root', root, 'import', join(work, 'rootfs'), '-t', 'busybox:latest']);
     },
     async reset() {
+      await sh('sh', ['-c', `node ${cli} --root ${root} rmi ${benchTags.join(' ')} >/dev/null 2>&1; true`]);
       rmSync(join(root, 'cache'), { recursive: true, force: true });
       await sh('node', [cli, '--root', root, 'prune', '--grace', '0']);
     },
     build: (context, tag) => sh('node', [cli, '--root', root, 'build', '-q', '-t', tag, context]),
+    async verify(tag, printed) {
+      const [img] = JSON.parse(await sh('node', [cli, '--root', root, 'inspect', tag])) as { Id: string; Digest: string }[];
+      expectSame('tsbuild', tag, printed, [img!.Id, img!.Digest]);
+    },
     async teardown() {},
   };
 }
@@ -81,9 +106,14 @@ function buildkitBuilder(): Builder {
       await dockerd.docker(['load', '-i', baseTar]);
     },
     async reset() {
+      await dockerd.docker(['rmi', '-f', ...benchTags]).catch(() => {});
       await dockerd.docker(['builder', 'prune', '-af']);
     },
     build: (context, tag) => sh('/usr/bin/docker', ['build', '-q', '--network=host', '-t', tag, context], env()),
+    async verify(tag, printed) {
+      const { stdout } = await dockerd.docker(['image', 'inspect', '-f', '{{.Id}}', tag]);
+      expectSame('buildkit', tag, printed, [stdout.trim()]);
+    },
     async teardown() {
       await dockerd?.stop();
     },
@@ -93,16 +123,31 @@ function buildkitBuilder(): Builder {
 function buildahBuilder(): Builder {
   const root = join(work, 'buildah-root');
   const runroot = join(work, 'buildah-run');
+  // overlay (kernel overlayfs, root): vfs would copy the whole rootfs per step.
   const g = ['--root', root, '--runroot', runroot, '--storage-driver', 'overlay'];
+  let baseId = '';
   return {
     name: 'buildah',
     async setup() {
       await sh('buildah', [...g, 'pull', `docker-archive:${baseTar}`]);
+      baseId = digestIn(await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}', 'busybox:latest']));
     },
     async reset() {
-      await sh('sh', ['-c', `buildah ${g.join(' ')} images -q --filter dangling=true | xargs -r buildah ${g.join(' ')} rmi -f >/dev/null 2>&1; buildah ${g.join(' ')} rm -a >/dev/null 2>&1; true`]);
+      // Every container, then every image but the base (intermediate --layers images included).
+      await sh('buildah', [...g, 'rm', '--all']);
+      const ids = (await sh('buildah', [...g, 'images', '--all', '--noheading', '--no-trunc', '--format', '{{.ID}}']))
+        .split('\n').map((l) => l.trim()).filter((id) => id && id !== baseId);
+      if (ids.length) await sh('buildah', [...g, 'rmi', '--force', ...new Set(ids)]);
     },
-    build: (context, tag) => sh('buildah', [...g, 'bud', '--layers', '--pull=never', '--network=host', '-q', '-t', tag, context]),
+    // OCI isolation with runc: this host has hybrid cgroups (v1 controllers + an
+    // empty v2 hierarchy), where buildah's default crun refuses to create a
+    // container ("cgroups in hybrid mode not supported"); runc runs there, as
+    // under dockerd. (--isolation chroot works too but is not a container.)
+    build: (context, tag) => sh('buildah', [...g, 'bud', '--runtime', 'runc', '--layers', '--pull=never', '--network=host', '-q', '-t', tag, context]),
+    async verify(tag, printed) {
+      const id = await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}', tag]);
+      expectSame('buildah', tag, printed, [digestIn(id)]);
+    },
     async teardown() {
       await sh('sh', ['-c', `grep -o " ${work}[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l; true`]);
     },
@@ -131,10 +176,13 @@ function writeContexts(): Record<string, string> {
   return { app, steps, many };
 }
 
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** Times one build, then (untimed) checks that the tag exists and is what the build printed. */
+async function timed(b: Builder, context: string, tag: string): Promise<{ ms: number; id: string }> {
   const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
+  const printed = await b.build(context, tag);
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  await b.verify(tag, printed);
+  return { ms, id: digestIn(printed) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -146,39 +194,62 @@ async function main(): Promise<void> {
   await sh('node', [cli, '--root', join(work, 'seed'), 'import', join(work, 'rootfs'), '-t', 'busybox:latest']);
   await sh('node', [cli, '--root', join(work, 'seed'), 'save', '--format', 'docker', '-o', baseTar, 'busybox:latest']);
   const results: Record<string, Record<string, number[]>> = {};
-  const record = (b: string, s: string, ms: number) => ((results[s] ??= {})[b] ??= []).push(ms);
-  for (const b of builders) {
-    await b.setup();
-    try {
-      for (let r = 0; r < rounds; r++) {
+  const record = (b: string, s: string, r: { ms: number }) => {
+    ((results[s] ??= {})[b] ??= []).push(r.ms);
+    console.error(`  ${b.padEnd(9)} ${s.padEnd(14)} ${r.ms.toFixed(0).padStart(7)} ms`);
+  };
+  const started: Builder[] = [];
+  try {
+    for (const b of builders) {
+      await b.setup();
+      started.push(b);
+    }
+    // Builders interleave within each round (order rotating per round), so a
+    // slow phase of the shared machine hits all of them rather than one.
+    for (let r = 0; r < rounds; r++) {
+      const order = builders.map((_, i) => builders[(i + r) % builders.length]!);
+      console.error(`round ${r + 1}/${rounds}: ${order.map((b) => b.name).join(', ')}`);
+      for (const b of order) {
         await b.reset();
         writeFileSync(join(ctx.app, 'app.txt'), 'version 1\n');
         await settle();
-        record(b.name, 'cold', await timed(() => b.build(ctx.app, 'bench/app')));
-        record(b.name, 'warm', await timed(() => b.build(ctx.app, 'bench/app')));
+        const cold = await timed(b, ctx.app, 'bench/app');
+        record(b.name, 'cold', cold);
+        const warm = await timed(b, ctx.app, 'bench/app');
+        record(b.name, 'warm', warm);
         writeFileSync(join(ctx.app, 'app.txt'), `version ${r + 2}\n`);
-        record(b.name, 'edit', await timed(() => b.build(ctx.app, 'bench/app')));
+        const edit = await timed(b, ctx.app, 'bench/app');
+        if (edit.id === warm.id) throw new Error(`${b.name}: the edit build produced the unedited image ${edit.id}`);
+        record(b.name, 'edit', edit);
+      }
+      for (const b of order) {
         await b.reset();
         await settle();
-        record(b.name, 'steps', await timed(() => b.build(ctx.steps, 'bench/steps')));
+        record(b.name, 'steps', await timed(b, ctx.steps, 'bench/steps'));
+      }
+      for (const b of order) {
         await b.reset();
         await settle();
-        record(b.name, 'context', await timed(() => b.build(ctx.many, 'bench/many')));
+        record(b.name, 'context', await timed(b, ctx.many, 'bench/many'));
         const now = new Date();
         utimesSync(join(ctx.many, 'files/d0/f0'), now, now);
-        record(b.name, 'context-touch', await timed(() => b.build(ctx.many, 'bench/many')));
+        record(b.name, 'context-touch', await timed(b, ctx.many, 'bench/many'));
       }
-    } finally {
-      await b.teardown();
     }
+  } finally {
+    for (const b of started) await b.teardown();
   }
   const names = builders.map((b) => b.name);
   console.log(`\nmedian of ${rounds} rounds, ms${wait ? '' : ' (--no-wait: numbers are indicative only)'}`);
-  console.log(['scenario', ...names, 'buildkit/tsbuild', 'buildah/tsbuild'].map((s) => s.padEnd(16)).join(''));
+  console.log(['scenario', ...names, 'buildkit/tsbuild', 'buildah/tsbuild'].map((s) => s.padEnd(18)).join(''));
   for (const [scenario, byBuilder] of Object.entries(results)) {
     const m = (n: string) => (byBuilder[n] ? median(byBuilder[n]!) : NaN);
     const ratio = (n: string) => (m(n) / m('tsbuild')).toFixed(2);
-    console.log([scenario, ...names.map((n) => m(n).toFixed(0)), ratio('buildkit'), ratio('buildah')].map((s) => s.padEnd(16)).join(''));
+    console.log([scenario, ...names.map((n) => m(n).toFixed(0)), ratio('buildkit'), ratio('buildah')].map((s) => s.padEnd(18)).join(''));
+  }
+  console.log('\nall samples, ms (in round order)');
+  for (const [scenario, byBuilder] of Object.entries(results)) {
+    console.log(`${scenario.padEnd(16)}${names.map((n) => `${n}: ${(byBuilder[n] ?? []).map((x) => x.toFixed(0)).join(' ')}`).join('   ')}`);
   }
 }
 
