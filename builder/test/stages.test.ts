@@ -6,7 +6,7 @@
  */
 import { DockerfileError, type ImageConfig } from '@tsbuild/core';
 import { expect } from 'chai';
-import { buildStageGraph, type BuildStageGraphOptions, type StageGraph, type Step } from '../src/frontend/stages/index.js';
+import { buildStageGraph, DEFAULT_PATH_ENV, type BuildStageGraphOptions, type StageGraph, type Step } from '../src/frontend/stages/index.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 const arm64 = { os: 'linux', architecture: 'arm64', variant: 'v8' };
@@ -156,9 +156,17 @@ describe('stage graph: config and history', function () {
     expect(steps(g).map((s) => s.makesLayer)).to.deep.equal([true, true, true, false]);
   });
 
+  it('a base image without PATH gets the default PATH in its config, as BuildKit sets it; one with PATH keeps it', function () {
+    const bare = graph('FROM parent\nENV B=2\n', { baseImageConfig: () => imageConfig({ Env: ['A=1'] }) });
+    expect(bare.target.finalConfig.Env).to.deep.equal(['A=1', DEFAULT_PATH_ENV, 'B=2']);
+    const own = graph('FROM parent\n', { baseImageConfig: () => imageConfig({ Env: ['PATH=/x'] }) });
+    expect(own.target.finalConfig.Env).to.deep.equal(['PATH=/x']);
+  });
+
   it('ENTRYPOINT resets an inherited CMD, but not one set earlier in the same stage', function () {
     const g = graph('FROM scratch AS base\nCMD ["sh"]\nFROM base AS a\nENTRYPOINT ["e"]\nFROM base AS b\nCMD ["c"]\nENTRYPOINT e2\n');
-    expect(g.stages[1]!.finalConfig).to.deep.include({ Cmd: null, Entrypoint: ['e'] });
+    expect(g.stages[1]!.finalConfig).to.deep.include({ Entrypoint: ['e'] });
+    expect(g.stages[1]!.finalConfig).not.to.have.property('Cmd'); // omitted, as BuildKit writes it
     expect(g.stages[2]!.finalConfig).to.deep.include({ Cmd: ['c'], Entrypoint: ['/bin/sh', '-c', 'e2'] });
     expect(createdBy(g, 2)).to.deep.equal(['CMD ["c"]', 'ENTRYPOINT ["/bin/sh" "-c" "e2"]']);
   });

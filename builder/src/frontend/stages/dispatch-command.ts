@@ -24,9 +24,10 @@ export const dispatchCmd: Dispatcher<CmdInstruction> = (inst, state) => {
 
 export const dispatchEntrypoint: Dispatcher<EntrypointInstruction> = (inst, state) => {
   const command = argv(inst.command, state);
-  const patch = state.cmdSet ? { Entrypoint: command } : { Entrypoint: command, Cmd: null };
+  // The inherited CMD is dropped, not nulled: BuildKit's config omits an empty Cmd (`omitempty`).
+  const { Cmd: _inherited, ...withoutCmd } = state.config;
   return {
-    state: withConfig(state, patch),
+    state: { ...state, config: { ...(state.cmdSet ? state.config : withoutCmd), Entrypoint: command } },
     expanded: { kind: 'ENTRYPOINT', command },
     createdBy: `ENTRYPOINT ${goQuoteSlice(command)}`,
     makesLayer: false,

@@ -17,7 +17,7 @@ import { resolveFrom, stageIndex } from './stage-base.js';
 import { dispatcherFor } from './table.js';
 import type { BuildStageGraphOptions, StageEdge, StageGraph, StageNode, Step, StepSource } from './types.js';
 
-/** Docker's default PATH for a container without one (BuildKit sets it on scratch). */
+/** Docker's default PATH for a container without one (BuildKit sets it on scratch and on base images that lack it). */
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** What the stages of one conversion share. */
@@ -54,6 +54,8 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
     const image = run.options.baseImageConfig?.(base.ref);
     envKnown = image !== undefined;
     baseConfig = structuredClone(image?.config ?? {});
+    // BuildKit makes sure PATH is always set: a base image without one gets the default in the config too.
+    if (image !== undefined && !(baseConfig.Env ?? []).some((e) => e.startsWith('PATH='))) baseConfig.Env = [...(baseConfig.Env ?? []), DEFAULT_PATH_ENV];
   } else {
     baseConfig = { Env: [DEFAULT_PATH_ENV] };
   }
