@@ -17,13 +17,12 @@
  * and then its numbers mean little). Prints a table of medians and the ratios
  * BuildKit/tsbuild and buildah/tsbuild (> 1 means tsbuild is faster).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { makeBusyboxRootfs } from '../test/support/fixtures.js';
-import { startDockerd, type Dockerd } from '../test/support/dockerd.js';
+import { buildahBuilder, buildkitBuilder, digestIn, makeBaseImage, tsbuildBuilder, type Builder } from './builders.js';
 
 const run = promisify(execFile);
 const argv = process.argv.slice(2);
@@ -31,129 +30,7 @@ const opt = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? ar
 const rounds = Number(opt('--rounds') ?? 3);
 const only = opt('--only');
 const wait = !argv.includes('--no-wait');
-const repo = resolve(import.meta.dirname, '..');
-const cli = join(repo, 'cli/bin/tsbuild.js');
-
-interface Builder {
-  name: string;
-  setup(): Promise<void>;
-  /** Empties the builder's cache and removes the bench tags (not its base image). */
-  reset(): Promise<void>;
-  /** Builds; resolves to what `build -q` printed (an image id or manifest digest). */
-  build(context: string, tag: string): Promise<string>;
-  /** Untimed, after each build: the tag must exist and name what the build printed. */
-  verify(tag: string, printed: string): Promise<void>;
-  teardown(): Promise<void>;
-}
-
-const benchTags = ['bench/app', 'bench/steps', 'bench/many'];
-
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((ok, fail) => {
-    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
-    p.on('error', fail);
-    p.on('close', (code) => (code === 0 ? ok(out.trim()) : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-/** The last sha256 digest in a builder's -q output (buildah prints it without the sha256: prefix). */
-function digestIn(out: string): string {
-  const m = out.match(/(?:sha256:)?[0-9a-f]{64}/g);
-  if (!m) throw new Error(`no image digest in build output: ${JSON.stringify(out.slice(-300))}`);
-  const d = m[m.length - 1]!;
-  return d.startsWith('sha256:') ? d : `sha256:${d}`;
-}
-
-function expectSame(builder: string, tag: string, printed: string, found: string[]): void {
-  if (!found.includes(digestIn(printed))) throw new Error(`${builder}: ${tag} is ${found.join('/')} after the build, which printed ${printed}`);
-}
-
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
-const baseTar = join(work, 'busybox.tar');
-
-function tsbuildBuilder(): Builder {
-  const root = join(work, 'tsbuild-root');
-  return {
-    name: 'tsbuild',
-    async setup() {
-      await sh('node', [cli, '--root', root, 'import', join(work, 'rootfs'), '-t', 'busybox:latest']);
-    },
-    async reset() {
-      await sh('sh', ['-c', `node ${cli} --root ${root} rmi ${benchTags.join(' ')} >/dev/null 2>&1; true`]);
-      rmSync(join(root, 'cache'), { recursive: true, force: true });
-      await sh('node', [cli, '--root', root, 'prune', '--grace', '0']);
-    },
-    build: (context, tag) => sh('node', [cli, '--root', root, 'build', '-q', '-t', tag, context]),
-    async verify(tag, printed) {
-      const [img] = JSON.parse(await sh('node', [cli, '--root', root, 'inspect', tag])) as { Id: string; Digest: string }[];
-      expectSame('tsbuild', tag, printed, [img!.Id, img!.Digest]);
-    },
-    async teardown() {},
-  };
-}
-
-function buildkitBuilder(): Builder {
-  let dockerd: Dockerd;
-  const env = () => ({ ...process.env, DOCKER_BUILDKIT: '1', DOCKER_HOST: dockerd.host });
-  return {
-    name: 'buildkit',
-    async setup() {
-      dockerd = await startDockerd(join(work, 'docker'));
-      await dockerd.docker(['load', '-i', baseTar]);
-    },
-    async reset() {
-      await dockerd.docker(['rmi', '-f', ...benchTags]).catch(() => {});
-      await dockerd.docker(['builder', 'prune', '-af']);
-    },
-    build: (context, tag) => sh('/usr/bin/docker', ['build', '-q', '--network=host', '-t', tag, context], env()),
-    async verify(tag, printed) {
-      const { stdout } = await dockerd.docker(['image', 'inspect', '-f', '{{.Id}}', tag]);
-      expectSame('buildkit', tag, printed, [stdout.trim()]);
-    },
-    async teardown() {
-      await dockerd?.stop();
-    },
-  };
-}
-
-function buildahBuilder(): Builder {
-  const root = join(work, 'buildah-root');
-  const runroot = join(work, 'buildah-run');
-  // overlay (kernel overlayfs, root): vfs would copy the whole rootfs per step.
-  const g = ['--root', root, '--runroot', runroot, '--storage-driver', 'overlay'];
-  let baseId = '';
-  return {
-    name: 'buildah',
-    async setup() {
-      await sh('buildah', [...g, 'pull', `docker-archive:${baseTar}`]);
-      baseId = digestIn(await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}', 'busybox:latest']));
-    },
-    async reset() {
-      // Every container, then every image but the base (intermediate --layers images included).
-      await sh('buildah', [...g, 'rm', '--all']);
-      const ids = (await sh('buildah', [...g, 'images', '--all', '--noheading', '--no-trunc', '--format', '{{.ID}}']))
-        .split('\n').map((l) => l.trim()).filter((id) => id && id !== baseId);
-      if (ids.length) await sh('buildah', [...g, 'rmi', '--force', ...new Set(ids)]);
-    },
-    // OCI isolation with runc: this host has hybrid cgroups (v1 controllers + an
-    // empty v2 hierarchy), where buildah's default crun refuses to create a
-    // container ("cgroups in hybrid mode not supported"); runc runs there, as
-    // under dockerd. (--isolation chroot works too but is not a container.)
-    build: (context, tag) => sh('buildah', [...g, 'bud', '--runtime', 'runc', '--layers', '--pull=never', '--network=host', '-q', '-t', tag, context]),
-    async verify(tag, printed) {
-      const id = await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}', tag]);
-      expectSame('buildah', tag, printed, [digestIn(id)]);
-    },
-    async teardown() {
-      await sh('sh', ['-c', `grep -o " ${work}[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l; true`]);
-    },
-  };
-}
-
 async function settle(): Promise<void> {
   await run('sync');
   if (wait) await new Promise((r) => setTimeout(r, 65_000));
@@ -188,11 +65,10 @@ async function timed(b: Builder, context: string, tag: string): Promise<{ ms: nu
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  makeBusyboxRootfs(join(work, 'rootfs'));
+  const base = await makeBaseImage(work);
   const ctx = writeContexts();
-  const builders = [tsbuildBuilder(), buildkitBuilder(), buildahBuilder()].filter((b) => !only || b.name === only);
-  await sh('node', [cli, '--root', join(work, 'seed'), 'import', join(work, 'rootfs'), '-t', 'busybox:latest']);
-  await sh('node', [cli, '--root', join(work, 'seed'), 'save', '--format', 'docker', '-o', baseTar, 'busybox:latest']);
+  const opts = { work, ...base, tags: ['bench/app', 'bench/steps', 'bench/many'] };
+  const builders = [tsbuildBuilder(opts), buildkitBuilder(opts), buildahBuilder(opts)].filter((b) => !only || b.name === only);
   const results: Record<string, Record<string, number[]>> = {};
   const record = (b: string, s: string, r: { ms: number }) => {
     ((results[s] ??= {})[b] ??= []).push(r.ms);
