@@ -8,6 +8,7 @@
  * `applyEvent` mutates the model it is given (one owner, many events) and is
  * otherwise pure: no clock, no I/O; times come from the events.
  */
+import { explainLines } from './explain-lines.js';
 import type { BuildEvent, BuildWarning, PlannedVertex } from '@tsbuild/builder';
 
 export type VertexState = 'planned' | 'running' | 'cached' | 'done' | 'error';
@@ -86,7 +87,7 @@ export function applyEvent(model: ProgressModel, event: BuildEvent): void {
       appendLog(vertexFor(model, event.id, event.name), event.stream, event.data, event.time);
       return;
     case 'vertex.explain':
-      vertexFor(model, event.id, event.name).explain = [...event.text];
+      vertexFor(model, event.id, event.name).explain = explainLines(event);
       return;
     case 'warning':
       model.warnings.push(event.warning);

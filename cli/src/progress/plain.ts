@@ -10,6 +10,7 @@
  * Our addition: why a step missed the cache, as `#N rebuilding: …` lines
  * right after its start line.
  */
+import { explainLines } from './explain-lines.js';
 import type { BuildEvent } from '@tsbuild/builder';
 import { formatWarning, seconds } from './format.js';
 
@@ -67,10 +68,14 @@ function render(s: PlainState, e: BuildEvent): string {
     }
     case 'vertex.explain':
       if (!s.started.has(e.id)) {
-        s.explain.set(e.id, [...e.text]);
+        s.explain.set(e.id, explainLines(e));
         return '';
       }
-      return open(s, e.id, e.name) + e.text.map((l) => `#${s.index.get(e.id)} rebuilding: ${l}\n`).join('');
+      {
+        const lines = explainLines(e);
+        if (lines.length === 0) return '';
+        return open(s, e.id, e.name) + lines.map((l) => `#${s.index.get(e.id)} rebuilding: ${l}\n`).join('');
+      }
     case 'vertex.log': {
       const key = `${e.id}\0${e.stream}`;
       const lines = ((s.partial.get(key) ?? '') + e.data).split('\n');
