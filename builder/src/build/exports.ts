@@ -30,8 +30,9 @@ export async function runExports(p: {
   const signal = options.signal;
   const root = fromChain(loaded.graph)[0]!;
   const baseConfig = root.base.kind === 'image' ? loaded.images.get(root.base.ref)?.config : undefined;
-  const created = isoTime(options.sourceDateEpoch === undefined ? new Date() : new Date(options.sourceDateEpoch * 1000));
-  const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform: loaded.platform, created, labels: options.labels });
+  // Times come from the steps' results (a cached rebuild exports the same image); SOURCE_DATE_EPOCH overrides them.
+  const epoch = options.sourceDateEpoch === undefined ? undefined : isoTime(new Date(options.sourceDateEpoch * 1000));
+  const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform: loaded.platform, epoch, labels: options.labels });
   const step = async <T>(id: string, name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     emit({ type: 'export.started', time: Date.now(), id, name });

@@ -4,8 +4,15 @@
  * as `finalConfig`), `--label`s on top, `history` = the base image's history
  * + one entry per step of every stage on the FROM chain, `rootfs.diff_ids`
  * from the result's layers. A layer step whose diff was empty is marked
- * `empty_layer` (it has no layer); new history entries get `created`.
- * Pure: the same inputs give the same bytes, hence with SOURCE_DATE_EPOCH
+ * `empty_layer` (it has no layer).
+ *
+ * Times, as BuildKit's exporter sets them (exporter/containerimage/writer.go,
+ * `normalizeLayersAndHistory`, PR #363 "Reproducible dates"): a step that added
+ * a layer takes the time its layer was made (`LayerRef.created`: recorded when
+ * the step ran, returned as is by a cache hit); a metadata-only or empty step
+ * takes the time of a neighbouring layer step (`fillTimes`). The image's
+ * `created` is the last history time. SOURCE_DATE_EPOCH (`epoch`) replaces all of these for the new entries.
+ * Pure: the same inputs give the same bytes, so a fully cached rebuild gives
  * the same image digest.
  */
 import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from '@tsbuild/core';
@@ -18,8 +25,8 @@ export interface ImageConfigInput {
   baseConfig: ImageConfig | undefined;
   result: LayerResult;
   platform: Platform;
-  /** ISO 8601: the build time, or SOURCE_DATE_EPOCH. */
-  created: string;
+  /** ISO 8601 of SOURCE_DATE_EPOCH, when set: the time of every new history entry and of the image. */
+  epoch?: string | undefined;
   labels?: Record<string, string> | undefined;
 }
 
@@ -35,12 +42,13 @@ export function imageConfigOf(input: ImageConfigInput): ImageConfig {
   const target = chain.at(-1)!;
   const config: ContainerConfig = { ...target.finalConfig };
   if (input.labels && Object.keys(input.labels).length > 0) config.Labels = { ...(config.Labels ?? {}), ...input.labels };
-  const history = [...(input.baseConfig?.history ?? []), ...markEmpty(chain.flatMap((s) => s.history), input.result.steps, input.created)];
+  const history = historyOf(input.baseConfig?.history ?? [], chain.flatMap((s) => s.history), input.result, input.epoch);
+  const created = input.epoch ?? lastTime(history);
   const author = [...chain].reverse().find((s) => s.author !== undefined)?.author ?? input.baseConfig?.author;
   const out: ImageConfig = {
     architecture: input.platform.architecture,
     config,
-    created: input.created,
+    ...(created === undefined ? {} : { created }),
     history,
     os: input.platform.os,
     rootfs: { type: 'layers', diff_ids: input.result.layers.map((l) => l.diffID) },
@@ -50,12 +58,59 @@ export function imageConfigOf(input: ImageConfigInput): ImageConfig {
   return out;
 }
 
-/** Copies the stage history, stamping `created` and marking layer steps that added nothing. */
-function markEmpty(entries: HistoryEntry[], steps: boolean[], created: string): HistoryEntry[] {
-  let i = 0;
-  return entries.map((h) => {
-    const entry: HistoryEntry = { created, ...h };
-    if (!h.empty_layer && steps[i++] === false) entry.empty_layer = true;
-    return entry;
+/**
+ * The base history, then the stage history with `empty_layer` on layer steps
+ * that added nothing and each entry's time (see the module comment).
+ */
+function historyOf(base: HistoryEntry[], entries: HistoryEntry[], result: LayerResult, epoch: string | undefined): HistoryEntry[] {
+  const added = result.steps.filter(Boolean).length;
+  const newLayers = result.layers.slice(result.layers.length - added);
+  let step = 0;
+  let layer = 0;
+  const own = entries.map(({ created, ...h }) => {
+    let time = epoch ?? created;
+    let empty = h.empty_layer === true;
+    if (!empty) {
+      if (result.steps[step++] === false) empty = true;
+      else time ??= newLayers[layer]?.created;
+      if (!empty) layer++;
+    }
+    return { created: time, ...h, ...(empty ? { empty_layer: true } : {}) };
   });
+  const history = [...base.map((h) => ({ ...h })), ...own];
+  if (epoch === undefined) fillTimes(history);
+  // Without any time known (scratch, metadata only) the field is left out; `created` first, as Go writes the struct.
+  const tidy = ({ created, ...h }: HistoryEntry): HistoryEntry => (created === undefined ? h : { created, ...h });
+  return [...history.slice(0, base.length), ...history.slice(base.length).map(tidy)];
+}
+
+/**
+ * BuildKit's fill of entries without a time: the first run of them takes the
+ * time of the first timed entry after it (so a metadata step right after the
+ * base does not get a base layer's old time) — or, with none after, the last
+ * timed entry; every later one takes the time of the timed entry before it.
+ */
+function fillTimes(history: HistoryEntry[]): void {
+  let created: string | undefined;
+  let gap = false;
+  for (const h of history) {
+    if (h.created !== undefined) {
+      created = h.created;
+      if (gap) break;
+    } else gap = true;
+  }
+  gap = false;
+  for (const h of history) {
+    if (h.created !== undefined) {
+      if (gap) created = h.created;
+    } else {
+      gap = true;
+      if (created !== undefined) h.created = created;
+    }
+  }
+}
+
+/** The image's time: the last history time (BuildKit's rule when the config sets none). */
+function lastTime(history: readonly HistoryEntry[]): string | undefined {
+  return history.findLast((h) => h.created !== undefined)?.created;
 }

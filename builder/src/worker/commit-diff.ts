@@ -6,6 +6,8 @@
  * An empty diff (a RUN that wrote nothing) adds no layer: the temp snapshot is
  * dropped and the parent's stack is returned with a `false` step flag, which
  * the exporter turns into `empty_layer: true` (BuildKit drops empty layers).
+ * The new layer carries the time it was made (`created`), which the exporter
+ * uses for the step's history entry.
  * A commit losing to a concurrent build of the same chain (`AlreadyExists`)
  * reuses the winner's snapshot.
  */
@@ -29,7 +31,7 @@ export async function commitDiff(w: Worker, tmpKey: string, parent: LayerResult,
       await snap.remove(tmpKey);
       return { ...parent, steps: [...parent.steps, false] };
     }
-    const layers = [...parent.layers, layer];
+    const layers = [...parent.layers, { ...layer, created: new Date().toISOString() }];
     const chainId = chainIds(layers.map((l) => l.diffID)).at(-1)!;
     await w.hold({ blobs: [layer.descriptor.digest], snapshots: [chainId] });
     await commitOrReuse(w, chainId, tmpKey);

@@ -8,6 +8,13 @@ import type { Result } from '../solver/index.js';
 export interface LayerRef {
   descriptor: Descriptor;
   diffID: Digest;
+  /**
+   * When the step that made this layer ran (ISO 8601). Recorded once, in the
+   * result the cache record keeps, so a cache hit returns the same time and a
+   * fully cached rebuild exports the same image (BuildKit's layer `createdAt`).
+   * Absent for base image layers (their history has its own times).
+   */
+  created?: string;
 }
 
 export interface LayerResult extends Result {
