@@ -4,8 +4,10 @@
  * chaining each layer-making step onto the previous vertex:
  *   FROM image  → ImageSource (shared by every stage using the same image)
  *   RUN         → Exec [parent, mount sources…]
- *   COPY/ADD    → File [parent, from?]; with --link: File [from?] on an empty
- *                 base, then Merge [parent, that] — the copy's key ignores the parent
+ *   COPY/ADD    → File [parent, from?, remote sources…]; with --link: File [from?,
+ *                 remote sources…] on an empty base, then Merge [parent, that] — the
+ *                 copy's key ignores the parent. ADD of a URL / git repo: an HTTP / Git
+ *                 source vertex per remote source (remote-step.ts)
  *   WORKDIR     → File (mkdir -p)
  * Metadata steps make no vertex. Each vertex digest covers its definition
  * and its inputs' digests; `explainId` is `<file>#<target>#<stage>#<line>`,
@@ -21,6 +23,7 @@ import { ImageSourceOp } from '../worker/image-source-op.js';
 import { MergeOp } from '../worker/merge-op.js';
 import { convertCopy, convertWorkdir } from './copy-step.js';
 import { stageLabel, stepName } from './naming.js';
+import { remoteInputs, remoteVertices } from './remote-step.js';
 import { convertRun } from './run-step.js';
 import { plannedOf, type Definition, type DefinitionOptions, type VertexMeta } from './types.js';
 
@@ -112,12 +115,15 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const from = step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD' ? step.expanded.from : undefined;
     const fromVertex = from ? sourceVertex(from, m) : undefined;
     const link = (step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD') && step.expanded.link;
+    const remotes = remoteVertices(step, m, { worker: o.worker, file, explainId: common.explainId, add: (v) => add(v, m) });
     if (!link) {
       const inputs = [...parentInputs, ...(fromVertex ? [fromVertex] : [])];
-      return fileVertex(convertCopy(step, file, fromInput(from, fromVertex, inputs.length - 1)), inputs, hasParent);
+      const index = inputs.length - 1;
+      return fileVertex(convertCopy(step, fromInput(from, fromVertex, index), remoteInputs(remotes, inputs)), [...inputs, ...remotes.values()], hasParent);
     }
     const linkInputs = fromVertex ? [fromVertex] : [];
-    const actions = convertCopy(step, file, fromInput(from, fromVertex, 0));
+    const actions = convertCopy(step, fromInput(from, fromVertex, 0), remoteInputs(remotes, linkInputs));
+    linkInputs.push(...remotes.values());
     const layer = fileVertex(actions, linkInputs, false, { name: `${common.name} (link)`, explainId: `${common.explainId}#link` });
     return make(new MergeOp(o.worker, hasParent), [...parentInputs, layer], { op: 'merge', hasParent });
   };

@@ -2,25 +2,32 @@
  * COPY / ADD / WORKDIR steps → file actions. Heredoc sources of COPY/ADD
  * become mkfile actions (bodies as the frontend expanded them; mode 0644
  * unless --chmod).
- * ADD of a URL or git repository needs the network sources, which are not
- * there yet: a DockerfileError naming the instruction.
+ * ADD of a URL or git repository copies out of that source's own vertex
+ * (`remoteInputs`: source → input index): `/<filename>` of a download, `/` of
+ * a checkout, never extracted (BuildKit unpacks local archives only).
  */
 import { posix } from 'node:path';
-import { DockerfileError } from '@tsbuild/core';
 import type { Step } from '../frontend/stages/index.js';
 import type { FileAction } from '../worker/file-op.js';
+import { remoteSourceOf } from './remote-source.js';
 
-export function convertCopy(step: Step, file: string, fromInput: number | undefined): FileAction[] {
+export function convertCopy(step: Step, fromInput: number | undefined, remoteInputs: ReadonlyMap<string, number> = new Map()): FileAction[] {
   if (step.expanded.kind !== 'COPY' && step.expanded.kind !== 'ADD') throw new Error('convertCopy: not a COPY/ADD step');
   const e = step.expanded;
   const inline = e.inlineFiles;
   const inlineNames = new Set(inline.map((f) => f.name));
-  const sources = e.sources.filter((s) => !inlineNames.has(s));
-  if (e.kind === 'ADD' && fromInput === undefined && sources.some((s) => /^(https?|git):\/\/|^git@|\.git(#|$)/.test(s))) {
-    throw new DockerfileError('ADD from a URL or git repository is not supported yet', file, step.range, { code: 'BUILD_UNSUPPORTED' });
-  }
+  const all = e.sources.filter((s) => !inlineNames.has(s));
+  const sources = all.filter((s) => !remoteInputs.has(s));
   const cwd = step.state.workdir;
   const actions: FileAction[] = [];
+  for (const src of all.filter((s) => remoteInputs.has(s))) {
+    const remote = remoteSourceOf(src)!;
+    const path = remote.kind === 'http' ? `/${remote.filename}` : '/';
+    actions.push({
+      kind: 'copy', from: { input: remoteInputs.get(src)! }, sources: [path], dest: e.dest, cwd,
+      chown: e.chown, chmod: e.chmod, exclude: e.exclude, parents: false, mode: 'copy',
+    });
+  }
   if (sources.length > 0) {
     actions.push({
       kind: 'copy',

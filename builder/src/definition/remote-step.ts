@@ -1,0 +1,67 @@
+/**
+ * ADD's remote sources → source vertices: one HttpSource per URL, one
+ * GitSource per git URL (remote-source.ts says which is which). They have no
+ * inputs; the ADD's file vertex copies out of them. Each has an explain id
+ * (`<step>#src<i>`), so a rebuild caused by a changed download or a new
+ * commit is explained on the source (`content <url> changed`).
+ */
+import { DockerfileError, isDigest, type Digest } from '@tsbuild/core';
+import type { Step } from '../frontend/stages/index.js';
+import type { Op, Vertex } from '../solver/index.js';
+import { GitSourceOp } from '../worker/git-source-op.js';
+import { HttpSourceOp } from '../worker/http-source-op.js';
+import type { Worker } from '../worker/worker.js';
+import { remoteSourceOf } from './remote-source.js';
+import type { VertexMeta } from './types.js';
+
+export interface RemoteEnv {
+  worker: Worker;
+  file: string;
+  /** The ADD step's explain id. */
+  explainId: string;
+  add: (v: Omit<Vertex, 'digest'> & { def: object }) => Vertex;
+}
+
+/** Source string → its vertex, in source order; empty for anything but ADD. */
+export function remoteVertices(step: Step, m: VertexMeta, env: RemoteEnv): Map<string, Vertex> {
+  const out = new Map<string, Vertex>();
+  if (step.expanded.kind !== 'ADD') return out;
+  const e = step.expanded;
+  const keepGitDir = step.instruction.kind === 'ADD' && step.instruction.keepGitDir === true;
+  const range = m.range ?? step.range;
+  const sourceEnv = { file: env.file, range };
+  let i = 0;
+  for (const src of e.sources) {
+    const remote = remoteSourceOf(src);
+    if (!remote || out.has(src)) continue;
+    let op: Op;
+    let def: object;
+    let name: string;
+    if (remote.kind === 'http') {
+      const checksum = e.checksum === undefined ? undefined : parseChecksum(e.checksum, env.file, step);
+      const spec = { url: remote.url, filename: remote.filename, ...(checksum ? { checksum } : {}) };
+      op = new HttpSourceOp(env.worker, spec, sourceEnv);
+      def = { op: 'source', source: 'http', ...spec };
+      name = `[internal] load remote ${remote.url}`;
+    } else {
+      if (e.checksum !== undefined) throw new DockerfileError('--checksum can only be used with HTTP(S) sources', env.file, step.range, { code: 'DOCKERFILE_INVALID' });
+      const spec = { remote: remote.remote, ref: remote.ref, subdir: remote.subdir, keepGitDir };
+      op = new GitSourceOp(env.worker, spec, sourceEnv);
+      def = { op: 'source', source: 'git', ...spec };
+      name = `[internal] load git source ${src}`;
+    }
+    out.set(src, env.add({ name, inputs: [], op, resourceClass: 'io', explainId: `${env.explainId}#src${i++}`, def }));
+  }
+  return out;
+}
+
+/** Source → input index, for sources appended after `before` inputs. */
+export function remoteInputs(remotes: Map<string, Vertex>, before: readonly Vertex[]): Map<string, number> {
+  return new Map([...remotes.keys()].map((src, i) => [src, before.length + i]));
+}
+
+/** `--checksum=sha256:<hex>` (BuildKit accepts a digest only). */
+function parseChecksum(value: string, file: string, step: Step): Digest {
+  if (!isDigest(value)) throw new DockerfileError(`invalid checksum digest format "${value}"`, file, step.range, { code: 'DOCKERFILE_INVALID' });
+  return value;
+}
