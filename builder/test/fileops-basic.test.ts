@@ -24,6 +24,10 @@ describe('fileops basic ops', () => {
     const st = statSync(join(root, 'a/b/c'));
     expect([st.mode & 0o7777, st.uid, st.gid]).to.deep.equal([0o750, 7, 8]);
     expect(statSync(join(root, 'a')).uid).to.equal(7);
+    const before = statSync(join(root, 'a/b'));
+    await mkdir({ root, path: '/a/b', mode: 0o700, uid: 9, gid: 9, parents: true }); // exists: kept as it is (BuildKit's MkdirAll)
+    const after = statSync(join(root, 'a/b'));
+    expect([after.mode, after.uid, after.gid]).to.deep.equal([before.mode, before.uid, before.gid]);
     const missing = await mkdir({ root, path: '/x/y', mode: 0o755 }).catch((e: unknown) => e);
     expect(isNotFound(missing)).to.equal(true);
     const exists = await mkdir({ root, path: '/a', mode: 0o755 }).catch((e: unknown) => e);

@@ -21,7 +21,11 @@ interface Ownership {
   gid?: number | undefined;
 }
 
-/** mkdir; with `parents` missing parents are created (owned like the leaf) and an existing directory is fine. */
+/**
+ * mkdir; with `parents` missing parents are created (owned like the leaf) and
+ * an existing directory is fine and kept as it is — owner and mode untouched,
+ * like BuildKit's MkdirAll (a WORKDIR under USER does not chown /home/user).
+ */
 export async function mkdir(options: Common & Ownership & { mode?: number; parents?: boolean }): Promise<void> {
   const owner = { uid: options.uid ?? 0, gid: options.gid ?? 0 };
   const path = clean(options.path);
@@ -33,7 +37,7 @@ export async function mkdir(options: Common & Ownership & { mode?: number; paren
   }
   const { created } = await writer.ensureDir(path);
   if (!created && !options.parents) throw new AlreadyExistsError(`mkdir ${path}: file exists`, { code: 'FILEOPS_EXISTS' });
-  if (created || options.parents) await writer.ensureDir(path, { mode: options.mode ?? 0o755, ...owner });
+  if (created) await writer.ensureDir(path, { mode: options.mode ?? 0o755, ...owner });
 }
 
 /** Writes a file (replacing any non-directory there); parents must exist or are created 0755 root-owned. */
