@@ -17,3 +17,7 @@ export * from './build/index.js';
 // frontend: stage graph (expanded stages, configs, history, reachability) and its printers
 export * from './frontend/stages/index.js';
 export { printStageGraph, printOutline, printDot, printJson, type PrintFormat } from './frontend/print/index.js';
+// ADD of http(s) and git URLs: BuildKit's rules for what is remote, and the typed errors of the two sources
+export { parseGitRef, remoteSourceOf, httpFilename, type GitRef, type RemoteSource } from './definition/remote-source.js';
+export { HttpSourceError } from './worker/http-fetch.js';
+export { GitSourceError } from './worker/git-cli.js';

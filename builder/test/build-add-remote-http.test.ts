@@ -91,6 +91,7 @@ describe('build: ADD <http url>', function () {
         `ADD ${http.url('/files/hello.txt')} /app/`,
         `ADD --chmod=644 ${http.url('/files/hello.txt')} /app/renamed.txt`,
         `ADD ${http.url('/files/archive.tar.gz')} local.txt /mix/`,
+        `ADD --link ${http.url('/files/hello.txt')} /linked/`,
         'RUN [ "$(stat -c %u:%g:%a /app/hello.txt)" = "0:0:600" ] && [ "$(cat /app/renamed.txt)" = "hello over http" ]',
         '',
       ].join('\n'),
@@ -103,6 +104,7 @@ describe('build: ADD <http url>', function () {
     expect(statSync(join(res.out, 'app/renamed.txt')).mode & 0o7777).to.equal(0o644);
     expect(readFileSync(join(res.out, 'mix/archive.tar.gz'))).to.deep.equal(tgz);
     expect(readFileSync(join(res.out, 'mix/local.txt'), 'utf8')).to.equal('local');
+    expect(readFileSync(join(res.out, 'linked/hello.txt'), 'utf8')).to.equal('hello over http\n');
   });
 
   it('an unchanged file is cached (the server answered a conditional GET with 304); changed bytes rebuild the step, explained', async () => {
