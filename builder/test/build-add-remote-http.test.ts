@@ -170,6 +170,15 @@ describe('build: ADD <http url>', function () {
     expect(e.code).to.equal('HTTP_SOURCE_STATUS');
   });
 
+  it('several sources, one of them a URL, need a directory dest', async () => {
+    http.files.set('/d/one.txt', { body: Buffer.from('1') });
+    const ctx = env.context({ Dockerfile: `FROM busybox\nADD ${http.url('/d/one.txt')} local.txt /notadir\n`, 'local.txt': 'l' }, 'ctx-notdir');
+    const err = await env.build({ context: ctx }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(DockerfileError);
+    expect((err as DockerfileError).location).to.match(/^Dockerfile:2(:|$)/);
+    expect((err as DockerfileError).message).to.include('must be a directory and end with a /');
+  });
+
   it('a network failure names the URL and the ADD line', async () => {
     const closed = new FileServer();
     await closed.start();

@@ -30,6 +30,12 @@ export function remoteVertices(step: Step, m: VertexMeta, env: RemoteEnv): Map<s
   const keepGitDir = step.instruction.kind === 'ADD' && step.instruction.keepGitDir === true;
   const range = m.range ?? step.range;
   const sourceEnv = { file: env.file, range };
+  const count = e.sources.length + e.inlineFiles.filter((f) => !e.sources.includes(f.name)).length;
+  if (count > 1 && e.sources.some((s) => remoteSourceOf(s)) && !/(^|\/)\.?$/.test(e.dest)) {
+    throw new DockerfileError('When using ADD with more than one source file, the destination must be a directory and end with a /', env.file, step.range, {
+      code: 'DOCKERFILE_INVALID',
+    });
+  }
   let i = 0;
   for (const src of e.sources) {
     const remote = remoteSourceOf(src);
