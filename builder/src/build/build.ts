@@ -48,7 +48,7 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
     checksums = await openChecksumCache({ dir: join(root, 'cache', 'checksums'), contextDir: loaded.contextDir, ...(signal ? { signal } : {}) });
     const env = options.env ?? process.env;
     const definition = buildDefinition({
-      graph: loaded.graph, file: loaded.file, images: loaded.images, worker, contextDir: loaded.contextDir,
+      graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals, worker, contextDir: loaded.contextDir,
       ignore: loaded.ignore, hashMode: options.contextHash ?? 'exact', checksums,
       secrets: new SecretProvider(options.secrets ?? [], env, join(root, 'cache', 'secret-salt')),
       ssh: (id) => {

@@ -4,7 +4,7 @@
  * `docker` write an archive, `local` / `tar` write the root filesystem — and
  * the metadata buildx writes with `--metadata-file`.
  */
-import type { Descriptor } from '@tsbuild/core';
+import type { Descriptor, ImageConfig } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import { exportArchive, exportLocal, exportTar, fromChain, imageConfigOf, tagImage, writeBuiltImage } from '../exporter/index.js';
 import type { LayerResult } from '../worker/types.js';
@@ -29,7 +29,7 @@ export async function runExports(p: {
   const { options, store, loaded, result, emit } = p;
   const signal = options.signal;
   const root = fromChain(loaded.graph)[0]!;
-  const baseConfig = root.base.kind === 'image' ? loaded.images.get(root.base.ref)?.config : undefined;
+  const baseConfig = root.base.kind === 'image' ? (loaded.images.get(root.base.ref)?.config ?? localBase(loaded, root.base.ref, result)) : undefined;
   // Times come from the steps' results (a cached rebuild exports the same image); SOURCE_DATE_EPOCH overrides them.
   const epoch = options.sourceDateEpoch === undefined ? undefined : isoTime(new Date(options.sourceDateEpoch * 1000));
   const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform: loaded.platform, epoch, labels: options.labels });
@@ -67,6 +67,14 @@ export async function runExports(p: {
     ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
   };
   return { manifest: image.manifest, configDigest: image.configDigest, tags, metadata };
+}
+
+/** A local --build-context as the FROM: one history entry for its layer (`empty_layer` when the directory was empty). */
+function localBase(loaded: LoadedBuild, ref: string, result: LayerResult): ImageConfig | undefined {
+  const config = loaded.locals.get(ref)?.config;
+  if (!config) return undefined;
+  const baseLayers = result.layers.length - result.steps.filter(Boolean).length;
+  return baseLayers > 0 ? config : { ...config, history: (config.history ?? []).map((h) => ({ ...h, empty_layer: true })) };
 }
 
 /** RFC 3339 as Go formats it: no fraction when it is zero (BuildKit's `created`). */

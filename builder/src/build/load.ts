@@ -7,6 +7,7 @@
  * the target platform; the second pass gets their configs, so the bases'
  * ENV, WORKDIR, USER… and ONBUILD triggers apply. A missing image is a
  * DockerfileError at the instruction that names it (there is no pull yet).
+ * `--build-context`s replace stages and image names first (named-contexts.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -16,10 +17,12 @@ import {
 } from '@tsbuild/core';
 import { resolveImage, type Store } from '@tsbuild/store';
 import { createMatcher, readDockerignore, selectIgnoreFile, type PatternMatcher } from '../frontend/dockerignore/index.js';
-import { buildStageGraph, type StageGraph } from '../frontend/stages/index.js';
+import { parseInstructions } from '../frontend/instructions/index.js';
+import { stageGraphFromInstructions, type StageGraph } from '../frontend/stages/index.js';
 import type { ResolvedBase } from '../definition/types.js';
 import type { BuildWarning } from './events.js';
 import type { BuildOptions } from './types.js';
+import { lookupContext, openLocalContext, parseNamedContexts, replaceStages, resolveLayoutBase, type LocalContext } from './named-contexts.js';
 
 export interface LoadedBuild {
   contextDir: string;
@@ -28,15 +31,15 @@ export interface LoadedBuild {
   platform: Platform;
   graph: StageGraph;
   images: Map<string, ResolvedBase>;
+  /** Image refs of the Dockerfile that name a local directory `--build-context`. */
+  locals: Map<string, LocalContext>;
   ignore: PatternMatcher | undefined;
   warnings: BuildWarning[];
 }
 
 export async function loadBuild(options: BuildOptions, store: Store, { signal }: { signal?: AbortSignal | undefined }): Promise<LoadedBuild> {
   const contextDir = resolve(options.context);
-  if (options.buildContexts && Object.keys(options.buildContexts).length > 0) {
-    throw new InvalidArgumentError('--build-context is not supported yet', { code: 'BUILD_UNSUPPORTED' });
-  }
+  const contexts = parseNamedContexts(options.buildContexts ?? {});
   if (options.outputs?.some((o) => o.type === 'image' && o.push)) {
     throw new InvalidArgumentError('push is not supported yet (it comes with the registry client)', { code: 'BUILD_UNSUPPORTED' });
   }
@@ -48,23 +51,28 @@ export async function loadBuild(options: BuildOptions, store: Store, { signal }:
   const ignore = choice ? createMatcher(readDockerignore(await readFile(choice.path, 'utf8'))) : undefined;
   const host = hostPlatform();
   const platform = options.platform ? parsePlatform(options.platform) : host;
+  const { parsed, placeholders } = replaceStages(parseInstructions(text, { file }), contexts);
   const graphOptions = {
-    dockerfile: text, file, platform: { build: host, target: platform },
+    file, platform: { build: host, target: platform },
     ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
     ...(options.target ? { target: options.target } : {}),
   };
-  const first = buildStageGraph(graphOptions);
+  const first = stageGraphFromInstructions(parsed, graphOptions);
   const images = new Map<string, ResolvedBase>();
+  const locals = new Map<string, LocalContext>();
   for (const [ref, { range, platform: p }] of imageRefs(first)) {
     throwIfAborted(signal);
-    images.set(ref, await resolveBase(store, ref, p, file, range, signal));
+    const named = lookupContext(ref, contexts, placeholders);
+    if (named?.kind === 'local') locals.set(ref, await openLocalContext(named, p));
+    else if (named?.kind === 'oci-layout') images.set(ref, await resolveLayoutBase(store, named, p, signal));
+    else images.set(ref, await resolveBase(store, named?.ref ?? ref, p, file, range, signal));
   }
-  const graph = buildStageGraph({ ...graphOptions, baseImageConfig: (ref) => images.get(ref)?.config });
+  const graph = stageGraphFromInstructions(parsed, { ...graphOptions, baseImageConfig: (ref) => images.get(ref)?.config ?? locals.get(ref)?.config });
   const warnings: BuildWarning[] = graph.warnings.map((w) => ({ rule: w.rule, message: w.message, file, range: w.range, ...(w.url ? { url: w.url } : {}) }));
   if (graph.unusedBuildArgs.length > 0) {
     warnings.push({ rule: 'UnusedBuildArgs', message: `One or more build-args [${graph.unusedBuildArgs.join(' ')}] were not consumed`, file });
   }
-  return { contextDir, file, platform, graph, images, ignore, warnings };
+  return { contextDir, file, platform, graph, images, locals, ignore, warnings };
 }
 
 /** Image references the reachable stages read, with the range of the first instruction naming each. */

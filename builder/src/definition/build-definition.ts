@@ -2,7 +2,8 @@
  * Stage graph → vertices. Walks the reachable stages (a stage is converted
  * once, when first needed: by FROM <stage>, COPY --from or a mount's from=),
  * chaining each layer-making step onto the previous vertex:
- *   FROM image  → ImageSource (shared by every stage using the same image)
+ *   FROM image  → ImageSource (shared by every stage using the same image);
+ *                 a local --build-context → its tree copied onto scratch
  *   RUN         → Exec [parent, mount sources…]
  *   COPY/ADD    → File [parent, from?, remote sources…]; with --link: File [from?,
  *                 remote sources…] on an empty base, then Merge [parent, that] — the
@@ -14,18 +15,19 @@
  * so a miss is explained against the previous build of the same step.
  */
 import { DockerfileError, formatPlatform } from '@tsbuild/core';
-import { checksumContext } from '../context/index.js';
+import { checksumContext, createMemoryChecksumCache } from '../context/index.js';
 import type { StageNode, Step, StepSource } from '../frontend/stages/index.js';
 import { vertexDigest, type Op, type ResourceClass, type Vertex } from '../solver/index.js';
 import { ExecOp } from '../worker/exec-op.js';
 import { FileOp, type FileAction } from '../worker/file-op.js';
 import { ImageSourceOp } from '../worker/image-source-op.js';
 import { MergeOp } from '../worker/merge-op.js';
+import type { LayerResult } from '../worker/types.js';
 import { convertCopy, convertWorkdir } from './copy-step.js';
 import { stageLabel, stepName } from './naming.js';
 import { remoteInputs, remoteVertices } from './remote-step.js';
 import { convertRun } from './run-step.js';
-import { plannedOf, type Definition, type DefinitionOptions, type VertexMeta } from './types.js';
+import { plannedOf, type Definition, type DefinitionOptions, type LocalSource, type VertexMeta } from './types.js';
 
 export function buildDefinition(o: DefinitionOptions): Definition {
   const { graph, file } = o;
@@ -45,6 +47,8 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   };
 
   const imageVertex = (ref: string, name: string, m: VertexMeta): Vertex => {
+    const local = o.locals?.get(ref);
+    if (local) return localVertex(ref, local, m);
     const base = o.images.get(ref);
     if (!base) throw new DockerfileError(`image "${ref}" was not resolved`, file, m.range, { code: 'BUILD_BASE_IMAGE_NOT_FOUND' });
     const key = `${base.ref}@${base.platform}`;
@@ -53,6 +57,21 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       const { config: _config, ...spec } = base;
       v = add({ name, inputs: [], op: new ImageSourceOp(o.worker, spec), resourceClass: 'io', def: { op: 'source', ...spec } }, m);
       imageVertices.set(key, v);
+    }
+    return v;
+  };
+
+  // A local --build-context: its tree (after its own .dockerignore) as one layer on scratch, keyed on its content checksums.
+  const localVertex = (ref: string, local: LocalSource, m: VertexMeta): Vertex => {
+    let v = imageVertices.get(`local:${ref}`);
+    if (!v) {
+      const spec = { actions: [contextTree()], platform: formatPlatform(graph.target.platform), hasParent: false, ...(o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: o.sourceDateEpoch }) };
+      const env = { contextDir: local.dir, ignore: local.ignore, hashMode: o.hashMode, checksums: createMemoryChecksumCache(), file, range: m.range ?? graph.target.fromRange };
+      const op = new FileOp(o.worker, spec, env);
+      // A source starts the chain: its layer is a base layer, not a step of the Dockerfile.
+      const source: Op = { cacheMap: (ctx) => op.cacheMap(ctx), exec: async (inputs, ctx) => ({ ...(await op.exec(inputs as LayerResult[], ctx)), steps: [] }) };
+      v = add({ name: `[context ${local.name}] load from client`, explainId: `${file}#context#${local.name}`, inputs: [], op: source, resourceClass: 'io', def: { op: 'local', context: local.name, ...spec } }, m);
+      imageVertices.set(`local:${ref}`, v);
     }
     return v;
   };
@@ -130,6 +149,11 @@ export function buildDefinition(o: DefinitionOptions): Definition {
 
   const target = stageVertex(graph.target.index);
   return { target, vertices, meta, plan: vertices.map((v) => plannedOf(v, meta.get(v))) };
+}
+
+/** Copies a whole context tree to `/` (a local --build-context's source). */
+function contextTree(): FileAction {
+  return { kind: 'copy', from: { context: true }, sources: ['.'], dest: '/', cwd: '/', exclude: [], parents: false, mode: 'copy' };
 }
 
 /**

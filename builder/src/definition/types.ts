@@ -17,12 +17,21 @@ export interface ResolvedBase extends ImageSourceSpec {
   config: ImageConfig;
 }
 
+/** A local directory `--build-context`, filtered by its own .dockerignore. */
+export interface LocalSource {
+  name: string;
+  dir: string;
+  ignore: PathMatcher | undefined;
+}
+
 export interface DefinitionOptions {
   graph: StageGraph;
   /** The Dockerfile's name in explain ids and errors. */
   file: string;
   /** Image refs as written in the Dockerfile → resolved image. */
   images: ReadonlyMap<string, ResolvedBase>;
+  /** Image refs as written → a local directory `--build-context` (its tree is the source). */
+  locals?: ReadonlyMap<string, LocalSource> | undefined;
   worker: Worker;
   contextDir: string;
   ignore: PathMatcher | undefined;
