@@ -310,6 +310,24 @@ COPY --chmod=0755 dir /modes/
       'history[5]': copyHistory('COPY --chmod=0755 dir /modes/'),
     },
   },
+  {
+    title: 'COPY --chown with a group only, and with a UID or name whose primary group differs',
+    tag: 'parity-chown',
+    dockerfile: `FROM busybox:latest
+RUN echo 'odd:x:3000:4000::/:/bin/sh' >> /etc/passwd && echo 'oddgrp:x:4000:' >> /etc/group
+COPY --chown=:extra a.txt /by-group
+COPY --chown=:2000 a.txt /by-gid
+COPY --chown=3000 a.txt /by-uid-with-other-primary-gid
+COPY --chown=odd a.txt /by-name-with-other-primary-gid
+`,
+    files: { 'a.txt': 'alpha\n' },
+    newer: {
+      'history[2]': copyHistory('COPY --chown=:extra a.txt /by-group'),
+      'history[3]': copyHistory('COPY --chown=:2000 a.txt /by-gid'),
+      'history[4]': copyHistory('COPY --chown=3000 a.txt /by-uid-with-other-primary-gid'),
+      'history[5]': copyHistory('COPY --chown=odd a.txt /by-name-with-other-primary-gid'),
+    },
+  },
 ];
 
 function CMD_DOCKERFILE(): string {

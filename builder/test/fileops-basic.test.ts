@@ -82,6 +82,11 @@ describe('resolveOwner', () => {
     expect(await resolveOwner(tmp.path, '42:43')).to.deep.equal({ uid: 42, gid: 43 });
     expect(await resolveOwner(tmp.path, '1000')).to.deep.equal({ uid: 1000, gid: 1000 });
     expect(await resolveOwner(tmp.path, 'nobody:0')).to.deep.equal({ uid: 65534, gid: 0 });
+    expect(await resolveOwner(tmp.path, ':extra')).to.deep.equal({ uid: 0, gid: 2000 }); // as BuildKit (dockerd 20.10) writes it
+    expect(await resolveOwner(tmp.path, ':2000')).to.deep.equal({ uid: 0, gid: 2000 });
+    writeFileSync(join(tmp.path, 'etc/passwd'), 'odd:x:3000:4000::/:/bin/sh\n', { flag: 'a' });
+    expect(await resolveOwner(tmp.path, '3000')).to.deep.equal({ uid: 3000, gid: 3000 }); // a UID alone is the GID too, not passwd's
+    expect(await resolveOwner(tmp.path, 'odd')).to.deep.equal({ uid: 3000, gid: 4000 });
   });
 
   it('unknown names are typed errors with BuildKit wording', async () => {

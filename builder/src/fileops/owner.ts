@@ -1,8 +1,9 @@
 /**
  * `--chown=user:group` resolution against the image's own /etc/passwd and
  * /etc/group (read in-root: a symlinked /etc cannot point at the host's).
- * Numeric ids pass through without reading anything; a user without a group
- * gets the user's primary gid (BuildKit's rule); unknown names are
+ * Numeric ids pass through without reading anything (a UID alone is also the
+ * GID); a user name without a group gets the user's primary gid; `:group` is
+ * root with that group — BuildKit's rules. Unknown names are
  * UnknownOwnerError ("unable to find user app").
  */
 import { readFile } from 'node:fs/promises';
@@ -15,13 +16,11 @@ export async function resolveOwner(root: string, spec: string, options: { signal
   const [user = '', group] = spec.split(':', 2);
   let uid: number;
   let primaryGid: number | undefined;
-  if (/^\d+$/.test(user)) {
+  if (user === '') {
+    uid = 0; // `--chown=:group`: BuildKit finds no user named "" and keeps uid 0
+  } else if (/^\d+$/.test(user)) {
+    // A UID without a group uses the same number as GID (BuildKit's ByID; passwd is not read).
     uid = Number(user);
-    if (group === undefined) {
-      // A numeric user still takes its primary group from passwd when it has one.
-      const entry = (await readDb(root, 'etc/passwd', options.signal)).find((f) => f[2] === user);
-      primaryGid = entry ? Number(entry[3]) : uid;
-    }
   } else {
     const entry = (await readDb(root, 'etc/passwd', options.signal)).find((f) => f[0] === user);
     if (!entry) throw new UnknownOwnerError('user', user);
