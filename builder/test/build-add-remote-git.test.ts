@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -71,6 +72,57 @@ class GitDaemon {
   }
 }
 
+/** git's smart HTTP: `git http-backend` behind a node:http CGI shim on 127.0.0.1. */
+class GitHttp {
+  private server: Server | undefined;
+  port = 0;
+  constructor(private readonly base: string) {}
+
+  async start(): Promise<void> {
+    this.server = createHttpServer((req, res) => {
+      const [path, query = ''] = (req.url ?? '/').split('?') as [string, string?];
+      const cgi = spawn('git', ['http-backend'], {
+        env: {
+          ...GIT_ENV, GIT_PROJECT_ROOT: this.base, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: path, QUERY_STRING: query,
+          REQUEST_METHOD: req.method ?? 'GET', CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_ADDR: '127.0.0.1',
+          ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        },
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+      req.pipe(cgi.stdin!);
+      let head = Buffer.alloc(0);
+      let sent = false;
+      cgi.stdout!.on('data', (chunk: Buffer) => {
+        if (sent) return void res.write(chunk);
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const headers: Record<string, string> = {};
+        let status = 200;
+        for (const line of head.subarray(0, end).toString().split('\r\n')) {
+          const [k, ...v] = line.split(':');
+          if (k!.toLowerCase() === 'status') status = parseInt(v.join(':').trim(), 10);
+          else headers[k!] = v.join(':').trim();
+        }
+        res.writeHead(status, headers);
+        res.write(head.subarray(end + 4));
+        sent = true;
+      });
+      cgi.stdout!.on('end', () => res.end());
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server!.address() as { port: number }).port;
+  }
+
+  url(repo: string): string {
+    return `http://127.0.0.1:${this.port}/${repo}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
 const T1 = 1_600_000_000;
 const T2 = 1_700_000_000;
 
@@ -78,6 +130,7 @@ describe('build: ADD <git url>', function () {
   this.timeout(120_000);
   let env: BuildEnv;
   let daemon: GitDaemon;
+  let gitHttp: GitHttp;
   let work: string;
   let first: string;
 
@@ -108,8 +161,11 @@ describe('build: ADD <git url>', function () {
     commit({ 'README.md': 'v2\n' }, 'second', T2);
     daemon = new GitDaemon(base);
     await daemon.start();
+    gitHttp = new GitHttp(base);
+    await gitHttp.start();
   });
   after(async () => {
+    await gitHttp?.stop();
     await daemon?.stop();
     env?.cleanup();
   });
@@ -177,6 +233,12 @@ describe('build: ADD <git url>', function () {
     const explain = eventsOf(rebuilt.events, 'vertex.explain');
     const source = explain.find((e) => e.name.includes('load git source'))!;
     expect(source.reasons).to.deep.equal([{ kind: 'content', path: `${daemon.url('proj.git')}#main`, change: 'changed', old: before, new: after }]);
+  });
+
+  it('an http URL ending in .git is a git source (smart HTTP), not a download', async () => {
+    const res = await buildOut(['FROM busybox', `ADD ${gitHttp.url('proj.git')}#v1:sub /over-http/`, ''].join('\n'));
+    expect(readFileSync(join(res.out, 'over-http/inner.txt'), 'utf8')).to.equal('inner v1\n');
+    expect(existsSync(join(res.out, 'over-http/proj.git'))).to.equal(false);
   });
 
   it('a ref that does not exist fails at the ADD line, naming the remote', async () => {
