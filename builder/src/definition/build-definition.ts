@@ -38,9 +38,8 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   const stageVertices = new Map<number, Vertex | undefined>();
 
   const add = (v: Omit<Vertex, 'digest'> & { def: object }, m: VertexMeta): Vertex => {
-    const { def, op, ...rest } = v;
-    const tracked: Op = { cacheMap: (ctx) => op.cacheMap(ctx), exec: (inputs, ctx) => o.worker.track(op.exec(inputs, ctx)) };
-    const vertex: Vertex = { ...rest, op: tracked, digest: vertexDigest({ def, inputs: v.inputs.map((i) => i.digest) }) };
+    const { def, ...rest } = v;
+    const vertex: Vertex = { ...rest, digest: vertexDigest({ def, inputs: v.inputs.map((i) => i.digest) }) };
     vertices.push(vertex);
     meta.set(vertex, m);
     return vertex;

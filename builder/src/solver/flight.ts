@@ -2,9 +2,11 @@
  * Deduplication of in-flight work: the first caller for a key starts it, later
  * callers with the same key (from the same solve or another one on the same
  * Solver) wait for the same promise. Cancellation is per waiter: a waiter
- * whose signal aborts is rejected with CanceledError at once, and the work
- * itself is aborted only when its last waiter has gone (BuildKit's
- * flightcontrol). Events the work emits reach every current waiter.
+ * whose signal aborts while others still wait is rejected with CanceledError
+ * at once; the last waiter to go aborts the work itself (BuildKit's
+ * flightcontrol) and is rejected with CanceledError only once the work has
+ * settled, so whoever cancels last never outruns the work's cleanup. Events
+ * the work emits reach every current waiter.
  */
 import { CanceledError } from '@tsbuild/core';
 
@@ -44,12 +46,17 @@ export class FlightGroup<T, E> {
       const onAbort = (): void => {
         if (settled) return;
         leave();
-        if (f.waiters === 0) {
-          // Nobody wants the result any more: stop the work and let a new caller start afresh.
-          if (this.flights.get(key) === f) this.flights.delete(key);
-          f.controller.abort(waiter.signal.reason);
+        if (f.waiters > 0) {
+          // Others still want the result: this waiter goes at once, the work goes on for them.
+          reject(canceled(waiter.signal));
+          return;
         }
-        reject(canceled(waiter.signal));
+        // Nobody wants the result any more: stop the work and let a new caller start afresh —
+        // and settle only once the work has (its cleanup is done before the caller moves on).
+        if (this.flights.get(key) === f) this.flights.delete(key);
+        f.controller.abort(waiter.signal.reason);
+        const error = canceled(waiter.signal);
+        f.promise.then(() => reject(error), () => reject(error));
       };
       waiter.signal.addEventListener('abort', onAbort, { once: true });
       f.promise.then(

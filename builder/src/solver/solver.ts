@@ -21,6 +21,9 @@
  * AbortController chained to the caller's signal) and rejects with a
  * VertexError naming the vertex. The caller's abort rejects with CanceledError
  * and aborts running ops' `ctx.signal` (unless another solve still waits on them).
+ * Either way `solve()` settles only after every op it started has settled
+ * (cache maps, execs and their cache writes), except ops that another solve
+ * still waits on: those go on for it, and this solve does not wait for them.
  */
 import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
@@ -104,6 +107,9 @@ export class Solver {
       const record = await this.materialize(target, state);
       return { result: record.result, key: record.key, vertices: [...state.statuses.values()] };
     } catch (err) {
+      // Settle only after every op this solve started has (ops another solve still shares go on for it).
+      if (!controller.signal.aborted) controller.abort(err);
+      await this.drain(state);
       if (options.signal?.aborted) throw canceled(options.signal);
       throw state.firstError ?? err;
     } finally {
@@ -229,18 +235,41 @@ export class Solver {
     if (record.explain.explainId !== undefined) await this.cache.setExplainKey(record.explain.explainId, record.key, { signal });
   }
 
+  /**
+   * Runs `fn` in the resource class's queue. An abort while queued removes it at
+   * once; once started, it holds its slot and this settles only when `fn` does
+   * (p-queue's own `signal` would reject at once and free the slot while the op
+   * is still cleaning up, so it only ever sees a signal that aborts while queued).
+   */
   private async run<T>(cls: ResourceClass, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    const queued = new AbortController();
+    let started = false;
+    const onAbort = (): void => {
+      if (!started) queued.abort(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       return await this.queues[cls].add(
         async () => {
+          started = true;
           throwIfAborted(signal);
           return fn();
         },
-        { signal },
+        { signal: queued.signal },
       );
     } catch (err) {
       if (signal.aborted) throw canceled(signal);
       throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Waits until every key and record this solve started has settled (new ones may start while waiting). */
+  private async drain(s: SolveState): Promise<void> {
+    for (let n = -1; n !== s.keys.size + s.records.size; ) {
+      n = s.keys.size + s.records.size;
+      await Promise.allSettled([...s.keys.values(), ...s.records.values()]);
     }
   }
 

@@ -5,8 +5,8 @@
  *
  * Lifecycle: `Worker.open` creates a store lease (every blob and snapshot the
  * build produces or reuses is added to it before it is committed, so a
- * concurrent prune never removes half a build); `close` waits for in-flight
- * ops and deletes the lease.
+ * concurrent prune never removes half a build); `close` deletes the lease
+ * once the solve has settled (which is after every op it started).
  * Cached results stay alive afterwards through their cache records.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,7 +33,6 @@ export class Worker {
   private readonly lease: Lease;
   private readonly leased = new Set<string>();
   private leaseWrites: Promise<void> = Promise.resolve();
-  private readonly inFlight = new Set<Promise<unknown>>();
 
   private constructor(options: WorkerOptions, snapshotter: SelectedSnapshotter, lease: Lease) {
     this.store = options.store;
@@ -79,20 +78,10 @@ export class Worker {
   }
 
   /**
-   * Registers an op's work. The solver rejects a canceled solve at once, while
-   * an op may still be killing its container and removing its mounts; `close`
-   * waits for all of it, so `build()` settles only when the store is consistent.
+   * Deletes the lease. Call it once no op runs any more: the solver settles a
+   * solve (also a canceled or failed one) only after the ops it started have.
    */
-  track<T>(work: Promise<T>): Promise<T> {
-    this.inFlight.add(work);
-    const done = (): void => void this.inFlight.delete(work);
-    work.then(done, done);
-    return work;
-  }
-
-  /** Waits for in-flight ops, then deletes the lease. */
   async close(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.leaseWrites.catch(() => undefined);
     await this.store.leases.delete(this.lease.id).catch(() => undefined);
   }
