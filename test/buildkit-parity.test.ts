@@ -328,6 +328,28 @@ COPY --chown=odd a.txt /by-name-with-other-primary-gid
       'history[5]': copyHistory('COPY --chown=odd a.txt /by-name-with-other-primary-gid'),
     },
   },
+  {
+    title: 'edges: ENV referring to itself on one line, empty CMD/ENTRYPOINT, duplicate EXPOSE/VOLUME, WORKDIR under a numeric USER, COPY into an existing directory',
+    tag: 'parity-edges',
+    dockerfile: `FROM busybox:latest
+ENV A=old
+ENV A=new B=$A C=\${A}-c
+EXPOSE 80 80/tcp 81
+EXPOSE 81
+VOLUME /v /v
+CMD []
+ENTRYPOINT []
+USER 3000
+WORKDIR /made-by-3000/sub
+USER root
+COPY a.txt /tmp
+COPY --chmod=0700 dir /made-by-3000
+`,
+    files: { 'a.txt': 'alpha\n', 'dir/f': 'f\n', 'dir/d/g': 'g\n' },
+    newer: {
+      'history[12]': copyHistory('COPY --chmod=0700 dir /made-by-3000'),
+    },
+  },
 ];
 
 function CMD_DOCKERFILE(): string {

@@ -171,6 +171,13 @@ describe('stage graph: config and history', function () {
     expect(createdBy(g, 2)).to.deep.equal(['CMD ["c"]', 'ENTRYPOINT ["/bin/sh" "-c" "e2"]']);
   });
 
+  it('an empty exec-form CMD or ENTRYPOINT leaves the field out, as BuildKit writes it (omitempty)', function () {
+    const g = graph('FROM scratch AS base\nCMD ["sh"]\nENTRYPOINT ["e"]\nFROM base\nCMD []\nENTRYPOINT []\n');
+    expect(g.target.finalConfig).not.to.have.property('Cmd');
+    expect(g.target.finalConfig).not.to.have.property('Entrypoint');
+    expect(createdBy(g)).to.deep.equal(['CMD []', 'ENTRYPOINT []']);
+  });
+
   it('runs the ONBUILD triggers of a base image first, and clears them', function () {
     const cfg = imageConfig({ OnBuild: ['RUN echo hi', 'ENV X=1'] });
     const g = graph('FROM parent\nRUN own\n', { baseImageConfig: () => cfg });
