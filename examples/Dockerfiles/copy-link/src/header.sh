@@ -1,0 +1,2 @@
+#!/bin/sh
+VERSION=3.1
