@@ -14,22 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { tsbuild } from '../cli/test/support.js';
 import { collect, mountsMentioning, processesMentioning } from '../cli/test/run-support.js';
 import { makeBusyboxRootfs, tempDir } from './support/fixtures.js';
+import { mulberry32 as prng } from './support/prng.js';
 
 const SEED = Number(process.env.TSBUILD_CRASH_SEED ?? 20261123);
 const KILLS = 30;
 const CLI = fileURLToPath(new URL('../cli/bin/tsbuild.js', import.meta.url));
 
-/** mulberry32: a small seeded PRNG, so a failing moment can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Three builds with different shapes: a big COPY, many RUN writes, parallel stages. */
 function dockerfile(variant: number, marker: string, n: number): string {

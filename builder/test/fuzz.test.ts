@@ -15,23 +15,13 @@ import { conformanceAvailable, conformanceDir, readConformance, requireConforman
 import { parseDockerfile } from '../src/frontend/parser/index.js';
 import { parseInstructions } from '../src/frontend/instructions/index.js';
 import { stageGraphFromInstructions } from '../src/frontend/stages/index.js';
+import { mulberry32 } from '../../test/support/prng.js';
 
 const SEED = Number(process.env.TSBUILD_FUZZ_SEED ?? 0x7b5eed);
 const MIN_CASES = 20_000;
 const BUDGET_MS = 60_000;
 const CASE_LIMIT_MS = 2_000;
 
-/** mulberry32: a tiny, fast, well-mixed 32-bit PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYWORDS = ['FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER',
   'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL', 'from', 'Run'];

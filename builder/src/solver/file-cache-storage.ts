@@ -6,13 +6,12 @@
  * leaves the old record or the new one, never a torn file. A file that does
  * not parse is treated as a miss: a cache must never fail a build.
  */
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError } from '@tsbuild/core';
+import { writeFileAtomic } from '@tsbuild/store';
 import type { CacheRecord, CacheStorage, StorageOptions } from './cache-storage.js';
 
-const TMP_PREFIX = '.tmp-';
 
 export class FileCacheStorage implements CacheStorage {
   private readonly recordsDir: string;
@@ -30,7 +29,8 @@ export class FileCacheStorage implements CacheStorage {
 
   async put(key: string, record: CacheRecord, options: StorageOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
-    await writeAtomic(this.recordsDir, this.recordPath(key), JSON.stringify(record, null, 2));
+    await mkdir(this.recordsDir, { recursive: true });
+    await writeFileAtomic(this.recordPath(key), JSON.stringify(record, null, 2));
   }
 
   async delete(key: string, options: StorageOptions = {}): Promise<void> {
@@ -48,7 +48,7 @@ export class FileCacheStorage implements CacheStorage {
     }
     for (const name of names.sort()) {
       throwIfAborted(options.signal);
-      if (name.startsWith(TMP_PREFIX) || !name.endsWith('.json')) continue;
+      if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files of writeFileAtomic
       const record = await readJson<CacheRecord>(join(this.recordsDir, name), (r) => typeof r.key === 'string');
       if (record) yield record;
     }
@@ -62,7 +62,8 @@ export class FileCacheStorage implements CacheStorage {
 
   async setExplainKey(explainId: string, key: string, options: StorageOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
-    await writeAtomic(this.explainDir, this.explainPath(explainId), JSON.stringify({ explainId, key }));
+    await mkdir(this.explainDir, { recursive: true });
+    await writeFileAtomic(this.explainPath(explainId), JSON.stringify({ explainId, key }));
   }
 
   private recordPath(key: string): string {
@@ -88,30 +89,6 @@ async function readJson<T>(path: string, valid: (value: T) => boolean): Promise<
     return value && typeof value === 'object' && valid(value) ? value : undefined;
   } catch {
     return undefined;
-  }
-}
-
-async function writeAtomic(dir: string, path: string, text: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
-  try {
-    const fh = await open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
   }
 }
 
