@@ -102,8 +102,17 @@ export function parseSsh(value: string): SshSpec {
   return { id, paths };
 }
 
-/** `-o type=image|oci|docker|local|tar,dest=…[,name=…]`; a bare `-o DIR` is `type=local,dest=DIR`. */
-export function parseOutput(value: string): OutputSpec {
+/** Image-wide choices buildx takes inside `--output` (`oci-mediatypes=`, `compression=`), hoisted into BuildOptions. */
+export interface OutputImageOptions {
+  mediaTypes?: 'oci' | 'docker';
+  compression?: 'gzip' | 'zstd' | 'none';
+}
+
+/**
+ * `-o type=image|oci|docker|local|tar,dest=…[,name=…][,oci-mediatypes=true|false][,compression=gzip|zstd|uncompressed]`;
+ * a bare `-o DIR` is `type=local,dest=DIR`.
+ */
+export function parseOutput(value: string, image: OutputImageOptions = {}): OutputSpec {
   if (!value.includes('=')) {
     if (value === '' || value === '-') throw new UsageError(`--output: expected a directory or type=…, got ${JSON.stringify(value)}`);
     return { type: 'local', dest: value };
@@ -117,6 +126,8 @@ export function parseOutput(value: string): OutputSpec {
     else if (k === 'dest') dest = v;
     else if (k === 'name') names.push(...v.split(',').filter(Boolean));
     else if (k === 'push') push = bool('--output', k, v);
+    else if (k === 'oci-mediatypes') image.mediaTypes = bool('--output', k, v) ? 'oci' : 'docker';
+    else if (k === 'compression') image.compression = outputCompression(v);
     else throw new UsageError(`--output: unexpected key ${JSON.stringify(k)}`);
   }
   switch (type) {
@@ -129,6 +140,12 @@ export function parseOutput(value: string): OutputSpec {
     default:
       throw new UsageError(`--output: ${type ? `unknown type ${JSON.stringify(type)}` : 'type= is required'} (image, oci, docker, local or tar)`);
   }
+}
+
+function outputCompression(v: string): 'gzip' | 'zstd' | 'none' {
+  if (v === 'gzip' || v === 'zstd') return v;
+  if (v === 'uncompressed' || v === 'none') return 'none';
+  throw new UsageError(`--output: compression=${JSON.stringify(v)} (gzip, zstd or uncompressed)`);
 }
 
 function needDest(type: string, dest: string | undefined): string {

@@ -8,7 +8,7 @@
 import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
 import type { BuildOptions, OutputSpec, PrintFormat } from '@tsbuild/builder';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
-import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type ParsedSecret } from './build-flag-values.js';
+import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { UsageError } from './usage-error.js';
 
@@ -84,8 +84,11 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (flag(args, 'no-cache')) options.noCache = true;
   const filters = list(args, 'no-cache-filter').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   if (filters.length) options.noCacheFilter = filters;
-  const outputs: OutputSpec[] = list(args, 'output').map(parseOutput);
+  const imageOptions: OutputImageOptions = {};
+  const outputs: OutputSpec[] = list(args, 'output').map((o) => parseOutput(o, imageOptions));
   if (outputs.length) options.outputs = outputs;
+  if (imageOptions.mediaTypes) options.mediaTypes = imageOptions.mediaTypes;
+  if (imageOptions.compression) options.compression = imageOptions.compression;
   const platform = str(args, 'platform');
   if (platform !== undefined) {
     if (platform.includes(',')) throw new UsageError('--platform: one platform per build (multi-platform builds are not supported)');

@@ -30,6 +30,7 @@ export const importCommand: Command = {
     ['-c, --change INSTR', 'apply a Dockerfile metadata instruction (CMD, ENTRYPOINT, ENV, …)'],
     ['--platform OS/ARCH', 'platform recorded in the image (default: this machine)'],
     ['--compression ALG', 'gzip (default), zstd or none'],
+    ['--media-types oci|docker', 'OCI media types (default) or Docker schema2'],
     ['-m, --message TEXT', 'history comment'],
   ],
   options: {
@@ -37,6 +38,7 @@ export const importCommand: Command = {
     change: { type: 'string', short: 'c', multiple: true },
     platform: { type: 'string' },
     compression: { type: 'string' },
+    'media-types': { type: 'string' },
     message: { type: 'string', short: 'm' },
   },
   async run(ctx, args) {
@@ -46,6 +48,8 @@ export const importCommand: Command = {
     if (tags.length === 0) throw new UsageError('-t REF is required');
     const compression = (str(args, 'compression') ?? 'gzip') as Compression;
     if (!['gzip', 'zstd', 'none'].includes(compression)) throw new UsageError(`unknown compression ${compression}`);
+    const flavor = str(args, 'media-types') ?? 'oci';
+    if (flavor !== 'oci' && flavor !== 'docker') throw new UsageError(`--media-types: oci or docker, got ${flavor}`);
     const platform = str(args, 'platform') ? parsePlatform(str(args, 'platform')!) : hostPlatform();
 
     let config: ContainerConfig = {};
@@ -54,7 +58,7 @@ export const importCommand: Command = {
     const store = await storeFor(ctx);
     const epoch = ctx.env.SOURCE_DATE_EPOCH ? Number(ctx.env.SOURCE_DATE_EPOCH) : undefined;
     const tar = await sourceTar(source, ctx.stdin, epoch, ctx.signal);
-    const layer = await writeLayer(tar, store.content, { compression, signal: ctx.signal });
+    const layer = await writeLayer(tar, store.content, { compression, flavor, signal: ctx.signal });
     const created = new Date(epoch !== undefined ? epoch * 1000 : Date.now()).toISOString();
     const image: ImageConfig = {
       created,
@@ -65,7 +69,7 @@ export const importCommand: Command = {
       rootfs: { type: 'layers', diff_ids: [layer.diffID] },
       history: [{ created, created_by: 'tsbuild import', comment: str(args, 'message') ?? `Imported from ${source === '-' ? 'stdin' : source}` }],
     };
-    const manifest = await writeImage(store.content, { config: image, layers: [layer.descriptor], signal: ctx.signal });
+    const manifest = await writeImage(store.content, { config: image, layers: [layer.descriptor], flavor, signal: ctx.signal });
     for (const tag of tags) await store.images.put(tag, manifest);
     ctx.stdout.write(`${manifest.digest}\n`);
     if (ctx.debug) ctx.stderr.write(`imported ${formatPlatform(platform)} layer ${layer.descriptor.digest} (${layer.descriptor.size} bytes)\n`);
