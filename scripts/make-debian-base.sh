@@ -8,12 +8,17 @@
 # debootstrap takes minutes, so the root filesystem is cached as a tarball
 # outside the repository and reused when present: only the first run pays.
 #   make-debian-base.sh STORE_ROOT [TAG]        TAG defaults to debian:bookworm
+#   make-debian-base.sh --rootfs-only DIR       only unpack the root filesystem into DIR
+#                                               (test/examples.test.ts imports it in-process)
 #   DEBIAN_MIRROR=http://…/debian               the mirror (default: from /etc/apt/sources.list*)
 #   TSBUILD_DEBIAN_CACHE=/path/rootfs.tar.zst   the cached root filesystem
 #     (default: ${XDG_CACHE_HOME:-~/.cache}/tsbuild/debian-bookworm-minbase.tar.zst; delete it to rebuild)
 #   TSBUILD_CLI="node cli/bin/tsbuild.js"       how to run tsbuild (tests run it from source)
 set -euo pipefail
-store=${1:?usage: make-debian-base.sh STORE_ROOT [TAG]}
+usage="usage: make-debian-base.sh STORE_ROOT [TAG] | --rootfs-only DIR"
+rootfs_only=
+if [ "${1:-}" = --rootfs-only ]; then rootfs_only=${2:?$usage}; fi
+store=${1:?$usage}
 tag=${2:-debian:bookworm}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${TSBUILD_DEBIAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tsbuild/debian-bookworm-minbase.tar.zst}
@@ -96,6 +101,12 @@ EOF
   echo "make-debian-base: root filesystem made in $((SECONDS - start))s, cached: $(du -h "$cache" | cut -f1) $cache" >&2
   rm -rf "$work"
   trap - EXIT
+fi
+
+if [ -n "$rootfs_only" ]; then
+  mkdir -p "$rootfs_only"
+  zstd -q -d -c "$cache" | tar --numeric-owner --xattrs --acls -p -C "$rootfs_only" -xf -
+  exit 0
 fi
 
 # Unpack the cached root filesystem and import it.
