@@ -104,20 +104,37 @@ describe('build: FROM + RUN + COPY + metadata', function () {
     }
   });
 
-  it('copies a context symlink to /etc/passwd as a symlink, and a RUN that writes nothing adds no layer', async () => {
-    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY link /link\nRUN [ "$(readlink /link)" = /etc/passwd ]\n' }, 'ctx-symlink');
-    symlinkSync('/etc/passwd', join(ctx, 'link'));
+  it('copies a symlink to /etc/passwd inside a context directory as a symlink, and a RUN that writes nothing adds no layer', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY dir /dir\nRUN [ "$(readlink /dir/link)" = /etc/passwd ]\n', 'dir/.keep': '' }, 'ctx-symlink');
+    symlinkSync('/etc/passwd', join(ctx, 'dir/link'));
     const res = await env.build({ context: ctx, tags: ['t/symlink:1'] });
     const { config } = await resolveImage(env.store.content, (await env.store.images.get(res.tags[0]!)).target);
     expect(config.rootfs.diff_ids).to.have.length(2);
-    expect(config.history!.at(-1)).to.include({ created_by: 'RUN /bin/sh -c [ "$(readlink /link)" = /etc/passwd ] # buildkit', empty_layer: true });
+    expect(config.history!.at(-1)).to.include({ created_by: 'RUN /bin/sh -c [ "$(readlink /dir/link)" = /etc/passwd ] # buildkit', empty_layer: true });
     const out = mkdtempSync(join(tmpdir(), 'tsbuild-local-'));
     try {
       await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
-      expect(readlinkSync(join(out, 'link'))).to.equal('/etc/passwd');
+      expect(readlinkSync(join(out, 'dir/link'))).to.equal('/etc/passwd');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('follows a top-level COPY source symlink inside the context; one to /etc/passwd is not found, never the host file', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nCOPY link /copied\n', 'a.txt': 'alpha' }, 'ctx-symlink-follow');
+    symlinkSync('a.txt', join(ctx, 'link'));
+    const out = mkdtempSync(join(tmpdir(), 'tsbuild-local-'));
+    try {
+      await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+      expect(lstatSync(join(out, 'copied')).isFile()).to.equal(true);
+      expect(readFileSync(join(out, 'copied'), 'utf8')).to.equal('alpha');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    rmSync(join(ctx, 'link'));
+    symlinkSync('/etc/passwd', join(ctx, 'link'));
+    const err = await env.build({ context: ctx }).catch((e: unknown) => e);
+    expect(String(err)).to.match(/"\/link": not found/);
   });
 });
 

@@ -97,22 +97,35 @@ describe('checksumContext', () => {
     expect((await sum(['README.md'], { mode: 'content' })).digest).to.equal(content.digest);
   });
 
-  it('checksums a symlink as its target text, never following it', async () => {
+  it('checksums a top-level source symlink as its target (what COPY copies), under the link\'s name', async () => {
     const before = await sum(['link']);
+    expect(Object.keys(before.files)).to.deep.equal(['link']);
+    expect(before.files.link, 'the same entry as the target, named link').to.equal((await sum(['app/main.js'])).files['app/main.js']);
     writeFileSync(join(ctx, 'app/main.js'), 'changed target content\n');
-    expect((await sum(['link'])).digest, 'target content must not matter').to.equal(before.digest);
-    rmSync(join(ctx, 'link'));
-    symlinkSync('app/lib/util.js', join(ctx, 'link'));
-    expect((await sum(['link'])).digest).to.not.equal(before.digest);
+    expect((await sum(['link'])).digest, 'target content matters').to.not.equal(before.digest);
   });
 
-  it('a symlink to a host file contributes only its target text', async () => {
+  it('checksums a symlink inside a selected directory as its target text, never following it', async () => {
+    symlinkSync('../main.js', join(ctx, 'app/lib/up'));
+    const before = await sum(['app/lib']);
+    writeFileSync(join(ctx, 'app/main.js'), 'changed target content\n');
+    expect((await sum(['app/lib'])).digest, 'target content must not matter').to.equal(before.digest);
+    rmSync(join(ctx, 'app/lib/up'));
+    symlinkSync('util.js', join(ctx, 'app/lib/up'));
+    expect((await sum(['app/lib'])).digest).to.not.equal(before.digest);
+  });
+
+  it('a top-level link to a host file resolves inside the context: not found, never the host file', async () => {
     symlinkSync('/etc/passwd', join(ctx, 'passwd-link'));
-    const before = await sum(['passwd-link']);
-    symlinkSync('/etc/hostname', join(ctx, 'other-link'));
-    const other = await sum(['other-link']);
-    expect(before.digest).to.not.equal(other.digest);
-    expect(Object.keys(before.files)).to.deep.equal(['passwd-link']);
+    symlinkSync('../../etc/passwd', join(ctx, 'up-link'));
+    for (const p of ['passwd-link', 'up-link']) {
+      expect(await sum([p]).catch((e: unknown) => e), p).to.be.instanceOf(ContextPathNotFoundError);
+    }
+    mkdirSync(join(ctx, 'etc'));
+    writeFileSync(join(ctx, 'etc/passwd'), 'in-context\n');
+    expect((await sum(['passwd-link'])).files['passwd-link']).to.equal((await sum(['etc/passwd'])).files['etc/passwd']);
+    symlinkSync('/etc/passwd', join(ctx, 'app/lib/host-link'));
+    expect(Object.keys((await sum(['app/lib'])).files)).to.include('app/lib/host-link');
   });
 
   it('expands Go wildcards per path component', async () => {

@@ -125,11 +125,48 @@ describe('copy (COPY semantics)', () => {
     expect(keptPath('a/./b/*.c', 'a/b/x.c')).to.equal('b/x.c');
   });
 
-  it('a symlink in the source stays a symlink (a link to /etc/passwd never copies its content)', async () => {
+  it('a symlink inside a copied directory stays a symlink (a link to /etc/passwd never copies its content)', async () => {
+    symlinkSync('/etc/passwd', join(src, 'dir/pw'));
+    await run(['dir'], '/d');
+    expect(lstatSync(join(dst, 'd/pw')).isSymbolicLink()).to.equal(true);
+    expect(readlinkSync(join(dst, 'd/pw'))).to.equal('/etc/passwd');
+  });
+
+  it('a top-level source symlink is followed: its target\'s content and mode under the link\'s name (BuildKit FollowSymlinks)', async () => {
+    symlinkSync('dir/x.txt', join(src, 'link'));
+    await run(['link'], '/out/');
+    expect(lstatSync(join(dst, 'out/link')).isFile()).to.equal(true);
+    expect(read('out/link')).to.equal('X');
+    expect(statSync(join(dst, 'out/link')).mode & 0o7777).to.equal(0o751);
+    symlinkSync('dir', join(src, 'dirlink'));
+    await run(['dirlink'], '/viadir');
+    expect(read('viadir/sub/y.txt')).to.equal('Y');
+    await run(['dirlink/sub/y.txt'], '/through.txt');
+    expect(read('through.txt')).to.equal('Y');
+  });
+
+  it('a glob match that is a symlink is followed; a link below a matched directory is not', async () => {
+    symlinkSync('a.txt', join(src, 'z.txt'));
+    symlinkSync('../a.txt', join(src, 'dir/inner-link'));
+    await run(['*.txt', 'dir'], '/g/');
+    expect(read('g/z.txt')).to.equal('A');
+    expect(lstatSync(join(dst, 'g/inner-link')).isSymbolicLink()).to.equal(true);
+  });
+
+  it('a top-level link to /etc/passwd resolves inside the source root: not found, never the host file', async () => {
     symlinkSync('/etc/passwd', join(src, 'pw'));
-    await run(['pw'], '/etc-link');
-    expect(lstatSync(join(dst, 'etc-link')).isSymbolicLink()).to.equal(true);
-    expect(readlinkSync(join(dst, 'etc-link'))).to.equal('/etc/passwd');
+    symlinkSync('../../../../../etc/passwd', join(src, 'up'));
+    for (const p of ['pw', 'up', 'p?']) {
+      const err = await run([p], '/etc-copy').catch((e: unknown) => e);
+      expect(err, p).to.be.instanceOf(ContextPathNotFoundError);
+      expect(existsSync(join(dst, 'etc-copy')), p).to.equal(false);
+    }
+    mkdirSync(join(src, 'etc'));
+    writeFileSync(join(src, 'etc/passwd'), 'in-root');
+    await run(['pw'], '/abs');
+    await run(['up'], '/dotdot');
+    expect(read('abs')).to.equal('in-root');
+    expect(read('dotdot')).to.equal('in-root');
   });
 
   it('hard links among copied files stay hard links', async () => {

@@ -5,12 +5,18 @@
  * Covered, per selected entry: the root-relative name, the type, the
  * permission bits (all of them in 'exact' mode; only "executable or not" in
  * 'content' mode, which is `--context-hash=content`), uid/gid ('exact' only),
- * a symlink's target text (never followed), a file's sha256 (streamed,
+ * a symlink's target text, a file's sha256 (streamed,
  * through the ChecksumCache). Not covered: mtimes, atimes, inode numbers, the
  * absolute location of the context, and anything no pattern selects.
  *
  * The result also lists one checksum per entry so a cache miss can be
  * explained ("src/app.ts changed").
+ *
+ * Entries are named as the patterns name them and hashed as read: a
+ * top-level source symlink, which COPY follows inside the context, counts
+ * as its target's type and content under the link's name (select.ts), so
+ * the key covers exactly what COPY reads; symlinks inside a selected
+ * directory count as links (their target text).
  */
 import { readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
@@ -46,7 +52,7 @@ export interface ContextChecksum {
 }
 
 /** Bumped whenever what an entry's checksum covers changes: old keys must not match new ones. */
-const CHECKSUM_VERSION = 'tsbuild.context.v1';
+const CHECKSUM_VERSION = 'tsbuild.context.v2';
 
 /** Computes the checksum of the selected entries. Throws ContextPathNotFoundError / ContextPathEscapesError. */
 export async function checksumContext(options: ChecksumContextOptions): Promise<ContextChecksum> {
@@ -79,9 +85,9 @@ export async function checksumContext(options: ChecksumContextOptions): Promise<
 
 /** The checksum of one entry: digest of its canonical header (and content digest for files). */
 async function entryChecksum(root: string, e: SelectedEntry, mode: ContextHashMode, cache: ChecksumCache, signal: AbortSignal | undefined): Promise<string> {
-  const abs = e.rel ? `${root}/${e.rel}` : root;
+  const abs = e.real ? `${root}/${e.real}` : root;
   const header: Record<string, unknown> = { type: typeOf(e.stat), ...permissions(e.stat, mode) };
-  if (e.stat.isFile()) header.content = await cache.contentDigest(abs, e.rel, e.stat, { signal });
+  if (e.stat.isFile()) header.content = await cache.contentDigest(abs, e.real, e.stat, { signal });
   else if (e.stat.isSymbolicLink()) header.target = await readlink(abs);
   else if (e.stat.isBlockDevice() || e.stat.isCharacterDevice()) header.rdev = e.stat.rdev.toString();
   return digestOf(header);

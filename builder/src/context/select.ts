@@ -9,8 +9,16 @@
  *   root); each component may be a Go pattern; `..` that leaves the root is
  *   a ContextPathEscapesError;
  * - a matched directory selects its whole subtree;
- * - nothing is followed: a symlink is selected as a link, and a pattern that
- *   goes *through* a symlinked directory finds nothing (never reads outside);
+ * - a source is what the pattern names, with its symlinks resolved *inside*
+ *   the root (BuildKit's Dockerfile COPY sets FollowSymlinks: fsutil's
+ *   `rootPath(root, src, true)` = containerd's fs.RootPath, like securejoin):
+ *   a top-level source that is a symlink — named, or a glob's match — is
+ *   copied as its target's content under its own name, and a symlinked
+ *   directory before the first glob component is gone through. An absolute
+ *   or `..` target resolves as if the root were `/`: nothing outside the
+ *   root is ever read (`link -> /etc/passwd` means `<root>/etc/passwd`);
+ * - symlinks *inside* a selected directory, and directories a glob
+ *   component lists, are not followed: they are selected as links;
  * - ignored (.dockerignore) entries do not exist; a pattern that matches
  *   nothing is a ContextPathNotFoundError;
  * - --exclude patterns are matched against the path relative to the root and
@@ -23,10 +31,16 @@ import { throwIfAborted } from '@tsbuild/core';
 import { goMatch, hasMeta } from './go-match.js';
 import type { PathMatcher } from './exclude-matcher.js';
 import { ContextPathEscapesError, ContextPathNotFoundError } from './errors.js';
+import { resolveInRoot } from '../fileops/root-path.js';
 
 export interface SelectedEntry {
-  /** Slash path relative to the root (`a/b.txt`); `''` for the root itself. */
+  /**
+   * Slash path relative to the root (`a/b.txt`) as the source names it — a
+   * symlink source's own name, not its target's; `''` for the root itself.
+   */
   rel: string;
+  /** Root-relative path actually read: `rel` with the source's symlinks resolved inside the root (the same as `rel` when there are none). */
+  real: string;
   /** Slash path relative to the source that selected it; `''` for the source itself. */
   relToSource: string;
   stat: BigIntStats;
@@ -64,8 +78,8 @@ export async function selectSources(options: SelectOptions): Promise<SelectedSou
     const matches = await expand(options, pattern);
     if (matches.length === 0) throw new ContextPathNotFoundError(pattern);
     for (const m of matches) {
-      const entries: SelectedEntry[] = [{ rel: m.rel, relToSource: '', stat: m.stat }];
-      if (m.stat.isDirectory()) await walk(options, m.rel, '', entries);
+      const entries: SelectedEntry[] = [{ rel: m.rel, real: m.real, relToSource: '', stat: m.stat }];
+      if (m.stat.isDirectory()) await walk(options, m.real, m.rel, '', entries);
       out.push({ pattern, entries });
     }
   }
@@ -73,55 +87,83 @@ export async function selectSources(options: SelectOptions): Promise<SelectedSou
 }
 
 interface Match {
+  /** As named. */
   rel: string;
+  /** As read (symlinks resolved in the root). */
+  real: string;
   stat: BigIntStats;
 }
 
 async function expand(options: SelectOptions, pattern: string): Promise<Match[]> {
-  const rootStat = await lstat(options.root, { bigint: true });
-  let current: Match[] = [{ rel: '', stat: rootStat }];
   const parts = pattern === '' ? [] : pattern.split('/');
-  for (const part of parts) {
+  const firstGlob = parts.findIndex((p) => hasMeta(p));
+  // The literal part before the first glob component: resolved in the root, through symlinks.
+  const literal = parts.slice(0, firstGlob < 0 ? parts.length : firstGlob).join('/');
+  const start = await resolved(options.root, literal, literal);
+  if (!start) return [];
+  let current: Match[] = [start];
+  const globs = firstGlob < 0 ? [] : parts.slice(firstGlob);
+  for (let i = 0; i < globs.length; i++) {
     throwIfAborted(options.signal);
+    const part = globs[i]!;
+    const last = i === globs.length - 1;
     const next: Match[] = [];
     for (const dir of current) {
       if (!dir.stat.isDirectory()) continue;
-      const names = hasMeta(part) ? (await listDir(join(options.root, dir.rel))).filter((n) => goMatch(part, n)) : [part];
+      const names = (await listDir(join(options.root, dir.real))).filter((n) => goMatch(part, n));
       for (const name of names.sort()) {
         const rel = dir.rel ? `${dir.rel}/${name}` : name;
-        const stat = await lstatOrUndefined(join(options.root, rel));
-        if (stat) next.push({ rel, stat });
+        const real = dir.real ? `${dir.real}/${name}` : name;
+        const stat = await lstatOrUndefined(join(options.root, real));
+        if (!stat) continue;
+        if (last && stat.isSymbolicLink()) {
+          // A glob's match is a top-level source: followed inside the root (a dangling one is not found).
+          const target = await resolved(options.root, real, rel);
+          if (!target) throw new ContextPathNotFoundError(rel);
+          next.push(target);
+        } else next.push({ rel, real, stat });
       }
     }
     current = next;
   }
-  return current.filter((m) => m.rel === '' || !isIgnored(options.ignore, m.rel, m.stat) && !isExcluded(options.exclude, m.rel, ''));
+  return current.filter((m) => m.rel === '' || !isIgnored(options.ignore, m.rel, m.stat) && !isIgnored(options.ignore, m.real, m.stat) && !isExcluded(options.exclude, m.rel, ''));
 }
 
-async function walk(options: SelectOptions, rel: string, relToSource: string, out: SelectedEntry[]): Promise<void> {
+/** `path` (root-relative) with every symlink resolved inside `root`, named `rel`; undefined when nothing is there. */
+async function resolved(root: string, path: string, rel: string): Promise<Match | undefined> {
+  const host = await resolveInRoot(root, path, { followFinal: true });
+  const base = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  const real = host === base ? '' : host.slice(base.length + 1);
+  const stat = await lstatOrUndefined(join(root, real));
+  return stat ? { rel, real, stat } : undefined;
+}
+
+async function walk(options: SelectOptions, real: string, rel: string, relToSource: string, out: SelectedEntry[]): Promise<void> {
   throwIfAborted(options.signal);
-  const names = (await listDir(join(options.root, rel))).sort();
+  const names = (await listDir(join(options.root, real))).sort();
   // lstat a directory's entries concurrently (the walk's cost on a warm cache), then recurse in name order.
-  const stats = await Promise.all(names.map((name) => lstatOrUndefined(join(options.root, rel ? `${rel}/${name}` : name))));
+  const stats = await Promise.all(names.map((name) => lstatOrUndefined(join(options.root, real ? `${real}/${name}` : name))));
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     const stat = stats[i];
     if (!stat) continue; // removed while walking
+    const childReal = real ? `${real}/${name}` : name;
     const childRel = rel ? `${rel}/${name}` : name;
     const childToSource = relToSource ? `${relToSource}/${name}` : name;
     const dir = stat.isDirectory();
-    const ignored = isIgnored(options.ignore, childRel, stat) || isExcluded(options.exclude, childRel, childToSource);
+    // .dockerignore applies to what is read (the context as sent), --exclude to the path as named.
+    const ignored = isIgnored(options.ignore, childReal, stat) || isExcluded(options.exclude, childRel, childToSource);
     if (ignored) {
       // A `!exception` may still re-include something below an excluded directory.
       if (dir && (hasExceptions(options.ignore) || hasExceptions(options.exclude))) {
         const below: SelectedEntry[] = [];
-        await walk(options, childRel, childToSource, below);
-        if (below.length) out.push({ rel: childRel, relToSource: childToSource, stat }, ...below);
+        await walk(options, childReal, childRel, childToSource, below);
+        if (below.length) out.push({ rel: childRel, real: childReal, relToSource: childToSource, stat }, ...below);
       }
       continue;
     }
-    out.push({ rel: childRel, relToSource: childToSource, stat });
-    if (dir) await walk(options, childRel, childToSource, out);
+    out.push({ rel: childRel, real: childReal, relToSource: childToSource, stat });
+    if (dir) await walk(options, childReal, childRel, childToSource, out);
   }
 }
 

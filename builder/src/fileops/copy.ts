@@ -3,14 +3,17 @@
  * passes the context or a stage's snapshot as `srcRoot`, the target
  * snapshot as `destRoot`), with docker/BuildKit semantics:
  *
- * - sources are selected by `selectSources` (globs, .dockerignore, --exclude,
- *   symlinks never followed) — the same selection `checksumContext` covers;
+ * - sources are selected by `selectSources` (globs, .dockerignore, --exclude;
+ *   a top-level source that is a symlink is followed inside `srcRoot`, so
+ *   its target's content is copied under the source's name — BuildKit's
+ *   FollowSymlinks) — the same selection `checksumContext` covers;
  * - a directory source copies its *contents* into dest; a file goes to
  *   `dest` itself, or into it when dest ends with `/` or is an existing dir;
  * - several sources need a directory dest (ending in `/`) — CopyDestNotDirError;
  * - owners: `chown` when given; else `preserveOwnership` keeps the source's
  *   (COPY --from); else everything is 0:0 (COPY from the context, as Docker);
- * - modes kept unless `chmod`; mtimes kept; symlinks copied as symlinks;
+ * - modes kept unless `chmod`; mtimes kept; symlinks inside a copied
+ *   directory copied as symlinks;
  *   hard links among the copied files stay hard links;
  * - `parents` (COPY --parents) keeps each source's path below the root, or
  *   below the `/./` pivot of its pattern;
@@ -46,7 +49,11 @@ export interface CopyOptions {
   chmod?: number | string | undefined;
   exclude?: readonly string[] | undefined;
   parents?: boolean | undefined;
-  /** Symlinks in the sources are never followed; the option exists to say so. */
+  /**
+   * A top-level source symlink is always followed inside srcRoot and links
+   * inside copied directories never are (BuildKit's Dockerfile COPY); the
+   * option exists to say so.
+   */
   followSymlinksInPattern?: false | undefined;
   ignore?: PathMatcher | undefined;
   mode?: 'copy' | 'add' | undefined;
@@ -87,7 +94,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
   };
   for (const { raw, source } of selected) {
     const top = source.entries[0]!;
-    const srcAbs = hostOf(options.srcRoot, top.rel);
+    const srcAbs = hostOf(options.srcRoot, top.real);
     if (options.mode === 'add' && top.stat.isFile() && !options.parents) {
       const kind = await detectArchive(srcAbs);
       if (kind) {
@@ -111,7 +118,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
 
 async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop: boolean): Promise<void> {
   const { options, writer } = ctx;
-  const abs = hostOf(options.srcRoot, entry.rel);
+  const abs = hostOf(options.srcRoot, entry.real);
   const st = entry.stat;
   const meta: EntryMeta = {
     mode: Number(st.mode) & 0o7777,
