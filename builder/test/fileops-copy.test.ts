@@ -169,6 +169,19 @@ describe('copy (COPY semantics)', () => {
     expect(read('dotdot')).to.equal('in-root');
   });
 
+  it('a new top-level destination of a directory source is made 0755, owned by --chown or root, never the source\'s mode or --chmod (BuildKit)', async () => {
+    chmodSync(join(src, 'dir'), 0o700);
+    chownSync(join(src, 'dir'), 1234, 4321);
+    await run(['dir'], '/plain');
+    await run(['dir'], '/chmodded', { chmod: 0o640, chown: { uid: 7, gid: 8 } });
+    await run(['dir'], '/kept', { preserveOwnership: true });
+    const meta = (p: string) => { const st = statSync(join(dst, p)); return [st.mode & 0o7777, st.uid, st.gid]; };
+    expect(meta('plain')).to.deep.equal([0o755, 0, 0]);
+    expect(meta('chmodded')).to.deep.equal([0o755, 7, 8]);
+    expect(meta('chmodded/sub')).to.deep.equal([0o640, 7, 8]);
+    expect(meta('kept')).to.deep.equal([0o755, 0, 0]);
+  });
+
   it('hard links among copied files stay hard links', async () => {
     linkSync(join(src, 'dir/x.txt'), join(src, 'dir/x-link.txt'));
     await run(['dir'], '/h');

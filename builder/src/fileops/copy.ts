@@ -128,9 +128,12 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
   };
   if (ctx.chmod && !st.isSymbolicLink()) meta.mode = ctx.chmod(meta.mode, st.isDirectory());
   if (st.isDirectory()) {
-    // An existing top-level destination keeps its own metadata (BuildKit's overwriteTargetMetadata=false).
-    const { created } = await writer.ensureDir(inImage);
-    if (!isTop || created) await writer.ensureDir(inImage, meta);
+    // The top-level destination of a directory source is never given the source's metadata
+    // (BuildKit's overwriteTargetMetadata=false): an existing one keeps its own, a new one is
+    // made like a created parent, 0755 and owned by --chown or root (fsutil's prepareTargetDir
+    // MkdirAll), whatever the source's mode, --chmod or owner.
+    if (isTop) await writer.ensureDir(inImage);
+    else await writer.ensureDir(inImage, meta);
   } else if (st.isSymbolicLink()) {
     await writer.writeSymlink(inImage, await readlink(abs), meta);
   } else if (st.isFile()) {
