@@ -1,0 +1,186 @@
+/**
+ * Differential tests against BuildKit (issue 5). Each case of
+ * test/differential/cases/ was built by the BuildKit inside dockerd 20.10
+ * (Debian's docker.io, BuildKit v0.8's Dockerfile frontend) by
+ * scripts/record-buildkit-fixtures.ts, which recorded the result in the
+ * case's buildkit.json (test/differential/support.ts: the comparable config,
+ * the history, each layer's file tree — no timestamps). This test needs no
+ * dockerd: it builds the same case with tsbuild, FROM the same busybox image
+ * (same image ID), derives the same view from `tsbuild save --format docker`
+ * and compares it field by field and path by path.
+ *
+ * The only tolerated differences are documented here:
+ * - per field or layer entry, in a case's `differences`: where tsbuild writes
+ *   what BuildKit releases newer than v0.8 write; the reason must be one of REASONS, the
+ *   value tsbuild writes must be exactly the listed one, and the fixture must
+ *   still differ from it (a listed difference that disappeared fails, so the
+ *   list stays true);
+ * - globally, in `compareCase` below: `"OnBuild": null`, layers dockerd's
+ *   exporter keeps although they change nothing, and the two layer rules of
+ *   test/support/parity.ts `diffLayers` (directory entries repeating the
+ *   layer below, whiteout modes).
+ */
+import { expect } from 'chai';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tsbuild } from '../cli/test/support.js';
+import { tempDir } from './support/fixtures.js';
+import { applyLayer, diffLayers, diffViews, formatFieldDiffs, listLayer, readSavedImage, type FieldDiff, type LayerEntry } from './support/parity.js';
+import { caseNames, entryMap, fixtureOf, fixturePath, layersByHistory, makeBase, prepareContext, readCase, viewOf, type Fixture } from './differential/support.js';
+
+/** Why tsbuild may write something else than dockerd 20.10's BuildKit in a field a case lists. */
+const REASONS: Record<string, string> = {
+  // BuildKit ≥ 0.10 records an ARG with the value it resolved to (--build-arg, its expanded
+  // default, or the global ARG's): `ARG V=2.0`; v0.8 copies the Dockerfile text (`ARG V=1.0`, `ARG FROMCLI`).
+  'arg-value-in-history': 'newer BuildKit records the resolved ARG value',
+  // BuildKit ≥ 0.12 prints HealthConfig with its StartInterval field (Docker API 1.44's
+  // --start-interval) in the history: one more "0s" than v0.8 prints.
+  'healthcheck-start-interval': 'newer BuildKit prints HEALTHCHECK with StartInterval',
+  // BuildKit ≥ 0.13 records COPY/ADD's --chown/--chmod (and --parents, --exclude, --link) in the
+  // history; v0.8 leaves the flags out (`COPY a.txt /x # buildkit`).
+  'copy-flags-in-history': 'newer BuildKit records COPY/ADD flags in the history',
+  // Layer entries (`layer[<history index>]:<path>`, tsbuild's entry or null for none).
+  // runc creates the mount points of a RUN's --mount targets (and their missing parents) in the
+  // rootfs; BuildKit ≥ 0.10 removes those stubs after the step (executor/stubs.go), as tsbuild
+  // never creates them in the layer; v0.8 leaves them in the layer as empty 0755 directories.
+  'mount-stubs-removed': 'newer BuildKit removes the mount-point stubs runc made for RUN --mount',
+  // Observed: dockerd 20.10's layer for some RUN steps that delete files lacks their whiteouts
+  // (`rm /app/file` below a directory the step also changes, `rm -rf /root` from the base), so its
+  // image still has the deleted files; tsbuild writes the whiteout, as containerd's WriteDiff in
+  // standalone BuildKit does and as dockerd itself does for the other deletions of the same case.
+  'dockerd-missing-whiteout': 'dockerd 20.10 drops some whiteouts; tsbuild writes them',
+};
+
+describe('differential: tsbuild builds what BuildKit built (recorded fixtures)', function () {
+  this.timeout(180_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let root: string;
+  let baseLayers: Map<string, LayerEntry>;
+  let baseId: string;
+  const built = new Map<string, Promise<void>>();
+
+  before(async () => {
+    tmp = tempDir('tsbuild-differential-');
+    root = join(tmp.path, 'store');
+    const { image, base } = await makeBase(root, tmp.path);
+    baseId = base.id;
+    baseLayers = new Map();
+    for (const layer of image.layers) baseLayers = applyLayer(baseLayers, listLayer(layer));
+  });
+  after(() => tmp?.cleanup());
+
+  /** Builds a case with tsbuild, tagged with its name (once; cases that need it reuse the image). */
+  const build = (name: string): Promise<void> => {
+    let p = built.get(name);
+    if (!p) {
+      p = (async () => {
+        for (const dep of readCase(name).needs ?? []) await build(dep);
+        const ctx = join(tmp.path, 'ctx', name);
+        const flags = prepareContext(name, ctx, join(tmp.path, 'secrets'));
+        const r = await tsbuild(root, 'build', '--progress', 'plain', '--network', 'host', '-t', name, ...flags, ctx);
+        if (r.code !== 0) throw new Error(`tsbuild failed to build ${name}:\n${r.stderr.slice(-3000)}`);
+      })();
+      built.set(name, p);
+    }
+    return p;
+  };
+
+  it('has at least 30 cases, each with a recorded fixture and documented differences only', () => {
+    const names = caseNames();
+    expect(names.length).to.be.at.least(30);
+    for (const name of names) {
+      expect(existsSync(fixturePath(name)), `${name}: no buildkit.json — run scripts/record-buildkit-fixtures.ts ${name}`).to.equal(true);
+      for (const [field, d] of Object.entries(readCase(name).differences ?? {})) {
+        expect(REASONS, `${name}: ${field}: reason ${d.reason} is not documented in REASONS`).to.have.property(d.reason);
+      }
+    }
+  });
+
+  for (const name of caseNames()) {
+    it(`${name}: ${readCase(name).title}`, async () => {
+      const fixture = JSON.parse(readFileSync(fixturePath(name), 'utf8')) as Fixture;
+      expect(baseId, 'the busybox base differs from the one the fixtures were recorded with (another busybox-static?): re-record them').to.equal(fixture.base.id);
+      await build(name);
+      const archive = join(tmp.path, `${name}.tar`);
+      const saved = await tsbuild(root, 'save', '--format', 'docker', '-o', archive, name);
+      expect(saved.code, saved.stderr).to.equal(0);
+      const image = await readSavedImage(archive, join(tmp.path, 'x', name));
+      const inspected = JSON.parse((await tsbuild(root, 'inspect', name)).stdout)[0].Config;
+      expect(image.config, 'tsbuild inspect Config = the saved config blob').to.deep.equal(inspected);
+
+      const problems = compareCase(name, fixture, fixtureOf(image, fixture.base), layersByHistory(image), baseLayers);
+      if (problems.length) throw new Error(`${name}: tsbuild differs from BuildKit (fixture ${fixturePath(name)})\n${problems.join('\n')}\n`);
+    });
+  }
+});
+
+/** Readable problems, none when tsbuild's image matches the fixture up to the documented differences. */
+function compareCase(name: string, bk: Fixture, ts: Fixture, tsLayerTars: Map<number, string>, base: Map<string, LayerEntry>): string[] {
+  const problems: string[] = [];
+  const differences = readCase(name).differences ?? {};
+
+  // Layers pair up through the history entries that made them. One exporter difference:
+  // BuildKit's own image exporter drops a layer that changes nothing and marks its entry
+  // empty_layer, as tsbuild does; dockerd 20.10's exporter (moby's builder-next) keeps it.
+  // Such an entry is accepted only where dockerd's layer is empty in effect.
+  const theirs = new Map(bk.layers.map((l) => [l.history, entryMap(l.entries)]));
+  const ours = new Map(ts.layers.map((l) => [l.history, entryMap(l.entries)]));
+  const droppedEmpty = new Set<number>();
+  const seenLayerKeys = new Set<string>();
+  let lower = base;
+  for (const i of [...new Set([...theirs.keys(), ...ours.keys()])].sort((a, b) => a - b)) {
+    const a = new Map(theirs.get(i) ?? []);
+    const b = new Map(ours.get(i) ?? []);
+    const what = `layer of history[${i}] (${bk.history[i]?.created_by ?? '?'})`;
+    for (const [key, listed] of Object.entries(differences)) {
+      const m = /^layer\[(\d+)\]:(.+)$/.exec(key);
+      if (!m || Number(m[1]) !== i) continue;
+      seenLayerKeys.add(key);
+      const show = (e: LayerEntry | undefined): string => (e ? JSON.stringify({ ...e, path: undefined }) : 'null');
+      const expected = JSON.stringify(listed.tsbuild);
+      if (show(b.get(m[2]!)) !== expected) problems.push(`${what}: ${m[2]} (listed as ${listed.reason}): tsbuild has ${show(b.get(m[2]!))}, expected ${expected}`);
+      if (show(a.get(m[2]!)) === expected) problems.push(`  ${key}: listed as a difference (${listed.reason}) but BuildKit's entry is the same: remove it from ${name}/case.json`);
+      a.delete(m[2]!);
+      b.delete(m[2]!);
+    }
+    const lines = diffLayers(a, b, lower);
+    if (!ours.has(i) && lines.length === 0 && !tsLayerTars.has(i)) droppedEmpty.add(i);
+    else if (!ours.has(i)) problems.push(`${what}: tsbuild made no layer, BuildKit's is not empty:\n${lines.join('\n')}`);
+    else if (!theirs.has(i)) problems.push(`${what}: BuildKit made no layer, tsbuild's:\n${lines.join('\n')}`);
+    else if (lines.length) problems.push(`${what} differs:\n${lines.join('\n')}`);
+    lower = applyLayer(lower, theirs.get(i) ?? new Map());
+  }
+
+  const diffs = diffViews(viewOf(bk), viewOf(ts));
+  const unexpected: FieldDiff[] = [];
+  for (const d of diffs) {
+    const h = /^history\[(\d+)\]$/.exec(d.field);
+    const listed = differences[d.field];
+    if (d.field === 'config.OnBuild' && d.buildkit === null) {
+      // v0.8 marshals docker's ContainerConfig, whose OnBuild has no omitempty: `"OnBuild": null`.
+      // Newer BuildKit (the OCI config with Docker extensions) omits it, as tsbuild must.
+      if (d.tsbuild !== undefined) unexpected.push({ field: `${d.field} (expected absent, as newer BuildKit writes it)`, buildkit: d.buildkit, tsbuild: d.tsbuild });
+    } else if (h && droppedEmpty.has(Number(h[1])) && JSON.stringify(d.tsbuild) === JSON.stringify({ ...(d.buildkit as object), empty_layer: true })) {
+      // the empty layer dropped above: the entry is the same but for empty_layer
+    } else if (d.field === 'rootfs.diff_ids.length' && (d.buildkit as number) - droppedEmpty.size === d.tsbuild) {
+      // one diff_id fewer per empty layer dropped
+    } else if (listed) {
+      if (JSON.stringify(d.tsbuild) !== JSON.stringify(listed.tsbuild)) {
+        unexpected.push({ field: `${d.field} (listed as ${listed.reason}: expected ${JSON.stringify(listed.tsbuild)})`, buildkit: d.buildkit, tsbuild: d.tsbuild });
+      }
+    } else {
+      unexpected.push(d);
+    }
+  }
+  for (const [field, listed] of Object.entries(differences)) {
+    if (field.startsWith('layer[')) {
+      if (!seenLayerKeys.has(field)) problems.push(`  ${field}: listed as a difference (${listed.reason}) but neither builder made that layer: remove it from ${name}/case.json`);
+      continue;
+    }
+    if (!diffs.some((d) => d.field === field)) {
+      problems.push(`  ${field}: listed as a difference (${listed.reason}) but tsbuild and BuildKit agree: remove it from ${name}/case.json`);
+    }
+  }
+  if (unexpected.length) problems.unshift(`config differs:\n${formatFieldDiffs(unexpected)}`);
+  return problems;
+}
