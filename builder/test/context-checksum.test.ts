@@ -128,6 +128,15 @@ describe('checksumContext', () => {
     expect(Object.keys((await sum(['app/lib'])).files)).to.include('app/lib/host-link');
   });
 
+  it('a glob follows the links it matches, but an ignored dangling link is no source at all', async () => {
+    symlinkSync('app/main.js', join(ctx, 'main-link.js'));
+    symlinkSync('missing.js', join(ctx, 'dangling.js'));
+    expect(await sum(['*.js']).catch((e: unknown) => e)).to.be.instanceOf(ContextPathNotFoundError);
+    const r = await sum(['*.js'], { ignore: createMatcher(['dangling.js']) });
+    expect(Object.keys(r.files)).to.deep.equal(['main-link.js']);
+    expect(r.files['main-link.js']).to.equal((await sum(['app/main.js'])).files['app/main.js']);
+  });
+
   it('expands Go wildcards per path component', async () => {
     writeFileSync(join(ctx, 'app/other.ts'), '');
     const r = await sum(['app/*.js', 'b?n/r[a-z]n']);

@@ -117,6 +117,7 @@ async function expand(options: SelectOptions, pattern: string): Promise<Match[]>
         const stat = await lstatOrUndefined(join(options.root, real));
         if (!stat) continue;
         if (last && stat.isSymbolicLink()) {
+          if (isIgnored(options.ignore, rel, stat) || isExcluded(options.exclude, rel, '')) continue;
           // A glob's match is a top-level source: followed inside the root (a dangling one is not found).
           const target = await resolved(options.root, real, rel);
           if (!target) throw new ContextPathNotFoundError(rel);
