@@ -49,6 +49,10 @@ const REASONS: Record<string, string> = {
   // image still has the deleted files; tsbuild writes the whiteout, as containerd's WriteDiff in
   // standalone BuildKit does and as dockerd itself does for the other deletions of the same case.
   'dockerd-missing-whiteout': 'dockerd 20.10 drops some whiteouts; tsbuild writes them',
+  // A RUN under `USER <name>` gets the user's supplementary groups from the image's /etc/group:
+  // newer BuildKit's oci.GetUser returns execUser.Sgids and WithUIDGID sets them as AdditionalGids;
+  // v0.8's GetUser returned uid and gid only, so `id` printed the primary group alone.
+  'supplementary-gids': 'newer BuildKit runs RUN with the user\'s supplementary groups',
 };
 
 describe('differential: tsbuild builds what BuildKit built (recorded fixtures)', function () {
