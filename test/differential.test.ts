@@ -52,6 +52,10 @@ const REASONS: Record<string, string> = {
   // A RUN under `USER <name>` gets the user's supplementary groups from the image's /etc/group:
   // newer BuildKit's oci.GetUser returns execUser.Sgids and WithUIDGID sets them as AdditionalGids;
   // v0.8's GetUser returned uid and gid only, so `id` printed the primary group alone.
+  // COPY/ADD --chmod with setuid, setgid or sticky bits: newer fsutil (copyFileInfo) sets the
+  // mode --chmod gives, special bits included; v0.8 replaced only the 0777 permission bits, so it
+  // dropped --chmod's special bits and kept the source's.
+  'chmod-special-bits': 'newer BuildKit applies --chmod\'s setuid/setgid/sticky bits',
   'supplementary-gids': 'newer BuildKit runs RUN with the user\'s supplementary groups',
 };
 
