@@ -41,8 +41,9 @@ const REASONS: Record<string, string> = {
   'copy-flags-in-history': 'newer BuildKit records COPY/ADD flags in the history',
   // Layer entries (`layer[<history index>]:<path>`, tsbuild's entry or null for none).
   // runc creates the mount points of a RUN's --mount targets (and their missing parents) in the
-  // rootfs; BuildKit ≥ 0.10 removes those stubs after the step (executor/stubs.go), as tsbuild
-  // never creates them in the layer; v0.8 leaves them in the layer as empty 0755 directories.
+  // rootfs; newer BuildKit removes those stubs (and the parents it had to create) after the step
+  // when still empty (executor/stubs.go, MountStubsCleaner), and tsbuild never leaves them in the
+  // layer; v0.8 leaves them there as empty 0755 directories.
   'mount-stubs-removed': 'newer BuildKit removes the mount-point stubs runc made for RUN --mount',
   // Observed: dockerd 20.10's layer for some RUN steps that delete files lacks their whiteouts
   // (`rm /app/file` below a directory the step also changes, `rm -rf /root` from the base), so its
