@@ -45,11 +45,6 @@ const REASONS: Record<string, string> = {
   // when still empty (executor/stubs.go, MountStubsCleaner), and tsbuild never leaves them in the
   // layer; v0.8 leaves them there as empty 0755 directories.
   'mount-stubs-removed': 'newer BuildKit removes the mount-point stubs runc made for RUN --mount',
-  // Observed: dockerd 20.10's layer for some RUN steps that delete files lacks their whiteouts
-  // (`rm /app/file` below a directory the step also changes, `rm -rf /root` from the base), so its
-  // image still has the deleted files; tsbuild writes the whiteout, as containerd's WriteDiff in
-  // standalone BuildKit does and as dockerd itself does for the other deletions of the same case.
-  'dockerd-missing-whiteout': 'dockerd 20.10 drops some whiteouts; tsbuild writes them',
   // A RUN under `USER <name>` gets the user's supplementary groups from the image's /etc/group:
   // newer BuildKit's oci.GetUser returns execUser.Sgids and WithUIDGID sets them as AdditionalGids;
   // v0.8's GetUser returned uid and gid only, so `id` printed the primary group alone.

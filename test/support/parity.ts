@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
 import * as tar from 'tar';
 
@@ -89,9 +90,9 @@ export interface LayerEntry {
   sha256?: string;
 }
 
+/** Tar typeflags → entry types ('0' and NUL are regular files, '7' contiguous files). */
 const TYPES: Record<string, LayerEntry['type']> = {
-  File: 'file', OldFile: 'file', ContiguousFile: 'file', Directory: 'dir', SymbolicLink: 'symlink', Link: 'hardlink',
-  CharacterDevice: 'char', BlockDevice: 'block', FIFO: 'fifo',
+  '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
 };
 
 const normalizePath = (p: string): string => p.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
@@ -99,26 +100,92 @@ const normalizePath = (p: string): string => p.replace(/^(\.\/|\/)+/, '').replac
 /**
  * The entries of one layer tar (gzip or plain) keyed by path: type, mode,
  * owner, and for files size and content hash, for links the target. Mtimes
- * are left out; a directory's size means nothing and is left out too.
+ * are left out; a directory's size means nothing and is left out too; so is
+ * the link name a non-link entry carries (moby's overlay whiteout conversion
+ * leaves a stale one on `.wh.` files).
+ *
+ * Read with a small tar reader of its own (ustar, PAX `x` headers, GNU long
+ * names): node-tar drops, with a mere warning, every non-link entry that has
+ * a link name ("linkpath forbidden") — exactly those dockerd whiteouts.
+ * Anything this reader cannot read throws; no entry is ever skipped.
  */
 export function listLayer(file: string): Map<string, LayerEntry> {
+  let buf = readFileSync(file);
+  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
   const out = new Map<string, LayerEntry>();
-  tar.t({
-    file,
-    sync: true,
-    onReadEntry: (e) => {
-      const type = TYPES[e.type] ?? 'other';
-      const entry: LayerEntry = { path: normalizePath(e.path), type, mode: ((e.mode ?? 0) & 0o7777).toString(8).padStart(4, '0'), uid: e.uid ?? 0, gid: e.gid ?? 0 };
-      if (type === 'symlink' || type === 'hardlink') entry.link = type === 'hardlink' ? normalizePath(e.linkpath ?? '') : e.linkpath ?? '';
-      if (type === 'file') {
-        entry.size = e.size;
-        const hash = createHash('sha256');
-        e.on('data', (c: Buffer) => hash.update(c));
-        e.on('end', () => { entry.sha256 = hash.digest('hex'); });
-      }
-      out.set(entry.path, entry);
-    },
-  });
+  const str = (b: Buffer): string => {
+    const nul = b.indexOf(0);
+    return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
+  };
+  const num = (b: Buffer): number => {
+    if (b[0]! & 0x80) {
+      let n = b[0]! & 0x7f;
+      for (let i = 1; i < b.length; i++) n = n * 256 + b[i]!;
+      return n;
+    }
+    const t = str(b).trim();
+    return t === '' ? 0 : parseInt(t, 8);
+  };
+  let pax: Record<string, string> = {};
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let off = 0;
+  while (off + 512 <= buf.length) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const sum = h.reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
+    if (sum !== num(h.subarray(148, 156))) throw new Error(`${file}: bad tar header checksum at offset ${off}`);
+    const flag = String.fromCharCode(h[156]!);
+    const size = pax.size !== undefined ? Number(pax.size) : num(h.subarray(124, 136));
+    const data = buf.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (flag === 'x') {
+      pax = { ...pax, ...parsePax(data) };
+      continue;
+    }
+    if (flag === 'g') continue;
+    if (flag === 'L' || flag === 'K') {
+      if (flag === 'L') longName = str(data);
+      else longLink = str(data);
+      continue;
+    }
+    const ustar = h.subarray(257, 263).toString('latin1') === 'ustar\0';
+    const prefix = ustar ? str(h.subarray(345, 500)) : '';
+    const name = pax.path ?? longName ?? (prefix ? `${prefix}/${str(h.subarray(0, 100))}` : str(h.subarray(0, 100)));
+    const linkname = pax.linkpath ?? longLink ?? str(h.subarray(157, 257));
+    const type = TYPES[flag] ?? 'other';
+    const entry: LayerEntry = {
+      path: normalizePath(name), type, mode: (num(h.subarray(100, 108)) & 0o7777).toString(8).padStart(4, '0'),
+      uid: pax.uid !== undefined ? Number(pax.uid) : num(h.subarray(108, 116)), gid: pax.gid !== undefined ? Number(pax.gid) : num(h.subarray(116, 124)),
+    };
+    if (type === 'symlink') entry.link = linkname;
+    if (type === 'hardlink') entry.link = normalizePath(linkname);
+    if (type === 'file') {
+      entry.size = size;
+      entry.sha256 = createHash('sha256').update(data).digest('hex');
+    }
+    out.set(entry.path, entry);
+    pax = {};
+    longName = undefined;
+    longLink = undefined;
+  }
+  return out;
+}
+
+/** PAX extended header records: `<length> <key>=<value>\n`. */
+function parsePax(data: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(0x20, i);
+    if (sp < 0) break;
+    const len = parseInt(data.subarray(i, sp).toString('latin1'), 10);
+    if (!len) break;
+    const record = data.subarray(sp + 1, i + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
+    i += len;
+  }
   return out;
 }
 
