@@ -21,7 +21,8 @@
  *   layer below, whiteout modes).
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tsbuild } from '../cli/test/support.js';
 import { tempDir } from './support/fixtures.js';
@@ -98,6 +99,29 @@ describe('differential: tsbuild builds what BuildKit built (recorded fixtures)',
         expect(REASONS, `${name}: ${field}: reason ${d.reason} is not documented in REASONS`).to.have.property(d.reason);
       }
     }
+  });
+
+  it('reads every layer entry, also a whiteout file with a stale link name (node-tar drops those)', () => {
+    const header = (name: string, flag: string, mode: number, linkname = ''): Buffer => {
+      const h = Buffer.alloc(512);
+      h.write(name, 0);
+      h.write(`${mode.toString(8).padStart(7, '0')}\0`, 100);
+      for (const at of [108, 116]) h.write('0000000\0', at);
+      h.write('00000000000\0', 124);
+      h.write('00000000000\0', 136);
+      h.write(flag, 156);
+      h.write(linkname, 157);
+      h.write('ustar\0' + '00', 257);
+      h.write('        ', 148);
+      h.write(`${h.reduce((a, b) => a + b, 0).toString(8).padStart(6, '0')}\0 `, 148);
+      return h;
+    };
+    const file = join(tmp.path, 'stale-link.tar');
+    writeFileSync(file, Buffer.concat([header('app/', '5', 0o755), header('app/.wh.file', '0', 0o600, 'app/a/b'), Buffer.alloc(1024)]));
+    expect([...listLayer(file).values()]).to.deep.equal([
+      { path: 'app', type: 'dir', mode: '0755', uid: 0, gid: 0 },
+      { path: 'app/.wh.file', type: 'file', mode: '0600', uid: 0, gid: 0, size: 0, sha256: createHash('sha256').digest('hex') },
+    ]);
   });
 
   for (const name of caseNames()) {
