@@ -15,7 +15,11 @@
  * after deleting many is several times slower, so before every measured run the
  * bench runs `sync` and waits 65 s (`--no-wait` skips that for a quick look,
  * and then its numbers mean little). Prints a table of medians and the ratios
- * BuildKit/tsbuild and buildah/tsbuild (> 1 means tsbuild is faster).
+ * BuildKit/tsbuild and buildah/tsbuild (> 1 means tsbuild is faster), then
+ * every sample. Builders interleave within a round (order rotating), and every
+ * build is verified untimed (the tag exists and names what `-q` printed; the
+ * edit build is a new image). Builder flags (buildah: overlay, runc) and the
+ * cache resets are in bench/builders.ts; results in docs/BENCHMARKS.md.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs';

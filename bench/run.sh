@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark. The build comparison needs docker.io and buildah
+# Runs every benchmark. The build and per-step comparisons need docker.io and buildah
 # (installed by setup with TSBUILD_SETUP_EXTRA="buildah") and takes a while:
 # it syncs and waits 65 s before each measured cold run (see bench/build.bench.ts).
 set -euo pipefail
