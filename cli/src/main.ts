@@ -43,8 +43,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     stdout.write(`tsbuild ${version()}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     stderr.write(`error: unknown command "${name}" (see 'tsbuild --help')\n`);
     return 2;
   }
@@ -58,6 +58,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   }
   const signal = options.signal ?? controller.signal;
   try {
+    const command = await entry.load();
     const args = parseCommandArgs(command, rest.slice(1));
     if (args.values.help) {
       stdout.write(commandHelp(command));
@@ -68,7 +69,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     return await command.run(ctx, args);
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      stderr.write(`error: ${err.message}\nUsage: tsbuild ${command.name} ${command.usage}\n`);
+      stderr.write(`error: ${err.message}\nUsage: tsbuild ${entry.name} ${entry.usage}\n`);
       return 2;
     }
     stderr.write(formatError(err, { debug, readSource: tryRead }));
@@ -132,11 +133,16 @@ function tryRead(file: string): string | undefined {
 }
 
 function version(): string {
-  try {
-    return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-  } catch {
-    return 'dev';
+  // From dist/main.js, or from the bundle one level deeper (dist/bundle/).
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'));
+      if (pkg.name === 'tsbuild') return pkg.version;
+    } catch {
+      // try the next
+    }
   }
+  return 'dev';
 }
 
 function topHelp(): string {
