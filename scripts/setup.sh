@@ -51,5 +51,6 @@ fi
 node -e 'require("zstd-napi")' 2>/dev/null || npm rebuild zstd-napi --loglevel=error
 
 npx tsc -b
+node scripts/bundle-cli.mjs  # cli/dist/bundle: what cli/bin/tsbuild.js runs (quicker start-up)
 chmod +x cli/bin/tsbuild.js 2>/dev/null || true
 echo "tsbuild setup: ready"
