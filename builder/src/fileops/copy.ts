@@ -20,8 +20,12 @@
  * - ADD (`mode: 'add'`) extracts a local tar (plain, gzip, bzip2, xz, zstd,
  *   detected by content) into dest instead of copying it.
  * Every write goes through DestWriter: nothing lands outside destRoot.
+ *
+ * The entries of one source are copied IN_FLIGHT at a time (a context of
+ * many small files is otherwise one filesystem round trip after another);
+ * the result is the same as copying them in order — see copySource.
  */
-import { constants } from 'node:fs';
+import { constants, existsSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
@@ -64,8 +68,8 @@ interface Ctx {
   options: CopyOptions;
   writer: DestWriter;
   chmod: ModeMapper | undefined;
-  /** `dev:ino` of multiply-linked source files → the host path of their first copy. */
-  links: Map<string, string>;
+  /** `dev:ino` of multiply-linked source files → their first copy (resolving to its host path). */
+  links: Map<string, Promise<string>>;
   copied: number;
 }
 
@@ -107,26 +111,90 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
     if (options.parents) target = posix.join(destPath, keptPath(raw, top.rel));
     else if (top.stat.isDirectory()) target = destPath;
     else target = destIsDir ? posix.join(destPath, posix.basename(top.rel)) : destPath;
-    for (const entry of source.entries) {
-      throwIfAborted(signal);
-      await copyEntry(ctx, entry, entry.relToSource ? posix.join(target, entry.relToSource) : target, entry === top);
-    }
+    await copySource(ctx, source.entries, target);
   }
   await ctx.writer.finish();
   return { copied: ctx.copied };
 }
 
-async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop: boolean): Promise<void> {
-  const { options, writer } = ctx;
-  const abs = hostOf(options.srcRoot, entry.real);
-  const st = entry.stat;
-  const meta: EntryMeta = {
-    mode: Number(st.mode) & 0o7777,
-    uid: options.chown?.uid ?? (options.preserveOwnership ? Number(st.uid) : 0),
-    gid: options.chown?.gid ?? (options.preserveOwnership ? Number(st.gid) : 0),
-    mtime: Number(st.mtimeNs) / 1e9,
+/** Entries of one source being copied at once. */
+const IN_FLIGHT = 32;
+
+/**
+ * Copies one source's entries (its top entry first, then its subtree,
+ * parents before children) IN_FLIGHT at a time, with the outcome of copying
+ * them one by one:
+ * - an entry waits for its parent directory's own entry, so a directory
+ *   exists with its owner and mode before anything is created in it;
+ * - which copy of a multiply-linked file is the real file and which are hard
+ *   links is decided in entry order, before anything runs (linkTarget), and a
+ *   link waits for its target's copy;
+ * - paths within one source are distinct, so no two writes race for one
+ *   path (sources themselves, which may overlap, are copied one after another);
+ * - directory mtimes are set by writer.finish(), after every write.
+ * On a failure nothing new starts, and the error of the earliest failed
+ * entry is thrown once the running ones have settled.
+ */
+async function copySource(ctx: Ctx, entries: readonly SelectedEntry[], target: string): Promise<void> {
+  const dirs = new Map<string, Promise<unknown>>();
+  const errors: Array<{ index: number; err: unknown }> = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < entries.length && errors.length === 0) {
+      throwIfAborted(ctx.options.signal);
+      const index = next++;
+      const entry = entries[index]!;
+      const inImage = entry.relToSource ? posix.join(target, entry.relToSource) : target;
+      const copying = startEntry(ctx, entry, inImage, index === 0, dirs.get(posix.dirname(inImage)));
+      if (entry.stat.isDirectory()) dirs.set(inImage, copying);
+      try {
+        await copying;
+      } catch (err) {
+        errors.push({ index, err });
+      }
+    }
   };
-  if (ctx.chmod && !st.isSymbolicLink()) meta.mode = ctx.chmod(meta.mode, st.isDirectory());
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, entries.length) }, worker));
+  if (errors.length > 0) throw errors.reduce((a, b) => (b.index < a.index ? b : a)).err;
+}
+
+/**
+ * Copies `entry` once `parent` (its directory's own copy) is done.
+ * Deliberately not async: for a multiply-linked file, whether this entry is
+ * the real file or a hard link to an earlier one is decided here, at once,
+ * in entry order — ctx.links keeps the first copy's promise, and later
+ * entries link to its host path when it is written.
+ */
+function startEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop: boolean, parent: Promise<unknown> | undefined): Promise<unknown> {
+  const st = entry.stat;
+  if (!st.isFile() || st.nlink <= 1n) return after(parent, () => copyEntry(ctx, entry, inImage, isTop));
+  const key = `${st.dev}:${st.ino}`;
+  const first = ctx.links.get(key);
+  if (first) {
+    return after(parent, async () => {
+      await ctx.writer.writeHardlink(inImage, await first);
+      ctx.copied++;
+    });
+  }
+  const copying = after(parent, () => copyFile(ctx, entry, inImage));
+  ctx.links.set(key, copying);
+  return copying;
+}
+
+/** `fn()` once `parent` has settled successfully (a failed parent fails this too). */
+async function after<T>(parent: Promise<unknown> | undefined, fn: () => Promise<T>): Promise<T> {
+  await parent;
+  return fn();
+}
+
+async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop: boolean): Promise<void> {
+  const { writer } = ctx;
+  const st = entry.stat;
+  if (st.isFile()) {
+    await copyFile(ctx, entry, inImage);
+    return;
+  }
+  const meta = metaOf(ctx, st);
   if (st.isDirectory()) {
     // The top-level destination of a directory source is never given the source's metadata
     // (BuildKit's overwriteTargetMetadata=false): an existing one keeps its own, a new one is
@@ -135,22 +203,44 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
     if (isTop) await writer.ensureDir(inImage);
     else await writer.ensureDir(inImage, meta);
   } else if (st.isSymbolicLink()) {
-    await writer.writeSymlink(inImage, await readlink(abs), meta);
-  } else if (st.isFile()) {
-    const key = `${st.dev}:${st.ino}`;
-    const first = st.nlink > 1n ? ctx.links.get(key) : undefined;
-    if (first) await writer.writeHardlink(inImage, first);
-    else {
-      const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-      try {
-        const host = await writer.writeFile(inImage, handle.createReadStream({ autoClose: false }), meta);
-        if (st.nlink > 1n) ctx.links.set(key, host);
-      } finally {
-        await handle.close();
-      }
-    }
+    await writer.writeSymlink(inImage, await readlink(hostOf(ctx.options.srcRoot, entry.real)), meta);
   } else return; // sockets, FIFOs and devices are not copied from a context
   ctx.copied++;
+}
+
+/**
+ * Whether a descriptor can be reopened through /proc/self/fd (DestWriter.copyFile).
+ * Without /proc, files are streamed through a read and a write per chunk.
+ */
+const canReopenFd = existsSync('/proc/self/fd');
+
+/** Copies a regular file; returns its host path in the destination. */
+async function copyFile(ctx: Ctx, entry: SelectedEntry, inImage: string): Promise<string> {
+  const meta = metaOf(ctx, entry.stat);
+  // O_NOFOLLOW: if the file was replaced by a symlink since it was selected, fail rather than read through it.
+  const handle = await open(hostOf(ctx.options.srcRoot, entry.real), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const host = canReopenFd
+      ? await ctx.writer.copyFile(inImage, handle, Number(entry.stat.mode) & 0o7777, meta)
+      : await ctx.writer.writeFile(inImage, handle.createReadStream({ autoClose: false }), meta);
+    ctx.copied++;
+    return host;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Mode, owner and mtime an entry gets in the destination. */
+function metaOf(ctx: Ctx, st: BigIntStats): EntryMeta {
+  const { options } = ctx;
+  const meta: EntryMeta = {
+    mode: Number(st.mode) & 0o7777,
+    uid: options.chown?.uid ?? (options.preserveOwnership ? Number(st.uid) : 0),
+    gid: options.chown?.gid ?? (options.preserveOwnership ? Number(st.gid) : 0),
+    mtime: Number(st.mtimeNs) / 1e9,
+  };
+  if (ctx.chmod && !st.isSymbolicLink()) meta.mode = ctx.chmod(meta.mode, st.isDirectory());
+  return meta;
 }
 
 /** For --parents: the source's path below its pattern's `/./` pivot, or its whole root-relative path. */

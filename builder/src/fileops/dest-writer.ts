@@ -11,9 +11,13 @@
  *
  * Directory mtimes are applied by `finish()` (children first), because
  * creating entries inside a directory changes its mtime.
+ *
+ * Calls may run concurrently (copy writes many entries at once) as long as
+ * they name different paths: a directory is resolved or created once, and
+ * every caller waiting for it shares that one resolution.
  */
 import { constants, type ReadStream } from 'node:fs';
-import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, throwIfAborted } from '@tsbuild/core';
@@ -35,7 +39,8 @@ export interface Owner {
 }
 
 export class DestWriter {
-  private readonly dirs = new Map<string, string>();
+  /** Resolved (or resolving) directories by in-image path; `created` is true for the call that made one. */
+  private readonly dirs = new Map<string, Promise<{ host: string; created: boolean }>>();
   private readonly dirTimes: Array<[host: string, mtime: number | Date]> = [];
 
   /** `newDirOwner`: owner of parent directories created on the way (mode 0755). */
@@ -49,11 +54,17 @@ export class DestWriter {
   async ensureDir(inImage: string, meta?: EntryMeta): Promise<{ host: string; created: boolean }> {
     throwIfAborted(this.signal);
     const path = clean(inImage);
-    let host = this.dirs.get(path);
+    let resolving = this.dirs.get(path);
     let created = false;
-    if (!host) {
-      ({ host, created } = await this.resolveDir(path));
-      this.dirs.set(path, host);
+    let host: string;
+    if (resolving) ({ host } = await resolving);
+    else {
+      resolving = this.resolveDir(path);
+      this.dirs.set(path, resolving);
+      const mine = resolving;
+      // A failure is not remembered (as before: the next caller tries again); this caller reports it.
+      mine.catch(() => this.dirs.get(path) === mine && this.dirs.delete(path));
+      ({ host, created } = await resolving);
     }
     if (meta) {
       await chown(host, meta.uid, meta.gid);
@@ -65,13 +76,33 @@ export class DestWriter {
 
   /** Host path for a non-directory entry `inImage`, its parents created and any old non-directory removed. */
   async prepareLeaf(inImage: string): Promise<string> {
-    const path = clean(inImage);
-    if (path === '/') throw new DestConflictError('cannot replace the root directory with a non-directory');
-    const { host: parent } = await this.ensureDir(posix.dirname(path));
-    const host = `${parent}/${posix.basename(path)}`;
-    const st = await lstat(host).catch(() => undefined);
-    if (st?.isDirectory()) throw new DestConflictError(`cannot overwrite directory ${path} with a non-directory`);
-    if (st) await unlink(host);
+    const host = await this.leafHost(inImage);
+    await removeOldLeaf(host, inImage);
+    return host;
+  }
+
+  /**
+   * Copies the regular file open as `source` (opened by the caller with
+   * O_NOFOLLOW, so it is the file the caller checked) to `inImage`, then sets
+   * owner, mode and mtime from `meta`. `sourceMode`: the source's permission
+   * bits as the caller saw them.
+   *
+   * The data moves in one thread-pool call: copyFile reflinks where the
+   * filesystem can (FICLONE) and else copies in the kernel
+   * (copy_file_range), instead of a read and a write per chunk through JS.
+   * copyFile takes paths, so it is given `/proc/self/fd/N`: opening that
+   * reopens the very file behind the caller's descriptor, never whatever a
+   * path names now. COPYFILE_EXCL creates the file with O_EXCL, which fails
+   * on any existing entry, a symlink included: nothing is written through.
+   */
+  async copyFile(inImage: string, source: FileHandle, sourceMode: number, meta: EntryMeta): Promise<string> {
+    const from = `/proc/self/fd/${source.fd}`;
+    const host = await this.createLeaf(inImage, (to) => copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE));
+    // lchown/lutimes do not follow a final symlink; `host` is the regular file just created.
+    await lchown(host, meta.uid, meta.gid);
+    // copyFile gave the file the source's permission bits; chown clears setuid/setgid, which then need setting again.
+    if (meta.mode !== sourceMode || (meta.mode & 0o6000) !== 0) await chmod(host, meta.mode);
+    if (meta.mtime !== undefined) await lutimes(host, meta.mtime, meta.mtime);
     return host;
   }
 
@@ -96,8 +127,7 @@ export class DestWriter {
   }
 
   async writeSymlink(inImage: string, target: string, meta: EntryMeta): Promise<string> {
-    const host = await this.prepareLeaf(inImage);
-    await symlink(target, host);
+    const host = await this.createLeaf(inImage, (h) => symlink(target, h));
     await lchown(host, meta.uid, meta.gid);
     if (meta.mtime !== undefined) await lutimes(host, meta.mtime, meta.mtime);
     return host;
@@ -105,15 +135,40 @@ export class DestWriter {
 
   /** A hard link to `existingHost` (a host path this writer produced). */
   async writeHardlink(inImage: string, existingHost: string): Promise<string> {
-    const host = await this.prepareLeaf(inImage);
-    await link(existingHost, host);
-    return host;
+    return this.createLeaf(inImage, (h) => link(existingHost, h));
   }
 
   /** Applies directory mtimes, deepest first. Call once after all writes. */
   async finish(): Promise<void> {
     for (const [host, mtime] of [...this.dirTimes].reverse()) await utimes(host, mtime, mtime);
     this.dirTimes.length = 0;
+  }
+
+  /** Host path of the non-directory entry `inImage`, its parent directories made. */
+  private async leafHost(inImage: string): Promise<string> {
+    const path = clean(inImage);
+    if (path === '/') throw new DestConflictError('cannot replace the root directory with a non-directory');
+    const { host: parent } = await this.ensureDir(posix.dirname(path));
+    return `${parent}/${posix.basename(path)}`;
+  }
+
+  /**
+   * Creates the non-directory `inImage` with `create(host)`, which must fail
+   * with EEXIST on any existing entry rather than replace or follow it
+   * (O_EXCL, symlink(2), link(2) do). Nothing there yet, the usual case, costs
+   * no lstat; otherwise the old entry is removed (a directory is a conflict)
+   * and `create` runs again — the same outcome as prepareLeaf first.
+   */
+  private async createLeaf(inImage: string, create: (host: string) => Promise<unknown>): Promise<string> {
+    const host = await this.leafHost(inImage);
+    try {
+      await create(host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await removeOldLeaf(host, inImage);
+      await create(host);
+    }
+    return host;
   }
 
   private async resolveDir(path: string): Promise<{ host: string; created: boolean }> {
@@ -142,6 +197,13 @@ export class DestWriter {
     await chmod(host, 0o755);
     return { host, created: true };
   }
+}
+
+/** Removes the non-directory at `host` (in-image `inImage`) if there is one; a directory there is a DestConflictError. */
+async function removeOldLeaf(host: string, inImage: string): Promise<void> {
+  const st = await lstat(host).catch(() => undefined);
+  if (st?.isDirectory()) throw new DestConflictError(`cannot overwrite directory ${clean(inImage)} with a non-directory`);
+  if (st) await unlink(host);
 }
 
 /** Normalized absolute in-image path without a trailing slash. */

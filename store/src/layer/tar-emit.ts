@@ -30,14 +30,18 @@ export function clampMtime(stat: Stats, options: EmitOptions): number {
  * The entry describing `abs` (stat'ed with lstat) under the layer path `rel`,
  * or undefined for what a layer cannot hold (sockets). A regular file whose
  * dev+ino was already emitted in this layer becomes a `Link` to that path.
+ * `knownXattrs`: the entry's layer xattrs when the caller already read them
+ * (overlay-private ones left out); else they are read here.
  */
-export async function entryFromStat(abs: string, rel: string, stat: Stats, links: LinkMap, options: EmitOptions): Promise<TarEntry | undefined> {
+export async function entryFromStat(
+  abs: string, rel: string, stat: Stats, links: LinkMap, options: EmitOptions, knownXattrs?: Map<string, Buffer>,
+): Promise<TarEntry | undefined> {
   const base = { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, size: 0, mtime: clampMtime(stat, options) };
   if (stat.isSymbolicLink()) {
     // No xattrs: fs-xattr follows symlinks, and user.* xattrs cannot exist on symlinks anyway.
     return { ...base, path: rel, type: 'SymbolicLink', linkpath: await readlink(abs) };
   }
-  const xattrs = await readXattrs(abs);
+  const xattrs = knownXattrs ?? (await readXattrs(abs));
   if (stat.isDirectory()) return { ...base, path: `${rel}/`, type: 'Directory', xattrs };
   if (stat.isFile()) {
     if (stat.nlink > 1) {
@@ -56,21 +60,28 @@ export async function entryFromStat(abs: string, rel: string, stat: Stats, links
 
 /**
  * The bytes of one entry: header blocks, then (for files) exactly
- * `entry.size` bytes read from `abs`, then zero padding to 512.
+ * `entry.size` bytes — `body` when the caller read them ahead (tar-prefetch),
+ * else streamed from `abs` — then zero padding to 512.
  */
-export async function* entryChunks(entry: TarEntry, abs: string | undefined, options: EmitOptions): AsyncGenerator<Buffer> {
+export async function* entryChunks(entry: TarEntry, abs: string | undefined, options: EmitOptions, body?: Buffer): AsyncGenerator<Buffer> {
   throwIfAborted(options.signal);
   yield encodeHeader(entry);
   if (entry.type !== 'File' || entry.size === 0) return;
-  if (abs === undefined) throw new InternalError(`no source for the body of ${entry.path}`);
+  if (abs === undefined && body === undefined) throw new InternalError(`no source for the body of ${entry.path}`);
   let written = 0;
-  const stream = createReadStream(abs, { start: 0, end: entry.size - 1, highWaterMark: 256 * 1024, signal: options.signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    written += chunk.length;
-    yield chunk;
+  if (body !== undefined) {
+    written = body.length;
+    yield body;
+  } else {
+    // 1 MiB reads: a large file costs fewer round trips and fewer, larger chunks downstream.
+    const stream = createReadStream(abs!, { start: 0, end: entry.size - 1, highWaterMark: 1024 * 1024, signal: options.signal });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      yield chunk;
+    }
   }
   if (written !== entry.size) {
-    throw new InternalError(`${abs} changed while packing: expected ${entry.size} bytes, read ${written}`, { code: 'LAYER_SOURCE_CHANGED' });
+    throw new InternalError(`${abs ?? entry.path} changed while packing: expected ${entry.size} bytes, read ${written}`, { code: 'LAYER_SOURCE_CHANGED' });
   }
   const rem = entry.size % 512;
   if (rem !== 0) yield Buffer.alloc(512 - rem);

@@ -13,9 +13,9 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { FailedPreconditionError } from '@tsbuild/core';
 import { clampMtime, entryChunks, entryFromStat, type EmitOptions, type LinkMap } from './tar-emit.js';
 import { END_OF_ARCHIVE, type TarEntry } from './tar-header.js';
-import { walkTree, type WalkItem } from './tar-walk.js';
-import { isOverlayOpaque, isOverlayWhiteout, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './whiteout.js';
-import { getXattr } from './xattr.js';
+import { preparedWalk, type PreparedItem } from './tar-prefetch.js';
+import { isOverlayWhiteout, OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR, WHITEOUT_PREFIX } from './whiteout.js';
+import { publicXattrs } from './xattr.js';
 import { isUnchangedDir } from './overlay-unchanged.js';
 
 export type PackOptions = EmitOptions;
@@ -48,10 +48,7 @@ export function toReadable(chunks: AsyncGenerator<Buffer>, options: PackOptions)
 
 async function* packTree(dir: string, options: PackOptions): AsyncGenerator<Buffer> {
   const links: LinkMap = new Map();
-  for await (const item of walkTree(dir, options)) {
-    const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options);
-    if (entry) yield* entryChunks(entry, item.abs, options);
-  }
+  for await (const item of preparedWalk(dir, options)) yield* itemChunks(item, links, options);
   yield END_OF_ARCHIVE;
 }
 
@@ -63,24 +60,24 @@ export function whiteoutEntry(path: string, mtime: number): TarEntry {
 async function* packOverlay(source: OverlayDiffSource, options: PackOptions): AsyncGenerator<Buffer> {
   const links: LinkMap = new Map();
   // Unchanged directories on the current path, written only if a descendant is.
-  const pending: WalkItem[] = [];
-  for await (const item of walkTree(source.upperDir, options)) {
+  const pending: PreparedItem[] = [];
+  for await (const item of preparedWalk(source.upperDir, options, (i) => isOverlayWhiteout(i.stat))) {
     while (pending.length > 0 && !item.rel.startsWith(`${pending.at(-1)!.rel}/`)) pending.pop();
     if (isOverlayWhiteout(item.stat)) {
       yield* flushParents(pending, links, options);
       yield* entryChunks(whiteoutEntry(siblingPath(item.rel, WHITEOUT_PREFIX), clampMtime(item.stat, options)), undefined, options);
       continue;
     }
-    await refuseLowerDependent(item);
-    const opaque = item.stat.isDirectory() && (await isOverlayOpaque(item.abs));
+    refuseLowerDependent(item);
+    const opaque = item.stat.isDirectory() && isOpaque(item.xattrs);
     if (item.stat.isDirectory() && !opaque && (await isUnchangedDir(item.abs, item.rel, source.lowerDirs))) {
       pending.push(item);
       continue;
     }
-    const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options);
+    const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options, publicXattrs(item.xattrs));
     if (!entry) continue;
     yield* flushParents(pending, links, options);
-    yield* entryChunks(entry, item.abs, options);
+    yield* entryChunks(entry, item.abs, options, item.body);
     if (opaque) {
       yield* entryChunks(whiteoutEntry(`${item.rel}/${OPAQUE_WHITEOUT}`, clampMtime(item.stat, options)), undefined, options);
     }
@@ -88,11 +85,19 @@ async function* packOverlay(source: OverlayDiffSource, options: PackOptions): As
   yield END_OF_ARCHIVE;
 }
 
-async function* flushParents(pending: WalkItem[], links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
-  for (const dir of pending.splice(0)) {
-    const entry = await entryFromStat(dir.abs, dir.rel, dir.stat, links, options);
-    if (entry) yield* entryChunks(entry, dir.abs, options);
-  }
+async function* flushParents(pending: PreparedItem[], links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
+  for (const dir of pending.splice(0)) yield* itemChunks(dir, links, options);
+}
+
+/** The tar bytes of a prepared item (nothing for what a layer cannot hold). */
+async function* itemChunks(item: PreparedItem, links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
+  const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options, publicXattrs(item.xattrs));
+  if (entry) yield* entryChunks(entry, item.abs, options, item.body);
+}
+
+/** Whether overlayfs treats the directory with these xattrs as opaque (whiteout.ts's isOverlayOpaque, from xattrs already read). */
+function isOpaque(xattrs: ReadonlyMap<string, Buffer>): boolean {
+  return [OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR].some((name) => xattrs.get(name)?.toString() === 'y');
 }
 
 /** `a/b/name` → `a/b/<prefix>name`. */
@@ -102,10 +107,10 @@ function siblingPath(rel: string, prefix: string): string {
 }
 
 /** A renamed dir (redirect) or a metadata-only copy-up (metacopy) has its data in a lower: not representable from the upper alone. */
-async function refuseLowerDependent(item: WalkItem): Promise<void> {
+function refuseLowerDependent(item: PreparedItem): void {
   if (item.stat.isSymbolicLink()) return;
   for (const name of ['trusted.overlay.redirect', 'trusted.overlay.metacopy', 'user.overlay.redirect', 'user.overlay.metacopy']) {
-    if ((await getXattr(item.abs, name)) !== undefined) {
+    if (item.xattrs.has(name)) {
       throw new FailedPreconditionError(`overlay upper entry ${item.rel} has ${name}: mount without redirect_dir/metacopy to diff it`, {
         code: 'LAYER_OVERLAY_UNSUPPORTED',
       });

@@ -49,11 +49,30 @@ export function isOverlayPrivateXattr(name: string): boolean {
 
 /** All xattrs of `path` except overlay-private ones, by name (sorted). */
 export async function readXattrs(path: string): Promise<Map<string, Buffer>> {
+  return publicXattrs(await readAllXattrs(path));
+}
+
+/**
+ * Every xattr of `path`, overlay-private ones included, by name (sorted): one
+ * list call, then one get per name actually present. Callers that need to
+ * know about overlay markers (opaque, redirect, metacopy) look them up in the
+ * result instead of asking for each by name, which costs a round trip and,
+ * when absent (the usual case), a rejected promise with an Error built for it.
+ * Same answers: listxattr shows `trusted.*` names exactly when getxattr could
+ * read them (CAP_SYS_ADMIN).
+ */
+export async function readAllXattrs(path: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   for (const name of await listXattrs(path)) {
-    if (isOverlayPrivateXattr(name)) continue;
     const value = await getXattr(path, name);
     if (value !== undefined) out.set(name, value);
   }
+  return out;
+}
+
+/** `xattrs` without the overlay-private ones (those never travel in a layer). */
+export function publicXattrs(xattrs: ReadonlyMap<string, Buffer>): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const [name, value] of xattrs) if (!isOverlayPrivateXattr(name)) out.set(name, value);
   return out;
 }
