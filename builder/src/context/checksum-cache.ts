@@ -62,7 +62,7 @@ export class ChecksumCache {
       this.stats.hits++;
       return flying.promise;
     }
-    const promise = hashFile(abs, options).then(
+    const promise = hashFile(abs, { ...options, size: stat.size }).then(
       (digest) => {
         this.stats.hashed++;
         this.stats.bytesHashed += Number(stat.size);

@@ -40,7 +40,7 @@ export interface ChecksumContextOptions {
   mode?: ContextHashMode | undefined;
   /** Stat-keyed content hash cache; default: a fresh memory cache. */
   cache?: ChecksumCache | undefined;
-  /** Files hashed at once (default 8). */
+  /** Entries checksummed at once (default 32: for many small files the cost is thread-pool round trips, not CPU). */
   concurrency?: number | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -75,7 +75,7 @@ export async function checksumContext(options: ChecksumContextOptions): Promise<
       sums[i] = await entryChecksum(contextDir, entries[i]!, mode, cache, signal);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 32) }, worker));
 
   const files: Record<string, string> = {};
   entries.forEach((e, i) => (files[e.rel === '' ? '.' : e.rel] = sums[i]!));
