@@ -6,13 +6,16 @@
  * exist and name what `build -q` printed, so a failing builder can't look fast.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeBusyboxRootfs } from '../test/support/fixtures.js';
 import { startDockerd, type Dockerd } from '../test/support/dockerd.js';
 
 const repo = resolve(import.meta.dirname, '..');
-export const cli = join(repo, 'cli/bin/tsbuild.js');
+/** The tsbuild CLI the benches run: $TSBUILD_BENCH_CLI (build.bench.ts points it at a snapshot of the bundle), else cli/bin. */
+export const cli = process.env.TSBUILD_BENCH_CLI ?? join(repo, 'cli/bin/tsbuild.js');
+/** GNU time, for the peak RSS of tsbuild's build process (`-f %M`: max RSS of the largest process in the tree, KiB). */
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 export interface Builder {
   name: string;
@@ -24,6 +27,8 @@ export interface Builder {
   /** Untimed, after each build: the tag must exist and name what the build printed. */
   verify(tag: string, printed: string): Promise<void>;
   teardown(): Promise<void>;
+  /** Peak RSS (KiB) of the last build's process, where the builder measures it (tsbuild only). */
+  lastPeakRssKb?: () => number | undefined;
 }
 
 /** Runs a command; resolves to its trimmed stdout, rejects with the end of its stderr. */
@@ -67,21 +72,34 @@ export interface BuilderOptions {
   baseTar: string;
   /** Tags reset() removes. */
   tags: string[];
+  /** More base images as docker archives (e.g. debian:bookworm), loaded by every builder in setup() and kept by reset(). */
+  extraTars?: string[];
 }
 
-export function tsbuildBuilder({ work, rootfs, tags }: BuilderOptions): Builder {
+export function tsbuildBuilder({ work, rootfs, tags, extraTars = [] }: BuilderOptions): Builder {
   const root = join(work, 'tsbuild-root');
+  const rssFile = join(mkdtempSync(join(work, 'rss-')), 'maxrss');
+  let peak: number | undefined;
   return {
     name: 'tsbuild',
     async setup() {
       await sh('node', [cli, '--root', root, 'import', rootfs, '-t', 'busybox:latest']);
+      for (const tar of extraTars) await sh('node', [cli, '--root', root, 'load', '-i', tar]);
     },
     async reset() {
       await sh('sh', ['-c', `node ${cli} --root ${root} rmi ${tags.join(' ')} >/dev/null 2>&1; true`]);
       rmSync(join(root, 'cache'), { recursive: true, force: true });
       await sh('node', [cli, '--root', root, 'prune', '--grace', '0']);
     },
-    build: (context, tag) => sh('node', [cli, '--root', root, 'build', '-q', '-t', tag, context]),
+    async build(context, tag) {
+      const args = [cli, '--root', root, 'build', '-q', '--network', 'host', '-t', tag, context];
+      if (!gnuTime) return sh('node', args);
+      rmSync(rssFile, { force: true });
+      const out = await sh(gnuTime, ['-f', '%M', '-o', rssFile, 'node', ...args]);
+      peak = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+      return out;
+    },
+    lastPeakRssKb: () => peak,
     async verify(tag, printed) {
       const [img] = JSON.parse(await sh('node', [cli, '--root', root, 'inspect', tag])) as { Id: string; Digest: string }[];
       expectSame('tsbuild', tag, printed, [img!.Id, img!.Digest]);
@@ -90,14 +108,14 @@ export function tsbuildBuilder({ work, rootfs, tags }: BuilderOptions): Builder 
   };
 }
 
-export function buildkitBuilder({ work, baseTar, tags }: BuilderOptions): Builder {
+export function buildkitBuilder({ work, baseTar, tags, extraTars = [] }: BuilderOptions): Builder {
   let dockerd: Dockerd;
   const env = () => ({ ...process.env, DOCKER_BUILDKIT: '1', DOCKER_HOST: dockerd.host });
   return {
     name: 'buildkit',
     async setup() {
       dockerd = await startDockerd(join(work, 'docker'));
-      await dockerd.docker(['load', '-i', baseTar]);
+      for (const tar of [baseTar, ...extraTars]) await dockerd.docker(['load', '-i', tar]);
     },
     async reset() {
       await dockerd.docker(['rmi', '-f', ...tags]).catch(() => {});
@@ -114,30 +132,31 @@ export function buildkitBuilder({ work, baseTar, tags }: BuilderOptions): Builde
   };
 }
 
-export function buildahBuilder({ work, baseTar }: BuilderOptions): Builder {
+export function buildahBuilder({ work, baseTar, extraTars = [] }: BuilderOptions): Builder {
   const root = join(work, 'buildah-root');
   const runroot = join(work, 'buildah-run');
   // overlay (kernel overlayfs, root): vfs would copy the whole rootfs per step.
   const g = ['--root', root, '--runroot', runroot, '--storage-driver', 'overlay'];
-  let baseId = '';
+  const baseIds = new Set<string>();
   return {
     name: 'buildah',
     async setup() {
-      await sh('buildah', [...g, 'pull', `docker-archive:${baseTar}`]);
-      baseId = digestIn(await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}', 'busybox:latest']));
+      for (const tar of [baseTar, ...extraTars]) await sh('buildah', [...g, 'pull', `docker-archive:${tar}`]);
+      const ids = await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}']);
+      for (const id of ids.split('\n').map((l) => l.trim()).filter(Boolean)) baseIds.add(id);
     },
     async reset() {
       // Every container, then every image but the base (intermediate --layers images included).
       await sh('buildah', [...g, 'rm', '--all']);
       const ids = (await sh('buildah', [...g, 'images', '--all', '--noheading', '--no-trunc', '--format', '{{.ID}}']))
-        .split('\n').map((l) => l.trim()).filter((id) => id && id !== baseId);
+        .split('\n').map((l) => l.trim()).filter((id) => id && !baseIds.has(id));
       if (ids.length) await sh('buildah', [...g, 'rmi', '--force', ...new Set(ids)]);
     },
     // OCI isolation with runc: this host has hybrid cgroups (v1 controllers + an
     // empty v2 hierarchy), where buildah's default crun refuses to create a
     // container ("cgroups in hybrid mode not supported"); runc runs there, as
     // under dockerd. (--isolation chroot works too but is not a container.)
-    build: (context, tag) => sh('buildah', [...g, 'bud', '--runtime', 'runc', '--layers', '--pull=never', '--network=host', '-q', '-t', tag, context]),
+    build: (context, tag) => sh('buildah', [...g, 'bud', '--runtime', 'runc', '--layers', '--jobs', '4', '--pull=never', '--network=host', '-q', '-t', tag, context]),
     async verify(tag, printed) {
       const id = await sh('buildah', [...g, 'images', '--noheading', '--no-trunc', '--format', '{{.ID}}', tag]);
       expectSame('buildah', tag, printed, [digestIn(id)]);
