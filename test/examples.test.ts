@@ -214,7 +214,7 @@ const EXAMPLES_SPEC: ExampleSpec[] = [
       writeFileSync(join(ctx, 'docs/LICENSE'), 'Apache-2.0\n');
       const kept = await tsbuild(t.root, 'build', '--progress', 'plain', ctx);
       expect(kept.code, kept.stderr).to.equal(0);
-      expect(kept.stderr).to.match(/^#\d+ rebuilding: file "docs\/LICENSE" changed$/m);
+      expect(kept.stderr, kept.stderr).to.match(/^#\d+ rebuilding: file "docs\/LICENSE" changed$/m);
     },
   },
   {

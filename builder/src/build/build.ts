@@ -94,3 +94,4 @@ function located(err: unknown): unknown {
   if (!(cause instanceof DockerfileError)) return err;
   return new DockerfileError(err.message, cause.file, cause.range, { code: cause.code, cause: err });
 }
+

@@ -7,6 +7,10 @@
 import type { MissReason } from '../solver/index.js';
 
 export function explainText(reasons: readonly MissReason[]): string[] {
+  // Explain ids are `<Dockerfile>#<target>#<stage>#<line>`: another project's
+  // Dockerfile of the same name in the same store can have had a different
+  // kind of step at this line. Comparing a COPY with a RUN explains nothing.
+  if (reasons.some((r) => r.kind === 'definition' && r.field === 'op')) return ['no previous build of this step (the last build had another kind of step here)'];
   return reasons.map(line);
 }
 

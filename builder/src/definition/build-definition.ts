@@ -11,10 +11,9 @@
  *                 source vertex per remote source (remote-step.ts)
  *   WORKDIR     → File (mkdir -p)
  * Metadata steps make no vertex. Each vertex digest covers its definition
- * and its inputs' digests; `explainId` is `<abs dockerfile>#<target>#<stage>#<line>`,
+ * and its inputs' digests; `explainId` is `<file>#<target>#<stage>#<line>`,
  * so a miss is explained against the previous build of the same step.
  */
-import { isAbsolute, join } from 'node:path';
 import { DockerfileError, formatPlatform } from '@tsbuild/core';
 import { checksumContext, createMemoryChecksumCache } from '../context/index.js';
 import type { StageNode, Step, StepSource } from '../frontend/stages/index.js';
@@ -32,9 +31,6 @@ import { plannedOf, type Definition, type DefinitionOptions, type LocalSource, t
 
 export function buildDefinition(o: DefinitionOptions): Definition {
   const { graph, file } = o;
-  // Misses are explained against the previous build of the same Dockerfile: its
-  // absolute path, so two projects' `Dockerfile`s in one store never collide.
-  const scope = isAbsolute(file) ? file : join(o.contextDir, file);
   const targetLabel = graph.target.name ?? String(graph.target.index);
   const vertices: Vertex[] = [];
   const meta = new Map<Vertex, VertexMeta>();
@@ -73,7 +69,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       const op = new FileOp(o.worker, spec, env);
       // A source starts the chain: its layer is a base layer, not a step of the Dockerfile.
       const source: Op = { cacheMap: (ctx) => op.cacheMap(ctx), exec: async (inputs, ctx) => ({ ...(await op.exec(inputs as LayerResult[], ctx)), steps: [] }) };
-      v = add({ name: `[context ${local.name}] load from client`, explainId: `${scope}#context#${local.name}`, inputs: [], op: source, resourceClass: 'io', def: { op: 'local', context: local.name, ...spec } }, m);
+      v = add({ name: `[context ${local.name}] load from client`, explainId: `${file}#context#${local.name}`, inputs: [], op: source, resourceClass: 'io', def: { op: 'local', context: local.name, ...spec } }, m);
       imageVertices.set(`local:${ref}`, v);
     }
     return v;
@@ -103,7 +99,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       if (!step.makesLayer) continue;
       n++;
       const m: VertexMeta = { stage: stageId, stageIndex: stage.index, range: step.range };
-      const common = { name: stepName(label, n, total, step.original), explainId: `${scope}#${targetLabel}#${stageId}#${step.range.start.line}` };
+      const common = { name: stepName(label, n, total, step.original), explainId: `${file}#${targetLabel}#${stageId}#${step.range.start.line}` };
       cur = convertStep(step, cur, platform, common, m);
     }
     return cur;
