@@ -2,3 +2,4 @@
 export { main } from './main.js';
 export { build, type ApiBuildOptions } from './api.js';
 export type { BuildEvent, BuildOptions, BuildResult, BuildWarning, OutputSpec, SecretSpec, SshSpec } from './api.js';
+export { buildWithEvents, type BuildRun } from './build-stream.js';
