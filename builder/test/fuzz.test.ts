@@ -6,12 +6,12 @@
  * the seed, the case number and the input saved to a temp file.
  * Reproduce with TSBUILD_FUZZ_SEED=<seed>.
  */
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { TsbuildError, type ImageConfig } from '@tsbuild/core';
 import { expect } from 'chai';
-import { conformanceAvailable, conformanceDir, readConformance, requireConformance } from '../../test/support/conformance.js';
+import { conformanceAvailable, conformanceDir, findDockerfiles, readConformance, requireConformance } from '../../test/support/conformance.js';
 import { parseDockerfile } from '../src/frontend/parser/index.js';
 import { parseInstructions } from '../src/frontend/instructions/index.js';
 import { stageGraphFromInstructions } from '../src/frontend/stages/index.js';
@@ -108,16 +108,7 @@ function window(r: Rng, text: string): string {
 }
 
 function listCorpus(): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/^Dockerfile/.test(name)) out.push(relative(conformanceDir, p));
-    }
-  };
-  for (const d of ['buildkit/parser', 'real-world']) walk(join(conformanceDir, d));
-  return out;
+  return ['buildkit/parser', 'real-world'].flatMap((d) => findDockerfiles(join(conformanceDir, d)));
 }
 
 function runCase(input: string, r: Rng): void {

@@ -5,26 +5,12 @@
  * graph is consistent (target reachable, edges between existing stages,
  * every reachable stage with its FROM line).
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { conformanceAvailable, conformanceDir, readConformance, requireConformance } from '../../test/support/conformance.js';
+import { conformanceAvailable, conformanceDir, findDockerfiles, readConformance, requireConformance } from '../../test/support/conformance.js';
 import { buildStageGraph } from '../src/frontend/stages/index.js';
 import { printStageGraph } from '../src/frontend/print/index.js';
 
-/** Every file named `Dockerfile*` under `dir`, sorted, relative to the conformance root. */
-export function findDockerfiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/^Dockerfile/.test(name)) out.push(relative(conformanceDir, p));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const files = conformanceAvailable ? findDockerfiles(join(conformanceDir, 'real-world')) : [];
 const linux = { os: 'linux', architecture: 'amd64' };

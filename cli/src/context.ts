@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 
 /** What every command gets: where the store is, where to write, and the process's abort signal. */
@@ -14,9 +12,5 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
 }
 
-/** `--root`, else `$TSBUILD_ROOT`, else `~/.local/share/tsbuild` (XDG_DATA_HOME honoured). */
-export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TSBUILD_ROOT) return resolve(env.TSBUILD_ROOT);
-  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'tsbuild');
-}
+/** `--root`, else $TSBUILD_ROOT, else ~/.local/share/tsbuild (XDG_DATA_HOME honoured): one rule, in core. */
+export { defaultStoreRoot as defaultRoot } from '@tsbuild/core';

@@ -6,3 +6,4 @@ export * from './media-types.js';
 export * from './platform.js';
 export * from './oci.js';
 export * from './reference.js';
+export * from './store-root.js';

@@ -6,8 +6,8 @@
  * ingest/, cache-mounts/).
  */
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { defaultStoreRoot } from '@tsbuild/core';
 import { LocalContentStore } from './content/local-content-store.js';
 import { du } from './gc/du.js';
 import { fsck } from './gc/fsck.js';
@@ -19,7 +19,7 @@ import { createSnapshotter, type SelectedSnapshotter, type SnapshotterKind } fro
 import type { Cancellable, DiskUsage, FsckReport, PruneResult } from './types.js';
 
 export interface OpenStoreOptions {
-  /** Default: $TSBUILD_ROOT, else ~/.local/share/tsbuild. */
+  /** Default: core's defaultStoreRoot() ($TSBUILD_ROOT, else ~/.local/share/tsbuild). */
   root?: string;
   snapshotter?: SnapshotterKind;
   onWarning?: (warning: { code: string; message: string }) => void;
@@ -35,11 +35,6 @@ export interface Store {
   prune(options?: Cancellable & { graceMs?: number }): Promise<PruneResult>;
   du(options?: Cancellable): Promise<DiskUsage[]>;
   fsck(options?: Cancellable & { repair?: boolean }): Promise<FsckReport>;
-}
-
-export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TSBUILD_ROOT) return resolve(env.TSBUILD_ROOT);
-  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'tsbuild');
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {

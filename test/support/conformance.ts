@@ -4,8 +4,8 @@
  * (CI=true) its absence fails the run, elsewhere the conformance tests skip
  * with this message.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,4 +30,18 @@ export function requireConformance(ctx: Mocha.Context): void {
 /** Reads a conformance file as raw UTF-8: never trimmed or normalized. */
 export function readConformance(rel: string): string {
   return readFileSync(join(conformanceDir, rel), 'utf8');
+}
+
+/** Every file named `Dockerfile*` under `dir` (absolute), sorted, relative to the conformance root. */
+export function findDockerfiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/^Dockerfile/.test(name)) out.push(relative(conformanceDir, p));
+    }
+  };
+  walk(dir);
+  return out;
 }
