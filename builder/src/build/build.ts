@@ -63,7 +63,7 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
     if (definition.target) {
       const cores = availableParallelism();
       const io = options.maxParallelism ?? cores * 2;
-      const solver = new Solver({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, Math.min(cores, io)) } });
+      const solver = new Solver({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
       const filter = new Set(options.noCacheFilter ?? []);
       const noCache = options.noCache === true ? true : filter.size > 0 ? (v: Vertex) => stageMatches(definition.meta.get(v), filter) : false;
       const solved = await solver.solve(definition.target, { ...(signal ? { signal } : {}), noCache, onEvent: (e) => emit(toBuildEvent(e)) });

@@ -64,8 +64,14 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   compression?: Compression;
   mediaTypes?: 'oci' | 'docker';
-  /** Bound on concurrently running vertices (default cores × 2 for I/O; containers bounded separately). */
+  /** Bound on concurrently running I/O vertices (copies, sources, exports); default cores × 2. */
   maxParallelism?: number;
+  /**
+   * Bound on concurrently running containers (RUN steps); default the I/O bound. Containers
+   * spend much of their time waiting (sleep, network, disk), so it is not the core count:
+   * four independent stages run at once on two cores, as under BuildKit (which has no bound).
+   */
+  maxContainers?: number;
   /** Environment for `--secret env=`; default process.env. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;

@@ -83,7 +83,7 @@ export class Solver {
     const cores = availableParallelism();
     this.cache = options.cache;
     this.queues = {
-      exec: new PQueue({ concurrency: options.limits?.exec ?? cores }),
+      exec: new PQueue({ concurrency: options.limits?.exec ?? cores * 2 }),
       io: new PQueue({ concurrency: options.limits?.io ?? cores * 2 }),
     };
   }

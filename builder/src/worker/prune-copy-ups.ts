@@ -20,20 +20,22 @@ export async function pruneCopyUps(upperDir: string, lowerDirs: readonly string[
   await pruneDir(upperDir, '', lowerDirs);
 }
 
-/** Returns whether `rel` itself was removed. */
+/**
+ * Returns whether `rel` itself was removed. Only directories that also exist
+ * in a lower layer can be copy-ups, and only below those can copy-ups hide, so
+ * a new directory's subtree (a COPY of 20,000 files into /files) is never
+ * walked: one `readdir` with file types per visited directory, no per-file stat.
+ */
 async function pruneDir(upperDir: string, rel: string, lowerDirs: readonly string[]): Promise<boolean> {
+  const lower = rel === '' ? undefined : await lowerStat(lowerDirs, rel);
+  if (rel !== '' && !lower?.isDirectory()) return false;
   const abs = join(upperDir, rel);
-  const names = await readdir(abs);
-  let left = names.length;
-  for (const name of names) {
-    const child = join(rel, name);
-    const st = await lstat(join(upperDir, child), { bigint: true });
-    if (st.isDirectory() && (await pruneDir(upperDir, child, lowerDirs))) left--;
-  }
+  const entries = await readdir(abs, { withFileTypes: true });
+  let left = entries.length;
+  for (const e of entries) if (e.isDirectory() && (await pruneDir(upperDir, join(rel, e.name), lowerDirs))) left--;
   if (rel === '' || left > 0) return false;
   const mine = await lstat(abs, { bigint: true });
-  const lower = await lowerStat(lowerDirs, rel);
-  if (!lower || !lower.isDirectory() || !sameMeta(mine, lower)) return false;
+  if (!sameMeta(mine, lower!)) return false;
   await rmdir(abs);
   return true;
 }
