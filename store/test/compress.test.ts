@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'zstd-napi';
 import { isCanceled } from '@tsbuild/core';
 import { createCompressStream, createDecompressStream } from '../src/layer/compress.js';
+import { incompressible } from '../src/layer/compress-chunk.js';
 import { tempDir } from '../../test/support/fixtures.js';
 import { semiCompressible } from './layer-fixtures.js';
 
@@ -88,6 +89,23 @@ describe('compress: parallel gzip/zstd streams', () => {
       expect(await dec(empty)).to.equal('');
       expect(empty.length).to.be.greaterThan(0);
     }
+  });
+
+  it('stores incompressible chunks (random bytes) instead of deflating them, and still deflates text', async () => {
+    const random = randomBytes(3 * 1024 * 1024);
+    const text = Buffer.from(Array.from({ length: 400_000 }, (_, i) => `${i}\n`).join(''));
+    const input = Buffer.concat([random, text]);
+    const out = await compress(input, 'gzip');
+    expect(gunzipSync(out).equals(input)).to.equal(true);
+    expect(execFileSync('gzip', ['-dc'], { input: out, maxBuffer: 64 << 20 }).equals(input)).to.equal(true);
+    // Stored random chunks grow by deflate's block framing only (5 bytes per 64 KiB + member header);
+    // the text (~2.6 MB) still shrinks about 3x.
+    expect(out.length).to.be.lessThan(random.length * 1.001 + text.length / 2);
+    expect(out.length).to.be.greaterThan(random.length);
+    // Same bytes again: the probe depends on content only.
+    expect((await compress(input, 'gzip', { threads: 1 }, 12345)).equals(out)).to.equal(true);
+    expect(incompressible(random.subarray(0, 1 << 20))).to.equal(true);
+    expect(incompressible(text.subarray(0, 1 << 20))).to.equal(false);
   });
 
   it("'none' passes bytes through", async () => {

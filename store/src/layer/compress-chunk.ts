@@ -3,7 +3,7 @@
  * member or a complete zstd frame. Runs in the compression workers and, for
  * input smaller than one chunk, on the calling thread.
  */
-import { gzipSync, constants as zlibConstants } from 'node:zlib';
+import { deflateRawSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { Compressor } from 'zstd-napi';
 
 export type ChunkCompression = 'gzip' | 'zstd';
@@ -17,7 +17,8 @@ const zstdCompressors = new Map<number, Compressor>();
  */
 export function compressChunk(compression: ChunkCompression, data: Uint8Array, level?: number): Buffer {
   if (compression === 'gzip') {
-    return gzipSync(data, { level: level ?? zlibConstants.Z_DEFAULT_COMPRESSION });
+    const lvl = level ?? zlibConstants.Z_DEFAULT_COMPRESSION;
+    return gzipSync(data, { level: lvl !== 0 && incompressible(data) ? 0 : lvl });
   }
   const lvl = level ?? 3;
   let cmp = zstdCompressors.get(lvl);
@@ -27,6 +28,32 @@ export function compressChunk(compression: ChunkCompression, data: Uint8Array, l
     zstdCompressors.set(lvl, cmp);
   }
   return cmp.compress(data);
+}
+
+/** Bytes probed at each of PROBES offsets spread over a chunk. */
+const PROBE_BYTES = 16 * 1024;
+const PROBES = 3;
+/** A probe that deflate (level 1) cannot shrink below this fraction counts as incompressible. */
+const INCOMPRESSIBLE_RATIO = 0.97;
+
+/**
+ * Whether deflating `data` would be wasted work: already-compressed or random
+ * bytes (archives, images, media, encrypted blobs; the 500 MiB random-file
+ * COPY of the benchmark). zlib's level 6 spends ~35 ms per MiB on such data
+ * to win nothing; a stored (level 0) member costs a copy and a CRC. Decided
+ * by deflating three 16 KiB probes (start, middle, end) at level 1, which
+ * also sees repetition a byte histogram would miss. Depends only on the
+ * bytes, so the output stays deterministic; small chunks are never probed.
+ */
+export function incompressible(data: Uint8Array): boolean {
+  if (data.length < PROBES * PROBE_BYTES * 2) return false;
+  const step = Math.floor((data.length - PROBE_BYTES) / (PROBES - 1));
+  let packed = 0;
+  for (let i = 0; i < PROBES; i++) {
+    const probe = data.subarray(i * step, i * step + PROBE_BYTES);
+    packed += deflateRawSync(probe, { level: 1 }).length;
+  }
+  return packed >= PROBES * PROBE_BYTES * INCOMPRESSIBLE_RATIO;
 }
 
 /**
