@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { OverlaySnapshotter } from '../src/snapshot/overlay-snapshotter.js';
 import { CopySnapshotter } from '../src/snapshot/copy-snapshotter.js';
@@ -93,13 +94,21 @@ describe('snapshot: overlay mounts and backend selection', () => {
     expect(dirs.size).to.equal(40);
   });
 
-  it("createSnapshotter 'auto' probes overlay once and picks it here, leaving no probe behind", async () => {
+  it("createSnapshotter 'auto' probes overlay once and picks it here, leaving no probe behind but its remembered result", async () => {
     const warnings: string[] = [];
     const sn = await createSnapshotter(tmp.path, { onWarning: (w) => warnings.push(w.message) });
     expect(sn.kind).to.equal('overlay');
     expect(sn.fallbackReason).to.equal(undefined);
     expect(warnings).to.deep.equal([]);
-    expect(readdirSync(join(tmp.path, 'snapshots'))).to.deep.equal([]);
+    expect(readdirSync(join(tmp.path, 'snapshots'))).to.deep.equal(['.overlay-probe.json']);
+    const remembered = JSON.parse(readFileSync(join(tmp.path, 'snapshots', '.overlay-probe.json'), 'utf8')) as { kernel: string };
+    expect(remembered.kernel).to.equal(release());
+    // The next process trusts it (no mount: a probe dir would appear and vanish, so check the result instead)…
+    expect((await createSnapshotter(tmp.path)).kind).to.equal('overlay');
+    // …unless the kernel or filesystem differs: a stale record means a fresh probe, which rewrites it.
+    writeFileSync(join(tmp.path, 'snapshots', '.overlay-probe.json'), JSON.stringify({ ...remembered, kernel: 'another' }));
+    expect((await createSnapshotter(tmp.path)).kind).to.equal('overlay');
+    expect(readFileSync(join(tmp.path, 'snapshots', '.overlay-probe.json'), 'utf8')).to.include(release());
   });
 
   it('the probe reports why overlay fails (an upper dir on overlayfs), and explicit kinds are honoured', async () => {
