@@ -6,8 +6,12 @@
  * cannot land outside — as long as nobody swaps a component for a symlink
  * between resolution and use (the same race BuildKit accepts: the roots we
  * write into are snapshots only this build touches).
+ *
+ * Synchronous at heart (an lstat per component, a readlink per link: cheap
+ * syscalls whose promise forms cost more than they do); `resolveInRoot` is
+ * the same for callers that await.
  */
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { PathEscapesRootError } from './errors.js';
 
 const MAX_LINKS = 255;
@@ -19,6 +23,10 @@ export interface ResolveOptions {
 
 /** Host path under `root` for the in-image `path` (absolute or relative, both from `root`). */
 export async function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): Promise<string> {
+  return resolveInRootSync(root, path, options);
+}
+
+export function resolveInRootSync(root: string, path: string, options: ResolveOptions = {}): string {
   const stack: string[] = [];
   const queue = split(path);
   let links = 0;
@@ -36,7 +44,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
     }
     let isLink = false;
     try {
-      isLink = (await lstat(candidate)).isSymbolicLink();
+      isLink = lstatSync(candidate).isSymbolicLink();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
@@ -46,7 +54,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
       continue;
     }
     if (++links > MAX_LINKS) throw new PathEscapesRootError(`too many levels of symbolic links resolving ${JSON.stringify(path)}`);
-    const target = await readlink(candidate);
+    const target = readlinkSync(candidate);
     if (target.startsWith('/')) stack.length = 0;
     queue.unshift(...split(target));
   }
