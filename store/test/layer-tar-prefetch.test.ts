@@ -3,45 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setAttributeSync } from 'fs-xattr';
 import { packDirectory, readTar } from '@tsbuild/store';
-import { readAhead, SMALL_FILE } from '../src/layer/tar-prefetch.js';
+import { SMALL_FILE } from '../src/layer/tar-emit.js';
 import { tempDir } from '../../test/support/fixtures.js';
 
-async function* numbers(n: number): AsyncGenerator<number> {
-  for (let i = 0; i < n; i++) yield i;
-}
-
-describe('layer packing read-ahead', () => {
-  it('readAhead keeps source order, whatever order preparations finish in, and runs at most `window` ahead', async () => {
-    let running = 0;
-    let most = 0;
-    const prepare = async (i: number) => {
-      most = Math.max(most, ++running);
-      await new Promise((r) => setTimeout(r, (i * 7) % 5));
-      running--;
-      return i * 2;
-    };
-    const out: number[] = [];
-    for await (const v of readAhead(numbers(50), prepare, 8)) out.push(v);
-    expect(out).to.deep.equal(Array.from({ length: 50 }, (_, i) => i * 2));
-    expect(most).to.be.within(2, 8);
-  });
-
-  it('readAhead throws a failed preparation when its turn comes, after the items before it', async () => {
-    const out: number[] = [];
-    const prepare = async (i: number) => {
-      if (i === 5) throw new Error('boom 5');
-      return i;
-    };
-    let err: unknown;
-    try {
-      for await (const v of readAhead(numbers(20), prepare, 4)) out.push(v);
-    } catch (e) {
-      err = e;
-    }
-    expect(out).to.deep.equal([0, 1, 2, 3, 4]);
-    expect(String(err)).to.contain('boom 5');
-  });
-
+describe('layer packing: small files read whole, large ones streamed', () => {
   it('packs many small and large files, with their xattrs, exactly as on disk', async () => {
     const tmp = tempDir();
     try {

@@ -7,16 +7,26 @@
  * still written as the parent of a changed child, like containerd's
  * change writer includes parents, so extractors create it with its real mode.
  */
-import { lstat } from 'node:fs/promises';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 
-export async function isUnchangedDir(upperAbs: string, rel: string, lowerDirs: readonly string[]): Promise<boolean> {
+/** Synchronous, like the rest of the packers' per-entry metadata (see tar-walk.ts). */
+export function isUnchangedDir(upperAbs: string, rel: string, lowerDirs: readonly string[]): boolean {
   for (const lower of lowerDirs) {
-    const theirs = await lstat(join(lower, rel), { bigint: true }).catch(() => undefined);
+    const theirs = lstatQuiet(join(lower, rel));
     if (!theirs) continue;
     if (!theirs.isDirectory()) return false;
-    const ours = await lstat(upperAbs, { bigint: true });
+    const ours = lstatSync(upperAbs, { bigint: true });
     return ours.mode === theirs.mode && ours.uid === theirs.uid && ours.gid === theirs.gid && ours.mtimeNs === theirs.mtimeNs;
   }
   return false;
+}
+
+/** lstat, or undefined when it fails (the path is then looked up in the next lower). */
+function lstatQuiet(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

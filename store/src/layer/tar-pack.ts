@@ -11,11 +11,11 @@
  */
 import { addAbortSignal, Readable } from 'node:stream';
 import { FailedPreconditionError } from '@tsbuild/core';
-import { clampMtime, entryChunks, entryFromStat, type EmitOptions, type LinkMap } from './tar-emit.js';
-import { END_OF_ARCHIVE, type TarEntry } from './tar-header.js';
-import { preparedWalk, type PreparedItem } from './tar-prefetch.js';
+import { clampMtime, entryFromStat, TarOutput, type EmitOptions, type LinkMap } from './tar-emit.js';
+import type { TarEntry } from './tar-header.js';
+import { walkTree, type WalkItem } from './tar-walk.js';
 import { isOverlayWhiteout, OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR, WHITEOUT_PREFIX } from './whiteout.js';
-import { publicXattrs } from './xattr.js';
+import { publicXattrs, readAllXattrsSync } from './xattr.js';
 import { isUnchangedDir } from './overlay-unchanged.js';
 
 export type PackOptions = EmitOptions;
@@ -47,9 +47,14 @@ export function toReadable(chunks: AsyncGenerator<Buffer>, options: PackOptions)
 }
 
 async function* packTree(dir: string, options: PackOptions): AsyncGenerator<Buffer> {
+  const out = new TarOutput(options);
   const links: LinkMap = new Map();
-  for await (const item of preparedWalk(dir, options)) yield* itemChunks(item, links, options);
-  yield END_OF_ARCHIVE;
+  for (const item of walkTree(dir)) {
+    await out.pace();
+    const entry = entryFromStat(item.abs, item.rel, item.stat, links, options);
+    if (entry) yield* out.entry(entry, item.abs);
+  }
+  yield* out.end();
 }
 
 /** An empty regular file: the tar spelling of a whiteout. */
@@ -57,42 +62,51 @@ export function whiteoutEntry(path: string, mtime: number): TarEntry {
   return { path, type: 'File', mode: 0, uid: 0, gid: 0, size: 0, mtime };
 }
 
+/** An upper-dir item with all its xattrs, overlay-private ones included (none for symlinks: fs-xattr would follow them). */
+interface UpperItem extends WalkItem {
+  xattrs: Map<string, Buffer>;
+}
+
 async function* packOverlay(source: OverlayDiffSource, options: PackOptions): AsyncGenerator<Buffer> {
+  const out = new TarOutput(options);
   const links: LinkMap = new Map();
   // Unchanged directories on the current path, written only if a descendant is.
-  const pending: PreparedItem[] = [];
-  for await (const item of preparedWalk(source.upperDir, options, (i) => isOverlayWhiteout(i.stat))) {
-    while (pending.length > 0 && !item.rel.startsWith(`${pending.at(-1)!.rel}/`)) pending.pop();
-    if (isOverlayWhiteout(item.stat)) {
-      yield* flushParents(pending, links, options);
-      yield* entryChunks(whiteoutEntry(siblingPath(item.rel, WHITEOUT_PREFIX), clampMtime(item.stat, options)), undefined, options);
+  const pending: UpperItem[] = [];
+  for (const walked of walkTree(source.upperDir)) {
+    await out.pace();
+    while (pending.length > 0 && !walked.rel.startsWith(`${pending.at(-1)!.rel}/`)) pending.pop();
+    if (isOverlayWhiteout(walked.stat)) {
+      yield* flushParents(pending, links, out, options);
+      yield* out.entry(whiteoutEntry(siblingPath(walked.rel, WHITEOUT_PREFIX), clampMtime(walked.stat, options)));
       continue;
     }
+    const { rel, abs, stat } = walked;
+    const item: UpperItem = { rel, abs, stat, xattrs: stat.isSymbolicLink() ? new Map() : readAllXattrsSync(abs) };
     refuseLowerDependent(item);
     const opaque = item.stat.isDirectory() && isOpaque(item.xattrs);
-    if (item.stat.isDirectory() && !opaque && (await isUnchangedDir(item.abs, item.rel, source.lowerDirs))) {
+    if (item.stat.isDirectory() && !opaque && isUnchangedDir(item.abs, item.rel, source.lowerDirs)) {
       pending.push(item);
       continue;
     }
-    const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options, publicXattrs(item.xattrs));
+    const entry = upperEntry(item, links, options);
     if (!entry) continue;
-    yield* flushParents(pending, links, options);
-    yield* entryChunks(entry, item.abs, options, item.body);
-    if (opaque) {
-      yield* entryChunks(whiteoutEntry(`${item.rel}/${OPAQUE_WHITEOUT}`, clampMtime(item.stat, options)), undefined, options);
-    }
+    yield* flushParents(pending, links, out, options);
+    yield* out.entry(entry, item.abs);
+    if (opaque) yield* out.entry(whiteoutEntry(`${item.rel}/${OPAQUE_WHITEOUT}`, clampMtime(item.stat, options)));
   }
-  yield END_OF_ARCHIVE;
+  yield* out.end();
 }
 
-async function* flushParents(pending: PreparedItem[], links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
-  for (const dir of pending.splice(0)) yield* itemChunks(dir, links, options);
+async function* flushParents(pending: UpperItem[], links: LinkMap, out: TarOutput, options: PackOptions): AsyncGenerator<Buffer> {
+  for (const dir of pending.splice(0)) {
+    const entry = upperEntry(dir, links, options);
+    if (entry) yield* out.entry(entry, dir.abs);
+  }
 }
 
-/** The tar bytes of a prepared item (nothing for what a layer cannot hold). */
-async function* itemChunks(item: PreparedItem, links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
-  const entry = await entryFromStat(item.abs, item.rel, item.stat, links, options, publicXattrs(item.xattrs));
-  if (entry) yield* entryChunks(entry, item.abs, options, item.body);
+/** The entry of an upper-dir item, with its layer xattrs (undefined for what a layer cannot hold). */
+function upperEntry(item: UpperItem, links: LinkMap, options: PackOptions): TarEntry | undefined {
+  return entryFromStat(item.abs, item.rel, item.stat, links, options, publicXattrs(item.xattrs));
 }
 
 /** Whether overlayfs treats the directory with these xattrs as opaque (whiteout.ts's isOverlayOpaque, from xattrs already read). */
@@ -107,7 +121,7 @@ function siblingPath(rel: string, prefix: string): string {
 }
 
 /** A renamed dir (redirect) or a metadata-only copy-up (metacopy) has its data in a lower: not representable from the upper alone. */
-function refuseLowerDependent(item: PreparedItem): void {
+function refuseLowerDependent(item: UpperItem): void {
   if (item.stat.isSymbolicLink()) return;
   for (const name of ['trusted.overlay.redirect', 'trusted.overlay.metacopy', 'user.overlay.redirect', 'user.overlay.metacopy']) {
     if (item.xattrs.has(name)) {

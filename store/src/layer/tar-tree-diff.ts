@@ -12,17 +12,15 @@
  * both sides is known equal without reading). A type change emits the new
  * entry, which replaces the old one when applied.
  */
-import type { Stats } from 'node:fs';
-import { lstat, open, readlink } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { throwIfAborted } from '@tsbuild/core';
-import { clampMtime, entryChunks, entryFromStat, type LinkMap } from './tar-emit.js';
-import { END_OF_ARCHIVE } from './tar-header.js';
+import { clampMtime, entryFromStat, SMALL_FILE, TarOutput, type LinkMap } from './tar-emit.js';
 import { toReadable, whiteoutEntry, type PackOptions } from './tar-pack.js';
 import { compareNames, sortedNames } from './tar-walk.js';
 import { WHITEOUT_PREFIX } from './whiteout.js';
-import { readXattrs } from './xattr.js';
+import { readXattrsSync } from './xattr.js';
 
 export interface TreeDiffSource {
   /** The parent tree; undefined means empty (the diff is the whole upper tree). */
@@ -36,33 +34,47 @@ export function packTreeDiff(source: TreeDiffSource, options: PackOptions = {}):
 }
 
 async function* diffTrees(source: TreeDiffSource, options: PackOptions): AsyncGenerator<Buffer> {
-  yield* diffDir(source.lowerDir, source.upperDir, '', new Map(), options);
-  yield END_OF_ARCHIVE;
+  const out = new TarOutput(options);
+  yield* diffDir(source.lowerDir, source.upperDir, '', new Map(), out, options);
+  yield* out.end();
 }
 
-async function* diffDir(lower: string | undefined, upper: string, rel: string, links: LinkMap, options: PackOptions): AsyncGenerator<Buffer> {
-  const upperNames = await sortedNames(join(upper, rel));
-  const lowerNames = lower === undefined ? [] : await sortedNames(join(lower, rel));
+/**
+ * One directory of the diff, then its subdirectories. Metadata is read
+ * synchronously, as in the other packers (see tar-walk.ts).
+ */
+async function* diffDir(lower: string | undefined, upper: string, rel: string, links: LinkMap, out: TarOutput, options: PackOptions): AsyncGenerator<Buffer> {
+  const upperNames = sortedNames(join(upper, rel));
+  const lowerNames = lower === undefined ? [] : sortedNames(join(lower, rel));
   const upperSet = new Set(upperNames);
-  const parentMtime = clampMtime(await lstat(join(upper, rel)), options);
+  const parentMtime = clampMtime(lstatSync(join(upper, rel)), options);
   const names = [...new Set([...upperNames, ...lowerNames])].sort(compareNames);
   for (const name of names) {
-    throwIfAborted(options.signal);
+    await out.pace();
     const childRel = rel === '' ? name : `${rel}/${name}`;
     if (!upperSet.has(name)) {
       const whiteout = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
-      yield* entryChunks(whiteoutEntry(whiteout, parentMtime), undefined, options);
+      yield* out.entry(whiteoutEntry(whiteout, parentMtime));
       continue;
     }
     const abs = join(upper, childRel);
-    const stat = await lstat(abs);
+    const stat = lstatSync(abs);
     const lowerAbs = lower === undefined ? undefined : join(lower, childRel);
-    const lowerStat = lowerAbs === undefined ? undefined : await lstat(lowerAbs).catch(() => undefined);
+    const lowerStat = lowerAbs === undefined ? undefined : lstatQuiet(lowerAbs);
     if (lowerStat === undefined || (await changed(lowerAbs!, lowerStat, abs, stat))) {
-      const entry = await entryFromStat(abs, childRel, stat, links, options);
-      if (entry) yield* entryChunks(entry, abs, options);
+      const entry = entryFromStat(abs, childRel, stat, links, options);
+      if (entry) yield* out.entry(entry, abs);
     }
-    if (stat.isDirectory()) yield* diffDir(lowerStat?.isDirectory() ? lower : undefined, upper, childRel, links, options);
+    if (stat.isDirectory()) yield* diffDir(lowerStat?.isDirectory() ? lower : undefined, upper, childRel, links, out, options);
+  }
+}
+
+/** lstat, or undefined when it fails (treated as absent from the lower). */
+function lstatQuiet(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }
 
@@ -73,30 +85,65 @@ function typeOf(s: Stats): number {
 async function changed(lowerAbs: string, lower: Stats, upperAbs: string, upper: Stats): Promise<boolean> {
   if (typeOf(lower) !== typeOf(upper)) return true;
   if (lower.mode !== upper.mode || lower.uid !== upper.uid || lower.gid !== upper.gid) return true;
-  if (lower.isSymbolicLink()) return (await readlink(lowerAbs)) !== (await readlink(upperAbs));
+  if (lower.isSymbolicLink()) return readlinkSync(lowerAbs) !== readlinkSync(upperAbs);
   if ((lower.isCharacterDevice() || lower.isBlockDevice()) && lower.rdev !== upper.rdev) return true;
-  if (!(await sameXattrs(lowerAbs, upperAbs))) return true;
+  if (!sameXattrs(lowerAbs, upperAbs)) return true;
   if (lower.isDirectory()) return lower.mtimeMs !== upper.mtimeMs;
   if (!lower.isFile()) return lower.mtimeMs !== upper.mtimeMs;
-  if (lower.size !== upper.size || !(await sameMtimeNs(lowerAbs, upperAbs))) return true;
+  if (lower.size !== upper.size || !sameMtimeNs(lowerAbs, upperAbs)) return true;
   if (lower.dev === upper.dev && lower.ino === upper.ino) return false;
-  return !(await sameContent(lowerAbs, upperAbs));
+  return !(await sameContent(lowerAbs, upperAbs, upper.size));
 }
 
-async function sameMtimeNs(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([lstat(a, { bigint: true }), lstat(b, { bigint: true })]);
-  return sa.mtimeNs === sb.mtimeNs;
+function sameMtimeNs(a: string, b: string): boolean {
+  return lstatSync(a, { bigint: true }).mtimeNs === lstatSync(b, { bigint: true }).mtimeNs;
 }
 
-async function sameXattrs(a: string, b: string): Promise<boolean> {
-  const [xa, xb] = await Promise.all([readXattrs(a), readXattrs(b)]);
+function sameXattrs(a: string, b: string): boolean {
+  const xa = readXattrsSync(a);
+  const xb = readXattrsSync(b);
   if (xa.size !== xb.size) return false;
   for (const [name, value] of xa) if (!xb.get(name)?.equals(value)) return false;
   return true;
 }
 
-/** Byte-for-byte comparison in 64 KiB steps (never reads a whole file). */
-export async function sameContent(a: string, b: string): Promise<boolean> {
+/**
+ * Byte-for-byte comparison of two files (both of `size` bytes by lstat), in
+ * 64 KiB steps, to the end of both (never reads a whole file). Small files
+ * synchronously (a copying snapshotter's upper tree is a copy of the lower, so
+ * this runs for nearly every unchanged file); larger ones asynchronously, so a
+ * big file does not hold the event loop for the whole comparison.
+ */
+async function sameContent(a: string, b: string, size: number): Promise<boolean> {
+  return size <= SMALL_FILE ? sameContentSync(a, b) : sameContentAsync(a, b);
+}
+
+const compareBuffers = [Buffer.alloc(65536), Buffer.alloc(65536)] as const;
+/** O_NONBLOCK: a FIFO swapped in since the lstat must not block the main thread (no effect on regular files). */
+const COMPARE_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+function sameContentSync(a: string, b: string): boolean {
+  const [ba, bb] = compareBuffers;
+  const fa = openSync(a, COMPARE_OPEN_FLAGS);
+  try {
+    const fb = openSync(b, COMPARE_OPEN_FLAGS);
+    try {
+      for (;;) {
+        const ra = readSync(fa, ba, 0, ba.length, null);
+        const rb = readSync(fb, bb, 0, bb.length, null);
+        if (ra !== rb) return false;
+        if (ra === 0) return true;
+        if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return false;
+      }
+    } finally {
+      closeSync(fb);
+    }
+  } finally {
+    closeSync(fa);
+  }
+}
+
+async function sameContentAsync(a: string, b: string): Promise<boolean> {
   const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
   try {
     const ba = Buffer.alloc(65536);

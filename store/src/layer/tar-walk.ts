@@ -3,11 +3,20 @@
  * directory sorted by their UTF-8 bytes, a directory before its contents,
  * never following symlinks. Paths are relative to the root, `/`-separated,
  * without a leading `./`.
+ *
+ * Synchronous on purpose, like the packers' per-entry reads (xattrs, small
+ * file bodies; tar-emit.ts). On a local filesystem lstat, readdir, listxattr
+ * and a small read take microseconds; their promise-based forms cost a
+ * thread-pool round trip, a promise (a FileHandle for open) and the GC behind
+ * them for each. Measured on an overlay upper dir of 20,000 files of 8 bytes
+ * (200 dirs × 100): packing took ~4.3 s with the async calls (open, read and
+ * close ~1.2–1.4 s each, listxattr ~1.05 s, lstat ~0.9 s, GC 0.6 s), while the
+ * same syscalls made synchronously take ~0.25 s. The packers give the event
+ * loop a turn every few milliseconds (TarOutput.pace) and still stream large
+ * file bodies asynchronously.
  */
-import type { Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { throwIfAborted } from '@tsbuild/core';
 
 export interface WalkItem {
   rel: string;
@@ -20,33 +29,22 @@ export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-export async function sortedNames(dir: string): Promise<string[]> {
-  return (await readdir(dir)).sort(compareNames);
+/** The names in `dir`, sorted by compareNames (each name encoded once, not once per comparison). */
+export function sortedNames(dir: string): string[] {
+  return readdirSync(dir)
+    .map((name) => ({ name, bytes: Buffer.from(name) }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map((n) => n.name);
 }
 
-/**
- * Yields every entry under `root` (not the root itself). `descend` may veto
- * descending into a directory (e.g. a whiteout was emitted instead).
- */
-export async function* walkTree(root: string, options: { signal?: AbortSignal } = {}, rel = ''): AsyncGenerator<WalkItem> {
-  const names = await sortedNames(rel === '' ? root : join(root, rel));
-  // A directory's entries are lstat'ed STAT_BATCH at a time, concurrently (one
-  // thread-pool round trip per batch instead of per entry); they are still
-  // yielded one by one in name order, so the walk's order is unchanged.
-  for (let start = 0; start < names.length; start += STAT_BATCH) {
-    throwIfAborted(options.signal);
-    const batch = names.slice(start, start + STAT_BATCH).map((name) => {
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      return { rel: childRel, abs: join(root, childRel) };
-    });
-    const stats = await Promise.all(batch.map((b) => lstat(b.abs)));
-    for (let i = 0; i < batch.length; i++) {
-      throwIfAborted(options.signal);
-      const stat = stats[i]!;
-      yield { ...batch[i]!, stat };
-      if (stat.isDirectory()) yield* walkTree(root, options, batch[i]!.rel);
-    }
+/** Every entry under `root` (not the root itself), lstat'ed, in walk order. */
+export function* walkTree(root: string, rel = ''): Generator<WalkItem> {
+  const dir = rel === '' ? root : join(root, rel);
+  for (const name of sortedNames(dir)) {
+    const childRel = rel === '' ? name : `${rel}/${name}`;
+    const abs = join(dir, name);
+    const stat = lstatSync(abs);
+    yield { rel: childRel, abs, stat };
+    if (stat.isDirectory()) yield* walkTree(root, childRel);
   }
 }
-
-const STAT_BATCH = 64;
