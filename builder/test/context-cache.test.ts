@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, readdirSync, writeFileSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { checksumContext, openChecksumCache, createMemoryChecksumCache } from '@tsbuild/builder';
 import { tempDir } from '../../test/support/fixtures.js';
@@ -92,5 +92,74 @@ describe('ChecksumCache', () => {
     await checksumContext({ contextDir: other, patterns: ['x'], cache: c2 });
     await c2.save();
     expect(readdirSync(cacheDir)).to.have.length(2);
+  });
+  it('keeps checksums per hash mode: switching modes, chmod, chown and a retargeted link give what a cold run gives', async () => {
+    symlinkSync('f1.txt', join(ctx, 'src/link'));
+    const fresh = async (mode: 'exact' | 'content') => (await checksumContext({ contextDir: ctx, patterns: ['src'], mode })).digest;
+    const warm = async (mode: 'exact' | 'content') => {
+      const cache = await openChecksumCache({ dir: cacheDir, contextDir: ctx });
+      const r = await checksumContext({ contextDir: ctx, patterns: ['src'], mode, cache });
+      await cache.save();
+      return { digest: r.digest, hashed: cache.stats.hashed };
+    };
+    expect((await warm('exact')).digest).to.equal(await fresh('exact'));
+    expect(await warm('content'), 'the other mode reuses the content digests').to.deep.equal({ digest: await fresh('content'), hashed: 0 });
+    expect(await warm('exact')).to.deep.equal({ digest: await fresh('exact'), hashed: 0 });
+    chmodSync(join(ctx, 'src/f2.txt'), 0o600);
+    chownSync(join(ctx, 'src/f3.txt'), 4321, 8765);
+    chmodSync(join(ctx, 'src'), 0o700);
+    rmSync(join(ctx, 'src/link'));
+    symlinkSync('f2.txt', join(ctx, 'src/link'));
+    const exact = await warm('exact');
+    expect(exact.digest).to.equal(await fresh('exact'));
+    expect(exact.hashed, 'a changed ctime rehashes only the files it touched').to.equal(2);
+    expect((await warm('content')).digest).to.equal(await fresh('content'));
+  });
+
+  it('reads an old or torn cache file as an empty cache', async () => {
+    const first = await openChecksumCache({ dir: cacheDir, contextDir: ctx });
+    const a = await checksumContext({ contextDir: ctx, patterns: ['src'], cache: first });
+    await first.save();
+    const [name] = readdirSync(cacheDir);
+    const file = join(cacheDir, name!);
+    const body = readFileSync(file, 'utf8');
+    for (const broken of [body.slice(0, body.length - 40), JSON.stringify({ version: 1, entries: {} }), '']) {
+      writeFileSync(file, broken);
+      const again = await openChecksumCache({ dir: cacheDir, contextDir: ctx });
+      expect((await checksumContext({ contextDir: ctx, patterns: ['src'], cache: again })).digest).to.equal(a.digest);
+      expect(again.stats.hashed).to.equal(50);
+    }
+  });
+
+  it('does not rewrite the file when nothing changed', async () => {
+    const first = await openChecksumCache({ dir: cacheDir, contextDir: ctx });
+    await checksumContext({ contextDir: ctx, patterns: ['src'], cache: first });
+    await first.save();
+    const [name] = readdirSync(cacheDir);
+    const before = statSync(join(cacheDir, name!));
+    const second = await openChecksumCache({ dir: cacheDir, contextDir: ctx });
+    await checksumContext({ contextDir: ctx, patterns: ['src'], cache: second });
+    await second.save();
+    const after = statSync(join(cacheDir, name!));
+    expect([after.ino, after.mtimeMs]).to.deep.equal([before.ino, before.mtimeMs]);
+  });
+
+  it('lets the event loop run during a long walk, and a cancel stops it there', async () => {
+    for (let d = 0; d < 10; d++) {
+      mkdirSync(join(ctx, `many/d${d}`), { recursive: true });
+      for (let i = 0; i < 100; i++) writeFileSync(join(ctx, `many/d${d}/f${i}`), `${d}/${i}`);
+    }
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      await checksumContext({ contextDir: ctx, patterns: ['many'] });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks, 'timers fired while 1,000 files were checksummed').to.be.greaterThan(0);
+    const controller = new AbortController();
+    setImmediate(() => controller.abort());
+    const err = await checksumContext({ contextDir: ctx, patterns: ['many'], signal: controller.signal }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).to.equal('CANCELED');
   });
 });

@@ -1,9 +1,9 @@
-import { constants, createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { Digester, throwIfAborted, type Digest } from '@tsbuild/core';
 
 /** Files the caller says are at most this big are read in one call instead of streamed. */
-const SMALL_FILE = 64 * 1024;
+export const SMALL_FILE = 64 * 1024;
 
 /**
  * sha256 of a file's bytes, streamed (memory does not grow with file size).
@@ -16,12 +16,8 @@ export async function hashFile(path: string, options: { signal?: AbortSignal | u
   throwIfAborted(options.signal);
   const size = options.size === undefined ? undefined : Number(options.size);
   if (size !== undefined && size <= SMALL_FILE) {
-    const whole = await readSmall(path, size);
-    if (whole) {
-      const digester = new Digester();
-      digester.update(whole);
-      return digester.digest();
-    }
+    const digest = hashSmallFileSync(path, size);
+    if (digest) return digest;
   }
   const digester = new Digester();
   // 1 MiB reads: a large file costs a sixteenth of the round trips of the default 64 KiB.
@@ -35,19 +31,27 @@ export async function hashFile(path: string, options: { signal?: AbortSignal | u
   return digester.digest();
 }
 
+/** One reusable buffer for small reads: the sync path never interleaves with itself. */
+let scratch = Buffer.allocUnsafe(SMALL_FILE + 1);
+
 /**
- * The whole file in open + one read + close (a stream costs a second read to
- * see the end): a buffer one byte larger than `size` is asked for, and a read
- * that returns less than asked is the end of a regular file. Undefined when
- * the file has grown past the buffer (the caller then streams it).
+ * sha256 of a small file (lstat said `size` ≤ SMALL_FILE), synchronously:
+ * open (O_NOFOLLOW) + one read + close. A read of one byte more than `size`
+ * that returns less is the whole regular file; undefined when the file has
+ * grown past that (the caller then streams it). Synchronous on purpose: for
+ * tiny files the async forms' thread-pool round trips, promises and
+ * FileHandles cost several times the syscalls (20,000 8-byte files: ~2.1 s
+ * through fs/promises, ~0.2 s like this).
  */
-async function readSmall(path: string, size: number): Promise<Buffer | undefined> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+export function hashSmallFileSync(path: string, size: number): Digest | undefined {
+  if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let bytesRead: number;
   try {
-    const buf = Buffer.allocUnsafe(size + 1);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    return bytesRead <= size ? buf.subarray(0, bytesRead) : undefined;
+    bytesRead = readSync(fd, scratch, 0, size + 1, 0);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+  if (bytesRead > size) return undefined;
+  return `sha256:${createHash('sha256').update(scratch.subarray(0, bytesRead)).digest('hex')}`;
 }

@@ -23,9 +23,16 @@
  *   nothing is a ContextPathNotFoundError;
  * - --exclude patterns are matched against the path relative to the root and
  *   against the path relative to the matched source (`COPY --exclude=*.txt dir/`).
+ *
+ * The walk is synchronous per entry (readdirSync, lstatSync): for a context
+ * of many small files the cost of the promise forms is the thread-pool round
+ * trip, the promise and the garbage, not the syscall (20,000 entries: ~70 ms
+ * of lstatSync against ~310 ms of promise lstat). It yields to the event
+ * loop every YIELD_EVERY entries and checks the abort signal there and at
+ * every directory, so a huge context neither starves other work nor
+ * ignores a cancel.
  */
-import { lstat, readdir } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
 import { goMatch, hasMeta } from './go-match.js';
@@ -33,7 +40,17 @@ import type { PathMatcher } from './exclude-matcher.js';
 import { ContextPathEscapesError, ContextPathNotFoundError } from './errors.js';
 import { resolveInRoot } from '../fileops/root-path.js';
 
-export interface SelectedEntry {
+/** Entries listed between two yields to the event loop. */
+const YIELD_EVERY = 256;
+
+/** What the walk needs of an entry's lstat. */
+export interface StatLike {
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/** An entry as selected, with the lstat form its caller asked for (see selectWith). */
+export interface Selected<S extends StatLike> {
   /**
    * Slash path relative to the root (`a/b.txt`) as the source names it — a
    * symlink source's own name, not its target's; `''` for the root itself.
@@ -43,15 +60,20 @@ export interface SelectedEntry {
   real: string;
   /** Slash path relative to the source that selected it; `''` for the source itself. */
   relToSource: string;
-  stat: BigIntStats;
+  stat: S;
 }
 
-export interface SelectedSource {
+export type SelectedEntry = Selected<BigIntStats>;
+
+export interface SelectedSource<S extends StatLike = BigIntStats> {
   /** The pattern, cleaned, that matched. */
   pattern: string;
   /** The matched entry itself (first) followed by its subtree, parents before children, names sorted. */
-  entries: SelectedEntry[];
+  entries: Selected<S>[];
 }
+
+/** An entry's lstat (not following a final symlink); undefined when nothing is there (ENOENT, ENOTDIR). */
+export type StatFn<S extends StatLike> = (path: string) => S | undefined;
 
 export interface SelectOptions {
   root: string;
@@ -70,56 +92,75 @@ export function cleanPattern(pattern: string): string {
   return p === '/' ? '' : p.slice(1).replace(/\/+$/, '');
 }
 
-/** Expands every pattern; one SelectedSource per match, in pattern order then name order. */
-export async function selectSources(options: SelectOptions): Promise<SelectedSource[]> {
-  const out: SelectedSource[] = [];
+/** Expands every pattern; one SelectedSource per match, in pattern order then name order. Entries carry bigint lstats. */
+export function selectSources(options: SelectOptions): Promise<SelectedSource[]> {
+  return selectWith(options, lstatBigInt);
+}
+
+/**
+ * selectSources with the caller's lstat: the same selection, each entry's
+ * stat being whatever `statOf` makes of it. The context checksum keeps a
+ * small record per entry instead of a BigIntStats (26 heap objects each,
+ * which the garbage collector copies while a 20,000-entry walk retains them).
+ */
+export async function selectWith<S extends StatLike>(options: SelectOptions, statOf: StatFn<S>): Promise<SelectedSource<S>[]> {
+  const out: SelectedSource<S>[] = [];
+  const w: Walker<S> = { options, statOf, sinceYield: 0 };
   for (const raw of options.patterns) {
     const pattern = cleanPattern(raw);
-    const matches = await expand(options, pattern);
+    const matches = await expand(w, pattern);
     if (matches.length === 0) throw new ContextPathNotFoundError(pattern);
     for (const m of matches) {
-      const entries: SelectedEntry[] = [{ rel: m.rel, real: m.real, relToSource: '', stat: m.stat }];
-      if (m.stat.isDirectory()) await walk(options, m.real, m.rel, '', entries);
+      const entries: Selected<S>[] = [{ rel: m.rel, real: m.real, relToSource: '', stat: m.stat }];
+      if (m.stat.isDirectory()) await walk(w, m.real, m.rel, '', entries);
       out.push({ pattern, entries });
     }
   }
   return out;
 }
 
-interface Match {
+interface Walker<S extends StatLike> {
+  options: SelectOptions;
+  statOf: StatFn<S>;
+  /** Entries listed since the walk last yielded. */
+  sinceYield: number;
+}
+
+interface Match<S> {
   /** As named. */
   rel: string;
   /** As read (symlinks resolved in the root). */
   real: string;
-  stat: BigIntStats;
+  stat: S;
 }
 
-async function expand(options: SelectOptions, pattern: string): Promise<Match[]> {
+async function expand<S extends StatLike>(w: Walker<S>, pattern: string): Promise<Match<S>[]> {
+  const { options } = w;
   const parts = pattern === '' ? [] : pattern.split('/');
   const firstGlob = parts.findIndex((p) => hasMeta(p));
   // The literal part before the first glob component: resolved in the root, through symlinks.
   const literal = parts.slice(0, firstGlob < 0 ? parts.length : firstGlob).join('/');
-  const start = await resolved(options.root, literal, literal);
+  const start = await resolved(w, literal, literal);
   if (!start) return [];
-  let current: Match[] = [start];
+  let current: Match<S>[] = [start];
   const globs = firstGlob < 0 ? [] : parts.slice(firstGlob);
   for (let i = 0; i < globs.length; i++) {
     throwIfAborted(options.signal);
     const part = globs[i]!;
     const last = i === globs.length - 1;
-    const next: Match[] = [];
+    const next: Match<S>[] = [];
     for (const dir of current) {
       if (!dir.stat.isDirectory()) continue;
-      const names = (await listDir(join(options.root, dir.real))).filter((n) => goMatch(part, n));
+      const names = listDir(join(options.root, dir.real)).filter((n) => goMatch(part, n));
       for (const name of names.sort()) {
         const rel = dir.rel ? `${dir.rel}/${name}` : name;
         const real = dir.real ? `${dir.real}/${name}` : name;
-        const stat = await lstatOrUndefined(join(options.root, real));
+        const stat = w.statOf(join(options.root, real));
         if (!stat) continue;
         if (last && stat.isSymbolicLink()) {
-          if (isIgnored(options.ignore, rel, stat) || isExcluded(options.exclude, rel, '')) continue;
+          if (isIgnored(options.ignore, rel) || isExcluded(options.exclude, rel, '')) continue;
           // A glob's match is a top-level source: followed inside the root (a dangling one is not found).
-          const target = await resolved(options.root, real, rel);
+          const target = await resolved(w, real, rel);
           if (!target) throw new ContextPathNotFoundError(rel);
           next.push(target);
         } else next.push({ rel, real, stat });
@@ -127,48 +168,51 @@ async function expand(options: SelectOptions, pattern: string): Promise<Match[]>
     }
     current = next;
   }
-  return current.filter((m) => m.rel === '' || !isIgnored(options.ignore, m.rel, m.stat) && !isIgnored(options.ignore, m.real, m.stat) && !isExcluded(options.exclude, m.rel, ''));
+  return current.filter((m) => m.rel === '' || !isIgnored(options.ignore, m.rel) && !isIgnored(options.ignore, m.real) && !isExcluded(options.exclude, m.rel, ''));
 }
 
-/** `path` (root-relative) with every symlink resolved inside `root`, named `rel`; undefined when nothing is there. */
-async function resolved(root: string, path: string, rel: string): Promise<Match | undefined> {
+/** `path` (root-relative) with every symlink resolved inside the root, named `rel`; undefined when nothing is there. */
+async function resolved<S extends StatLike>(w: Walker<S>, path: string, rel: string): Promise<Match<S> | undefined> {
+  const root = w.options.root;
   const host = await resolveInRoot(root, path, { followFinal: true });
   const base = root.length > 1 ? root.replace(/\/+$/, '') : root;
   const real = host === base ? '' : host.slice(base.length + 1);
-  const stat = await lstatOrUndefined(join(root, real));
+  const stat = w.statOf(join(root, real));
   return stat ? { rel, real, stat } : undefined;
 }
 
-async function walk(options: SelectOptions, real: string, rel: string, relToSource: string, out: SelectedEntry[]): Promise<void> {
-  throwIfAborted(options.signal);
-  const names = (await listDir(join(options.root, real))).sort();
-  // lstat a directory's entries concurrently (the walk's cost on a warm cache), then recurse in name order.
-  const stats = await Promise.all(names.map((name) => lstatOrUndefined(join(options.root, real ? `${real}/${name}` : name))));
+async function walk<S extends StatLike>(w: Walker<S>, real: string, rel: string, relToSource: string, out: Selected<S>[]): Promise<void> {
+  const { options } = w;
+  if (++w.sinceYield >= YIELD_EVERY) await yieldNow(w);
+  else throwIfAborted(options.signal);
+  const dirPath = join(options.root, real);
+  const names = listDir(dirPath).sort();
   for (let i = 0; i < names.length; i++) {
+    if (++w.sinceYield >= YIELD_EVERY) await yieldNow(w);
     const name = names[i]!;
-    const stat = stats[i];
+    const stat = w.statOf(`${dirPath}/${name}`);
     if (!stat) continue; // removed while walking
     const childReal = real ? `${real}/${name}` : name;
     const childRel = rel ? `${rel}/${name}` : name;
     const childToSource = relToSource ? `${relToSource}/${name}` : name;
     const dir = stat.isDirectory();
     // .dockerignore applies to what is read (the context as sent), --exclude to the path as named.
-    const ignored = isIgnored(options.ignore, childReal, stat) || isExcluded(options.exclude, childRel, childToSource);
+    const ignored = isIgnored(options.ignore, childReal) || isExcluded(options.exclude, childRel, childToSource);
     if (ignored) {
       // A `!exception` may still re-include something below an excluded directory.
       if (dir && (hasExceptions(options.ignore) || hasExceptions(options.exclude))) {
-        const below: SelectedEntry[] = [];
-        await walk(options, childReal, childRel, childToSource, below);
+        const below: Selected<S>[] = [];
+        await walk(w, childReal, childRel, childToSource, below);
         if (below.length) out.push({ rel: childRel, real: childReal, relToSource: childToSource, stat }, ...below);
       }
       continue;
     }
     out.push({ rel: childRel, real: childReal, relToSource: childToSource, stat });
-    if (dir) await walk(options, childReal, childRel, childToSource, out);
+    if (dir) await walk(w, childReal, childRel, childToSource, out);
   }
 }
 
-function isIgnored(ignore: PathMatcher | undefined, rel: string, _stat: BigIntStats): boolean {
+function isIgnored(ignore: PathMatcher | undefined, rel: string): boolean {
   return !!ignore && ignore.matches(rel);
 }
 
@@ -185,18 +229,26 @@ function join(root: string, rel: string): string {
   return rel ? `${root}/${rel}` : root;
 }
 
-async function listDir(path: string): Promise<string[]> {
+/** Lets other work run (and a cancel land) during a long synchronous walk. */
+async function yieldNow(w: Walker<StatLike>): Promise<void> {
+  w.sinceYield = 0;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  throwIfAborted(w.options.signal);
+}
+
+function listDir(path: string): string[] {
   try {
-    return await readdir(path);
+    return readdirSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw err;
   }
 }
 
-async function lstatOrUndefined(path: string): Promise<BigIntStats | undefined> {
+/** The lstat copy reads: bigint, for nanosecond mtimes. */
+function lstatBigInt(path: string): BigIntStats | undefined {
   try {
-    return await lstat(path, { bigint: true });
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
