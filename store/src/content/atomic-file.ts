@@ -22,14 +22,22 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Writes `path` so readers see either the old content or the new, never a
  * mix: a temp file next to it (same filesystem), fsync, rename, fsync of the
  * directory. A failed write removes the temp file.
+ *
+ * `durable: false` skips both fsyncs, for files whose meaning ends with the
+ * process that writes them (a build's lease names its pid and protects
+ * nothing once that process is gone, so after a machine crash it is void
+ * anyway): still atomic for concurrent readers, no longer flushed. A build
+ * rewrites its lease once per step, and those flushes were a quarter of a
+ * build's fsyncs.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
   try {
     const fh = await open(tmp, 'wx', 0o644);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -38,5 +46,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }

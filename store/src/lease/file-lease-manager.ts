@@ -12,7 +12,9 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * Leases as one JSON file each, `<root>/leases/<id>.json`, written atomically;
  * adding a resource is a read-modify-write under `<id>.lock`. The creating
  * process's pid is recorded so that a crashed build's lease stops protecting
- * anything once that process is gone (see `isLeaseLive`).
+ * anything once that process is gone (see `isLeaseLive`) — which is also why
+ * lease files are written atomically but not flushed (`durable: false`):
+ * after a machine crash every lease's process is gone.
  */
 export class FileLeaseManager implements LeaseManager {
   readonly dir: string;
@@ -30,7 +32,7 @@ export class FileLeaseManager implements LeaseManager {
     await mkdir(this.dir, { recursive: true });
     await withLock(this.lockPath(id), async () => {
       if (await this.read(id)) throw new AlreadyExistsError(`lease ${id} already exists`, { code: 'STORE_LEASE_EXISTS' });
-      await writeFileAtomic(this.path(id), JSON.stringify(lease));
+      await writeFileAtomic(this.path(id), JSON.stringify(lease), { durable: false });
     });
     return lease;
   }
@@ -41,7 +43,7 @@ export class FileLeaseManager implements LeaseManager {
       if (!lease) throw notFound(leaseId);
       if (lease.resources.some((r) => sameResource(r, resource))) return;
       lease.resources.push(resource);
-      await writeFileAtomic(this.path(leaseId), JSON.stringify(lease));
+      await writeFileAtomic(this.path(leaseId), JSON.stringify(lease), { durable: false });
     });
   }
 
