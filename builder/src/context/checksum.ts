@@ -21,18 +21,20 @@
  * Speed (a no-op rebuild of a 20,000-file context is mostly this): the walk
  * and the per-entry work are synchronous — lstatSync, readlinkSync, small
  * files read and hashed in one readSync — because for small entries the
- * promise forms cost several times the syscalls. Only files over 64 KiB are
- * streamed, `concurrency` at a time. The loop yields every YIELD_EVERY
- * entries (and checks the abort signal). Each entry's canonical header is
- * written out directly instead of through canonicalJson: the bytes are the
- * same (keys in sorted order; the golden test holds them), at a fraction of
- * the cost.
+ * promise forms cost several times the syscalls; an entry is checksummed
+ * as the walk meets it, and only its path and checksum are kept. A warm
+ * entry costs one lstat and one cache lookup (the cache keeps entry
+ * checksums). Only files over 64 KiB are streamed, `concurrency` at a time.
+ * The walk yields every 256 entries (and checks the abort signal). Each
+ * entry's canonical header is written out directly instead of through
+ * canonicalJson: the bytes are the same (keys in sorted order; the golden
+ * test holds them), at a fraction of the cost.
  */
 import { readlinkSync } from 'node:fs';
 import { hash } from 'node:crypto';
 import { throwIfAborted, type Digest } from '@tsbuild/core';
 import { createExcludeMatcher, type PathMatcher } from './exclude-matcher.js';
-import { selectWith, type Selected } from './select.js';
+import { visitSelection, type Selected } from './select.js';
 import { createMemoryChecksumCache, entryStatOf, type ChecksumCache, type EntryStat } from './checksum-cache.js';
 
 export type ContextHashMode = 'exact' | 'content';
@@ -64,9 +66,6 @@ export interface ContextChecksum {
 /** Bumped whenever what an entry's checksum covers changes: old keys must not match new ones. */
 const CHECKSUM_VERSION = 'tsbuild.context.v2';
 
-/** Entries checksummed between two yields to the event loop. */
-const YIELD_EVERY = 256;
-
 /** Computes the checksum of the selected entries. Throws ContextPathNotFoundError / ContextPathEscapesError. */
 export async function checksumContext(options: ChecksumContextOptions): Promise<ContextChecksum> {
   const { contextDir, signal } = options;
@@ -74,54 +73,52 @@ export async function checksumContext(options: ChecksumContextOptions): Promise<
   const mode = options.mode ?? 'exact';
   const cache = options.cache ?? createMemoryChecksumCache();
   const exclude = options.exclude?.length ? createExcludeMatcher(options.exclude) : undefined;
-  const sources = await selectWith({ root: contextDir, patterns: options.patterns, ignore: options.ignore, exclude, signal }, entryStatOf);
 
-  let entries: Selected<EntryStat>[];
-  if (sources.length === 1) entries = sources[0]!.entries.slice();
-  else {
-    const unique = new Map<string, Selected<EntryStat>>();
-    for (const source of sources) for (const e of source.entries) unique.set(e.rel, e);
-    entries = [...unique.values()];
-  }
-  entries.sort((a, b) => compare(a.rel, b.rel));
-
-  const sums: string[] = new Array(entries.length);
-  const streamed: number[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldNow(signal);
-    const { real, stat } = entries[i]!;
-    const known = cache.entryChecksum(real, stat, mode);
-    if (known !== undefined) {
-      sums[i] = known;
-      continue;
+  // Each entry is checksummed as the walk meets it (it yields every 256 entries); only its path and checksum are kept.
+  const rels: string[] = [];
+  const sums: string[] = [];
+  const streamed: { i: number; real: string; stat: EntryStat }[] = [];
+  const visit = ({ rel, real, stat }: Selected<EntryStat>): void => {
+    const i = rels.length;
+    rels.push(rel);
+    let sum = cache.entryChecksum(real, stat, mode);
+    if (sum === undefined) {
+      const abs = real ? `${contextDir}/${real}` : contextDir;
+      if (stat.isFile()) {
+        const content = cache.contentDigestSync(abs, real, stat);
+        if (content === undefined) {
+          streamed.push({ i, real, stat });
+          sum = '';
+        } else cache.setEntryChecksum(real, stat, mode, (sum = entryChecksum(stat, mode, content)), content);
+      } else cache.setEntryChecksum(real, stat, mode, (sum = entryChecksum(stat, mode, stat.isSymbolicLink() ? readlinkSync(abs) : undefined)));
     }
-    const abs = real ? `${contextDir}/${real}` : contextDir;
-    if (stat.isFile()) {
-      const content = cache.contentDigestSync(abs, real, stat);
-      if (content === undefined) streamed.push(i);
-      else cache.setEntryChecksum(real, stat, mode, (sums[i] = entryChecksum(stat, mode, content)), content);
-    } else cache.setEntryChecksum(real, stat, mode, (sums[i] = entryChecksum(stat, mode, stat.isSymbolicLink() ? readlinkSync(abs) : undefined)));
-  }
+    sums.push(sum);
+  };
+  await visitSelection({ root: contextDir, patterns: options.patterns, ignore: options.ignore, exclude, signal }, entryStatOf, { entry: visit });
 
   // Big files (and small ones that grew since their lstat): streamed, a few at a time.
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < streamed.length) {
-      const i = streamed[next++]!;
+      const { i, real, stat } = streamed[next++]!;
       throwIfAborted(signal);
-      const { real, stat } = entries[i]!;
       const content = await cache.contentDigest(real ? `${contextDir}/${real}` : contextDir, real, stat, { signal });
       cache.setEntryChecksum(real, stat, mode, (sums[i] = entryChecksum(stat, mode, content)), content);
     }
   };
   if (streamed.length) await Promise.all(Array.from({ length: Math.min(streamed.length, Math.max(1, options.concurrency ?? 8)) }, worker));
 
+  // In path byte order, each path once (two sources can select the same entry: the last one counts).
+  const order = Array.from(rels.keys());
+  if (!strictlySorted(rels)) order.sort((a, b) => compare(rels[a]!, rels[b]!) || a - b);
   const files: Record<string, string> = {};
-  const pairs: [string, string][] = new Array(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const rel = entries[i]!.rel;
+  const pairs: [string, string][] = [];
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const rel = rels[i]!;
+    if (k + 1 < order.length && rels[order[k + 1]!] === rel) continue;
     files[rel === '' ? '.' : rel] = sums[i]!;
-    pairs[i] = [rel, sums[i]!];
+    pairs.push([rel, sums[i]!]);
   }
   // = digestOf({ v, mode, entries }): canonical JSON's key order is entries, mode, v.
   const digest = sha256Of(JSON.stringify({ entries: pairs, mode, v: CHECKSUM_VERSION }));
@@ -163,10 +160,9 @@ function typeOf(stat: EntryStat): string {
   return 'block';
 }
 
-/** Lets other work run (and a cancel land) during a long synchronous loop. */
-async function yieldNow(signal: AbortSignal | undefined): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  throwIfAborted(signal);
+function strictlySorted(paths: readonly string[]): boolean {
+  for (let i = 1; i < paths.length; i++) if (!(paths[i - 1]! < paths[i]!)) return false;
+  return true;
 }
 
 /** Byte order of the path strings (locale-independent, stable everywhere). */

@@ -105,18 +105,38 @@ export function selectSources(options: SelectOptions): Promise<SelectedSource[]>
  */
 export async function selectWith<S extends StatLike>(options: SelectOptions, statOf: StatFn<S>): Promise<SelectedSource<S>[]> {
   const out: SelectedSource<S>[] = [];
+  await visitSelection(options, statOf, {
+    source: (pattern) => void out.push({ pattern, entries: [] }),
+    entry: (e) => void out[out.length - 1]!.entries.push(e),
+  });
+  return out;
+}
+
+/** Receives a selection as it is walked. */
+export interface SelectVisitor<S extends StatLike> {
+  /** A source (one match of `pattern`) starts; its entries follow, the matched entry first. */
+  source?(pattern: string): void;
+  entry(e: Selected<S>): void;
+}
+
+/**
+ * The selection as a stream, in selectWith's order: nothing is retained
+ * (the context checksum keeps a path and a checksum per entry, not the
+ * entry: fewer live objects for the garbage collector to copy).
+ */
+export async function visitSelection<S extends StatLike>(options: SelectOptions, statOf: StatFn<S>, visitor: SelectVisitor<S>): Promise<void> {
   const w: Walker<S> = { options, statOf, sinceYield: 0 };
+  const emit = (e: Selected<S>): void => visitor.entry(e);
   for (const raw of options.patterns) {
     const pattern = cleanPattern(raw);
     const matches = await expand(w, pattern);
     if (matches.length === 0) throw new ContextPathNotFoundError(pattern);
     for (const m of matches) {
-      const entries: Selected<S>[] = [{ rel: m.rel, real: m.real, relToSource: '', stat: m.stat }];
-      if (m.stat.isDirectory()) await walk(w, m.real, m.rel, '', entries);
-      out.push({ pattern, entries });
+      visitor.source?.(pattern);
+      emit({ rel: m.rel, real: m.real, relToSource: '', stat: m.stat });
+      if (m.stat.isDirectory()) await walk(w, m.real, m.rel, '', emit);
     }
   }
-  return out;
 }
 
 interface Walker<S extends StatLike> {
@@ -181,7 +201,7 @@ async function resolved<S extends StatLike>(w: Walker<S>, path: string, rel: str
   return stat ? { rel, real, stat } : undefined;
 }
 
-async function walk<S extends StatLike>(w: Walker<S>, real: string, rel: string, relToSource: string, out: Selected<S>[]): Promise<void> {
+async function walk<S extends StatLike>(w: Walker<S>, real: string, rel: string, relToSource: string, emit: (e: Selected<S>) => void): Promise<void> {
   const { options } = w;
   if (++w.sinceYield >= YIELD_EVERY) await yieldNow(w);
   else throwIfAborted(options.signal);
@@ -193,8 +213,9 @@ async function walk<S extends StatLike>(w: Walker<S>, real: string, rel: string,
     const stat = w.statOf(`${dirPath}/${name}`);
     if (!stat) continue; // removed while walking
     const childReal = real ? `${real}/${name}` : name;
-    const childRel = rel ? `${rel}/${name}` : name;
-    const childToSource = relToSource ? `${relToSource}/${name}` : name;
+    // One string where the paths are equal (no symlinked source): fewer objects for the GC to copy.
+    const childRel = rel === real ? childReal : rel ? `${rel}/${name}` : name;
+    const childToSource = relToSource === rel ? childRel : relToSource ? `${relToSource}/${name}` : name;
     const dir = stat.isDirectory();
     // .dockerignore applies to what is read (the context as sent), --exclude to the path as named.
     const ignored = isIgnored(options.ignore, childReal) || isExcluded(options.exclude, childRel, childToSource);
@@ -202,13 +223,16 @@ async function walk<S extends StatLike>(w: Walker<S>, real: string, rel: string,
       // A `!exception` may still re-include something below an excluded directory.
       if (dir && (hasExceptions(options.ignore) || hasExceptions(options.exclude))) {
         const below: Selected<S>[] = [];
-        await walk(w, childReal, childRel, childToSource, below);
-        if (below.length) out.push({ rel: childRel, real: childReal, relToSource: childToSource, stat }, ...below);
+        await walk(w, childReal, childRel, childToSource, (e) => void below.push(e));
+        if (below.length) {
+          emit({ rel: childRel, real: childReal, relToSource: childToSource, stat });
+          for (const e of below) emit(e);
+        }
       }
       continue;
     }
-    out.push({ rel: childRel, real: childReal, relToSource: childToSource, stat });
-    if (dir) await walk(w, childReal, childRel, childToSource, out);
+    emit({ rel: childRel, real: childReal, relToSource: childToSource, stat });
+    if (dir) await walk(w, childReal, childRel, childToSource, emit);
   }
 }
 
