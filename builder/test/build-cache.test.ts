@@ -4,7 +4,7 @@
  * build arg the RUN sees), with the miss explained in words. Containers run
  * are counted on the real executor.
  */
-import { cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
@@ -104,5 +104,30 @@ describe('build: cache', function () {
     expect(res.runs).to.equal(2);
     const explain = eventsOf(res.events, 'vertex.explain');
     expect(explain[0]!.text).to.deep.equal(['instruction changed: RUN echo base > /base → RUN echo base2 > /base']);
+  });
+});
+
+describe('build: cache of a COPY of many files', function () {
+  this.timeout(120_000);
+  let env: BuildEnv;
+  let ctx: string;
+  before(async () => {
+    env = await makeBuildEnv('tsbuild-build-cache-many-');
+    const files: Record<string, string> = { Dockerfile: 'FROM busybox\nCOPY files /files\n' };
+    for (let d = 0; d < 3; d++) for (let f = 0; f < 100; f++) files[`files/d${d}/f${f}`] = `${d}/${f}`;
+    ctx = env.context(files);
+  });
+  after(() => env?.cleanup());
+
+  it('hits without reading the 300-file content map, and a miss still names the one file edited', async () => {
+    await env.build({ context: ctx });
+    const contentDir = join(env.dir, 'store', 'cache', 'content');
+    expect(readdirSync(contentDir), 'the map is kept beside the records, once').to.have.length(1);
+    const again = await env.build({ context: ctx });
+    expect(eventsOf(again.events, 'vertex.started')).to.deep.equal([]);
+    writeFileSync(join(ctx, 'files/d1/f7'), 'edited');
+    const res = await env.build({ context: ctx });
+    const explain = eventsOf(res.events, 'vertex.explain');
+    expect(explain.find((e) => e.name.includes('COPY'))!.text).to.deep.equal(['file "files/d1/f7" changed']);
   });
 });

@@ -1,8 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { FileCacheStorage, MemoryCacheStorage, digestOf } from './solver-imports.js';
+import { FileCacheStorage, INLINE_CONTENT, MemoryCacheStorage, Solver, contentDigestOf, digestOf, type MissReason, type SolveEvent } from './solver-imports.js';
+import { Counters, makeGraph } from './solver-fixtures.js';
 import { runCacheStorageSuite, sampleRecord } from './solver-cache-storage-suite.js';
 
 const dirs: string[] = [];
@@ -73,5 +75,78 @@ describe('solver cache storage: FileCacheStorage', () => {
     const walked = [];
     for await (const r of storage.walk()) walked.push(r);
     expect(walked).to.deep.equal([]);
+  });
+});
+
+describe('solver cache storage: FileCacheStorage content maps', () => {
+  const bigContent = (n: number, changed?: number): Record<string, string> =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`files/f${String(i).padStart(5, '0')}`, digestOf({ i, v: i === changed ? 2 : 1 })]));
+  const bigRecord = (content: Record<string, string>) => {
+    const r = sampleRecord(5);
+    r.explain.content = content;
+    return r;
+  };
+
+  it('keeps a big content map out of the record, once in content/, and gives it back on get', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const content = bigContent(INLINE_CONTENT + 1);
+    const r = bigRecord(content);
+    await storage.put(r.key, r);
+    await storage.put(digestOf('alias'), { ...r, key: digestOf('alias') });
+    const onDisk = JSON.parse(await readFile(join(dir, 'records', `${r.key.slice(7)}.json`), 'utf8')) as { explain: Record<string, unknown> };
+    expect(onDisk.explain).to.not.have.property('content');
+    expect(onDisk.explain.contentRef).to.equal(contentDigestOf(content));
+    expect(await readdir(join(dir, 'content'))).to.deep.equal([`${contentDigestOf(content).slice(7)}.json`]);
+    expect(await storage.get(r.key)).to.deep.equal(r);
+  });
+
+  it('keeps a small content map inline', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const r = bigRecord(bigContent(INLINE_CONTENT));
+    await storage.put(r.key, r);
+    const onDisk = JSON.parse(await readFile(join(dir, 'records', `${r.key.slice(7)}.json`), 'utf8')) as { explain: Record<string, unknown> };
+    expect(onDisk.explain.content).to.deep.equal(r.explain.content);
+    expect(existsSync(join(dir, 'content'))).to.equal(false);
+  });
+
+  it('touching a record it read (a cache hit) neither reads nor rewrites its content map', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const r = bigRecord(bigContent(500));
+    await storage.put(r.key, r);
+    const [file] = await readdir(join(dir, 'content'));
+    const got = (await storage.get(r.key))!;
+    await writeFile(join(dir, 'content', file!), 'not json: reading it would show');
+    await storage.put(got.key, { ...got, lastUsedAt: '2026-03-01T00:00:00.000Z' });
+    const again = (await storage.get(r.key))!;
+    expect(again.lastUsedAt).to.equal('2026-03-01T00:00:00.000Z');
+    expect(JSON.parse(await readFile(join(dir, 'records', `${r.key.slice(7)}.json`), 'utf8')).explain.contentRef).to.equal(contentDigestOf(r.explain.content));
+    expect(again.explain.content, 'a torn content file reads as an empty map').to.deep.equal({});
+  });
+
+  it('explains a miss of a 20,000-file COPY file by file, and one whose files did not change without reading the old map', async () => {
+    const dir = await tempDir();
+    const counters = new Counters();
+    const g = makeGraph(counters);
+    const step = (definition: Record<string, unknown>, content: Record<string, string>) =>
+      g.vertex({ name: 'COPY files /files', explainId: 'Dockerfile#default#0#2', definition, content, exec: async () => 1 });
+    const explained = async (v: ReturnType<typeof step>) => {
+      const events: SolveEvent[] = [];
+      await new Solver({ cache: new FileCacheStorage(dir) }).solve(v, { onEvent: (e) => events.push(e) });
+      return events.flatMap((e) => (e.type === 'vertex.explain' ? e.reasons : []));
+    };
+    await explained(step({ op: 'copy' }, bigContent(20_000)));
+    expect(await explained(step({ op: 'copy' }, bigContent(20_000))), 'a hit').to.deep.equal([]);
+    const changed: MissReason[] = await explained(step({ op: 'copy' }, bigContent(20_000, 1234)));
+    expect(changed).to.deep.equal([
+      { kind: 'content', path: 'files/f01234', change: 'changed', old: digestOf({ i: 1234, v: 1 }), new: digestOf({ i: 1234, v: 2 }) },
+    ]);
+    for (const f of await readdir(join(dir, 'content'))) await writeFile(join(dir, 'content', f), 'unreadable');
+    expect(await explained(step({ op: 'copy', chmod: '644' }, bigContent(20_000, 1234)))).to.deep.equal([
+      { kind: 'definition', field: 'chmod', old: undefined, new: '644' },
+    ]);
+    expect(counters.totalExecs).to.equal(3);
   });
 });

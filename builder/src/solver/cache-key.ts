@@ -2,9 +2,15 @@
  * Cache keys. A key is the digest of a canonical JSON of everything a step
  * could depend on, tagged with CACHE_KEY_VERSION:
  *
- *   key = digestOf({ v, def: vertex digest, definition, inputs: [input keys…], content })
+ *   key = digestOf({ v, def: vertex digest, definition, inputs: [input keys…], content: contentDigestOf(content) })
  *
  * and nothing else (names and explain ids are volatile and excluded).
+ *
+ * The content map (context path → checksum; 20,000 entries for a COPY of a
+ * big context) enters the key through its digest, computed once per map
+ * object: canonical JSON of the whole map in every key computation cost
+ * ~80 ms per no-op rebuild of such a context. The map itself is kept in the
+ * key's components only to explain a miss file by file.
  *
  * Two levels, after BuildKit's idea, kept simple:
  * - the *definition key* uses each input's definition key: it is known from
@@ -15,10 +21,13 @@
  *   gives the same result key, so its dependents still hit.
  * When no input has a result identity of its own the two keys coincide.
  */
-import { digestOf, type Digest } from '@tsbuild/core';
+import { digestOf, sha256, type Digest } from '@tsbuild/core';
 
-/** Bump when the meaning of a key changes; old records then simply miss. */
-export const CACHE_KEY_VERSION = 1;
+/**
+ * Bump when the meaning of a key changes; old records then simply miss.
+ * 2: the content map enters as contentDigestOf(content), not as itself.
+ */
+export const CACHE_KEY_VERSION = 2;
 
 export interface InputComponent {
   name: string;
@@ -39,5 +48,42 @@ export interface KeyComponents {
 }
 
 export function cacheKeyOf(c: KeyComponents): Digest {
-  return digestOf({ v: c.v, def: c.vertex, definition: c.definition, inputs: c.inputs.map((i) => i.key), content: c.content });
+  return digestOf({ v: c.v, def: c.vertex, definition: c.definition, inputs: c.inputs.map((i) => i.key), content: contentDigestOf(c.content) });
+}
+
+const contentDigests = new WeakMap<object, Digest>();
+
+/**
+ * The digest of a content map as keys use it: sha256 of the JSON of its
+ * `[path, checksum]` pairs in path order (one native stringify of arrays,
+ * not a sorted copy of a 20,000-key object). Memoized per map object: a
+ * content map must not change once keyed (cache maps never do).
+ */
+export function contentDigestOf(content: Record<string, string>): Digest {
+  let digest = contentDigests.get(content);
+  if (digest === undefined) {
+    const paths = Object.keys(content).sort();
+    const pairs: [string, string][] = new Array(paths.length);
+    for (let i = 0; i < paths.length; i++) pairs[i] = [paths[i]!, content[paths[i]!]!];
+    digest = sha256(JSON.stringify(pairs));
+    contentDigests.set(content, digest);
+  }
+  return digest;
+}
+
+const storedContentDigests = new WeakMap<KeyComponents, Digest>();
+
+/**
+ * For storages that keep a record's content map apart and read it only on
+ * demand (FileCacheStorage): what the map's contentDigestOf is, so a miss
+ * whose content did not change is explained without reading it.
+ */
+export function setStoredContentDigest(components: KeyComponents, digest: Digest | undefined): void {
+  if (digest === undefined) storedContentDigests.delete(components);
+  else storedContentDigests.set(components, digest);
+}
+
+/** The content digest a storage recorded for these components (undefined: compute it from `content`). */
+export function storedContentDigest(components: KeyComponents): Digest | undefined {
+  return storedContentDigests.get(components);
 }

@@ -3,16 +3,22 @@
  * build of the same step (found through its explain id) against this one.
  * Definition fields are compared by dotted path (`env.PATH`, `args.VERSION`),
  * content by path, inputs by position and named by the input vertex.
+ *
+ * The previous content map is only read when its digest differs from the
+ * current one's (a storage may keep it apart and load it on demand: see
+ * FileCacheStorage), and the diff walks each map once (20,000 paths: a few
+ * ms) and sorts only the paths that changed.
  */
 import { canonicalJson } from '@tsbuild/core';
-import type { KeyComponents } from './cache-key.js';
+import { contentDigestOf, storedContentDigest, type KeyComponents } from './cache-key.js';
 import type { MissReason } from './types.js';
 
 export function explainMiss(prev: KeyComponents, cur: KeyComponents): MissReason[] {
   const reasons: MissReason[] = [];
   if (prev.v !== cur.v) reasons.push({ kind: 'key-version', old: prev.v, new: cur.v });
   reasons.push(...diffDefinition(prev.definition ?? {}, cur.definition));
-  reasons.push(...diffContent(prev.content ?? {}, cur.content));
+  const prevDigest = storedContentDigest(prev);
+  if (prevDigest === undefined || prevDigest !== contentDigestOf(cur.content)) reasons.push(...diffContent(prev.content ?? {}, cur.content));
   reasons.push(...diffInputs(prev.inputs ?? [], cur.inputs));
   return reasons;
 }
@@ -40,15 +46,17 @@ function flatten(value: Record<string, unknown>, prefix = '', out = new Map<stri
 }
 
 function diffContent(prev: Record<string, string>, cur: Record<string, string>): MissReason[] {
-  const out: MissReason[] = [];
-  for (const path of [...new Set([...Object.keys(prev), ...Object.keys(cur)])].sort()) {
-    const old = prev[path];
-    const now = cur[path];
-    if (old === undefined && now !== undefined) out.push({ kind: 'content', path, change: 'added', new: now });
-    else if (now === undefined && old !== undefined) out.push({ kind: 'content', path, change: 'removed', old });
+  const out: (MissReason & { path: string })[] = [];
+  for (const path of Object.keys(cur)) {
+    const now = cur[path]!;
+    const old = Object.hasOwn(prev, path) ? prev[path] : undefined;
+    if (old === undefined) out.push({ kind: 'content', path, change: 'added', new: now });
     else if (old !== now) out.push({ kind: 'content', path, change: 'changed', old, new: now });
   }
-  return out;
+  for (const path of Object.keys(prev)) {
+    if (!Object.hasOwn(cur, path)) out.push({ kind: 'content', path, change: 'removed', old: prev[path]! });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function diffInputs(prev: KeyComponents['inputs'], cur: KeyComponents['inputs']): MissReason[] {

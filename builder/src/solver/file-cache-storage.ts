@@ -2,35 +2,59 @@
  * Cache records on disk, one JSON file per key:
  *   <dir>/records/<hex>.json      the CacheRecord (the store's GC reads `blobs`/`snapshots`)
  *   <dir>/explain/<hex>.json      { explainId, key } where hex = sha256(explainId)
+ *   <dir>/content/<hex>.json      a big content map (path → checksum), hex = its contentDigestOf
  * Every write is temp file + fsync + rename (+ directory fsync), so a crash
  * leaves the old record or the new one, never a torn file. A file that does
  * not parse is treated as a miss: a cache must never fail a build.
+ *
+ * A record's content map is only needed to explain a later miss file by
+ * file, but a COPY of a 20,000-file context makes it 1.5 MB of JSON that
+ * every hit would read and every hit's touch (lastUsedAt) would write back.
+ * So a map of more than INLINE_CONTENT paths is written once to content/
+ * (content-addressed: records and rebuilds share it) and the record holds
+ * `explain.contentRef` instead; `get` gives the record back with
+ * `explain.content` read from content/ the first time something looks at it
+ * (only an explanation does), and `put` of such a record writes the ref
+ * again without reading the map. Content files are never removed (like
+ * records, nothing collects them yet); one that has gone missing reads as
+ * an empty map (a miss then lists every current file as added).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError } from '@tsbuild/core';
+import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError, type Digest } from '@tsbuild/core';
 import { writeFileAtomic } from '@tsbuild/store';
 import type { CacheRecord, CacheStorage, StorageOptions } from './cache-storage.js';
+import { contentDigestOf, setStoredContentDigest, storedContentDigest, type KeyComponents } from './cache-key.js';
 
+/** Content maps up to this many paths stay inside the record. */
+export const INLINE_CONTENT = 64;
+
+/** A record's explain as written: the content map inline, or a reference to content/. */
+type StoredComponents = Omit<KeyComponents, 'content'> & { content?: Record<string, string>; contentRef?: Digest };
 
 export class FileCacheStorage implements CacheStorage {
   private readonly recordsDir: string;
   private readonly explainDir: string;
+  private readonly contentDir: string;
 
   constructor(readonly dir: string) {
     this.recordsDir = join(dir, 'records');
     this.explainDir = join(dir, 'explain');
+    this.contentDir = join(dir, 'content');
   }
 
   async get(key: string, options: StorageOptions = {}): Promise<CacheRecord | undefined> {
     throwIfAborted(options.signal);
-    return readJson<CacheRecord>(this.recordPath(key), (r) => typeof r.key === 'string' && r.result !== undefined);
+    const record = await readJson<CacheRecord>(this.recordPath(key), (r) => typeof r.key === 'string' && r.result !== undefined);
+    return record && this.withLazyContent(record);
   }
 
   async put(key: string, record: CacheRecord, options: StorageOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     await mkdir(this.recordsDir, { recursive: true });
-    await writeFileAtomic(this.recordPath(key), JSON.stringify(record, null, 2));
+    const explain = record.explain ? await this.storedExplain(record.explain) : record.explain;
+    await writeFileAtomic(this.recordPath(key), JSON.stringify({ ...record, explain }, null, 2));
   }
 
   async delete(key: string, options: StorageOptions = {}): Promise<void> {
@@ -50,7 +74,7 @@ export class FileCacheStorage implements CacheStorage {
       throwIfAborted(options.signal);
       if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files of writeFileAtomic
       const record = await readJson<CacheRecord>(join(this.recordsDir, name), (r) => typeof r.key === 'string');
-      if (record) yield record;
+      if (record) yield this.withLazyContent(record);
     }
   }
 
@@ -62,8 +86,51 @@ export class FileCacheStorage implements CacheStorage {
 
   async setExplainKey(explainId: string, key: string, options: StorageOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    const path = this.explainPath(explainId);
+    // Every cache hit sets it; most of the time it already says so (a read is cheaper than a durable write).
+    if ((await readJson<{ explainId: string; key: string }>(path, (e) => e.explainId === explainId))?.key === key) return;
     await mkdir(this.explainDir, { recursive: true });
-    await writeFileAtomic(this.explainPath(explainId), JSON.stringify({ explainId, key }));
+    await writeFileAtomic(path, JSON.stringify({ explainId, key }));
+  }
+
+  /** The explain part as written: a big content map goes to content/ (once) and is named by its digest. */
+  private async storedExplain(explain: KeyComponents): Promise<StoredComponents> {
+    let ref = storedContentDigest(explain);
+    if (ref === undefined) {
+      if (Object.keys(explain.content ?? {}).length <= INLINE_CONTENT) return explain;
+      ref = contentDigestOf(explain.content);
+      const path = this.contentPath(ref);
+      if (!existsSync(path)) {
+        await mkdir(this.contentDir, { recursive: true });
+        await writeFileAtomic(path, JSON.stringify(explain.content));
+      }
+    }
+    // Every field but `content`, which is not read (it may be a lazy getter).
+    const out: Record<string, unknown> = {};
+    for (const field of Object.keys(explain)) if (field !== 'content') out[field] = explain[field as keyof KeyComponents];
+    out.contentRef = ref;
+    return out as StoredComponents;
+  }
+
+  /** A record as read: `explain.contentRef` becomes an `explain.content` read from content/ on first use. */
+  private withLazyContent(record: CacheRecord): CacheRecord {
+    const explain = record.explain as StoredComponents | undefined;
+    if (!explain || typeof explain.contentRef !== 'string' || !isDigest(explain.contentRef)) return record;
+    const ref = explain.contentRef;
+    delete explain.contentRef;
+    const path = this.contentPath(ref);
+    let content: Record<string, string> | undefined;
+    Object.defineProperty(explain, 'content', {
+      enumerable: true,
+      configurable: true,
+      get: () => (content ??= readContent(path)),
+      set: (value: Record<string, string>) => {
+        content = value;
+        setStoredContentDigest(explain as KeyComponents, undefined);
+      },
+    });
+    setStoredContentDigest(explain as KeyComponents, ref);
+    return record;
   }
 
   private recordPath(key: string): string {
@@ -74,6 +141,24 @@ export class FileCacheStorage implements CacheStorage {
   private explainPath(explainId: string): string {
     return join(this.explainDir, `${digestHex(sha256(explainId))}.json`);
   }
+
+  private contentPath(ref: Digest): string {
+    return join(this.contentDir, `${digestHex(ref)}.json`);
+  }
+}
+
+/**
+ * A content map from content/, synchronously: it is read from a property
+ * getter, only to explain a miss (1.5 MB for 20,000 paths, ~15 ms).
+ */
+function readContent(path: string): Record<string, string> {
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, string>;
+  } catch {
+    // missing or torn: explained as an empty map
+  }
+  return {};
 }
 
 async function readJson<T>(path: string, valid: (value: T) => boolean): Promise<T | undefined> {
