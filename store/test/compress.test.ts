@@ -11,6 +11,7 @@ import { decompress as zstdDecompress } from 'zstd-napi';
 import { isCanceled } from '@tsbuild/core';
 import { createCompressStream, createDecompressStream } from '../src/layer/compress.js';
 import { incompressible } from '../src/layer/compress-chunk.js';
+import { CompressPool } from '../src/layer/compress-pool.js';
 import { tempDir } from '../../test/support/fixtures.js';
 import { semiCompressible } from './layer-fixtures.js';
 
@@ -106,6 +107,25 @@ describe('compress: parallel gzip/zstd streams', () => {
     expect((await compress(input, 'gzip', { threads: 1 }, 12345)).equals(out)).to.equal(true);
     expect(incompressible(random.subarray(0, 1 << 20))).to.equal(true);
     expect(incompressible(text.subarray(0, 1 << 20))).to.equal(false);
+  });
+
+  it('a warmed pool has its threads up before the first chunk, and they do not keep the process alive', async function () {
+    this.timeout(30_000);
+    const pool = new CompressPool(2);
+    try {
+      pool.warm();
+      pool.warm(); // idempotent: still two threads
+      const workers = (pool as unknown as { workers: Array<{ worker: { threadId: number } }> }).workers;
+      expect(workers.map((w) => w.worker.threadId)).to.have.length(2);
+      const out = await compress(data, 'gzip', { pool, threads: 2 });
+      expect(gunzipSync(out).equals(data)).to.equal(true);
+      expect(workers).to.have.length(2);
+      // Idle and unref'd: a child process that only warms a pool exits on its own.
+      const script = `import { CompressPool } from ${JSON.stringify(new URL('../src/layer/compress-pool.ts', import.meta.url).href)}; new CompressPool(2).warm();`;
+      execFileSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { timeout: 20_000 });
+    } finally {
+      await pool.close();
+    }
   });
 
   it("'none' passes bytes through", async () => {

@@ -85,6 +85,7 @@ export class ExecOp implements Op {
   async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
     const parent = this.spec.hasParent ? inputs[0]! : EMPTY_RESULT;
     const snap = this.w.snapshotter;
+    this.w.warmCompression();
     const tmpKey = this.w.tempKey('exec');
     const rootfs = await snap.prepare(tmpKey, parent.snapshot);
     try {

@@ -77,6 +77,7 @@ export class FileOp implements Op {
   async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
     const parent = this.spec.hasParent ? inputs[0]! : EMPTY_RESULT;
     const snap = this.w.snapshotter;
+    this.w.warmCompression();
     const tmpKey = this.w.tempKey('file');
     const mounts = await snap.prepare(tmpKey, parent.snapshot);
     try {

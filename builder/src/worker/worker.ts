@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Compression, Digest } from '@tsbuild/core';
 import type { Executor } from '@tsbuild/runtime';
-import type { Lease, SelectedSnapshotter, Store } from '@tsbuild/store';
+import { sharedCompressPool, type Lease, type SelectedSnapshotter, type Store } from '@tsbuild/store';
 
 export interface WorkerOptions {
   store: Store;
@@ -70,6 +70,15 @@ export class Worker {
       for (const r of todo) await this.store.leases.addResource(this.lease.id, r);
     });
     return this.leaseWrites;
+  }
+
+  /**
+   * Called by an op that will make a layer, as it starts: the compression
+   * threads boot while it runs its container or copy (tens of milliseconds),
+   * instead of after, when its layer is waiting for them.
+   */
+  warmCompression(): void {
+    if (this.compression !== 'none') sharedCompressPool().warm();
   }
 
   /** A unique key for an active snapshot of this build. */

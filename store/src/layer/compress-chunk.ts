@@ -4,11 +4,14 @@
  * input smaller than one chunk, on the calling thread.
  */
 import { deflateRawSync, gzipSync, constants as zlibConstants } from 'node:zlib';
-import { Compressor } from 'zstd-napi';
+import { createRequire } from 'node:module';
+import type { Compressor } from 'zstd-napi';
 
 export type ChunkCompression = 'gzip' | 'zstd';
 
 const zstdCompressors = new Map<number, Compressor>();
+/** zstd-napi, loaded on first use: a gzip-only worker thread then never loads the native addon (~10 ms of its start-up). */
+let zstd: typeof import('zstd-napi') | undefined;
 
 /**
  * gzip members come from zlib with no name and mtime 0, so equal input and
@@ -23,7 +26,8 @@ export function compressChunk(compression: ChunkCompression, data: Uint8Array, l
   const lvl = level ?? 3;
   let cmp = zstdCompressors.get(lvl);
   if (!cmp) {
-    cmp = new Compressor();
+    zstd ??= createRequire(import.meta.url)('zstd-napi') as typeof import('zstd-napi');
+    cmp = new zstd.Compressor();
     cmp.setParameters({ compressionLevel: lvl });
     zstdCompressors.set(lvl, cmp);
   }

@@ -60,6 +60,16 @@ export class CompressPool {
     });
   }
 
+  /**
+   * Starts the workers now, idle (and unref'd), so the first layer does not
+   * wait for threads to boot: a build calls this when its first op that
+   * makes a layer starts, which runs for tens of milliseconds (a container, a
+   * copy) before the layer is compressed.
+   */
+  warm(): void {
+    while (this.workers.length < this.size) this.spawn().worker.unref();
+  }
+
   /** Stops all workers; queued tasks fail. */
   async close(): Promise<void> {
     for (const t of this.queue.splice(0)) t.reject(new InternalError('compression pool closed', { code: 'STORE_COMPRESS_POOL_CLOSED' }));
