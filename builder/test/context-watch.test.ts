@@ -1,0 +1,282 @@
+/**
+ * The context watcher, for real: inotify, a detached daemon process per
+ * root, unix sockets, the memo in a store directory. Every answer is checked
+ * against a fresh walk (checksumContext without any memo or cache): a memo
+ * hit that differs from a walk is a wrong build.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, existsSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { checksumContext, createMemoryChecksumCache, openChecksumCache } from '../src/context/index.js';
+import { ContextSession, ContextWatchClient, contextWatchUsable, queryContextWatch } from '../src/context/watch/index.js';
+import { createMatcher } from '../src/frontend/dockerignore/index.js';
+
+/** Pids of watcher daemons whose command line mentions `marker`. */
+function daemonPids(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmd.includes('context-watch-daemon') && cmd.includes(marker)) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('context watcher', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: string;
+  let ctx: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsbuild-ctxwatch-'));
+    store = join(dir, 'store');
+    ctx = join(dir, 'ctx');
+    mkdirSync(join(ctx, 'src/deep'), { recursive: true });
+    mkdirSync(store);
+    writeFileSync(join(ctx, 'a.txt'), 'a');
+    writeFileSync(join(ctx, 'src/b.txt'), 'b');
+    writeFileSync(join(ctx, 'src/deep/c.txt'), 'c');
+  });
+
+  afterEach(async () => {
+    for (const pid of daemonPids(dir)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // exited
+      }
+    }
+    await until('daemons to exit', () => daemonPids(dir).length === 0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const client = (idleMs?: number) => ContextWatchClient.for({ contextDir: ctx, storeRoot: store, env: {}, ...(idleMs ? { idleMs } : {}) })!;
+
+  /** A build's session: a new one each time, as each build makes its own. */
+  const session = (watch = client()) =>
+    new ContextSession({ storeRoot: store, contextDir: ctx, watch, openCache: () => openChecksumCache({ dir: join(store, 'cache/checksums'), contextDir: ctx }) });
+
+  const fresh = async (patterns = ['.'], extra: { ignore?: ReturnType<typeof createMatcher>; mode?: 'exact' | 'content' } = {}) =>
+    (await checksumContext({ contextDir: ctx, patterns, cache: createMemoryChecksumCache(), ...extra })).digest;
+
+  /** One "build": checksum through a new session (and save it, like a build). */
+  const viaSession = async (patterns = ['.'], extra: { ignore?: ReturnType<typeof createMatcher>; mode?: 'exact' | 'content' } = {}) => {
+    const s = session();
+    const sum = await s.checksum({ contextDir: ctx, patterns, ...extra });
+    await s.save();
+    return { digest: sum.digest, files: sum.files, hits: s.stats.memoHits, walks: s.stats.walks };
+  };
+
+  /** Starts the daemon and waits until it answers ready. */
+  const ready = async () => {
+    const c = client();
+    c.start();
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const st = await c.state(300);
+      if (st) return st;
+      if (Date.now() > end) throw new Error('daemon never ready');
+    }
+  };
+
+  it('reuses the results for an unchanged context, with the files map readable on demand', async () => {
+    await ready();
+    const first = await viaSession();
+    expect(first.walks).to.equal(1);
+    const second = await viaSession();
+    expect(second).to.include({ hits: 1, walks: 0, digest: first.digest });
+    expect({ ...second.files }).to.deep.equal({ ...first.files });
+    expect(Object.keys(second.files)).to.include('src/deep/c.txt');
+    // Another selection is its own memo entry.
+    const sub = await viaSession(['src']);
+    expect(sub.walks).to.equal(1);
+    expect((await viaSession(['src'])).hits).to.equal(1);
+    expect((await viaSession()).hits).to.equal(1);
+  });
+
+  it('sees every change, with no pause between the write and the next build (200 rounds)', async () => {
+    await ready();
+    await viaSession();
+    const files = ['a.txt', 'src/b.txt', 'src/deep/c.txt'];
+    for (let i = 0; i < 200; i++) {
+      const f = files[i % files.length]!;
+      // Same size each time: only the content differs.
+      writeFileSync(join(ctx, f), String(i % 10));
+      if (i % 7 === 0) chmodSync(join(ctx, f), i % 2 ? 0o755 : 0o644);
+      const got = await viaSession();
+      expect(got.digest, `round ${i}`).to.equal(await fresh());
+      expect(got.walks, `round ${i} must walk`).to.equal(1);
+    }
+    expect((await viaSession()).hits).to.equal(1);
+  });
+
+  it('a new directory and files created right after it are seen, and later edits inside it too', async () => {
+    await ready();
+    await viaSession();
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(join(ctx, `new${i}/x/y`), { recursive: true });
+      writeFileSync(join(ctx, `new${i}/x/y/f`), 'one');
+      expect((await viaSession()).digest).to.equal(await fresh());
+      writeFileSync(join(ctx, `new${i}/x/y/f`), 'two');
+      expect((await viaSession()).digest).to.equal(await fresh());
+      expect((await viaSession()).hits).to.equal(1);
+    }
+  });
+
+  it('a directory renamed into the tree (and one renamed out, then changed) is handled', async () => {
+    await ready();
+    await viaSession();
+    const outside = join(dir, 'outside');
+    mkdirSync(join(outside, 'm/n'), { recursive: true });
+    writeFileSync(join(outside, 'm/n/f'), 'out');
+    renameSync(join(outside, 'm'), join(ctx, 'm'));
+    expect((await viaSession()).digest).to.equal(await fresh());
+    writeFileSync(join(ctx, 'm/n/f'), 'in!');
+    expect((await viaSession()).digest).to.equal(await fresh());
+    // Out and back in under another name, changed while outside.
+    renameSync(join(ctx, 'm'), join(outside, 'm2'));
+    expect((await viaSession()).digest).to.equal(await fresh());
+    writeFileSync(join(outside, 'm2/n/f'), 'changed outside');
+    renameSync(join(outside, 'm2'), join(ctx, 'src/m2'));
+    expect((await viaSession()).digest).to.equal(await fresh());
+    writeFileSync(join(ctx, 'src/m2/n/f'), 'again');
+    expect((await viaSession()).digest).to.equal(await fresh());
+    // A directory replaced by one of the same name.
+    rmSync(join(ctx, 'src/deep'), { recursive: true });
+    mkdirSync(join(ctx, 'src/deep'));
+    writeFileSync(join(ctx, 'src/deep/c.txt'), 'new c');
+    expect((await viaSession()).digest).to.equal(await fresh());
+    writeFileSync(join(ctx, 'src/deep/c.txt'), 'NEW c');
+    expect((await viaSession()).digest).to.equal(await fresh());
+    expect((await viaSession()).hits).to.equal(1);
+  });
+
+  it('symlinks and .dockerignore rules are part of the selection it memoizes', async () => {
+    await ready();
+    symlinkSync('src/b.txt', join(ctx, 'link'));
+    const ignore = createMatcher(['src/deep']);
+    const a = await viaSession(['.'], { ignore });
+    expect(a.digest).to.equal(await fresh(['.'], { ignore }));
+    // Other rules: another entry, not the first one's result.
+    const b = await viaSession(['.'], { ignore: createMatcher(['a.txt']) });
+    expect(b.walks).to.equal(1);
+    expect(b.digest).to.equal(await fresh(['.'], { ignore: createMatcher(['a.txt']) }));
+    const c = await viaSession(['.'], { ignore, mode: 'content' });
+    expect(c.walks).to.equal(1);
+    expect((await viaSession(['.'], { ignore })).hits).to.equal(1);
+    rmSync(join(ctx, 'link'));
+    symlinkSync('a.txt', join(ctx, 'link'));
+    expect((await viaSession(['.'], { ignore })).digest).to.equal(await fresh(['.'], { ignore }));
+  });
+
+  it('the root deleted and recreated: the daemon answers unknown and exits; builds walk and stay right', async () => {
+    await ready();
+    const first = await viaSession();
+    expect(daemonPids(dir)).to.have.length(1);
+    rmSync(ctx, { recursive: true });
+    mkdirSync(join(ctx, 'src/deep'), { recursive: true });
+    writeFileSync(join(ctx, 'a.txt'), 'A');
+    writeFileSync(join(ctx, 'src/b.txt'), 'b');
+    writeFileSync(join(ctx, 'src/deep/c.txt'), 'c');
+    const got = await viaSession();
+    expect(got.digest).to.equal(await fresh()).and.not.equal(first.digest);
+    expect(got.hits).to.equal(0);
+  });
+
+  it('exits when its root is removed', async () => {
+    await ready();
+    expect(daemonPids(dir)).to.have.length(1);
+    rmSync(ctx, { recursive: true });
+    await until('the daemon to exit', () => daemonPids(dir).length === 0);
+  });
+
+  it('exits after its idle time without queries, and the next build starts another', async () => {
+    const c = client(400);
+    c.start();
+    const st = await c.state(5000);
+    expect(st).to.not.equal(undefined);
+    await until('the idle daemon to exit', () => daemonPids(dir).length === 0, 5000);
+    expect(existsSync(c.socketPath), 'its socket is removed').to.equal(false);
+    const again = await ready();
+    expect(again.id).to.not.equal(st!.id);
+  });
+
+  it('two clients at once share one daemon', async () => {
+    const a = client();
+    const b = client();
+    a.start();
+    b.start();
+    const [sa, sb] = await Promise.all([a.state(5000), b.state(5000)]);
+    const [sa2, sb2] = await Promise.all([a.state(), b.state()]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(daemonPids(dir), 'one daemon').to.have.length(1);
+    expect(sa2!.id).to.equal(sb2!.id);
+    expect([sa?.id, sb?.id].filter(Boolean).every((id) => id === sa2!.id)).to.equal(true);
+    // Concurrent builds agree with a walk.
+    const [x, y] = await Promise.all([viaSession(), viaSession()]);
+    expect(x.digest).to.equal(y.digest).and.equal(await fresh());
+  });
+
+  it('a stale socket file of a dead daemon is replaced', async () => {
+    const c = client();
+    mkdirSync(join(store, 'run'), { recursive: true });
+    // A socket nobody listens on.
+    execFileSync(process.execPath, ['-e', `const s=require('net').createServer().listen(${JSON.stringify(c.socketPath)},()=>process.exit(0))`]);
+    expect(existsSync(c.socketPath)).to.equal(true);
+    expect(await queryContextWatch(c.socketPath)).to.equal('absent');
+    expect(await ready()).to.have.property('id');
+  });
+
+  it('is not used on a filesystem other than ext2/3/4, xfs, btrfs, tmpfs (overlay), nor with TSBUILD_CONTEXT_WATCH=0', async function () {
+    expect(contextWatchUsable(ctx, {})).to.equal(true);
+    expect(ContextWatchClient.for({ contextDir: ctx, storeRoot: store, env: { TSBUILD_CONTEXT_WATCH: '0' } })).to.equal(undefined);
+    expect(ContextWatchClient.for({ contextDir: ctx, storeRoot: store, env: {}, enabled: false })).to.equal(undefined);
+    // No watcher: the session walks every time.
+    const s = new ContextSession({ storeRoot: store, contextDir: ctx, watch: undefined, openCache: async () => createMemoryChecksumCache() });
+    await s.checksum({ contextDir: ctx, patterns: ['.'] });
+    expect(s.stats.walks).to.equal(1);
+
+    const lower = join(dir, 'lower');
+    const upper = join(dir, 'upper');
+    const work = join(dir, 'work');
+    const merged = join(dir, 'merged');
+    for (const d of [lower, upper, work, merged]) mkdirSync(d);
+    writeFileSync(join(lower, 'f'), 'x');
+    try {
+      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged], { stdio: 'ignore' });
+    } catch {
+      this.skip();
+    }
+    try {
+      expect(contextWatchUsable(merged, {})).to.equal(false);
+      expect(ContextWatchClient.for({ contextDir: merged, storeRoot: store, env: {} })).to.equal(undefined);
+      // A mount appearing under a watched root: the daemon refuses from then on.
+      const st = await ready();
+      execFileSync('mount', ['--bind', merged, join(ctx, 'src')]);
+      try {
+        expect(await client().state(0)).to.equal(undefined);
+        expect(daemonPids(dir).length === 0 || (await client().state(0)) === undefined).to.equal(true);
+        expect(st.id).to.be.a('string');
+      } finally {
+        execFileSync('umount', [join(ctx, 'src')]);
+      }
+    } finally {
+      execFileSync('umount', [merged]);
+    }
+  });
+});
