@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chmodSync, chownSync, cpSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNotFound, isInvalidArgument } from '@tsbuild/core';
-import { checksumContext, createExcludeMatcher, createMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
+import { checksumContext, contentDigestOf, createExcludeMatcher, createMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** A small context: app/{main.js,lib/util.js}, README.md, bin/run (0755), link -> app/main.js. */
@@ -189,6 +189,14 @@ describe('checksumContext', () => {
     symlinkSync('/etc', join(ctx, 'hostetc'));
     const err = await sum(['hostetc/passwd']).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ContextPathNotFoundError);
+  });
+
+  it('hands the cache key the digest of its files map, the one the key would compute from a copy', async () => {
+    for (const name of ['10', '9', '1', '-', '.hidden', 'a.b', 'a-b', 'Z']) writeFileSync(join(ctx, 'app', name), name);
+    for (const patterns of [['app'], ['.'], ['app', 'README.md'], ['app/1*', 'app/*.js']]) {
+      const { files } = await sum(patterns);
+      expect(contentDigestOf(files), patterns.join(' ')).to.equal(contentDigestOf({ ...files }));
+    }
   });
 
   it('honours an abort signal', async () => {

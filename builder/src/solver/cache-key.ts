@@ -54,12 +54,23 @@ export function cacheKeyOf(c: KeyComponents): Digest {
 const contentDigests = new WeakMap<object, Digest>();
 
 /**
+ * Where a content map's producer may leave its contentDigestOf, as a
+ * non-enumerable property (JSON, Object.keys and copies never see it): the
+ * context checksum does, having the sorted pairs at hand. It must be exactly
+ * what contentDigestOf would compute, or the same files would key differently
+ * by the path they took.
+ */
+export const CONTENT_DIGEST: unique symbol = Symbol.for('tsbuild.contentDigest');
+
+/**
  * The digest of a content map as keys use it: sha256 of the JSON of its
  * `[path, checksum]` pairs in path order (one native stringify of arrays,
  * not a sorted copy of a 20,000-key object). Memoized per map object: a
  * content map must not change once keyed (cache maps never do).
  */
 export function contentDigestOf(content: Record<string, string>): Digest {
+  const carried = (content as { [CONTENT_DIGEST]?: unknown })[CONTENT_DIGEST];
+  if (typeof carried === 'string') return carried as Digest;
   let digest = contentDigests.get(content);
   if (digest === undefined) {
     const paths = Object.keys(content).sort();
