@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { symlinkSync, writeFileSync } from 'node:fs';
@@ -29,5 +30,11 @@ describe('hashFile', () => {
     let err: unknown;
     await hashFile(join(tmp.path, 'link'), { size: 6 }).catch((e: unknown) => (err = e));
     expect((err as NodeJS.ErrnoException | undefined)?.code).to.equal('ELOOP');
+  });
+  it('fails, and does not hang, on a FIFO given as a small file (a file swapped since its lstat)', async () => {
+    const fifo = join(tmp.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const err = await hashFile(fifo, { size: 4 }).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'ESPIPE');
   });
 });

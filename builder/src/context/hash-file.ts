@@ -45,7 +45,9 @@ let scratch = Buffer.allocUnsafe(SMALL_FILE + 1);
  */
 export function hashSmallFileSync(path: string, size: number): Digest | undefined {
   if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a file swapped for a FIFO since its lstat must not hang the event loop (no effect on regular
+  // files); reading it at offset 0 then fails with ESPIPE.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   let bytesRead: number;
   try {
     bytesRead = readSync(fd, scratch, 0, size + 1, 0);
