@@ -10,6 +10,8 @@
 // - The compression worker is a second entry point, emitted next to the chunks:
 //   store's compress-pool starts it as `new URL('./compress-worker.js', import.meta.url)`,
 //   and every output file lives in the one directory, whichever chunk holds the pool.
+//   The context watcher's daemon is a third (builder's context/watch/client.ts spawns
+//   `new URL('./context-watch-daemon.js', import.meta.url)` the same way).
 // - CommonJS dependencies (tar, dockerfile-ast, …) call require() for Node's
 //   builtins; the banner gives each ESM chunk a real `require`.
 // - Source maps (linked) keep `--debug` stack traces readable: the bin shim turns
@@ -25,13 +27,14 @@ import { build } from 'esbuild';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(repo, 'cli/dist/bundle');
-const ENTRY_POINTS = ['tsbuild.js', 'compress-worker.js'];
+const ENTRY_POINTS = ['tsbuild.js', 'compress-worker.js', 'context-watch-daemon.js'];
 
 const result = await build({
   absWorkingDir: repo,
   entryPoints: {
     tsbuild: 'cli/dist/main.js',
     'compress-worker': 'store/dist/layer/compress-worker.js',
+    'context-watch-daemon': 'builder/dist/context/watch/context-watch-daemon.js',
   },
   outdir,
   bundle: true,

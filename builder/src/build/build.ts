@@ -10,9 +10,10 @@
  * CanceledError after running containers are killed and mounts removed.
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DockerfileError, isCanceled, throwIfAborted } from '@tsbuild/core';
-import { openChecksumCache, type ChecksumCache } from '../context/index.js';
+import { openChecksumCache } from '../context/index.js';
+import { ContextSession, ContextWatchClient } from '../context/watch/index.js';
 import { buildDefinition } from '../definition/build-definition.js';
 import { FileCacheStorage, Solver, VertexError, type Vertex } from '../solver/index.js';
 import { SecretProvider } from '../worker/secrets.js';
@@ -36,20 +37,25 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
   };
   const root = deps.store.root;
   let worker: Worker | undefined;
-  let checksums: ChecksumCache | undefined;
   try {
     throwIfAborted(signal);
+    // The context watcher is found (or started) first: the build that starts it, a cold one, gives it its whole run to get ready.
+    const watch = ContextWatchClient.for({ contextDir: resolve(options.context), storeRoot: root, env: options.env ?? process.env, enabled: options.contextWatch });
+    watch?.start();
     const loaded = await loadBuild(options, deps.store, { signal });
     for (const warning of loaded.warnings) emit({ type: 'warning', time: Date.now(), warning });
     worker = await Worker.open({
       store: deps.store, executor: deps.executor, compression: options.compression,
       flavor: options.mediaTypes, sourceDateEpoch: options.sourceDateEpoch, signal,
     });
-    checksums = await openChecksumCache({ dir: join(root, 'cache', 'checksums'), contextDir: loaded.contextDir, ...(signal ? { signal } : {}) });
+    const session = new ContextSession({
+      storeRoot: root, contextDir: loaded.contextDir, watch: loaded.contextDir === watch?.contextDir ? watch : undefined,
+      openCache: () => openChecksumCache({ dir: join(root, 'cache', 'checksums'), contextDir: loaded.contextDir, ...(signal ? { signal } : {}) }),
+    });
     const env = options.env ?? process.env;
     const definition = buildDefinition({
       graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals, worker, contextDir: loaded.contextDir,
-      ignore: loaded.ignore, hashMode: options.contextHash ?? 'exact', checksums,
+      ignore: loaded.ignore, hashMode: options.contextHash ?? 'exact', contextSums: session.checksum,
       secrets: new SecretProvider(options.secrets ?? [], env, join(root, 'cache', 'secret-salt')),
       ssh: (id) => {
         const spec = options.ssh?.find((s) => s.id === id);
@@ -69,7 +75,7 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
       const solved = await solver.solve(definition.target, { ...(signal ? { signal } : {}), noCache, onEvent: (e) => emit(toBuildEvent(e)) });
       result = solved.result as LayerResult;
     }
-    await checksums.save().catch(() => undefined);
+    await session.save();
     const exported = await runExports({ options, store: deps.store, loaded, result, emit });
     const tags = exported.tags;
     emit({ type: 'build.completed', time: Date.now(), durationMs: performance.now() - started, digest: exported.manifest.digest, tags });

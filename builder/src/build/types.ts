@@ -56,6 +56,12 @@ export interface BuildOptions {
   platform?: string;
   /** `--build-context NAME=DIR|docker-image://REF|oci-layout://DIR`. */
   buildContexts?: Record<string, string>;
+  /**
+   * Whether the context watcher may be used (default true; env TSBUILD_CONTEXT_WATCH=0 also turns it off): a
+   * background process per context directory that lets a rebuild of an unchanged context skip the walk
+   * (builder/src/context/watch/).
+   */
+  contextWatch?: boolean;
   /** `content`: permission bits other than the executable bit and ownership do not enter context checksums. */
   contextHash?: 'exact' | 'content';
   /** The `security.insecure` entitlement: RUN --security=insecure allowed. */

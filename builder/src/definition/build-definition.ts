@@ -16,6 +16,7 @@
  */
 import { DockerfileError, formatPlatform } from '@tsbuild/core';
 import { checksumContext, createMemoryChecksumCache } from '../context/index.js';
+import type { ContextSummer } from '../context/watch/index.js';
 import type { StageNode, Step, StepSource } from '../frontend/stages/index.js';
 import { vertexDigest, type Op, type ResourceClass, type Vertex } from '../solver/index.js';
 import { ExecOp } from '../worker/exec-op.js';
@@ -31,6 +32,8 @@ import { plannedOf, type Definition, type DefinitionOptions, type LocalSource, t
 
 export function buildDefinition(o: DefinitionOptions): Definition {
   const { graph, file } = o;
+  const checksums = o.checksums ?? createMemoryChecksumCache();
+  const sumContext: ContextSummer = o.contextSums ?? ((x) => checksumContext({ ...x, cache: x.cache ?? checksums }));
   const targetLabel = graph.target.name ?? String(graph.target.index);
   const vertices: Vertex[] = [];
   const meta = new Map<Vertex, VertexMeta>();
@@ -119,12 +122,12 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       const mounts = spec.mounts.map((mt) => (mt.type === 'bind' && 'input' in mt.from ? { ...mt, from: { input: mt.from.input - (hasParent ? 0 : 1) } } : mt));
       const full = { ...spec, mounts, platform, hasParent, ...epoch };
       const contextChecksum = async (source: string, signal: AbortSignal) =>
-        (await checksumContext({ contextDir: o.contextDir, patterns: [source || '.'], ignore: o.ignore, mode: o.hashMode, cache: o.checksums, signal })).files;
+        (await sumContext({ contextDir: o.contextDir, patterns: [source || '.'], ignore: o.ignore, mode: o.hashMode, signal })).files;
       const proxyEnv = graph.proxyEnv.map(([k, v]) => `${k}=${v}`);
       const env = { contextDir: o.contextDir, secrets: o.secrets, ssh: o.ssh, proxyEnv, contextChecksum, file, range: step.range };
       return make(new ExecOp(o.worker, full, env), inputs as Vertex[], { op: 'exec', ...full }, 'exec');
     }
-    const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums: o.checksums, file, range: step.range };
+    const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums, sum: sumContext, file, range: step.range };
     const fileVertex = (actions: FileAction[], inputs: Vertex[], withParent: boolean, c = common) => {
       const spec = { actions, platform, hasParent: withParent, ...epoch };
       return make(new FileOp(o.worker, spec, fileEnv), inputs, { op: 'file', ...spec }, 'io', c);

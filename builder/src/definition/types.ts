@@ -5,6 +5,7 @@
  */
 import type { Digest, ImageConfig, SourceRange } from '@tsbuild/core';
 import type { ChecksumCache, ContextHashMode, PathMatcher } from '../context/index.js';
+import type { ContextSummer } from '../context/watch/index.js';
 import type { StageGraph } from '../frontend/stages/index.js';
 import type { PlannedVertex } from '../build/events.js';
 import type { Vertex } from '../solver/index.js';
@@ -36,7 +37,9 @@ export interface DefinitionOptions {
   contextDir: string;
   ignore: PathMatcher | undefined;
   hashMode: ContextHashMode;
-  checksums: ChecksumCache;
+  checksums?: ChecksumCache | undefined;
+  /** Checksums context sources (default: checksumContext with `checksums`); the build passes its ContextSession's, which may answer from the context watcher's memo. */
+  contextSums?: ContextSummer | undefined;
   secrets: SecretProvider;
   ssh: (id: string) => string | undefined;
   network: 'host' | 'none';

@@ -9,6 +9,7 @@
 import { sha256, TsbuildError, DockerfileError, isCanceled, type SourceRange } from '@tsbuild/core';
 import type { PathMatcher, ContextHashMode, ChecksumCache } from '../context/index.js';
 import { checksumContext } from '../context/index.js';
+import type { ContextSummer } from '../context/watch/index.js';
 import { copy, mkdir, mkfile, resolveOwner } from '../fileops/index.js';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff } from './commit-diff.js';
@@ -46,6 +47,8 @@ export interface FileEnv {
   ignore: PathMatcher | undefined;
   hashMode: ContextHashMode;
   checksums: ChecksumCache;
+  /** Checksums context sources (default checksumContext): the build's ContextSession, which may answer from the context watcher's memo. */
+  sum?: ContextSummer | undefined;
   file: string;
   range: SourceRange;
 }
@@ -58,16 +61,20 @@ export class FileOp implements Op {
   ) {}
 
   async cacheMap(ctx: CacheMapContext): Promise<CacheMap> {
-    const content: Record<string, string> = {};
+    // One context COPY's map is passed through as it is: it carries its content digest (and, from the context
+    // watcher's memo, is only read if a miss needs explaining). Several are merged into a new map.
+    let content: Record<string, string> = {};
+    let maps = 0;
+    const sum = this.env.sum ?? checksumContext;
     for (const a of this.spec.actions) {
       if (a.kind !== 'copy' || !('context' in a.from)) continue;
-      const sum = await this.located(() =>
-        checksumContext({
+      const result = await this.located(() =>
+        sum({
           contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, ignore: this.env.ignore,
           mode: this.env.hashMode, cache: this.env.checksums, signal: ctx.signal,
         }),
       );
-      Object.assign(content, sum.files);
+      content = maps++ === 0 ? result.files : Object.assign({}, content, result.files);
     }
     const actions = this.spec.actions.map((a) => (a.kind === 'mkfile' ? { ...a, data: sha256(a.data) } : a));
     const epoch = this.spec.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: this.spec.sourceDateEpoch };
