@@ -3,9 +3,13 @@
  *   <dir>/records/<hex>.json      the CacheRecord (the store's GC reads `blobs`/`snapshots`)
  *   <dir>/explain/<hex>.json      { explainId, key } where hex = sha256(explainId)
  *   <dir>/content/<hex>.json      a big content map (path → checksum), hex = its contentDigestOf
- * Every write is temp file + fsync + rename (+ directory fsync), so a crash
- * leaves the old record or the new one, never a torn file. A file that does
- * not parse is treated as a miss: a cache must never fail a build.
+ * Every write is temp file + rename, so a concurrent reader sees the old
+ * record or the new one, never a torn file. Not flushed (`durable: false`):
+ * a record only names blobs and snapshots that were made durable before it
+ * was written, so what a machine crash can do to a record — lose it, or
+ * leave an empty file — is a miss, and a file that does not parse is
+ * treated as one: a cache must never fail a build. (The flushes were a
+ * third of a build's fsyncs.)
  *
  * A record's content map is only needed to explain a later miss file by
  * file, but a COPY of a 20,000-file context makes it 1.5 MB of JSON that
@@ -54,7 +58,7 @@ export class FileCacheStorage implements CacheStorage {
     throwIfAborted(options.signal);
     await mkdir(this.recordsDir, { recursive: true });
     const explain = record.explain ? await this.storedExplain(record.explain) : record.explain;
-    await writeFileAtomic(this.recordPath(key), JSON.stringify({ ...record, explain }, null, 2));
+    await writeFileAtomic(this.recordPath(key), JSON.stringify({ ...record, explain }, null, 2), { durable: false });
   }
 
   async delete(key: string, options: StorageOptions = {}): Promise<void> {
@@ -90,7 +94,7 @@ export class FileCacheStorage implements CacheStorage {
     // Every cache hit sets it; most of the time it already says so (a read is cheaper than a durable write).
     if ((await readJson<{ explainId: string; key: string }>(path, (e) => e.explainId === explainId))?.key === key) return;
     await mkdir(this.explainDir, { recursive: true });
-    await writeFileAtomic(path, JSON.stringify({ explainId, key }));
+    await writeFileAtomic(path, JSON.stringify({ explainId, key }), { durable: false });
   }
 
   /** The explain part as written: a big content map goes to content/ (once) and is named by its digest. */
@@ -102,7 +106,7 @@ export class FileCacheStorage implements CacheStorage {
       const path = this.contentPath(ref);
       if (!existsSync(path)) {
         await mkdir(this.contentDir, { recursive: true });
-        await writeFileAtomic(path, JSON.stringify(explain.content));
+        await writeFileAtomic(path, JSON.stringify(explain.content), { durable: false });
       }
     }
     // Every field but `content`, which is not read (it may be a lazy getter).
