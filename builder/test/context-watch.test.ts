@@ -184,6 +184,30 @@ describe('context watcher', function () {
     expect((await viaSession(['.'], { ignore })).digest).to.equal(await fresh(['.'], { ignore }));
   });
 
+  it('within one build, a change between two checksums of the same selection is seen by the second', async () => {
+    await ready();
+    await viaSession(['src']);
+    const s = session();
+    const one = await s.checksum({ contextDir: ctx, patterns: ['src'] });
+    expect(s.stats.memoHits).to.equal(1);
+    writeFileSync(join(ctx, 'src/b.txt'), 'B');
+    const two = await s.checksum({ contextDir: ctx, patterns: ['src'] });
+    expect(two.digest).to.equal(await fresh(['src'])).and.not.equal(one.digest);
+    await s.save();
+    expect((await viaSession(['src'])).digest).to.equal(await fresh(['src']));
+  });
+
+  it('a name that is not valid UTF-8 makes the daemon give up (it could not name that tree back)', async () => {
+    await ready();
+    mkdirSync(Buffer.concat([Buffer.from(`${ctx}/src/`), Buffer.from([0x61, 0xff, 0x62])]));
+    expect((await viaSession()).hits).to.equal(0);
+    await until('the daemon to exit', () => daemonPids(dir).length === 0);
+    // A new one refuses at start.
+    const c = client();
+    c.start();
+    expect(await c.state(1500)).to.equal(undefined);
+  });
+
   it('the root deleted and recreated: the daemon answers unknown and exits; builds walk and stay right', async () => {
     await ready();
     const first = await viaSession();

@@ -67,7 +67,7 @@ export interface ContextChecksum {
 const CONTENT_DIGEST = Symbol.for('tsbuild.contentDigest');
 
 /** Bumped whenever what an entry's checksum covers changes: old keys must not match new ones. */
-const CHECKSUM_VERSION = 'tsbuild.context.v2';
+export const CHECKSUM_VERSION = 'tsbuild.context.v2';
 
 /** Computes the checksum of the selected entries. Throws ContextPathNotFoundError / ContextPathEscapesError. */
 export async function checksumContext(options: ChecksumContextOptions): Promise<ContextChecksum> {

@@ -133,7 +133,11 @@ export function runWatchDaemon(root: string, socketPath: string, idleMs: number)
         if (isGone(err)) continue;
         throw err;
       }
-      for (const d of names) if (d.isDirectory()) stack.push(`${dir}/${d.name}`);
+      for (const d of names) {
+        // A name that is not valid UTF-8 cannot be named back exactly: no vouching for that tree.
+        if (d.name.includes('\uFFFD')) throw new Error(`undecodable name in ${dir}`);
+        if (d.isDirectory()) stack.push(`${dir}/${d.name}`);
+      }
     }
   };
 
@@ -142,6 +146,7 @@ export function runWatchDaemon(root: string, socketPath: string, idleMs: number)
     if (dead) return;
     try {
       const n = name === null ? null : String(name);
+      if (n !== null && n.includes('\uFFFD')) throw new Error('undecodable name');
       if (dir === root && (n === null || n === rootName)) throw new Error('root event');
       if (n === null) {
         // No name: look at every subdirectory again.

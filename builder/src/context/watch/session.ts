@@ -3,7 +3,7 @@
  * memo: a no-op rebuild of an unchanged context reuses the previous build's
  * checksum results instead of walking (and lstat'ing) the whole tree.
  *
- * Before its first walk the build asks the watcher (client.ts) for
+ * Before each walk the build asks the watcher (client.ts) for
  * `(daemonId, generation)`. The memo `<storeRoot>/cache/context-memo/<sha256(contextDir)>.json`
  * holds the pair an earlier build read before *its* walks and the results it
  * got, per selection (patterns, --exclude, the .dockerignore rules, hash
@@ -33,18 +33,18 @@ import { join } from 'node:path';
 import { sha256, digestHex, type Digest } from '@tsbuild/core';
 import { writeFileAtomic } from '@tsbuild/store';
 import { PatternMatcher } from '../../frontend/dockerignore/index.js';
-import { checksumContext, type ChecksumContextOptions, type ContextChecksum } from '../checksum.js';
+import { checksumContext, CHECKSUM_VERSION, type ChecksumContextOptions, type ContextChecksum } from '../checksum.js';
 import type { ChecksumCache } from '../checksum-cache.js';
 import type { PathMatcher } from '../exclude-matcher.js';
-import type { ContextWatchClient, WatchState } from './client.js';
+import type { ContextWatchClient } from './client.js';
 
 /** checksumContext's signature: what file and exec ops call to checksum context sources. */
 export type ContextSummer = (options: ChecksumContextOptions) => Promise<ContextChecksum>;
 
 /**
- * Bump when what a memo entry means changes — including any change of
- * checksumContext's results for the same tree (its CHECKSUM_VERSION): an
- * old memo must not be read as a new one.
+ * Bump when what a memo entry means changes (checksumContext's own
+ * CHECKSUM_VERSION is part of every entry's key: a daemon outlives an
+ * upgrade of tsbuild, and its memo must not be read by a newer one).
  */
 const MEMO_FORMAT = 'tsbuild.context-memo.v1';
 /** Where checksumContext (and cache keys) carry a map's content digest. */
@@ -78,7 +78,7 @@ export interface ContextSessionOptions {
 
 export class ContextSession {
   private cache: Promise<ChecksumCache> | undefined;
-  private state: Promise<WatchState | undefined> | undefined;
+  private asked = false;
   private memo: Memo | undefined;
   private memoRead = false;
   private dirty = false;
@@ -109,8 +109,11 @@ export class ContextSession {
     };
     const key = options.contextDir === this.o.contextDir && this.o.watch ? memoKey(options) : undefined;
     if (key === undefined) return walk();
-    // Asked once per build, before its first walk: every walk of this build comes after it.
-    const state = await (this.state ??= this.o.watch!.state());
+    // Asked before every walk (the first time waiting for a daemon that is starting): an entry recorded under
+    // a pair was walked after the pair was read, and holds for as long as the daemon answers that pair.
+    const first = this.asked === false;
+    this.asked = true;
+    const state = await this.o.watch!.state(first ? 300 : 0);
     if (!state) return walk();
     const memo = this.loadMemo();
     const entry = memo && memo.id === state.id && memo.gen === state.gen ? memo.entries[key] : undefined;
@@ -230,7 +233,7 @@ export class ContextSession {
 export function memoKey(o: ChecksumContextOptions): string | undefined {
   const ignore = ignoreKey(o.ignore);
   if (ignore === undefined) return undefined;
-  return JSON.stringify([o.patterns, o.exclude ?? [], ignore, o.mode ?? 'exact']);
+  return JSON.stringify([CHECKSUM_VERSION, o.patterns, o.exclude ?? [], ignore, o.mode ?? 'exact']);
 }
 
 function ignoreKey(m: PathMatcher | undefined): string[] | null | undefined {
