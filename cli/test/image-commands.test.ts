@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { chainIds } from '@tsbuild/store';
 import { tsbuild } from './support.js';
 
 const run = promisify(execFile);
@@ -96,6 +97,17 @@ describe('tsbuild image commands (import, images, inspect, tag, rmi, save, load,
     expect(l.stdout).to.equal('Loaded image: busybox:latest\n');
     const again = JSON.parse((await tsbuild(other, 'inspect', 'busybox')).stdout)[0];
     expect(again.Digest).to.equal(JSON.parse((await tsbuild(root, 'inspect', 'busybox')).stdout)[0].Digest);
+    // Unpacked at load (as docker load does): the image's chain id is a committed snapshot…
+    const chain = chainIds(again.Config.rootfs.diff_ids).at(-1)!;
+    const committed = (r: string) => {
+      const meta = JSON.parse(readFileSync(join(r, 'snapshots/metadata.json'), 'utf8')) as { snapshots: Record<string, { kind: string }> };
+      return meta.snapshots[chain]?.kind === 'committed';
+    };
+    expect(committed(other)).to.equal(true);
+    // …unless --no-unpack.
+    const third = join(tmp.path, 'store3');
+    expect((await tsbuild(third, 'load', '--no-unpack', '-i', archive)).code).to.equal(0);
+    expect(existsSync(join(third, 'snapshots/metadata.json')) && committed(third)).to.equal(false);
   });
 
   it('saves a docker archive with manifest.json and loads it (also classic docker-save layout)', async () => {
