@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { FileCacheStorage, INLINE_CONTENT, MemoryCacheStorage, Solver, contentDigestOf, digestOf, type MissReason, type SolveEvent } from './solver-imports.js';
+import { FileCacheStorage, INLINE_CONTENT, pruneContentMaps, MemoryCacheStorage, Solver, contentDigestOf, digestOf, type MissReason, type SolveEvent } from './solver-imports.js';
 import { Counters, makeGraph } from './solver-fixtures.js';
 import { runCacheStorageSuite, sampleRecord } from './solver-cache-storage-suite.js';
 
@@ -86,6 +86,29 @@ describe('solver cache storage: FileCacheStorage content maps', () => {
     r.explain.content = content;
     return r;
   };
+
+  it('pruneContentMaps keeps the maps of the builds explain entries name and removes older ones past the grace', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const oldMap = bigContent(INLINE_CONTENT + 1);
+    const newMap = { ...oldMap, 'f0': digestOf('edited') };
+    const before = { ...bigRecord(oldMap), key: digestOf('build 1') };
+    const after = { ...bigRecord(newMap), key: digestOf('build 2') };
+    await storage.put(before.key, before);
+    await storage.setExplainKey('Dockerfile#default#0#2', before.key);
+    await storage.put(after.key, after);
+    await storage.setExplainKey('Dockerfile#default#0#2', after.key);
+    const file = (m: Record<string, string>) => `${contentDigestOf(m).slice(7)}.json`;
+    expect((await readdir(join(dir, 'content'))).sort()).to.deep.equal([file(oldMap), file(newMap)].sort());
+    // Within the grace period nothing goes (a build may be between writing its map and its explain entry).
+    expect(await pruneContentMaps(dir)).to.deep.equal({ removed: 0, bytes: 0 });
+    const { removed, bytes } = await pruneContentMaps(dir, { graceMs: -1000 });
+    expect(removed).to.equal(1);
+    expect(bytes).to.be.greaterThan(0);
+    expect(await readdir(join(dir, 'content'))).to.deep.equal([file(newMap)]);
+    // The kept map still explains the next miss.
+    expect((await storage.get(after.key))!.explain!.content).to.deep.equal(newMap);
+  });
 
   it('keeps a big content map out of the record, once in content/, and gives it back on get', async () => {
     const dir = await tempDir();

@@ -24,7 +24,7 @@
  * an empty map (a miss then lists every current file as added).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError, type Digest } from '@tsbuild/core';
 import { writeFileAtomic } from '@tsbuild/store';
@@ -149,6 +149,39 @@ export class FileCacheStorage implements CacheStorage {
   private contentPath(ref: Digest): string {
     return join(this.contentDir, `${digestHex(ref)}.json`);
   }
+}
+
+/**
+ * Removes the content maps (`<cacheDir>/content/`) no miss can need any
+ * more: a map is only read to explain a miss against the *last* build of a
+ * step, i.e. the record an explain entry names. Every other map older than
+ * `graceMs` (a build may be writing its record right now) is deleted. Without
+ * this, each edit of a big context would leave a map of ~1.8 MB (20,000
+ * paths) behind for good. `tsbuild prune` calls it.
+ */
+export async function pruneContentMaps(cacheDir: string, options: { graceMs?: number } = {}): Promise<{ removed: number; bytes: number }> {
+  const cutoff = Date.now() - (options.graceMs ?? 60_000);
+  const keep = new Set<string>();
+  for (const name of await readdir(join(cacheDir, 'explain')).catch(() => [] as string[])) {
+    if (name.startsWith('.') || !name.endsWith('.json')) continue;
+    const entry = await readJson<{ key: string }>(join(cacheDir, 'explain', name), (e) => typeof e.key === 'string');
+    if (!entry || !isDigest(entry.key)) continue;
+    const record = await readJson<{ explain?: { contentRef?: unknown } }>(join(cacheDir, 'records', `${digestHex(entry.key as Digest)}.json`), () => true);
+    const ref = record?.explain?.contentRef;
+    if (typeof ref === 'string' && isDigest(ref)) keep.add(`${digestHex(ref as Digest)}.json`);
+  }
+  let removed = 0;
+  let bytes = 0;
+  const dir = join(cacheDir, 'content');
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (keep.has(name)) continue;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (!st || st.mtimeMs >= cutoff) continue;
+    await rm(join(dir, name), { force: true });
+    removed++;
+    bytes += st.size;
+  }
+  return { removed, bytes };
 }
 
 /**

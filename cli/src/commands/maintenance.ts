@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { flag, type Command } from '../command.js';
 import { storeFor } from '../store-access.js';
 import { formatTable, humanSize } from '../table.js';
@@ -11,8 +12,12 @@ export const pruneCommand: Command = {
   async run(ctx, args) {
     const store = await storeFor(ctx);
     const grace = typeof args.values.grace === 'string' ? Number(args.values.grace) * 1000 : undefined;
-    const r = await store.prune({ signal: ctx.signal, ...(grace !== undefined && Number.isFinite(grace) ? { graceMs: grace } : {}) });
-    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots\nTotal reclaimed space: ${humanSize(r.bytesReclaimed)}\n`);
+    const graceMs = grace !== undefined && Number.isFinite(grace) ? { graceMs: grace } : {};
+    const r = await store.prune({ signal: ctx.signal, ...graceMs });
+    // The build cache's explanation maps that no last build names any more (the store does not know the cache's format).
+    const { pruneContentMaps } = await import('@tsbuild/builder');
+    const maps = await pruneContentMaps(join(store.root, 'cache'), graceMs);
+    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots, ${maps.removed} cache content maps\nTotal reclaimed space: ${humanSize(r.bytesReclaimed + maps.bytes)}\n`);
     return 0;
   },
 };
