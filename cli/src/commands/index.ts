@@ -38,7 +38,7 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./rmi.js')).rmiCommand },
   { name: 'save', summary: 'Write images to a tar archive (docker load-able, or an OCI archive)', usage: '[-o FILE] [--format docker|oci] REF [REF...]',
     load: async () => (await import('./save-load.js')).saveCommand },
-  { name: 'load', summary: 'Load images from a tar archive (tsbuild save, docker save, OCI archive)', usage: '[-i FILE]',
+  { name: 'load', summary: 'Load images from a tar archive (tsbuild save, docker save, OCI archive)', usage: '[-i FILE] [--no-unpack]',
     load: async () => (await import('./save-load.js')).loadCommand },
   { name: 'prune', summary: 'Remove blobs and snapshots that no tag, lease or cache record needs', usage: '[OPTIONS]',
     load: async () => (await import('./maintenance.js')).pruneCommand },
