@@ -35,25 +35,38 @@ export async function hashFile(path: string, options: { signal?: AbortSignal | u
 let scratch = Buffer.allocUnsafe(SMALL_FILE + 1);
 
 /**
- * sha256 of a small file (lstat said `size` ≤ SMALL_FILE), synchronously:
- * open (O_NOFOLLOW) + one read + close. A read of one byte more than `size`
- * that returns less is the whole regular file; undefined when the file has
- * grown past that (the caller then streams it). Synchronous on purpose: for
- * tiny files the async forms' thread-pool round trips, promises and
- * FileHandles cost several times the syscalls (20,000 8-byte files: ~2.1 s
- * through fs/promises, ~0.2 s like this).
+ * sha256 of a small file (lstat said `size` ≤ SMALL_FILE), synchronously
+ * (readSmallFileSync); undefined when the file has grown past `size` (the
+ * caller then streams it). Synchronous on purpose: for tiny files the async
+ * forms' thread-pool round trips, promises and FileHandles cost several
+ * times the syscalls (20,000 8-byte files: ~2.1 s through fs/promises,
+ * ~0.2 s like this).
  */
 export function hashSmallFileSync(path: string, size: number): Digest | undefined {
   if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
-  // O_NONBLOCK: a file swapped for a FIFO since its lstat must not hang the event loop (no effect on regular
-  // files); reading it at offset 0 then fails with ESPIPE.
+  const bytes = readSmallFileSync(path, size, scratch);
+  return bytes && `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/**
+ * The whole of a file an lstat said is `size` bytes, in open (O_NOFOLLOW) +
+ * one read + close: a read of one byte more than `size` that returns less is
+ * the whole regular file. Undefined when it has grown past that. `into`
+ * (at least size + 1 bytes) is read into when given, else a new buffer.
+ * O_NONBLOCK: a file swapped for a FIFO since its lstat must not hang the
+ * event loop (no effect on regular files); reading it at offset 0 then fails
+ * with ESPIPE. Used by the context checksum and by COPY of small files.
+ */
+export function readSmallFileSync(path: string, size: number, into?: Buffer): Buffer | undefined {
+  const buf = into ?? Buffer.allocUnsafe(size + 1);
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  let bytesRead: number;
+  let bytesRead = 0;
   try {
-    bytesRead = readSync(fd, scratch, 0, size + 1, 0);
+    // Usually one read; a short one before `size` bytes (a signal, some network filesystems) reads on.
+    for (let n; bytesRead < size && (n = readSync(fd, buf, bytesRead, size + 1 - bytesRead, bytesRead)) > 0; ) bytesRead += n;
+    if (size === 0) bytesRead = readSync(fd, buf, 0, 1, 0);
   } finally {
     closeSync(fd);
   }
-  if (bytesRead > size) return undefined;
-  return `sha256:${createHash('sha256').update(scratch.subarray(0, bytesRead)).digest('hex')}`;
+  return bytesRead > size ? undefined : buf.subarray(0, bytesRead);
 }

@@ -24,12 +24,13 @@
  * Small entries are copied with synchronous calls, large files in the kernel
  * (see copySource).
  */
-import { closeSync, constants, existsSync, openSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { constants, existsSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
 import { selectSources, type SelectedEntry, type SelectedSource } from '../context/select.js';
 import { createExcludeMatcher, type PathMatcher } from '../context/exclude-matcher.js';
+import { readSmallFileSync } from '../context/hash-file.js';
 import { DestWriter, clean, type EntryMeta, type Owner } from './dest-writer.js';
 import { parseChmod, type ModeMapper } from './chmod.js';
 import { detectArchive, openTarStream } from './archive.js';
@@ -189,7 +190,7 @@ async function copyFile(ctx: Ctx, entry: SelectedEntry, inImage: string): Promis
   const meta = metaOf(ctx, entry.stat);
   const src = hostOf(ctx.options.srcRoot, entry.real);
   if (entry.stat.size <= SMALL_FILE) {
-    const data = readWhole(src, Number(entry.stat.size));
+    const data = readSmallFileSync(src, Number(entry.stat.size));
     if (data) {
       const host = ctx.writer.writeFileSync(inImage, data, meta);
       ctx.copied++;
@@ -208,22 +209,6 @@ async function copyFile(ctx: Ctx, entry: SelectedEntry, inImage: string): Promis
   }
 }
 
-/**
- * The whole file (O_NOFOLLOW) when it is still at most `size` bytes: one read
- * of `size + 1` bytes that comes back short is the end of a regular file.
- * Undefined when it has grown (the caller then copies it as a large file).
- */
-function readWhole(path: string, size: number): Buffer | undefined {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const buf = Buffer.allocUnsafe(size + 1);
-    let off = 0;
-    for (let n; off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0; ) off += n;
-    return off <= size ? buf.subarray(0, off) : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Mode, owner and mtime an entry gets in the destination. */
 function metaOf(ctx: Ctx, st: BigIntStats): EntryMeta {
