@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { MediaType, type Digest, type Manifest } from '@tsbuild/core';
 import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
 
 const tarList = (file: string): string[] => execFileSync('tar', ['tf', file], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -37,6 +38,26 @@ describe('build: outputs and options', function () {
     expect(tarList(join(env.dir, 'rootfs.tar'))).to.include.members(['out.txt', 'bin/busybox']);
     expect(res.metadata).to.include({ 'containerimage.digest': res.digest, 'containerimage.config.digest': res.configDigest, 'image.name': 't/out:1' });
     expect(eventsOf(res.events, 'export.completed')).to.have.length(5); // the image blobs, then each output
+  });
+
+  it('keeps built layers uncompressed in the store, gzips them for an archive, and compresses cached ones at export', async () => {
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nRUN echo layered > /layered\n' }, 'ctx-compression');
+    const layersOf = (digest: string) =>
+      (JSON.parse(readFileSync(env.store.content.blobPath(digest as Digest), 'utf8')) as Manifest).layers.map((l) => l.mediaType);
+    const local = await env.build({ context: ctx, tags: ['t/compression:local'] });
+    // The base was imported gzip'd and stays so; the RUN layer is a plain tar (dockerd's image store keeps none compressed).
+    expect(layersOf(local.digest)).to.deep.equal([MediaType.OciLayerGzip, MediaType.OciLayer]);
+    // The same build with an oci archive: the cached RUN layer is gzip'd at export, the image ID is the same.
+    const runs = env.executor.runs;
+    const dest = join(env.dir, 'compression-oci.tar');
+    const archived = await env.build({ context: ctx, outputs: [{ type: 'oci', dest }] });
+    expect(env.executor.runs).to.equal(runs);
+    expect(archived.configDigest).to.equal(local.configDigest);
+    expect(layersOf(archived.digest)).to.deep.equal([MediaType.OciLayerGzip, MediaType.OciLayerGzip]);
+    expect(tarList(dest)).to.include(`blobs/sha256/${archived.digest.slice('sha256:'.length)}`);
+    // An explicit choice applies to the store's image too.
+    const zstd = await env.build({ context: ctx, compression: 'zstd', noCache: true });
+    expect(layersOf(zstd.digest)).to.deep.equal([MediaType.OciLayerGzip, MediaType.OciLayerZstd]);
   });
 
   it('.dockerignore hides files from COPY and from the cache key', async () => {

@@ -10,6 +10,7 @@ export { withLock, pidAlive, type LockOptions } from './layout/lock-file.js';
 export { resolveImage, type ResolvedImage, type ResolveOptions } from './image/resolve.js';
 export { writeImage, platformOf, type WriteImageOptions } from './image/write-image.js';
 export { imageBlobs, type ImageBlobsOptions } from './image/image-blobs.js';
+export { convertImage, convertLayers, needsConversion, type ConvertLayersOptions } from './image/convert-image.js';
 export { manifestMediaType, indexMediaType, configMediaType, mediaTypeFlavor, convertLayerMediaType } from './image/flavor.js';
 export { validateManifest, validateIndex, validateImageConfig, validateDescriptor } from './image/validate.js';
 export { FileLeaseManager, isLeaseLive } from './lease/file-lease-manager.js';

@@ -20,7 +20,7 @@ import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
 import { Worker } from '../worker/worker.js';
 import type { BuildEvent } from './events.js';
-import { runExports } from './exports.js';
+import { layerCompressionOf, runExports } from './exports.js';
 import { loadBuild } from './load.js';
 import { toBuildEvent } from './solve-events.js';
 import type { BuildDeps, BuildOptions, BuildResult } from './types.js';
@@ -44,8 +44,9 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
     watch?.start();
     const loaded = await loadBuild(options, deps.store, { signal });
     for (const warning of loaded.warnings) emit({ type: 'warning', time: Date.now(), warning });
+    const compression = layerCompressionOf(options);
     worker = await Worker.open({
-      store: deps.store, executor: deps.executor, compression: options.compression,
+      store: deps.store, executor: deps.executor, compression,
       flavor: options.mediaTypes, sourceDateEpoch: options.sourceDateEpoch, signal,
     });
     const session = new ContextSession({
@@ -76,7 +77,8 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
       result = solved.result as LayerResult;
     }
     await session.save();
-    const exported = await runExports({ options, store: deps.store, loaded, result, emit });
+    const hold = worker.hold.bind(worker);
+    const exported = await runExports({ options, store: deps.store, loaded, result, emit, compression, hold });
     const tags = exported.tags;
     emit({ type: 'build.completed', time: Date.now(), durationMs: performance.now() - started, digest: exported.manifest.digest, tags });
     return { digest: exported.manifest.digest, configDigest: exported.configDigest, tags, metadata: exported.metadata, warnings: loaded.warnings };

@@ -4,7 +4,7 @@
  * `docker` write an archive, `local` / `tar` write the root filesystem — and
  * the metadata buildx writes with `--metadata-file`.
  */
-import type { Descriptor, ImageConfig } from '@tsbuild/core';
+import type { Compression, Descriptor, ImageConfig } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import { exportArchive, exportLocal, exportTar, fromChain, imageConfigOf, tagImage, writeBuiltImage } from '../exporter/index.js';
 import type { LayerResult } from '../worker/types.js';
@@ -25,8 +25,12 @@ export async function runExports(p: {
   loaded: LoadedBuild;
   result: LayerResult;
   emit: (e: BuildEvent) => void;
+  /** The build's layer compression (see layerCompressionOf). */
+  compression: Compression;
+  /** Keeps blobs the export makes (converted layers) in the build's lease until it ends. */
+  hold: (resources: { blobs: string[] }) => Promise<void>;
 }): Promise<Exported> {
-  const { options, store, loaded, result, emit } = p;
+  const { options, store, loaded, result, emit, compression, hold } = p;
   const signal = options.signal;
   const root = fromChain(loaded.graph)[0]!;
   const baseConfig = root.base.kind === 'image' ? (loaded.images.get(root.base.ref)?.config ?? localBase(loaded, root.base.ref, result)) : undefined;
@@ -41,7 +45,7 @@ export async function runExports(p: {
     return out;
   };
   const image = await step('export.image', 'exporting manifest and config', () =>
-    writeBuiltImage(store, { config, result, flavor: options.mediaTypes ?? 'oci', signal }),
+    writeBuiltImage(store, { config, result, flavor: options.mediaTypes ?? 'oci', compression, hold, signal }),
   );
   const outputs: OutputSpec[] = options.outputs ?? [{ type: 'image' }];
   const tags: string[] = [];
@@ -67,6 +71,18 @@ export async function runExports(p: {
     ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
   };
   return { manifest: image.manifest, configDigest: image.configDigest, tags, metadata };
+}
+
+/**
+ * The compression of a build's layers. Unset, they stay uncompressed (the
+ * store's image is for running and building on, as in dockerd's image store:
+ * no build waits for compression) unless the build writes an oci or docker
+ * archive, whose layers are gzip as BuildKit's are; then they are written
+ * compressed at once, in the same pass that packs them.
+ */
+export function layerCompressionOf(options: Pick<BuildOptions, 'compression' | 'outputs'>): Compression {
+  if (options.compression) return options.compression;
+  return options.outputs?.some((o) => o.type === 'oci' || o.type === 'docker') ? 'gzip' : 'none';
 }
 
 /** A local --build-context as the FROM: one history entry for its layer (`empty_layer` when the directory was empty). */

@@ -68,6 +68,11 @@ export interface BuildOptions {
   allowInsecure?: boolean;
   /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
   sourceDateEpoch?: number;
+  /**
+   * Layer compression of the built image. Unset: uncompressed (as in dockerd's image store: no build waits
+   * for compression), or gzip when an `oci`/`docker` archive is among the outputs (BuildKit's default).
+   * Uncompressed layers the image reuses (cached steps, base images) are compressed at export.
+   */
   compression?: Compression;
   mediaTypes?: 'oci' | 'docker';
   /** Bound on concurrently running I/O vertices (copies, sources, exports); default cores × 2. */

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNotFound, throwIfAborted } from '@tsbuild/core';
+import { LayerVariants } from '../image/layer-variants.js';
 import { withLock } from '../layout/lock-file.js';
 import type { Cancellable, ContentStore, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
@@ -28,6 +30,7 @@ export interface PruneOptions extends Cancellable {
  * does not stop builds, which is why nothing newer than the start time minus
  * `graceMs` is removed (blob mtimes — re-ingesting an existing blob refreshes
  * it — and snapshot creation times / directory mtimes).
+ * Layer conversion memos whose blobs are gone go with them.
  * Cache records are never removed here (`cacheRecordsRemoved` is 0): the
  * cache index owns them.
  */
@@ -51,6 +54,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
         if (!isNotFound(err)) throw err;
       }
     }
+    await new LayerVariants(root).sweep((digest) => existsSync(options.content.blobPath(digest)));
     if (options.snapshotter) result.snapshotsRemoved = await sweepSnapshots(options.snapshotter, mark, cutoff, signal);
     for (const f of await ingestLeftovers(root, options.ingestMaxAgeMs ?? ONE_HOUR_MS)) {
       await rm(f.path, { force: true });
