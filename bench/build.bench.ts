@@ -63,8 +63,16 @@ function snapshotCli(): string | undefined {
     .every((p) => (statSync(join(repo, p, 'dist/.tsbuildinfo'), { throwIfNoEntry: false })?.mtimeMs ?? 0) <= b);
   if (!fresh) { console.error('cli bundle missing or stale: running cli/bin/tsbuild.js live'); return undefined; }
   const dir = join(repo, 'bench/results', `cli-snapshot-${process.pid}`);
-  cpSync(bundle, join(dir, 'bundle'), { recursive: true });
-  writeFileSync(join(dir, 'tsbuild.mjs'), "const { main } = await import('./bundle/tsbuild.js');\nprocess.exitCode = await main(process.argv.slice(2));\n");
+  cpSync(bundle, join(dir, 'bundle'), { recursive: true, filter: (src) => !src.endsWith('.v8-cache') });
+  cpSync(join(repo, 'cli/bin/bundle-loader.cjs'), join(dir, 'bundle-loader.cjs'));
+  // As cli/bin/tsbuild.js runs it: through a code cache per command, made by the first run of each.
+  writeFileSync(join(dir, 'tsbuild.mjs'), [
+    "import { createRequire } from 'node:module';",
+    'const args = process.argv.slice(2);',
+    "const variant = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--root');",
+    "const { main } = createRequire(import.meta.url)('./bundle-loader.cjs').loadBundle(new URL('./bundle/tsbuild.js', import.meta.url).pathname, { variant });",
+    'process.exitCode = await main(args);', '',
+  ].join('\n'));
   console.error(`tsbuild CLI: snapshot of cli/dist/bundle (mtime ${new Date(b!).toISOString()}) in ${dir}`);
   return dir;
 }

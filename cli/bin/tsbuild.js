@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // The tsbuild binary: a thin shim over the compiled CLI. It runs the esbuild
-// bundle (scripts/bundle-cli.mjs; far quicker to start) when it is newer than
-// every package's last `tsc -b`, else tsc's output (npm run build / scripts/setup.sh).
+// bundle (scripts/bundle-cli.mjs; far quicker to start, and through V8's code
+// cache: bundle-loader.cjs) when it is newer than every package's last `tsc -b`,
+// else tsc's output (npm run build / scripts/setup.sh).
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 // Stack traces (--debug) point into the TypeScript sources, not the bundle.
-if (args.includes('--debug') || args.includes('-D')) process.setSourceMapsEnabled(true);
-const { main } = await import(bundleIsFresh() ? '../dist/bundle/tsbuild.js' : '../dist/main.js');
+const debug = args.includes('--debug') || args.includes('-D');
+if (debug) process.setSourceMapsEnabled(true);
+// The command names the code cache: each command's hot functions are in its own.
+const command = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--root');
+const { main } = bundleIsFresh()
+  ? createRequire(import.meta.url)('./bundle-loader.cjs').loadBundle(fileURLToPath(new URL('../dist/bundle/tsbuild.js', import.meta.url)), { cache: !debug, variant: command })
+  : await import('../dist/main.js');
 
 process.exitCode = await main(args);
 

@@ -20,7 +20,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--print outline|dot|json', 'print the stage graph instead of building'],
   ['--context-hash exact|content', 'content: only the executable bit of file modes enters the cache key'],
   ['--allow security.insecure', 'allow RUN --security=insecure'],
-  ['--compression ALG', 'gzip (default), zstd or none'],
+  ['--compression ALG', 'gzip, zstd or none (default: none in the store, gzip for oci/docker outputs)'],
   ['--runtime NAME|PATH', 'OCI runtime: crun (default), runc or a path'],
   ['-q, --quiet', 'print only the image digest'],
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
