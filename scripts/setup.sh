@@ -50,6 +50,15 @@ fi
 # zstd-napi is a native addon: build it when no prebuilt binary was usable.
 node -e 'require("zstd-napi")' 2>/dev/null || npm rebuild zstd-napi --loglevel=error
 
+# The run engine's native helper (mount(2), umount2(2), utimensat(2) for runtime/src/sys.ts),
+# built with npm's own node-gyp against this Node's headers: no download.
+native=runtime/native/build/Release/tsbuild_sys.node
+if [ ! -f "$native" ] || [ runtime/native/sys.c -nt "$native" ] || [ runtime/native/binding.gyp -nt "$native" ] ||
+  ! node -e "require('./$native')" 2>/dev/null; then
+  echo "tsbuild setup: building runtime/native"
+  npm run --silent native -w @tsbuild/runtime >/dev/null
+fi
+
 npx tsc -b
 node scripts/bundle-cli.mjs  # cli/dist/bundle: what cli/bin/tsbuild.js runs (quicker start-up)
 chmod +x cli/bin/tsbuild.js 2>/dev/null || true

@@ -30,6 +30,6 @@ export {
 export { resolveUser, resolveUserFrom, parsePasswd, parseGroup } from './user.js';
 export { runInvocation, killInvocation, deleteInvocation, hybridCgroupShim, type RuntimeCommand, type Invocation } from './runtime-argv.js';
 export { findRuntime, type RuntimeName } from './find-runtime.js';
-export { mountArgv } from './mounter.js';
+export { mount, unmount, mountAll, mountCalls, MS, type MountCall } from './mounter.js';
 export { CacheMountManager, type CacheMountLease, type CacheMountRequest } from './cache-mounts.js';
 export { hostsFile, resolvConf } from './etc-files.js';

@@ -1,56 +1,98 @@
 /**
- * Host-side mounts through mount(8)/umount(8). The argv is a pure function of
- * the plain `Mount` data, so what we ask the kernel for is testable without root.
+ * Host-side mounts, as mount(2)/umount2(2) calls (sys.ts). What a `Mount`
+ * asks of the kernel is a pure function of its plain data (`mountCalls`,
+ * tested without root), parsed the way mount(8) parses `-o`: flag words
+ * become MS_* bits, everything else is the filesystem's data string, and a
+ * read-only bind is a bind followed by a read-only remount.
  */
+import { InternalError } from '@tsbuild/core';
+import { errnoCode, sys } from './sys.js';
 import type { Mount } from './types.js';
-import { mustRun, runCommand } from './command.js';
 
-/** mount(8) arguments that mount `m` at `target`. Binds go without `-t` (the type is in the options). */
-export function mountArgv(m: Mount, target: string): string[] {
-  const isBind = m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind');
-  if (isBind) {
-    const opts = m.options.includes('bind') || m.options.includes('rbind') ? m.options : ['bind', ...m.options];
-    return ['-o', opts.join(','), m.source, target];
+/** Linux mount(2) flags (include/uapi/linux/mount.h). */
+export const MS = {
+  RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, SYNCHRONOUS: 16, REMOUNT: 32, DIRSYNC: 128,
+  NOATIME: 1024, NODIRATIME: 2048, BIND: 4096, REC: 16384, RELATIME: 1 << 21, STRICTATIME: 1 << 24,
+} as const;
+const MNT_DETACH = 2;
+
+/** Option words that are flags (set, or cleared for their negation); the rest goes to the filesystem as data. */
+const FLAG_WORDS: Record<string, { set?: number; clear?: number }> = {
+  ro: { set: MS.RDONLY }, rw: { clear: MS.RDONLY },
+  nosuid: { set: MS.NOSUID }, suid: { clear: MS.NOSUID },
+  nodev: { set: MS.NODEV }, dev: { clear: MS.NODEV },
+  noexec: { set: MS.NOEXEC }, exec: { clear: MS.NOEXEC },
+  sync: { set: MS.SYNCHRONOUS }, async: { clear: MS.SYNCHRONOUS }, dirsync: { set: MS.DIRSYNC },
+  noatime: { set: MS.NOATIME }, nodiratime: { set: MS.NODIRATIME },
+  relatime: { set: MS.RELATIME }, strictatime: { set: MS.STRICTATIME },
+  bind: { set: MS.BIND }, rbind: { set: MS.BIND | MS.REC },
+};
+
+export interface MountCall {
+  source: string | null;
+  target: string;
+  fstype: string | null;
+  flags: number;
+  data: string | null;
+}
+
+/** The mount(2) calls that mount `m` at `target`, in order. */
+export function mountCalls(m: Mount, target: string): MountCall[] {
+  let flags = m.type === 'bind' ? MS.BIND : 0;
+  const data: string[] = [];
+  for (const word of m.options) {
+    const f = FLAG_WORDS[word];
+    if (!f) data.push(word);
+    else flags = (flags | (f.set ?? 0)) & ~(f.clear ?? 0);
   }
-  return ['-t', m.type, ...(m.options.length > 0 ? ['-o', m.options.join(',')] : []), m.source, target];
+  if ((flags & MS.BIND) === 0) return [{ source: m.source, target, fstype: m.type, flags, data: data.length ? data.join(',') : null }];
+  // The kernel ignores every flag but MS_REC on a new bind: the others take a remount of it.
+  const calls: MountCall[] = [{ source: m.source, target, fstype: null, flags: flags & (MS.BIND | MS.REC), data: null }];
+  const rest = flags & ~(MS.BIND | MS.REC);
+  if (rest !== 0) calls.push({ source: null, target, fstype: null, flags: MS.REMOUNT | MS.BIND | rest, data: null });
+  return calls;
 }
 
 export async function mount(m: Mount, target: string): Promise<void> {
-  await mustRun('mount', mountArgv(m, target));
-  // mount(8) applies `ro` to a bind by a remount since util-linux 2.27; older ones ignore it silently.
-}
-
-/**
- * umount(8) argv, optionally preceded by mtime restores (`[seconds.nanos, path]`
- * pairs, see stubs.ts) in the same spawn: a shell that touches, then execs umount.
- */
-export function unmountInvocation(target: string, restoreTimes: string[] = []): { file: string; args: string[] } {
-  if (restoreTimes.length === 0) return { file: 'umount', args: [target] };
-  const script = 't=$1; shift; while [ $# -gt 1 ]; do touch -c -h -m -d "@$1" "$2"; shift 2; done; exec umount "$t"';
-  return { file: '/bin/sh', args: ['-c', script, 'sh', target, ...restoreTimes] };
-}
-
-/**
- * Unmounts `target`. A busy mount is retried briefly, then detached lazily so
- * that cleanup always completes (the caller removes the directory next).
- */
-export async function unmount(target: string, restoreTimes: string[] = []): Promise<void> {
-  const first = unmountInvocation(target, restoreTimes);
-  const r = await runCommand(first.file, first.args);
-  if (r.code === 0) return;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await runCommand('umount', [target]);
-    if (r.code === 0 || /not mounted|no mount point|not found/i.test(r.stderr)) return;
-    await new Promise((res) => setTimeout(res, 20 * (attempt + 1)));
+  const calls = mountCalls(m, target);
+  for (const [i, c] of calls.entries()) {
+    try {
+      sys().mount(c.source, c.target, c.fstype, c.flags, c.data);
+    } catch (err) {
+      if (i > 0) await unmount(target);
+      throw new InternalError(`mounting ${m.type} ${m.source} at ${target} (${m.options.join(',')}): ${(err as Error).message}`, { cause: err });
+    }
   }
-  await mustRun('umount', ['-l', target]);
 }
 
-/** Mounts the layers of a rootfs in order at `target`; returns an undo that unmounts them in reverse (restoring times first). */
-export async function mountAll(mounts: Mount[], target: string): Promise<(restoreTimes?: string[]) => Promise<void>> {
+/**
+ * Unmounts `target`. A busy mount is retried briefly, then detached lazily
+ * so that cleanup always completes (the caller removes the directory next);
+ * a target that is not mounted is fine.
+ */
+export async function unmount(target: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      sys().umount2(target, 0);
+      return;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'EINVAL' || code === 'ENOENT') return; // not a mount point (any more)
+      if (code !== 'EBUSY') throw new InternalError(`unmounting ${target}: ${(err as Error).message}`, { cause: err });
+      if (attempt >= 5) {
+        sys().umount2(target, MNT_DETACH);
+        return;
+      }
+      await new Promise((res) => setTimeout(res, 20 * (attempt + 1)));
+    }
+  }
+}
+
+/** Mounts the layers of a rootfs in order at `target`; returns an undo that unmounts them in reverse. */
+export async function mountAll(mounts: Mount[], target: string): Promise<() => Promise<void>> {
   let done = 0;
-  const undo = async (restoreTimes: string[] = []) => {
-    for (; done > 0; done--) await unmount(target, restoreTimes.splice(0));
+  const undo = async () => {
+    for (; done > 0; done--) await unmount(target);
   };
   try {
     for (const m of mounts) {

@@ -2,7 +2,7 @@
  * OciExecutor: the thin, effectful part of the run engine (moby/buildkit
  * `executor/runcexecutor/executor.go`). Everything it asks the outside for is
  * built by pure functions: the spec (spec.ts), the runtime argv
- * (runtime-argv.ts), the mount(8) argv (mounter.ts).
+ * (runtime-argv.ts), the mount(2) calls (mounter.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -84,9 +84,7 @@ export class OciExecutor implements Executor {
     const undo: (() => Promise<unknown>)[] = [() => removeBundle(bundle)];
     try {
       await Promise.all([mkdir(rootfs), mkdir(runDir, { mode: 0o700 })]);
-      const unmountRoot = await mountAll(request.rootfs, rootfs);
-      let restoreTimes: string[] = [];
-      undo.push(() => unmountRoot(restoreTimes));
+      undo.push(await mountAll(request.rootfs, rootfs));
       const user = await resolveUser(rootfs, request.process.user);
       const cwd = request.process.cwd || '/';
       // Created as root 0755 when missing, like BuildKit; it belongs in the layer.
@@ -99,9 +97,7 @@ export class OciExecutor implements Executor {
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
       // Runs before the rootfs is unmounted (undo runs in reverse).
-      undo.push(async () => {
-        restoreTimes = await removeStubs(stubs);
-      });
+      undo.push(() => removeStubs(stubs));
       undo.push(() => this.deleteIfPresent(id));
       throwIfAborted(signal);
       return await this.spawnRun(bundle, id, request, options);

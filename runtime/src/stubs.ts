@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { resolveInRoot } from './root-path.js';
+import { sys } from './sys.js';
 
 export interface StubRecord {
   /** Host paths that did not exist before the run, deepest first. */
@@ -48,12 +49,11 @@ export async function recordStubs(rootfs: string, destinations: string[]): Promi
 
 /**
  * Removes recorded stubs that are still empty (a 0-byte file, an empty
- * directory). Returns the parent mtimes to restore as `[seconds.nanos, dir]`
- * pairs for `unmount`'s `restoreTimes`: touch(1) does it, because Node's utimes
- * takes a double and loses the nanoseconds a differ compares, and it shares
- * the umount's spawn to keep the per-step cost down.
+ * directory) and puts back the mtime of the directories they were made in,
+ * to the nanosecond (Node's utimes takes a double and would lose the
+ * nanoseconds a differ compares), while the rootfs is still mounted.
  */
-export async function removeStubs(record: StubRecord): Promise<string[]> {
+export async function removeStubs(record: StubRecord): Promise<void> {
   for (const path of record.paths) {
     const st = await lstat(path).catch(() => undefined);
     if (!st) continue;
@@ -63,13 +63,11 @@ export async function removeStubs(record: StubRecord): Promise<string[]> {
       await unlink(path).catch(() => undefined);
     }
   }
-  const restore: string[] = [];
   for (const [dir, mtimeNs] of record.parents) {
     // Only when the stub under it is gone, i.e. the process did not keep anything there.
     if (record.paths.some((p) => dirname(p) === dir && existsSync(p))) continue;
     // Only when the time moved: touching an untouched lower dir would itself copy it up.
     const now = await lstat(dir, { bigint: true }).catch(() => undefined);
-    if (now && now.mtimeNs !== mtimeNs) restore.push(`${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, dir);
+    if (now && now.mtimeNs !== mtimeNs && mtimeNs >= 0n) sys().setMtime(dir, Number(mtimeNs / 1_000_000_000n), Number(mtimeNs % 1_000_000_000n));
   }
-  return restore;
 }

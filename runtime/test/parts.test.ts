@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { isFailedPrecondition } from '@tsbuild/core';
 import { createExecutor, findRuntime } from '@tsbuild/runtime';
 import { OutputLimiter, TailBuffer } from '../src/output.js';
 import { recordStubs, removeStubs } from '../src/stubs.js';
-import { unmountInvocation } from '../src/mounter.js';
+import { mount, unmount } from '../src/mounter.js';
 import { tempDir } from '../../test/support/fixtures.js';
 
 describe('runtime lookup', () => {
@@ -55,7 +55,7 @@ describe('output limiter', () => {
 });
 
 describe('mount-point stubs', () => {
-  it('removes only the stubs that are still empty (following symlinks inside the root), deepest first, and reports parent times to restore', async () => {
+  it('removes only the stubs that are still empty (following symlinks inside the root), deepest first, and restores parent times to the nanosecond', async () => {
     const t = tempDir();
     try {
       const root = t.path;
@@ -73,17 +73,62 @@ describe('mount-point stubs', () => {
       writeFileSync(join(root, 'run/secrets/a'), '');
       mkdirSync(join(root, 'run/keep/b'), { recursive: true });
       writeFileSync(join(root, 'run/keep/b/user-file'), 'kept');
-      const restore = await removeStubs(rec);
+      expect(statSync(join(root, 'etc'), { bigint: true }).mtimeNs).to.not.equal(before);
+      await removeStubs(rec);
       expect(existsSync(join(root, 'etc/hosts'))).to.equal(false);
       expect(readdirSync(join(root, 'run'))).to.deep.equal(['keep']);
       expect(existsSync(join(root, 'run/keep/b/user-file'))).to.equal(true);
-      expect(restore).to.deep.equal([`${before / 1_000_000_000n}.${String(before % 1_000_000_000n).padStart(9, '0')}`, join(root, 'etc')]);
-      const inv = unmountInvocation('/mnt/x', restore);
-      expect(inv.file).to.equal('/bin/sh');
-      expect(inv.args.slice(3)).to.deep.equal(['/mnt/x', ...restore]);
-      expect(unmountInvocation('/mnt/x')).to.deep.equal({ file: 'umount', args: ['/mnt/x'] });
+      expect(statSync(join(root, 'etc'), { bigint: true }).mtimeNs).to.equal(before);
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('host mounts through mount(2)', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir('tsbuild-mounter-')));
+  afterEach(() => t.cleanup());
+
+  it('a read-only bind is read-only, an overlay merges, and unmounting twice is fine', async () => {
+    for (const d of ['src', 'bind', 'lower', 'upper', 'work', 'merged']) mkdirSync(join(t.path, d));
+    writeFileSync(join(t.path, 'src/f'), 'src');
+    writeFileSync(join(t.path, 'lower/l'), 'lower');
+    await mount({ type: 'bind', source: join(t.path, 'src'), options: ['rbind', 'ro'] }, join(t.path, 'bind'));
+    try {
+      expect(readFileSync(join(t.path, 'bind/f'), 'utf8')).to.equal('src');
+      expect(() => writeFileSync(join(t.path, 'bind/g'), 'x')).to.throw(/EROFS/);
+    } finally {
+      await unmount(join(t.path, 'bind'));
+    }
+    await unmount(join(t.path, 'bind'));
+    const o = { type: 'overlay', source: 'overlay', options: ['index=off', `lowerdir=${join(t.path, 'lower')}`, `upperdir=${join(t.path, 'upper')}`, `workdir=${join(t.path, 'work')}`] };
+    await mount(o, join(t.path, 'merged'));
+    writeFileSync(join(t.path, 'merged/new'), 'new');
+    await unmount(join(t.path, 'merged'));
+    expect(readdirSync(join(t.path, 'upper'))).to.deep.equal(['new']);
+    expect(readdirSync(join(t.path, 'merged'))).to.deep.equal([]);
+  });
+
+  it('a failed mount says what was asked and why (errno code)', async () => {
+    const err = await mount({ type: 'overlay', source: 'overlay', options: ['lowerdir=/nonexistent-lower'] }, t.path).catch((e: unknown) => e);
+    expect((err as Error).message).to.contain('mounting overlay overlay at').and.contain('lowerdir=/nonexistent-lower').and.match(/ENOENT|EINVAL/);
+    expect(((err as Error).cause as { code?: string }).code).to.match(/^E[A-Z]+$/);
+  });
+
+  it('a busy mount is detached lazily after retries, so cleanup completes', async () => {
+    mkdirSync(join(t.path, 'src'));
+    mkdirSync(join(t.path, 'busy'));
+    await mount({ type: 'bind', source: join(t.path, 'src'), options: ['bind'] }, join(t.path, 'busy'));
+    const fd = openSync(join(t.path, 'busy'), 'r');
+    const cwd = process.cwd();
+    process.chdir(join(t.path, 'busy')); // a busy mount point: our own working directory
+    try {
+      await unmount(join(t.path, 'busy'));
+    } finally {
+      process.chdir(cwd);
+      closeSync(fd);
+    }
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).to.not.contain(join(t.path, 'busy'));
   });
 });

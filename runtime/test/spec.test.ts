@@ -10,7 +10,8 @@ import {
   hybridCgroupShim,
   killInvocation,
   MASKED_PATHS,
-  mountArgv,
+  mountCalls,
+  MS,
   READONLY_PATHS,
   resolvConf,
   runInvocation,
@@ -83,7 +84,7 @@ describe('buildSpec (pure)', () => {
   });
 });
 
-describe('runtime and mount argv (pure)', () => {
+describe('runtime argv and mount calls (pure)', () => {
   const rt = { path: '/usr/bin/crun', stateDir: '/run/s' };
   it('runs in the foreground with --root and --bundle; kills with KILL; force-deletes', () => {
     expect(runInvocation(rt, '/b', 'c1')).to.deep.equal({ file: '/usr/bin/crun', args: ['--root', '/run/s', 'run', '--bundle', '/b', 'c1'] });
@@ -101,11 +102,20 @@ describe('runtime and mount argv (pure)', () => {
     expect(inv.args.slice(-7)).to.deep.equal(['/usr/bin/crun', '--root', '/run/s', 'run', '--bundle', '/b', 'c1']);
   });
 
-  it('builds mount(8) argv for overlays and binds', () => {
-    expect(mountArgv({ type: 'overlay', source: 'overlay', options: ['index=off', 'lowerdir=a:b', 'upperdir=u', 'workdir=w'] }, '/t'))
-      .to.deep.equal(['-t', 'overlay', '-o', 'index=off,lowerdir=a:b,upperdir=u,workdir=w', 'overlay', '/t']);
-    expect(mountArgv({ type: 'bind', source: '/src', options: ['rbind', 'ro'] }, '/t')).to.deep.equal(['-o', 'rbind,ro', '/src', '/t']);
-    expect(mountArgv({ type: 'bind', source: '/src', options: [] }, '/t')).to.deep.equal(['-o', 'bind', '/src', '/t']);
+  it('turns mounts into mount(2) calls the way mount(8) parses -o', () => {
+    expect(mountCalls({ type: 'overlay', source: 'overlay', options: ['ro', 'index=off', 'lowerdir=a:b'] }, '/t'))
+      .to.deep.equal([{ source: 'overlay', target: '/t', fstype: 'overlay', flags: MS.RDONLY, data: 'index=off,lowerdir=a:b' }]);
+    expect(mountCalls({ type: 'overlay', source: 'overlay', options: ['index=off', 'lowerdir=a', 'upperdir=u', 'workdir=w'] }, '/t')[0]!.data)
+      .to.equal('index=off,lowerdir=a,upperdir=u,workdir=w');
+    expect(mountCalls({ type: 'tmpfs', source: 'tmpfs', options: ['mode=0700', 'size=16m', 'nosuid', 'nodev', 'noexec'] }, '/s'))
+      .to.deep.equal([{ source: 'tmpfs', target: '/s', fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=0700,size=16m' }]);
+    // A bind takes only MS_REC at first: read-only (and the rest) is a remount of it.
+    expect(mountCalls({ type: 'bind', source: '/src', options: ['rbind', 'ro'] }, '/t')).to.deep.equal([
+      { source: '/src', target: '/t', fstype: null, flags: MS.BIND | MS.REC, data: null },
+      { source: null, target: '/t', fstype: null, flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: null },
+    ]);
+    expect(mountCalls({ type: 'bind', source: '/src', options: ['rbind', 'rw'] }, '/t')).to.deep.equal([{ source: '/src', target: '/t', fstype: null, flags: MS.BIND | MS.REC, data: null }]);
+    expect(mountCalls({ type: 'none', source: '/src', options: ['bind'] }, '/t')).to.deep.equal([{ source: '/src', target: '/t', fstype: null, flags: MS.BIND, data: null }]);
   });
 });
 

@@ -5,44 +5,26 @@
  * (no mount needed); anything else is mounted on a temp dir and always
  * unmounted and removed afterwards, also on failure or abort.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rmdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { mountArgv, type Mount } from '@tsbuild/runtime';
+import { mountAll, type Mount } from '@tsbuild/runtime';
 import type { Worker } from './worker.js';
 import type { LayerResult } from './types.js';
-
-const run = promisify(execFile);
 
 export async function withMounted<T>(mounts: Mount[], fn: (dir: string) => Promise<T>): Promise<T> {
   if (mounts.length === 1 && mounts[0]!.type === 'bind') return fn(mounts[0]!.source);
   const dir = await mkdtemp(join(tmpdir(), 'tsbuild-mnt-'));
   try {
-    for (const m of mounts) await run('mount', mountArgv(m, dir));
+    const unmount = await mountAll(mounts, dir);
     try {
       return await fn(dir);
     } finally {
-      await unmount(dir);
+      await unmount();
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function unmount(dir: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await run('umount', [dir]);
-      return;
-    } catch (err) {
-      if (attempt >= 5) {
-        await run('umount', ['-l', dir]);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-    }
+    // rmdir, never rm -r: were the tree still mounted (an unmount that failed), that would delete a snapshot's files.
+    await rmdir(dir).catch(() => undefined);
   }
 }
 

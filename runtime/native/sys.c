@@ -1,0 +1,129 @@
+/*
+ * The few Linux system calls the run engine makes on the host, as a Node-API
+ * addon: mount(2), umount2(2) and utimensat(2). mount(8)/umount(8) cost a
+ * fork and exec of the whole Node process each (~4 ms); a build step mounts
+ * and unmounts two or three times. Each function is synchronous and short
+ * (the kernel's work only) and throws an Error whose `code` is the errno name
+ * (`EBUSY`), like Node's own fs errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#define CHECK(call)                                                              \
+  do {                                                                           \
+    if ((call) != napi_ok) {                                                     \
+      napi_throw_error(env, "ERR_TSBUILD_SYS", "tsbuild-sys: Node-API call failed"); \
+      return NULL;                                                               \
+    }                                                                            \
+  } while (0)
+
+/* A string argument (NULL for JS null/undefined), malloc'd; *ok is 0 after a thrown TypeError. */
+static char *string_arg(napi_env env, napi_value v, int *ok) {
+  napi_valuetype t;
+  *ok = 1;
+  if (napi_typeof(env, v, &t) != napi_ok) { *ok = 0; return NULL; }
+  if (t == napi_null || t == napi_undefined) return NULL;
+  if (t != napi_string) { napi_throw_type_error(env, NULL, "expected a string or null"); *ok = 0; return NULL; }
+  size_t len;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  char *s = malloc(len + 1);
+  if (!s) { napi_throw_error(env, "ENOMEM", "out of memory"); *ok = 0; return NULL; }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  const char *name = strerrorname_np(err);
+  char code[32];
+  if (!name) { snprintf(code, sizeof code, "E%d", err); name = code; }
+  char message[4400];
+  snprintf(message, sizeof message, "%s: %s, %s '%s'", name, strerror(err), syscall, path ? path : "");
+  napi_value msg, codev, error, errnov, sysv, pathv;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &codev);
+  napi_create_error(env, codev, msg, &error);
+  napi_create_int32(env, -err, &errnov);
+  napi_set_named_property(env, error, "errno", errnov);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sysv);
+  napi_set_named_property(env, error, "syscall", sysv);
+  if (path) {
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &pathv);
+    napi_set_named_property(env, error, "path", pathv);
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* mount(source, target, fstype, flags, data) */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) { napi_throw_type_error(env, NULL, "mount(source, target, fstype, flags, data)"); return NULL; }
+  int ok;
+  char *source = string_arg(env, argv[0], &ok);
+  if (!ok) return NULL;
+  char *target = string_arg(env, argv[1], &ok);
+  char *fstype = ok ? string_arg(env, argv[2], &ok) : NULL;
+  char *data = ok ? string_arg(env, argv[4], &ok) : NULL;
+  int64_t flags = 0;
+  if (ok && napi_get_value_int64(env, argv[3], &flags) != napi_ok) { napi_throw_type_error(env, NULL, "flags must be a number"); ok = 0; }
+  if (ok && !target) { napi_throw_type_error(env, NULL, "target is required"); ok = 0; }
+  if (ok && mount(source, target, fstype, (unsigned long)flags, data) != 0) throw_errno(env, errno, "mount", target);
+  free(source); free(target); free(fstype); free(data);
+  return NULL;
+}
+
+/* umount2(target, flags) */
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int ok;
+  char *target = argc >= 1 ? string_arg(env, argv[0], &ok) : NULL;
+  int32_t flags = 0;
+  if (!target) { if (argc < 1 || ok) napi_throw_type_error(env, NULL, "umount2(target, flags)"); return NULL; }
+  if (argc >= 2 && napi_get_value_int32(env, argv[1], &flags) != napi_ok) { free(target); napi_throw_type_error(env, NULL, "flags must be a number"); return NULL; }
+  if (umount2(target, flags) != 0) throw_errno(env, errno, "umount2", target);
+  free(target);
+  return NULL;
+}
+
+/* setMtime(path, seconds, nanoseconds): the mtime of `path` itself (a symlink is not followed), atime left alone. */
+static napi_value js_set_mtime(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int ok;
+  char *path = argc >= 3 ? string_arg(env, argv[0], &ok) : NULL;
+  if (!path) { if (argc < 3 || ok) napi_throw_type_error(env, NULL, "setMtime(path, seconds, nanoseconds)"); return NULL; }
+  int64_t sec, nsec;
+  if (napi_get_value_int64(env, argv[1], &sec) != napi_ok || napi_get_value_int64(env, argv[2], &nsec) != napi_ok || nsec < 0 || nsec > 999999999) {
+    free(path);
+    napi_throw_type_error(env, NULL, "seconds and nanoseconds must be numbers (0 <= nanoseconds < 1e9)");
+    return NULL;
+  }
+  struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)sec, .tv_nsec = (long)nsec}};
+  if (utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(env, errno, "utimensat", path);
+  free(path);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setMtime", NULL, js_set_mtime, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
