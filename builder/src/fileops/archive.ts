@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
 import { UnavailableError } from '@tsbuild/core';
+import { createDecompressStream } from '@tsbuild/store';
 
 export type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
@@ -53,7 +52,7 @@ export async function openTarStream(path: string, kind: ArchiveKind, signal?: Ab
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   const file = handle.createReadStream(signal ? { signal } : {});
   if (kind === 'tar') return file;
-  const decoder = kind === 'gzip' ? createGunzip() : new DecompressStream();
+  const decoder = createDecompressStream(kind);
   file.on('error', (err) => decoder.destroy(err));
   return file.pipe(decoder);
 }

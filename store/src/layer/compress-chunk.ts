@@ -3,7 +3,6 @@
  * member or a complete zstd frame. Runs in the compression workers and, for
  * input smaller than one chunk, on the calling thread.
  */
-import { deflateRawSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { createRequire } from 'node:module';
 import type { Compressor } from 'zstd-napi';
 
@@ -12,6 +11,9 @@ export type ChunkCompression = 'gzip' | 'zstd';
 const zstdCompressors = new Map<number, Compressor>();
 /** zstd-napi, loaded on first use: a gzip-only worker thread then never loads the native addon (~10 ms of its start-up). */
 let zstd: typeof import('zstd-napi') | undefined;
+/** zlib, likewise: a build of uncompressed layers never loads it. */
+let zlibModule: typeof import('node:zlib') | undefined;
+const zlib = () => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'));
 
 /**
  * gzip members come from zlib with no name and mtime 0, so equal input and
@@ -20,8 +22,8 @@ let zstd: typeof import('zstd-napi') | undefined;
  */
 export function compressChunk(compression: ChunkCompression, data: Uint8Array, level?: number): Buffer {
   if (compression === 'gzip') {
-    const lvl = level ?? zlibConstants.Z_DEFAULT_COMPRESSION;
-    return gzipSync(data, { level: lvl !== 0 && incompressible(data) ? 0 : lvl });
+    const lvl = level ?? zlib().constants.Z_DEFAULT_COMPRESSION;
+    return zlib().gzipSync(data, { level: lvl !== 0 && incompressible(data) ? 0 : lvl });
   }
   const lvl = level ?? 3;
   let cmp = zstdCompressors.get(lvl);
@@ -55,7 +57,7 @@ export function incompressible(data: Uint8Array): boolean {
   let packed = 0;
   for (let i = 0; i < PROBES; i++) {
     const probe = data.subarray(i * step, i * step + PROBE_BYTES);
-    packed += deflateRawSync(probe, { level: 1 }).length;
+    packed += zlib().deflateRawSync(probe, { level: 1 }).length;
   }
   return packed >= PROBES * PROBE_BYTES * INCOMPRESSIBLE_RATIO;
 }

@@ -17,9 +17,8 @@
  * Memory is bounded: at most `threads` chunks are in flight; the writable side
  * waits (backpressure) until the oldest one has been emitted.
  */
+import { createRequire } from 'node:module';
 import { PassThrough, Transform, type Duplex, type TransformCallback } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
 import { availableParallelism } from 'node:os';
 import { CanceledError, InvalidArgumentError, type Compression } from '@tsbuild/core';
 import { compressChunk, type ChunkCompression } from './compress-chunk.js';
@@ -50,7 +49,12 @@ export function createCompressStream(compression: Compression, options: Compress
 
 /** A Transform from `compression`ed bytes (any number of members / frames) to raw bytes. */
 export function createDecompressStream(compression: Compression, options: { signal?: AbortSignal } = {}): Duplex {
-  const stream = compression === 'gzip' ? createGunzip() : compression === 'zstd' ? new DecompressStream() : new PassThrough();
+  // zlib and zstd-napi load on first use: a build whose layers are plain tars never needs either (~7 ms of start-up).
+  const load = createRequire(import.meta.url);
+  const stream =
+    compression === 'gzip' ? (load('node:zlib') as typeof import('node:zlib')).createGunzip()
+    : compression === 'zstd' ? new (load('zstd-napi') as typeof import('zstd-napi')).DecompressStream()
+    : new PassThrough();
   return withSignal(stream, options.signal);
 }
 

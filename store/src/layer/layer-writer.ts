@@ -2,7 +2,8 @@
  * Tar stream → compressed blob in the content store, in one pass: the
  * uncompressed bytes are hashed (the diffID) on their way into the
  * compressor, whose output streams into the ingester (which hashes the blob
- * digest and commits it atomically). Nothing is buffered beyond the
+ * digest and commits it atomically); uncompressed, the blob digest is the
+ * diffID and the bytes are hashed once. Nothing is buffered beyond the
  * compressor's bounded in-flight chunks.
  */
 import { Transform, type Readable } from 'node:stream';
@@ -27,20 +28,21 @@ export interface WriteLayerOptions extends LayerWriteOptions {
 export async function writeLayer(tar: Readable, ingester: ContentIngester, options: WriteLayerOptions = {}): Promise<LayerInfo> {
   throwIfAborted(options.signal);
   const compression = options.compression ?? 'gzip';
-  const diff = new Digester();
+  // Uncompressed, the blob is the tar: the ingester's own hash is the diffID, so the bytes are hashed once.
+  const diff = compression === 'none' ? undefined : new Digester();
   const hashTar = new Transform({
     transform(chunk: Buffer, _enc, callback) {
-      diff.update(chunk);
+      diff?.update(chunk);
       callback(null, chunk);
     },
   });
-  const compressor = createCompressStream(compression, { ...options.compressor });
+  const compressor = diff ? createCompressStream(compression, { ...options.compressor }) : hashTar;
 
   // One controller stops both halves when either fails or the caller aborts.
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const piped = pipeline(tar, hashTar, compressor, { signal: stop.signal });
+  const piped = diff ? pipeline(tar, hashTar, compressor, { signal: stop.signal }) : pipeline(tar, hashTar, { signal: stop.signal });
   const ingested = ingester.ingest(compressor, undefined, { signal: stop.signal });
   piped.catch(() => stop.abort());
   ingested.catch(() => stop.abort());
@@ -54,7 +56,7 @@ export async function writeLayer(tar: Readable, ingester: ContentIngester, optio
     const blob = ingestResult.value;
     return {
       descriptor: { mediaType: layerMediaType(compression, options.flavor ?? 'oci'), digest: blob.digest, size: blob.size },
-      diffID: diff.digest(),
+      diffID: diff ? diff.digest() : blob.digest,
     };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
