@@ -89,6 +89,8 @@ export interface Lease {
 export interface LeaseManager {
   create(options?: { id?: string; ttlMs?: number }): Promise<Lease>;
   addResource(leaseId: string, resource: LeaseResource): Promise<void>;
+  /** Several at once: one read-modify-write of the lease (a build step adds a blob and a snapshot together). */
+  addResources(leaseId: string, resources: readonly LeaseResource[]): Promise<void>;
   delete(leaseId: string): Promise<void>;
   list(): Promise<Lease[]>;
 }

@@ -34,6 +34,14 @@ describe('lease: FileLeaseManager', () => {
     expect(await leases.addResource('nope', { type: 'cache', key: 'x' }).catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
   });
 
+  it('addResources adds several in one write, each once', async () => {
+    await leases.create({ id: 'many' });
+    await leases.addResources('many', [{ type: 'snapshot', key: 'a' }, { type: 'content', digest: sha256('x') }, { type: 'snapshot', key: 'a' }]);
+    await leases.addResources('many', [{ type: 'snapshot', key: 'a' }, { type: 'snapshot', key: 'b' }]);
+    const lease = (await leases.list()).find((l) => l.id === 'many')!;
+    expect(lease.resources).to.deep.equal([{ type: 'snapshot', key: 'a' }, { type: 'content', digest: sha256('x') }, { type: 'snapshot', key: 'b' }]);
+  });
+
   it('concurrent addResource calls all land', async () => {
     await leases.create({ id: 'b' });
     await Promise.all(Array.from({ length: 20 }, (_, i) => leases.addResource('b', { type: 'snapshot', key: `k${i}` })));

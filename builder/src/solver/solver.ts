@@ -180,14 +180,14 @@ export class Solver {
       const hit = await this.cache.get(p.key, { signal });
       if (hit) {
         // Alias under the definition key too, so the next build hits without materializing inputs.
-        if (p.defKey !== p.key) await this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal });
-        await this.touch(hit, signal);
+        await Promise.all([p.defKey !== p.key && this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal }), this.touch(hit, signal)]);
         emit({ type: 'vertex.cached', vertex: ref, key: p.key });
         return { record: hit, executed: false };
       }
     }
-    const reasons = p.noCache ? [{ kind: 'no-cache' } as const] : await this.explain(p.components, p.key, signal);
-    if (reasons) emit({ type: 'vertex.explain', vertex: ref, key: p.key, reasons });
+    // Why it missed is read (the last record of its explain id, maybe a big content map) while it runs, not before.
+    const explained = (p.noCache ? Promise.resolve([{ kind: 'no-cache' } as const]) : this.explain(p.components, p.key, signal))
+      .then((reasons) => reasons && emit({ type: 'vertex.explain', vertex: ref, key: p.key, reasons }), () => undefined);
     emit({ type: 'vertex.started', vertex: ref, key: p.key });
     const started = performance.now();
     let result: Result;
@@ -197,9 +197,11 @@ export class Solver {
       );
     } catch (err) {
       const error = signal.aborted ? canceled(signal) : new VertexError(ref, err);
+      await explained;
       emit({ type: 'vertex.failed', vertex: ref, error, durationMs: performance.now() - started });
       throw error;
     }
+    await explained;
     const durationMs = performance.now() - started;
     const at = now();
     const record: CacheRecord = {
@@ -212,9 +214,11 @@ export class Solver {
       snapshots: result.snapshots ?? [],
       explain: p.components,
     };
-    await this.cache.put(p.key, record, { signal });
-    if (p.defKey !== p.key) await this.cache.put(p.defKey, { ...record, key: p.defKey }, { signal });
-    if (v.explainId !== undefined) await this.cache.setExplainKey(v.explainId, p.key, { signal });
+    await Promise.all([
+      this.cache.put(p.key, record, { signal }),
+      p.defKey !== p.key && this.cache.put(p.defKey, { ...record, key: p.defKey }, { signal }),
+      v.explainId !== undefined && this.cache.setExplainKey(v.explainId, p.key, { signal }),
+    ]);
     emit({ type: 'vertex.completed', vertex: ref, key: p.key, durationMs });
     return { record, executed: true, durationMs };
   }
@@ -231,8 +235,10 @@ export class Solver {
 
   /** Bump lastUsedAt and make this key the one the next miss is explained against. */
   private async touch(record: CacheRecord, signal: AbortSignal): Promise<void> {
-    await this.cache.put(record.key, { ...record, lastUsedAt: now() }, { signal });
-    if (record.explain.explainId !== undefined) await this.cache.setExplainKey(record.explain.explainId, record.key, { signal });
+    await Promise.all([
+      this.cache.put(record.key, { ...record, lastUsedAt: now() }, { signal }),
+      record.explain.explainId !== undefined && this.cache.setExplainKey(record.explain.explainId, record.key, { signal }),
+    ]);
   }
 
   /**

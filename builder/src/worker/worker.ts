@@ -67,7 +67,7 @@ export class Worker {
     });
     if (todo.length === 0) return this.leaseWrites;
     this.leaseWrites = this.leaseWrites.then(async () => {
-      for (const r of todo) await this.store.leases.addResource(this.lease.id, r);
+      await this.store.leases.addResources(this.lease.id, todo);
     });
     return this.leaseWrites;
   }

@@ -74,7 +74,7 @@ async function unpackForHost(store: Store, tag: string, signal: AbortSignal | un
   const diffIDs = image.config.rootfs.diff_ids as Digest[];
   const lease = await store.leases.create({ id: `load-${randomUUID()}`, ttlMs: 3600_000 });
   try {
-    for (const key of chainIds(diffIDs)) await store.leases.addResource(lease.id, { type: 'snapshot', key });
+    await store.leases.addResources(lease.id, chainIds(diffIDs).map((key) => ({ type: 'snapshot' as const, key })));
     const snapshotter = await store.snapshotter(signal ? { signal } : {});
     await unpackLayers({ provider: store.content, snapshotter, layers: image.manifest.layers, diffIDs, ...(signal ? { signal } : {}) });
   } finally {

@@ -60,7 +60,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunContainer
   const snapshotKey = `container-${id}`;
   const lease = await store.leases.create({ id: `run-${id}` });
   try {
-    for (const key of [...chain, snapshotKey]) await store.leases.addResource(lease.id, { type: 'snapshot', key });
+    await store.leases.addResources(lease.id, [...chain, snapshotKey].map((key) => ({ type: 'snapshot' as const, key })));
     const snapshotter = await store.snapshotter({ signal });
     const { chainId } = await unpackLayers({ provider: store.content, snapshotter, layers: image.manifest.layers, diffIDs: image.config.rootfs.diff_ids as Digest[], signal });
 

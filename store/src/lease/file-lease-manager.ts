@@ -37,12 +37,18 @@ export class FileLeaseManager implements LeaseManager {
     return lease;
   }
 
-  async addResource(leaseId: string, resource: LeaseResource): Promise<void> {
+  addResource(leaseId: string, resource: LeaseResource): Promise<void> {
+    return this.addResources(leaseId, [resource]);
+  }
+
+  async addResources(leaseId: string, resources: readonly LeaseResource[]): Promise<void> {
     await withLock(this.lockPath(leaseId), async () => {
       const lease = await this.read(leaseId);
       if (!lease) throw notFound(leaseId);
-      if (lease.resources.some((r) => sameResource(r, resource))) return;
-      lease.resources.push(resource);
+      const added = resources.filter((resource, i) =>
+        !lease.resources.some((r) => sameResource(r, resource)) && resources.findIndex((o) => sameResource(o, resource)) === i);
+      if (added.length === 0) return;
+      lease.resources.push(...added);
       await writeFileAtomic(this.path(leaseId), JSON.stringify(lease), { durable: false });
     });
   }
