@@ -2,12 +2,15 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { OverlaySnapshotter } from '../src/snapshot/overlay-snapshotter.js';
 import { CopySnapshotter } from '../src/snapshot/copy-snapshotter.js';
 import { createSnapshotter, probeOverlay } from '../src/snapshot/create-snapshotter.js';
 import { isRoot, tempDir } from '../../test/support/fixtures.js';
 import { runSnapshotterSuite } from './snapshot-suite.js';
+
+const run = promisify(execFile);
 
 if (!isRoot) throw new Error('snapshot tests mount filesystems and need root');
 
@@ -38,6 +41,18 @@ describe('snapshot: overlay mounts and backend selection', () => {
     // commit drops the work dir
     await sn.commit('l3', 'c');
     expect(readdirSync(join(tmp.path, 'snapshots/3'))).to.deep.equal(['fs']);
+    // also once overlay has used it (it leaves its own work/work behind, mode 000)
+    const [o] = await sn.prepare('d', 'l3');
+    const merged = join(tmp.path, 'merged');
+    await run('mkdir', ['-p', merged]);
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', o!.options.join(','), merged]);
+    writeFileSync(join(merged, 'written'), 'w');
+    await run('umount', [merged]);
+    const dDir = dirname(sn.dir('d'));
+    expect(readdirSync(join(dDir, 'work'))).to.deep.equal(['work']);
+    await sn.commit('l4', 'd');
+    expect(readdirSync(dDir)).to.deep.equal(['fs']);
+    expect(readdirSync(join(dDir, 'fs'))).to.deep.equal(['written']);
   });
 
   it('refuses (typed, before touching disk) an overlay whose options would not fit in one page', async () => {
