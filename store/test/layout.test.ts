@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { IMAGE_NAME_ANNOTATION, MediaType, NotFoundError, REF_NAME_ANNOTATION, sha256, type Descriptor } from '@tsbuild/core';
@@ -77,6 +77,26 @@ describe('layout: OciLayoutImageStore', () => {
     const { stdout } = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     writeFileSync(lock, `${stdout}@${(await import('node:os')).hostname()}\n`);
     expect(await withLock(lock, async () => 'got it', { timeoutMs: 2000 })).to.equal('got it');
+  });
+
+  it('in one process, a lock is taken in the order it was asked for, one holder at a time; an aborted waiter leaves the queue intact', async () => {
+    const lock = join(dir.path, 'q.lock');
+    const order: number[] = [];
+    let holders = 0;
+    const gaveUp = new AbortController();
+    const calls = Array.from({ length: 12 }, (_, i) =>
+      withLock(lock, async () => {
+        expect(++holders).to.equal(1);
+        await new Promise((r) => setTimeout(r, 1));
+        order.push(i);
+        holders--;
+      }, i === 5 ? { signal: gaveUp.signal } : {}).catch((e: unknown) => e),
+    );
+    gaveUp.abort();
+    const results = await Promise.all(calls);
+    expect((results[5] as Error).name).to.equal('CanceledError');
+    expect(order).to.deep.equal([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    expect(existsSync(lock)).to.equal(false);
   });
 
   it('a lock held by a live process times out with UnavailableError', async () => {

@@ -9,7 +9,8 @@ export interface LockOptions extends Cancellable {
 }
 
 /**
- * Runs `fn` holding an exclusive lock file at `path`, across processes.
+ * Runs `fn` holding an exclusive lock file at `path`, across processes (and,
+ * in this process, in the order callers asked for it).
  * The lock is created with O_EXCL and holds `pid@hostname`. A lock whose pid
  * is gone (on this host) is stale and is broken; a lock file with no readable
  * owner is broken once it is older than 10 s (a crash between create and
@@ -19,12 +20,41 @@ export interface LockOptions extends Cancellable {
  * write of one small file).
  */
 export async function withLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  await acquire(path, options);
+  // Within this process, waiters queue on a promise: the lock file's polling (5, 10, 20, 40 ms…) is for
+  // other processes. Four steps committing at once used to sleep through those backoffs one after another.
+  const previous = inProcess.get(path) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = previous.then(() => new Promise<void>((resolve) => (release = resolve)));
+  inProcess.set(path, mine);
   try {
-    return await fn();
+    await untilAborted(previous, options.signal);
+    await acquire(path, options);
+    try {
+      return await fn();
+    } finally {
+      await unlink(path).catch(() => undefined);
+    }
   } finally {
-    await unlink(path).catch(() => undefined);
+    // `release` is set once `previous` settled; if this waiter gave up before, the next one waits for `previous` too.
+    void previous.then(() => release());
+    if (inProcess.get(path) === mine) inProcess.delete(path);
   }
+}
+
+/** The tail of each lock's in-process queue. */
+const inProcess = new Map<string, Promise<void>>();
+
+function untilAborted(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return p;
+  throwIfAborted(signal);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new CanceledError('canceled while waiting for a lock'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 const HOST = hostname();
