@@ -15,7 +15,9 @@
  *
  * Concurrency: every ready vertex runs at once, bounded by one p-queue per
  * resource class (cache maps run in `io`). Identical work (same result key)
- * runs once across all concurrent solves on this Solver (flight.ts).
+ * runs once across all concurrent solves on this Solver (flight.ts). A
+ * vertex's children start as soon as its result is known; its cache record is
+ * written meanwhile, and solve() returns only once every record is.
  *
  * Failure: the first failure aborts the rest of that solve (an internal
  * AbortController chained to the caller's signal) and rejects with a
@@ -62,6 +64,8 @@ interface SolveState {
   keys: Map<Vertex, Promise<Keyed>>;
   records: Map<Vertex, Promise<CacheRecord>>;
   statuses: Map<Vertex, VertexStatus>;
+  /** Cache writes still going on: children need the result, not its record on disk; solve() waits for them before it returns. */
+  writes: Promise<void>[];
   firstError?: unknown;
 }
 
@@ -72,6 +76,8 @@ interface Produced {
   record: CacheRecord;
   executed: boolean;
   durationMs?: number;
+  /** The record's (and its aliases') writes. */
+  written: Promise<void>;
 }
 
 export class Solver {
@@ -102,14 +108,17 @@ export class Solver {
       keys: new Map(),
       records: new Map(),
       statuses: new Map(),
+      writes: [],
     };
     try {
       const record = await this.materialize(target, state);
+      await Promise.all(state.writes);
       return { result: record.result, key: record.key, vertices: [...state.statuses.values()] };
     } catch (err) {
       // Settle only after every op this solve started has (ops another solve still shares go on for it).
       if (!controller.signal.aborted) controller.abort(err);
       await this.drain(state);
+      await Promise.allSettled(state.writes);
       if (options.signal?.aborted) throw canceled(options.signal);
       throw state.firstError ?? err;
     } finally {
@@ -150,7 +159,7 @@ export class Solver {
         if (!forced) {
           const hit = await this.cache.get(defKey, { signal: s.signal });
           if (hit) {
-            await this.touch(hit, s.signal);
+            s.writes.push(background(this.touch(hit, s.signal)));
             this.setStatus(s, v, { key: defKey, state: 'cached' });
             s.emit({ type: 'vertex.cached', vertex: vertexRef(v), key: defKey });
             return hit;
@@ -162,6 +171,7 @@ export class Solver {
         const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) =>
           this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced }, signal, emit),
         );
+        s.writes.push(value.written);
         const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
         this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
         return value.record;
@@ -180,9 +190,9 @@ export class Solver {
       const hit = await this.cache.get(p.key, { signal });
       if (hit) {
         // Alias under the definition key too, so the next build hits without materializing inputs.
-        await Promise.all([p.defKey !== p.key && this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal }), this.touch(hit, signal)]);
+        const written = background(Promise.all([p.defKey !== p.key && this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal }), this.touch(hit, signal)]));
         emit({ type: 'vertex.cached', vertex: ref, key: p.key });
-        return { record: hit, executed: false };
+        return { record: hit, executed: false, written };
       }
     }
     // Why it missed is read (the last record of its explain id, maybe a big content map) while it runs, not before.
@@ -214,13 +224,13 @@ export class Solver {
       snapshots: result.snapshots ?? [],
       explain: p.components,
     };
-    await Promise.all([
+    const written = background(Promise.all([
       this.cache.put(p.key, record, { signal }),
       p.defKey !== p.key && this.cache.put(p.defKey, { ...record, key: p.defKey }, { signal }),
       v.explainId !== undefined && this.cache.setExplainKey(v.explainId, p.key, { signal }),
-    ]);
+    ]));
     emit({ type: 'vertex.completed', vertex: ref, key: p.key, durationMs });
-    return { record, executed: true, durationMs };
+    return { record, executed: true, durationMs, written };
   }
 
   /** Reasons for a miss against the last build of the same explain id; undefined without an explain id. */
@@ -298,6 +308,13 @@ export class Solver {
   private setStatus(s: SolveState, v: Vertex, patch: Omit<VertexStatus, 'vertex'>): void {
     s.statuses.set(v, { vertex: vertexRef(v), ...patch });
   }
+}
+
+/** A write that nobody awaits yet: its failure is kept for whoever does (solve), not an unhandled rejection now. */
+function background(p: Promise<unknown>): Promise<void> {
+  const done = p.then(() => undefined);
+  done.catch(() => undefined);
+  return done;
 }
 
 function memo<K, V>(map: Map<K, Promise<V>>, key: K, make: () => Promise<V>): Promise<V> {
