@@ -8,6 +8,17 @@ import { ContainerRecords, type ContainerRecord } from '../src/containers/record
 import { collect, mountsMentioning, processesMentioning, spawnTsbuild } from './run-support.js';
 import { tsbuild } from './support.js';
 
+/** The container's shell (`sh -c 'sleep 1000; true' MARKER`), not the `tsbuild run` whose arguments name the marker too. */
+function containerShells(marker: string): number[] {
+  return processesMentioning(marker).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sh\0');
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe('tsbuild run, ps, rm (real crun/runc, real overlayfs)', function () {
   this.timeout(120_000);
   let tmp: ReturnType<typeof tempDir>;
@@ -183,9 +194,11 @@ describe('tsbuild run, ps, rm (real crun/runc, real overlayfs)', function () {
 
   it('SIGTERM to a running `tsbuild run` kills the container, exits 143 and leaves no mounts or processes', async () => {
     const marker = `sleep-marker-${process.pid}`;
-    const child = spawnTsbuild(root, ['run', '--name', 'sleeper', 'busybox', 'sh', '-c', `exec -a ${marker} sleep 1000`]);
+    // The marker is sh's $0, and `; true` keeps sh from exec'ing sleep, so the container's own process carries it
+    // (`exec -a` cannot: busybox picks its applet by argv[0], and the process died at once with 127).
+    const child = spawnTsbuild(root, ['run', '--name', 'sleeper', 'busybox', 'sh', '-c', 'sleep 1000; true', marker]);
     const done = collect(child);
-    const running = await waitFor(async () => (await records()).find((c) => c.name === 'sleeper' && c.status === 'running') && processesMentioning(marker).length > 0);
+    const running = await waitFor(async () => (await records()).find((c) => c.name === 'sleeper' && c.status === 'running') && containerShells(marker).length > 0);
     expect(running, 'container started').to.equal(true);
     const ps = await tsbuild(root, 'ps');
     expect(ps.stdout).to.match(/\n[a-f0-9]{12}\s+busybox\s+.*\s+Up .*\s+sleeper\n/);
@@ -202,9 +215,9 @@ describe('tsbuild run, ps, rm (real crun/runc, real overlayfs)', function () {
 
   it('rm refuses a running container; rm -f stops it (its run exits 143) and removes it', async () => {
     const marker = `rmf-marker-${process.pid}`;
-    const child = spawnTsbuild(root, ['run', '--name', 'victim', 'busybox', 'sh', '-c', `exec -a ${marker} sleep 1000`]);
+    const child = spawnTsbuild(root, ['run', '--name', 'victim', 'busybox', 'sh', '-c', 'sleep 1000; true', marker]);
     const done = collect(child);
-    expect(await waitFor(async () => (await records()).some((c) => c.name === 'victim' && c.status === 'running') && processesMentioning(marker).length > 0)).to.equal(true);
+    expect(await waitFor(async () => (await records()).some((c) => c.name === 'victim' && c.status === 'running') && containerShells(marker).length > 0)).to.equal(true);
     const refused = await tsbuild(root, 'rm', 'victim');
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(/is running/);
