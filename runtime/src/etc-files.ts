@@ -3,7 +3,7 @@
  * pure functions, written to the per-run directory and bind-mounted read-only,
  * so they never end up in the layer.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpecMount } from './spec-defaults.js';
 
@@ -36,17 +36,21 @@ export async function writeEtcFiles(
   dir: string,
   opts: { hostname: string; network: 'host' | 'none'; extraHosts?: { host: string; ip: string }[] },
 ): Promise<SpecMount[]> {
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => undefined);
+  // Synchronous: three small files per RUN, right before its container starts.
+  let hostResolv: string | undefined;
+  try {
+    hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    hostResolv = undefined;
+  }
   const files: [string, string][] = [
     ['/etc/hosts', hostsFile(opts.hostname, opts.extraHosts)],
     ['/etc/resolv.conf', resolvConf(hostResolv, opts.network)],
     ['/etc/hostname', `${opts.hostname}\n`],
   ];
-  return Promise.all(
-    files.map(async ([dest, text]) => {
-      const source = join(dir, dest.slice('/etc/'.length));
-      await writeFile(source, text, { mode: 0o644 });
-      return { destination: dest, type: 'bind', source, options: ['rbind', 'ro'] };
-    }),
-  );
+  return files.map(([dest, text]) => {
+    const source = join(dir, dest.slice('/etc/'.length));
+    writeFileSync(source, text, { mode: 0o644 });
+    return { destination: dest, type: 'bind', source, options: ['rbind', 'ro'] };
+  });
 }

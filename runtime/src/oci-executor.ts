@@ -6,8 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -94,7 +94,7 @@ export class OciExecutor implements Executor {
       const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });
       undo.push(() => prepared.cleanup());
       const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env, ...(this.hostCapabilities ? { hostCapabilities: this.hostCapabilities } : {}) });
-      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
       // Runs before the rootfs is unmounted (undo runs in reverse).
       undo.push(() => removeStubs(stubs));

@@ -6,10 +6,10 @@
  * empty stub, deepest first, and restore the parent directory's mtime so the
  * differ does not see it as changed.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { resolveInRoot } from './root-path.js';
+import { resolveInRootSync } from './root-path.js';
 import { sys } from './sys.js';
 
 export interface StubRecord {
@@ -19,22 +19,26 @@ export interface StubRecord {
   parents: Map<string, bigint>;
 }
 
-/** Records which components of each `destinations` path are missing under `rootfs`, after resolving symlinks inside it. */
+/**
+ * Records which components of each `destinations` path are missing under
+ * `rootfs`, after resolving symlinks inside it. Synchronous (lstats of a
+ * local rootfs, a few dozen per RUN, right before its container starts).
+ */
 export async function recordStubs(rootfs: string, destinations: string[]): Promise<StubRecord> {
   const missing = new Set<string>();
   const parents = new Map<string, bigint>();
   for (const dest of destinations) {
     // The runtime follows symlinks (inside the root) before creating a mount point, so do we: /var/run → /run.
-    const resolved = await resolveInRoot(rootfs, dest);
+    const resolved = resolveInRootSync(rootfs, dest);
     const parts = resolved.slice(rootfs.length).split('/').filter(Boolean);
     let current = rootfs;
     for (const part of parts) {
       const next = join(current, part);
-      const st = await lstat(next).catch(() => undefined);
+      const st = lstatSync(next, { throwIfNoEntry: false });
       if (!st) {
         // Only the nearest existing ancestor: `current` is missing itself when a parent was missing too.
         if (!missing.has(current) && !parents.has(current)) {
-          parents.set(current, (await lstat(current, { bigint: true })).mtimeNs);
+          parents.set(current, lstatSync(current, { bigint: true }).mtimeNs);
         }
         missing.add(next);
       } else if (st.isSymbolicLink() || !st.isDirectory()) {
