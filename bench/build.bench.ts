@@ -34,7 +34,7 @@
  * cache resets are in bench/builders.ts; results in docs/BENCHMARKS.md.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,14 +65,17 @@ function snapshotCli(): string | undefined {
   const dir = join(repo, 'bench/results', `cli-snapshot-${process.pid}`);
   cpSync(bundle, join(dir, 'bundle'), { recursive: true, filter: (src) => !src.endsWith('.v8-cache') });
   cpSync(join(repo, 'cli/bin/bundle-loader.cjs'), join(dir, 'bundle-loader.cjs'));
-  // As cli/bin/tsbuild.js runs it: through a code cache per command, made by the first run of each.
+  // As cli/bin/tsbuild.js runs it: an executable whose sh prologue defers NODE_EXTRA_CA_CERTS, then the
+  // bundle through a code cache per command (made by the first run of each), so the same start-up is measured.
+  const launcher = readFileSync(join(repo, 'cli/bin/tsbuild.js'), 'utf8');
   writeFileSync(join(dir, 'tsbuild.mjs'), [
+    launcher.slice(0, launcher.indexOf('*/\n') + 3).trimEnd(),
     "import { createRequire } from 'node:module';",
     'const args = process.argv.slice(2);',
     "const variant = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--root');",
     "const { main } = createRequire(import.meta.url)('./bundle-loader.cjs').loadBundle(new URL('./bundle/tsbuild.js', import.meta.url).pathname, { variant });",
     'process.exitCode = await main(args);', '',
-  ].join('\n'));
+  ].join('\n'), { mode: 0o755 });
   console.error(`tsbuild CLI: snapshot of cli/dist/bundle (mtime ${new Date(b!).toISOString()}) in ${dir}`);
   return dir;
 }

@@ -92,10 +92,11 @@ export function tsbuildBuilder({ work, rootfs, tags, extraTars = [] }: BuilderOp
       await sh('node', [cli, '--root', root, 'prune', '--grace', '0']);
     },
     async build(context, tag) {
-      const args = [cli, '--root', root, 'build', '-q', '--network', 'host', '-t', tag, context];
-      if (!gnuTime) return sh('node', args);
+      // The executable itself, as a CI job runs `tsbuild build` (its sh prologue execs node: one process).
+      const args = ['--root', root, 'build', '-q', '--network', 'host', '-t', tag, context];
+      if (!gnuTime) return sh(cli, args);
       rmSync(rssFile, { force: true });
-      const out = await sh(gnuTime, ['-f', '%M', '-o', rssFile, 'node', ...args]);
+      const out = await sh(gnuTime, ['-f', '%M', '-o', rssFile, cli, ...args]);
       peak = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
       return out;
     },

@@ -13,7 +13,8 @@
 // - The bundle's last line names the sha256 of what precedes it: V8's own check
 //   of a code cache only compares source lengths, so the cache file is named by it
 //   (the last line, so that the source map's line numbers still hold).
-// - Native addons (zstd-napi, fs-xattr) stay external, loaded from node_modules.
+// - Native addons (zstd-napi, fs-xattr) stay external, loaded from node_modules,
+//   and so does undici (loaded only for a download that needs deferred CA certs).
 // - The compression worker and the context watcher's daemon are entry points
 //   of their own, emitted next to the CLI: store's compress-pool starts
 //   `new URL('./compress-worker.js', import.meta.url)`, builder's context/watch
@@ -45,7 +46,7 @@ const result = await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['zstd-napi', 'fs-xattr'],
+  external: ['zstd-napi', 'fs-xattr', 'undici'],
   define: { 'import.meta.url': '__tsbuild_import_meta_url' },
   banner: { js: "const __tsbuild_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: 'linked',

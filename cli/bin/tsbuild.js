@@ -1,4 +1,15 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' /*
+# The lines up to the end of this comment are sh: the file is a shell script
+# that execs node on itself. Node reads NODE_EXTRA_CA_CERTS into its TLS root
+# store at every start, ~30 ms with a full CA bundle, though most commands never
+# open a TLS connection; handed over as TSBUILD_EXTRA_CA_CERTS, it is loaded by
+# the one part that may (builder/src/worker/https-ca.ts) when it does.
+if [ -n "$NODE_EXTRA_CA_CERTS" ]; then
+  TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS
+fi
+exec node "$0" "$@"
+*/
 // The tsbuild binary: a thin shim over the compiled CLI. It runs the esbuild
 // bundle (scripts/bundle-cli.mjs; far quicker to start, and through V8's code
 // cache: bundle-loader.cjs) when it is newer than every package's last `tsc -b`,

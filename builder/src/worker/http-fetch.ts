@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { TsbuildError, isCanceled, sha256, type Digest, type ErrorCategory } from '@tsbuild/core';
 import type { ContentStore } from '@tsbuild/store';
+import { fetchTrusting } from './https-ca.js';
 
 /** What a URL resolved to the last time it was downloaded. */
 export interface HttpRecord {
@@ -91,7 +92,7 @@ export async function download(o: DownloadOptions): Promise<{ record: HttpRecord
   if (prev && !(await hasBlob(o.content, prev.digest))) prev = undefined;
   let res: Response;
   try {
-    res = await fetch(o.url, { headers: conditionalHeaders(prev), redirect: 'follow', signal: o.signal });
+    res = await fetchTrusting(o.url, { headers: conditionalHeaders(prev), redirect: 'follow', signal: o.signal });
   } catch (err) {
     if (isCanceled(err) || o.signal.aborted) throw err;
     const reason = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
