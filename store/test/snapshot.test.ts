@@ -74,6 +74,32 @@ describe('snapshot: overlay mounts and backend selection', () => {
     expect(keys).to.have.length(depth);
   });
 
+  it('updates asked for together are group-committed: each applies in order, a refused one changes nothing', async () => {
+    const sn = new OverlaySnapshotter(tmp.path);
+    await sn.prepare('base');
+    await sn.commit('l0', 'base');
+    const metaFile = join(tmp.path, 'snapshots/metadata.json');
+    const writes: number[] = [];
+    const { watch } = await import('node:fs');
+    const watcher = watch(join(tmp.path, 'snapshots'), (_e, name) => name === 'metadata.json' && writes.push(Date.now()));
+    // Eight prepares at once, one of them on a parent that does not exist, one a duplicate key.
+    const asked = [...Array.from({ length: 6 }, (_, i) => sn.prepare(`k${i}`, 'l0')), sn.prepare('bad', 'missing'), sn.prepare('k0', 'l0')];
+    const settled = await Promise.allSettled(asked);
+    watcher.close();
+    expect(settled.slice(0, 6).map((r) => r.status)).to.deep.equal(Array(6).fill('fulfilled'));
+    expect((settled[6] as PromiseRejectedResult).reason.code).to.equal('STORE_SNAPSHOT_NOT_FOUND');
+    expect((settled[7] as PromiseRejectedResult).reason.code).to.equal('STORE_SNAPSHOT_EXISTS');
+    const table = JSON.parse(readFileSync(metaFile, 'utf8'));
+    const ids = Array.from({ length: 6 }, (_, i) => table.snapshots[`k${i}`].id as number);
+    expect(ids).to.deep.equal([2, 3, 4, 5, 6, 7]); // in the order asked, none skipped by the refused ones
+    expect(table.snapshots).to.not.have.property('bad');
+    expect(table.nextId).to.equal(8);
+    expect(writes.length, 'one batch, not eight rounds').to.be.within(1, 4);
+    // and a later update (asked from a settled one's continuation) still runs
+    await sn.remove('k5');
+    expect(JSON.parse(readFileSync(metaFile, 'utf8')).snapshots).to.not.have.property('k5');
+  });
+
   it('metadata stays consistent when two processes prepare and commit on one root at once', async () => {
     const module = new URL('../src/snapshot/overlay-snapshotter.ts', import.meta.url).href;
     const script = join(tmp.path, 'child.mjs');

@@ -8,6 +8,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { throwIfAborted } from '@tsbuild/core';
 import type { SnapshotKind } from '../types.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
 import { withLock } from '../layout/lock-file.js';
@@ -52,21 +53,71 @@ export class SnapshotMetadata {
     return this.cached;
   }
 
-  /** Runs `fn` on the current table under the lock; writes the table back if `fn` returns without throwing. */
-  async update<T>(fn: (table: SnapshotTable) => T | Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
-    await mkdir(this.dir, { recursive: true });
-    return withLock(
-      this.lockFile,
-      async () => {
-        const table = structuredClone(await this.read());
-        const result = await fn(table);
-        await writeFileAtomic(this.file, JSON.stringify(table, null, 1));
-        this.cached = table;
-        return result;
-      },
-      options.signal ? { signal: options.signal } : {},
-    );
+  /**
+   * Runs `fn` on the current table under the lock; writes the table back if
+   * `fn` returns without throwing. Updates asked for while one is being
+   * written are group-committed: the next batch applies each in the order
+   * asked, on a copy of the table so a throwing one changes nothing, and
+   * writes (and fsyncs) once. Four RUN steps preparing their snapshots at once
+   * used to queue for four lock, write and fsync rounds, and the last
+   * container started ~45 ms after the first.
+   */
+  update<T>(fn: (table: SnapshotTable) => T | Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject, signal: options.signal });
+      if (!this.draining) void this.drain();
+    });
   }
+
+  private pending: PendingUpdate[] = [];
+  /** Whether a drain() is running; cleared in the same turn it sees no more pending updates. */
+  private draining = false;
+
+  /** Never rejects: each batch's failure goes to its updates. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    // One turn of the event loop first, so that steps starting together share the first batch too.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+      try {
+        await mkdir(this.dir, { recursive: true });
+        outcomes = await withLock(this.lockFile, async () => {
+          let table = await this.read();
+          const done: typeof outcomes = [];
+          for (const u of batch) {
+            try {
+              throwIfAborted(u.signal);
+              const next = structuredClone(table);
+              done.push({ ok: true, value: await u.fn(next) });
+              table = next;
+            } catch (error) {
+              done.push({ ok: false, error });
+            }
+          }
+          if (done.some((o) => o.ok)) await writeFileAtomic(this.file, JSON.stringify(table, null, 1));
+          this.cached = table;
+          return done;
+        });
+      } catch (error) {
+        outcomes = batch.map(() => ({ ok: false, error }));
+      }
+      batch.forEach((u, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) u.resolve(o.value);
+        else u.reject(o.error);
+      });
+    }
+    this.draining = false;
+  }
+}
+
+interface PendingUpdate {
+  fn: (table: SnapshotTable) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
 }
 
 function emptyTable(): SnapshotTable {
