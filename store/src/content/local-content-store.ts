@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, rename, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -19,7 +19,7 @@ import {
   type Digest,
 } from '@tsbuild/core';
 import type { BlobInfo, Cancellable, ContentStore, IngestExpectation } from '../types.js';
-import { fsyncDir } from './atomic-file.js';
+import { fsyncDir, fsyncFile } from './atomic-file.js';
 
 export interface LocalContentStoreOptions {
   /** Refuse ingest and delete (used for layouts opened with `openLayout`). */
@@ -96,7 +96,7 @@ export class LocalContentStore implements ContentStore {
         return existing;
       }
     }
-    await mkdir(this.ingestDir, { recursive: true });
+    mkdirSync(this.ingestDir, { recursive: true });
     const tmp = join(this.ingestDir, randomUUID());
     const digester = new Digester();
     try {
@@ -111,12 +111,7 @@ export class LocalContentStore implements ContentStore {
         createWriteStream(tmp, { flags: 'wx', mode: 0o644 }),
         signal ? { signal } : {},
       );
-      const fh = await open(tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await fsyncFile(tmp);
       throwIfAborted(signal);
       const actual = digester.digest();
       if (expected.digest !== undefined && expected.digest !== actual) throw new DigestMismatchError(expected.digest, actual);
@@ -124,9 +119,9 @@ export class LocalContentStore implements ContentStore {
         throw new DigestMismatchError(`${expected.digest ?? actual} (${expected.size} bytes)`, `${actual} (${digester.size} bytes)`, { code: 'SIZE_MISMATCH' });
       }
       const dir = join(this.root, 'blobs', 'sha256');
-      await mkdir(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       // rename(2) replaces atomically: two writers of the same blob both succeed, one copy remains.
-      await rename(tmp, join(dir, digestHex(actual)));
+      renameSync(tmp, join(dir, digestHex(actual)));
       await fsyncDir(dir);
       return { digest: actual, size: digester.size };
     } catch (err) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@tsbuild/core';
 import { writeFileAtomic } from '../content/atomic-file.js';
@@ -80,8 +81,12 @@ export class FileLeaseManager implements LeaseManager {
   }
 
   private async read(id: string): Promise<Lease | undefined> {
-    const text = await readFile(this.path(id), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.path(id), 'utf8'); // small, in the page cache: cheaper than a thread-pool round trip
+    } catch {
+      return undefined;
+    }
     try {
       return JSON.parse(text) as Lease;
     } catch {
