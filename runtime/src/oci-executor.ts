@@ -6,8 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { existsSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -166,12 +166,16 @@ export class OciExecutor implements Executor {
 async function removeBundle(bundle: string): Promise<void> {
   const runDir = join(bundle, 'run');
   try {
-    await Promise.all([
-      unlink(join(bundle, 'config.json')).catch(() => undefined),
-      rmdir(join(bundle, 'rootfs')),
-      Promise.all(ETC_FILES.map((f) => unlink(join(runDir, f)))).then(() => rmdir(runDir)),
-    ]);
-    await rmdir(bundle);
+    // Synchronous unlinks of a tmpfs/local dir: as promises they waited behind other steps' fsyncs.
+    try {
+      unlinkSync(join(bundle, 'config.json'));
+    } catch {
+      // never written (a failure before it)
+    }
+    rmdirSync(join(bundle, 'rootfs'));
+    for (const f of ETC_FILES) unlinkSync(join(runDir, f));
+    rmdirSync(runDir);
+    rmdirSync(bundle);
   } catch {
     await rm(bundle, { recursive: true, force: true });
   }
