@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -98,6 +98,19 @@ describe('snapshot: overlay mounts and backend selection', () => {
     // and a later update (asked from a settled one's continuation) still runs
     await sn.remove('k5');
     expect(JSON.parse(readFileSync(metaFile, 'utf8')).snapshots).to.not.have.property('k5');
+  });
+
+  it("a directory left at the next id by a machine crash is not inherited by the snapshot that gets that id", async () => {
+    const sn = new OverlaySnapshotter(tmp.path);
+    await sn.prepare('a');
+    const table = JSON.parse(readFileSync(join(tmp.path, 'snapshots/metadata.json'), 'utf8'));
+    // As if an unflushed table lost a prepare whose directory (with files) made it to disk.
+    const orphan = join(tmp.path, 'snapshots', String(table.nextId));
+    mkdirSync(join(orphan, 'fs/etc'), { recursive: true });
+    writeFileSync(join(orphan, 'fs/etc/leaked'), 'old');
+    await sn.prepare('b');
+    expect(sn.dir('b')).to.equal(join(orphan, 'fs'));
+    expect(readdirSync(sn.dir('b'))).to.deep.equal([]);
   });
 
   it('metadata stays consistent when two processes prepare and commit on one root at once', async () => {

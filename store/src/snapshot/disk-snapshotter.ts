@@ -8,7 +8,8 @@
  * removed before its directory is deleted, so a crash leaves at worst an
  * orphan directory (no record), which garbage collection may delete.
  */
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@tsbuild/core';
 import type { Mount, SnapshotInfo, SnapshotKind, Snapshotter } from '../types.js';
@@ -120,16 +121,35 @@ export abstract class DiskSnapshotter implements Snapshotter {
       if (labels && Object.keys(labels).length > 0) record.labels = { ...labels };
       table.snapshots[key] = record;
       return { id, parents: parentIds(table, parent) };
-    });
+    }, { durable: false }); // see SnapshotMetadata.update: a lost active record only orphans a directory
     try {
       const mounts = this.buildMounts(id, kind, parents); // may refuse (e.g. options too long) before any copying
-      await mkdir(this.layout(id).fs, { recursive: true });
+      await claimDir(join(this.meta.dir, String(id)));
+      mkdirSync(this.layout(id).fs);
       await this.populate(id, kind, parents);
       return mounts;
     } catch (err) {
       await this.remove(key).catch(() => undefined);
       throw err;
     }
+  }
+}
+
+/**
+ * Creates a new snapshot's directory, which must not exist. One that does is
+ * a machine crash's orphan: ids are handed out under the metadata lock, so no
+ * live process can own a directory at or above the table's `nextId`, and an
+ * active snapshot's record is written without an fsync, so after a crash the
+ * table may hand out an id again whose directory was already made. Its old
+ * files must not leak into the new snapshot: it is removed first.
+ */
+async function claimDir(dir: string): Promise<void> {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await rm(dir, { recursive: true, force: true });
+    mkdirSync(dir);
   }
 }
 

@@ -61,10 +61,16 @@ export class SnapshotMetadata {
    * writes (and fsyncs) once. Four RUN steps preparing their snapshots at once
    * used to queue for four lock, write and fsync rounds, and the last
    * container started ~45 ms after the first.
+   *
+   * `durable: false` (a new active snapshot or view) skips the fsyncs unless
+   * another update of the batch needs them: losing such a record to a machine
+   * crash leaves its directory an orphan, which is the state a crash between
+   * record and directory may leave anyway (garbage collection removes it).
+   * Commits and removals stay durable.
    */
-  update<T>(fn: (table: SnapshotTable) => T | Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+  update<T>(fn: (table: SnapshotTable) => T | Promise<T>, options: { signal?: AbortSignal; durable?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject, signal: options.signal });
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject, signal: options.signal, durable: options.durable ?? true });
       if (!this.draining) void this.drain();
     });
   }
@@ -86,17 +92,19 @@ export class SnapshotMetadata {
         outcomes = await withLock(this.lockFile, async () => {
           let table = await this.read();
           const done: typeof outcomes = [];
+          let durable = false;
           for (const u of batch) {
             try {
               throwIfAborted(u.signal);
               const next = structuredClone(table);
               done.push({ ok: true, value: await u.fn(next) });
               table = next;
+              durable ||= u.durable;
             } catch (error) {
               done.push({ ok: false, error });
             }
           }
-          if (done.some((o) => o.ok)) await writeFileAtomic(this.file, JSON.stringify(table, null, 1));
+          if (done.some((o) => o.ok)) await writeFileAtomic(this.file, JSON.stringify(table, null, 1), { durable });
           this.cached = table;
           return done;
         });
@@ -118,6 +126,7 @@ interface PendingUpdate {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   signal: AbortSignal | undefined;
+  durable: boolean;
 }
 
 function emptyTable(): SnapshotTable {
