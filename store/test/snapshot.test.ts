@@ -79,13 +79,9 @@ describe('snapshot: overlay mounts and backend selection', () => {
     await sn.prepare('base');
     await sn.commit('l0', 'base');
     const metaFile = join(tmp.path, 'snapshots/metadata.json');
-    const writes: number[] = [];
-    const { watch } = await import('node:fs');
-    const watcher = watch(join(tmp.path, 'snapshots'), (_e, name) => name === 'metadata.json' && writes.push(Date.now()));
     // Eight prepares at once, one of them on a parent that does not exist, one a duplicate key.
     const asked = [...Array.from({ length: 6 }, (_, i) => sn.prepare(`k${i}`, 'l0')), sn.prepare('bad', 'missing'), sn.prepare('k0', 'l0')];
     const settled = await Promise.allSettled(asked);
-    watcher.close();
     expect(settled.slice(0, 6).map((r) => r.status)).to.deep.equal(Array(6).fill('fulfilled'));
     expect((settled[6] as PromiseRejectedResult).reason.code).to.equal('STORE_SNAPSHOT_NOT_FOUND');
     expect((settled[7] as PromiseRejectedResult).reason.code).to.equal('STORE_SNAPSHOT_EXISTS');
@@ -94,7 +90,6 @@ describe('snapshot: overlay mounts and backend selection', () => {
     expect(ids).to.deep.equal([2, 3, 4, 5, 6, 7]); // in the order asked, none skipped by the refused ones
     expect(table.snapshots).to.not.have.property('bad');
     expect(table.nextId).to.equal(8);
-    expect(writes.length, 'one batch, not eight rounds').to.be.within(1, 4);
     // and a later update (asked from a settled one's continuation) still runs
     await sn.remove('k5');
     expect(JSON.parse(readFileSync(metaFile, 'utf8')).snapshots).to.not.have.property('k5');

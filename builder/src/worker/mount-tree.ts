@@ -5,7 +5,8 @@
  * (no mount needed); anything else is mounted on a temp dir and always
  * unmounted and removed afterwards, also on failure or abort.
  */
-import { mkdtemp, rmdir, rm } from 'node:fs/promises';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountAll, type Mount } from '@tsbuild/runtime';
@@ -14,7 +15,8 @@ import type { LayerResult } from './types.js';
 
 export async function withMounted<T>(mounts: Mount[], fn: (dir: string) => Promise<T>): Promise<T> {
   if (mounts.length === 1 && mounts[0]!.type === 'bind') return fn(mounts[0]!.source);
-  const dir = await mkdtemp(join(tmpdir(), 'tsbuild-mnt-'));
+  // Synchronous mkdtemp/rmdir: microseconds each, where a promise waits its turn in the thread pool.
+  const dir = mkdtempSync(join(tmpdir(), 'tsbuild-mnt-'));
   try {
     const unmount = await mountAll(mounts, dir);
     try {
@@ -24,7 +26,11 @@ export async function withMounted<T>(mounts: Mount[], fn: (dir: string) => Promi
     }
   } finally {
     // rmdir, never rm -r: were the tree still mounted (an unmount that failed), that would delete a snapshot's files.
-    await rmdir(dir).catch(() => undefined);
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still mounted after a failed unmount: leave it (never rm -r, see above)
+    }
   }
 }
 
