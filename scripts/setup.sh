@@ -25,6 +25,7 @@ want dockerd docker.io
 want bzip2 bzip2
 want xz xz-utils
 want zstd zstd
+want openssl openssl   # cli/test/launcher.test.ts makes a private CA
 for extra in ${TSBUILD_SETUP_EXTRA:-}; do dpkg -s "$extra" >/dev/null 2>&1 || need_pkgs+=("$extra"); done
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -15,7 +15,7 @@ function flush(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Flushes a written file's data to disk (its fd opened and closed synchronously, the fsync off the main thread). */
+/** Flushes a file (or directory) to disk: its fd opened and closed synchronously, the fsync off the main thread. */
 export async function fsyncFile(path: string): Promise<void> {
   const fd = openSync(path, 'r');
   try {
@@ -31,13 +31,10 @@ export async function fsyncFile(path: string): Promise<void> {
  * is still atomic there, only not durable, so that is not an error.
  */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
   try {
-    await flush(fd);
+    await fsyncFile(dir);
   } catch (err) {
     if (!['EINVAL', 'EISDIR', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-  } finally {
-    closeSync(fd);
   }
 }
 

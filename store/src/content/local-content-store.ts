@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, rename, unlink, utimes } from 'node:fs/promises';
+import { open, readdir, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

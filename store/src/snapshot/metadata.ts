@@ -3,7 +3,8 @@
  * each key to its on-disk id, kind, parent key, labels and creation time.
  * Every change is a read-modify-write under a cross-process lock file and an
  * atomic rename, so concurrent processes sharing a root see whole states only.
- * Ids are short decimal numbers (never reused) because overlay's `lowerdir=`
+ * Ids are short decimal numbers (not reused, except after a machine crash lost
+ * an unflushed prepare: see DiskSnapshotter's claimDir) because overlay's `lowerdir=`
  * option must fit in one page: `<root>/snapshots/<id>/fs` keeps each entry short.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
