@@ -118,16 +118,25 @@ export interface SnapshotInfo {
  * Snapshots, containerd style. Lifecycle:
  *   prepare(key, parent) → an active snapshot: mounts() give a writable rootfs
  *   commit(name, key)    → the active snapshot becomes committed `name` (read-only, may be a parent)
+ *   commit(name, key, { parent }) → the same, stacked on `parent` (a descendant of its own parent; overlay
+ *                          only: its own files are a diff, which stays valid when no layer in between touches
+ *                          what it wrote — the caller's proof, see builder/src/worker/file-op.ts)
  *   view(key, parent)    → a read-only active snapshot of parent
  *   remove(key)          → gone (a committed snapshot with children cannot be removed)
  * Committed layer snapshots are named by chain id, so unpacking an image reuses
  * whatever layers are already unpacked.
  */
+export interface CommitOptions {
+  labels?: Record<string, string>;
+  /** Rebase: commit on this committed snapshot instead of the active one's parent (see above). */
+  parent?: string;
+}
+
 export interface Snapshotter {
   prepare(key: string, parent?: string, options?: { labels?: Record<string, string> }): Promise<Mount[]>;
   view(key: string, parent?: string): Promise<Mount[]>;
   mounts(key: string): Promise<Mount[]>;
-  commit(name: string, key: string, options?: { labels?: Record<string, string> }): Promise<void>;
+  commit(name: string, key: string, options?: CommitOptions): Promise<void>;
   remove(key: string): Promise<void>;
   stat(key: string): Promise<SnapshotInfo>;
   walk(): AsyncIterable<SnapshotInfo>;

@@ -122,6 +122,32 @@ export function runSnapshotterSuite(name: string, factory: (root: string) => Pro
       await sn.remove('again');
     });
 
+    it('commit onto a descendant of the parent (rebase): overlay stacks the diff there, copy refuses', async () => {
+      await baseAndChild();
+      // A diff made on base (adds /c) is committed on child, which descends from base.
+      await withMounted(await sn.prepare('side-active', 'base'), (d) => writeFileSync(join(d, 'c'), 'c'));
+      const rebase = sn.commit('side', 'side-active', { parent: 'child', labels: { why: 'test' } });
+      if ((sn as { kind?: string }).kind !== 'overlay') {
+        expect((await rejection(rebase)).code).to.equal('STORE_SNAPSHOT_NO_REBASE');
+        expect((await sn.stat('side-active')).kind).to.equal('active');
+        return;
+      }
+      await rebase;
+      expect((await sn.stat('side')).parent).to.equal('child');
+      expect((await sn.stat('side')).labels).to.deep.equal({ why: 'test' });
+      await withMounted(await sn.view('v-side', 'side'), (d) => {
+        expect(readFileSync(join(d, 'c'), 'utf8')).to.equal('c');
+        expect(readFileSync(join(d, 'a'), 'utf8')).to.equal('a2'); // child's change, below the rebased diff
+        expect(existsSync(join(d, 'dir/x'))).to.equal(false);
+      });
+      // Only onto a committed descendant of the snapshot's own parent.
+      await withMounted(await sn.prepare('late', 'child'), (d) => writeFileSync(join(d, 'l'), 'l'));
+      expect((await rejection(sn.commit('late-on-base', 'late', { parent: 'base' }))).code).to.equal('STORE_SNAPSHOT_BAD_REBASE');
+      await sn.prepare('act2', 'base');
+      expect((await rejection(sn.commit('late-on-act', 'late', { parent: 'act2' }))).code).to.equal('STORE_SNAPSHOT_PARENT_NOT_COMMITTED');
+      expect((await sn.stat('late')).kind).to.equal('active');
+    });
+
     it('refuses bad keys and parents', async () => {
       await baseAndChild();
       expect((await rejection(sn.prepare('base'))).category).to.equal('AlreadyExists');

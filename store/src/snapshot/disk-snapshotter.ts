@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@tsbuild/core';
-import type { Mount, SnapshotInfo, SnapshotKind, Snapshotter } from '../types.js';
+import type { CommitOptions, Mount, SnapshotInfo, SnapshotKind, Snapshotter } from '../types.js';
 import { SnapshotMetadata, type SnapshotRecord, type SnapshotTable } from './metadata.js';
 
 export interface SnapshotLayout {
@@ -58,17 +58,37 @@ export abstract class DiskSnapshotter implements Snapshotter {
     return this.buildMounts(record.id, record.kind, parentIds(table, record.parent));
   }
 
-  /** Turns active `key` into committed `name`. `name` taken → AlreadyExistsError (racing unpackers treat it as success). */
-  async commit(name: string, key: string, options: { labels?: Record<string, string> } = {}): Promise<void> {
+  /**
+   * Turns active `key` into committed `name`. `name` taken → AlreadyExistsError (racing unpackers treat
+   * it as success). With `parent`, the snapshot is stacked on that one instead, which must be committed
+   * and descend from (or be) its own parent; only the overlay snapshotter can, whose snapshot files are
+   * a diff (a copy snapshot's are a whole tree: FailedPreconditionError).
+   */
+  async commit(name: string, key: string, options: CommitOptions = {}): Promise<void> {
+    const rebase = options.parent;
+    if (rebase !== undefined && this.kind !== 'overlay') {
+      throw new FailedPreconditionError(`the ${this.kind} snapshotter cannot commit onto another parent`, { code: 'STORE_SNAPSHOT_NO_REBASE' });
+    }
     const id = await this.meta.update((table) => {
       const record = lookup(table, key);
       if (record.kind !== 'active') {
         throw new FailedPreconditionError(`snapshot ${key} is ${record.kind}, only an active snapshot can be committed`, { code: 'STORE_SNAPSHOT_NOT_ACTIVE' });
       }
       if (table.snapshots[name]) throw new AlreadyExistsError(`snapshot ${name} already exists`, { code: 'STORE_SNAPSHOT_EXISTS' });
+      const committed: SnapshotRecord = { ...record, kind: 'committed' };
+      if (rebase !== undefined) {
+        if (lookup(table, rebase).kind !== 'committed') {
+          throw new FailedPreconditionError(`parent ${rebase} is not committed`, { code: 'STORE_SNAPSHOT_PARENT_NOT_COMMITTED' });
+        }
+        if (record.parent !== undefined && !ancestry(table, rebase).includes(record.parent)) {
+          throw new FailedPreconditionError(`${rebase} does not descend from ${key}'s parent ${record.parent}`, { code: 'STORE_SNAPSHOT_BAD_REBASE' });
+        }
+        committed.parent = rebase;
+      }
       delete table.snapshots[key];
       const labels = { ...record.labels, ...options.labels };
-      table.snapshots[name] = { ...record, kind: 'committed', ...(Object.keys(labels).length > 0 ? { labels } : {}) };
+      if (Object.keys(labels).length > 0) committed.labels = labels;
+      table.snapshots[name] = committed;
       return record.id;
     });
     await removeWorkDir(this.layout(id).work);
@@ -173,6 +193,13 @@ function lookup(table: SnapshotTable, key: string): SnapshotRecord {
   const record = table.snapshots[key];
   if (!record) throw new NotFoundError(`snapshot ${key} does not exist`, { code: 'STORE_SNAPSHOT_NOT_FOUND' });
   return record;
+}
+
+/** Keys of `key` and its ancestors, nearest first. */
+function ancestry(table: SnapshotTable, key: string): string[] {
+  const keys: string[] = [];
+  for (let k: string | undefined = key; k !== undefined; k = table.snapshots[k]?.parent) keys.push(k);
+  return keys;
 }
 
 /** Ids of `parent` and its ancestors, nearest first. */
