@@ -4,7 +4,10 @@
  * fork and exec of the whole Node process each (~4 ms); a build step mounts
  * and unmounts two or three times. Each function is synchronous and short
  * (the kernel's work only) and throws an Error whose `code` is the errno name
- * (`EBUSY`), like Node's own fs errors.
+ * (`EBUSY`), like Node's own fs errors. The exception is umount2Async: the
+ * last unmount of a written overlay syncs the upper filesystem (milliseconds),
+ * so it runs on libuv's thread pool and returns a promise, which rejects
+ * with the same kind of Error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,7 +42,7 @@ static char *string_arg(napi_env env, napi_value v, int *ok) {
   return s;
 }
 
-static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+static napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *name = strerrorname_np(err);
   char code[32];
   if (!name) { snprintf(code, sizeof code, "E%d", err); name = code; }
@@ -57,7 +60,11 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
     napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &pathv);
     napi_set_named_property(env, error, "path", pathv);
   }
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_throw(env, errno_error(env, err, syscall, path));
   return NULL;
 }
 
@@ -96,6 +103,59 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* umount2Async(target, flags) → Promise<void>: umount2 on a thread-pool thread. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *target;
+  int flags;
+  int err;
+} umount_job;
+
+static void umount_execute(napi_env env, void *data) {
+  umount_job *job = data;
+  job->err = umount2(job->target, job->flags) == 0 ? 0 : errno;
+}
+
+static void umount_complete(napi_env env, napi_status status, void *data) {
+  umount_job *job = data;
+  if (status == napi_ok && job->err == 0) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  } else {
+    napi_reject_deferred(env, job->deferred, errno_error(env, status == napi_ok ? job->err : ECANCELED, "umount2", job->target));
+  }
+  napi_delete_async_work(env, job->work);
+  free(job->target);
+  free(job);
+}
+
+static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int ok;
+  char *target = argc >= 1 ? string_arg(env, argv[0], &ok) : NULL;
+  int32_t flags = 0;
+  if (!target) { if (argc < 1 || ok) napi_throw_type_error(env, NULL, "umount2Async(target, flags)"); return NULL; }
+  if (argc >= 2 && napi_get_value_int32(env, argv[1], &flags) != napi_ok) { free(target); napi_throw_type_error(env, NULL, "flags must be a number"); return NULL; }
+  umount_job *job = calloc(1, sizeof *job);
+  if (!job) { free(target); napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  job->target = target;
+  job->flags = flags;
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "tsbuild:umount2", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, umount_execute, umount_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    free(target); free(job);
+    napi_throw_error(env, "ERR_TSBUILD_SYS", "tsbuild-sys: Node-API call failed");
+    return NULL;
+  }
+  return promise;
+}
+
 /* setMtime(path, seconds, nanoseconds): the mtime of `path` itself (a symlink is not followed), atime left alone. */
 static napi_value js_set_mtime(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -120,6 +180,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"umount2Async", NULL, js_umount2_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setMtime", NULL, js_set_mtime, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

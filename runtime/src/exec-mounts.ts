@@ -52,7 +52,7 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
             const merged = join(scratch, 'merged');
             await Promise.all(['upper', 'work', 'merged'].map((d) => mkdir(join(scratch, d), { recursive: true })));
             await mount({ type: 'overlay', source: 'overlay', options: ['index=off', `lowerdir=${m.source}`, `upperdir=${join(scratch, 'upper')}`, `workdir=${join(scratch, 'work')}`] }, merged);
-            undo.push(() => unmount(merged));
+            undo.push(() => unmount(merged, { writable: true }));
             out.push(bind(m.target, merged, false));
           } else {
             await mkdir(scratch, { recursive: true });

@@ -68,12 +68,16 @@ export async function mount(m: Mount, target: string): Promise<void> {
 /**
  * Unmounts `target`. A busy mount is retried briefly, then detached lazily
  * so that cleanup always completes (the caller removes the directory next);
- * a target that is not mounted is fine.
+ * a target that is not mounted is fine. `writable`: the mount may be a
+ * written overlay, whose last unmount syncs the upper filesystem (several
+ * milliseconds with other builds' writes in flight), so it is made on the
+ * thread pool instead of stopping this thread.
  */
-export async function unmount(target: string): Promise<void> {
+export async function unmount(target: string, { writable = false }: { writable?: boolean } = {}): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      sys().umount2(target, 0);
+      if (writable) await sys().umount2Async(target, 0);
+      else sys().umount2(target, 0);
       return;
     } catch (err) {
       const code = errnoCode(err);
@@ -91,8 +95,9 @@ export async function unmount(target: string): Promise<void> {
 /** Mounts the layers of a rootfs in order at `target`; returns an undo that unmounts them in reverse. */
 export async function mountAll(mounts: Mount[], target: string): Promise<() => Promise<void>> {
   let done = 0;
+  const writable = mounts.some((m) => m.type === 'overlay' && m.options.some((o) => o.startsWith('upperdir=')));
   const undo = async () => {
-    for (; done > 0; done--) await unmount(target);
+    for (; done > 0; done--) await unmount(target, { writable });
   };
   try {
     for (const m of mounts) {

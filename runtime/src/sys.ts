@@ -10,6 +10,8 @@ import { FailedPreconditionError } from '@tsbuild/core';
 export interface Sys {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  /** umount2 on a thread-pool thread: the last unmount of a written overlay syncs its upper filesystem. */
+  umount2Async(target: string, flags: number): Promise<void>;
   /** The mtime of `path` itself (symlinks not followed), to the nanosecond; atime unchanged. */
   setMtime(path: string, seconds: number, nanoseconds: number): void;
 }

@@ -7,6 +7,7 @@ import { createExecutor, findRuntime } from '@tsbuild/runtime';
 import { OutputLimiter, TailBuffer } from '../src/output.js';
 import { recordStubs, removeStubs } from '../src/stubs.js';
 import { mount, unmount } from '../src/mounter.js';
+import { sys } from '../src/sys.js';
 import { tempDir } from '../../test/support/fixtures.js';
 
 describe('runtime lookup', () => {
@@ -108,6 +109,21 @@ describe('host mounts through mount(2)', () => {
     await unmount(join(t.path, 'merged'));
     expect(readdirSync(join(t.path, 'upper'))).to.deep.equal(['new']);
     expect(readdirSync(join(t.path, 'merged'))).to.deep.equal([]);
+  });
+
+  it('a writable overlay is unmounted on the thread pool (the promise settles once it is gone); errors keep their errno', async () => {
+    for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(t.path, d));
+    const o = { type: 'overlay', source: 'overlay', options: ['index=off', `lowerdir=${join(t.path, 'lower')}`, `upperdir=${join(t.path, 'upper')}`, `workdir=${join(t.path, 'work')}`] };
+    await mount(o, join(t.path, 'merged'));
+    writeFileSync(join(t.path, 'merged/written'), 'w');
+    const unmounted = unmount(join(t.path, 'merged'), { writable: true });
+    await unmounted;
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).to.not.contain(join(t.path, 'merged'));
+    expect(readdirSync(join(t.path, 'upper'))).to.deep.equal(['written']);
+    await unmount(join(t.path, 'merged'), { writable: true }); // not mounted any more: fine, as the sync one
+    const err = await sys().umount2Async(join(t.path, 'merged'), 0).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).to.equal('EINVAL');
+    expect((err as Error).message).to.contain('umount2').and.contain(join(t.path, 'merged'));
   });
 
   it('a failed mount says what was asked and why (errno code)', async () => {
