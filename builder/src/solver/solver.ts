@@ -69,6 +69,16 @@ interface SolveState {
   firstError?: unknown;
 }
 
+/** An eager op's run (Op.execEager), started before its inputs were ready. */
+interface Eager {
+  result: Promise<Result>;
+  /** Resolves once the op has settled, however. */
+  settled: Promise<void>;
+  cancel(reason: unknown): void;
+  /** Hands it to the flight that produces the vertex: from now on `signal` aborts it, not the solve's. */
+  adopt(signal: AbortSignal): void;
+}
+
 /** A vertex's definition key and components; `forced` when it or an ancestor must execute. */
 type Keyed = KeyComponents & { key: string; forced: boolean };
 
@@ -165,30 +175,77 @@ export class Solver {
             return hit;
           }
         }
-        const inputs = await Promise.all(v.inputs.map((i) => this.materialize(i, s)));
-        const components: KeyComponents = { ...keyed, inputs: keyed.inputs.map((c, i) => ({ ...c, key: inputs[i]!.outputKey })) };
-        const key = cacheKeyOf(components);
-        const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) =>
-          this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced }, signal, emit),
-        );
-        s.writes.push(value.written);
-        const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
-        this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
-        return value.record;
+        const pending = v.inputs.map((i) => this.materialize(i, s));
+        const early = v.op.execEager ? this.startEager(v, pending, s) : undefined;
+        let adopted = false;
+        try {
+          const inputs = await Promise.all(pending);
+          const components: KeyComponents = { ...keyed, inputs: keyed.inputs.map((c, i) => ({ ...c, key: inputs[i]!.outputKey })) };
+          const key = cacheKeyOf(components);
+          const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) => {
+            adopted = early !== undefined;
+            return this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced, early }, signal, emit);
+          });
+          s.writes.push(value.written);
+          const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
+          this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
+          return value.record;
+        } finally {
+          // An input failed, or a concurrent solve produced it: the early start is not needed.
+          if (!adopted) early?.cancel(new CanceledError('not needed'));
+        }
       }),
     );
   }
 
+  /**
+   * Calls an eager op before its inputs are ready (see Op.execEager). It is
+   * this solve's until produce() adopts it (then the flight's signal governs
+   * it); the solve settles only after it has.
+   */
+  private startEager(v: Vertex, pending: Promise<CacheRecord>[], s: SolveState): Eager {
+    const controller = new AbortController();
+    const onSolveAbort = (): void => controller.abort(s.signal.reason);
+    s.signal.addEventListener('abort', onSolveAbort, { once: true });
+    const ref = vertexRef(v);
+    const inputs = pending.map((p) => p.then((r) => r.result));
+    for (const i of inputs) i.catch(() => undefined); // an input's failure is the solve's to report
+    const result = Promise.resolve().then(() =>
+      v.op.execEager!(inputs, {
+        signal: controller.signal,
+        log: (stream, data) => s.emit({ type: 'vertex.log', vertex: ref, stream, data }),
+        slot: (fn) => this.run(v.resourceClass ?? 'exec', controller.signal, fn),
+      }),
+    );
+    const settled = result.then(() => undefined, () => undefined).finally(() => s.signal.removeEventListener('abort', onSolveAbort));
+    s.writes.push(settled);
+    return {
+      result,
+      settled,
+      cancel: (reason) => controller.abort(reason),
+      adopt: (signal) => {
+        s.signal.removeEventListener('abort', onSolveAbort);
+        if (signal.aborted) controller.abort(signal.reason);
+        else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+      },
+    };
+  }
+
   private async produce(
     v: Vertex,
-    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord[]; noCache: boolean; lookedUp: boolean },
+    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord[]; noCache: boolean; lookedUp: boolean; early?: Eager | undefined },
     signal: AbortSignal,
     emit: (event: SolveEvent) => void,
   ): Promise<Produced> {
+    p.early?.adopt(signal);
     const ref = vertexRef(v);
     if (!p.noCache && !(p.lookedUp && p.key === p.defKey)) {
       const hit = await this.cache.get(p.key, { signal });
       if (hit) {
+        if (p.early) {
+          p.early.cancel(new CanceledError('result cached'));
+          await p.early.settled;
+        }
         // Alias under the definition key too, so the next build hits without materializing inputs.
         const written = background(Promise.all([p.defKey !== p.key && this.cache.put(p.defKey, { ...hit, key: p.defKey, lastUsedAt: now() }, { signal }), this.touch(hit, signal)]));
         emit({ type: 'vertex.cached', vertex: ref, key: p.key });
@@ -202,9 +259,11 @@ export class Solver {
     const started = performance.now();
     let result: Result;
     try {
-      result = await this.run(v.resourceClass ?? 'exec', signal, () =>
-        v.op.exec(p.inputs.map((r) => r.result), { signal, log: (stream, data) => emit({ type: 'vertex.log', vertex: ref, stream, data }) }),
-      );
+      result = p.early
+        ? await p.early.result
+        : await this.run(v.resourceClass ?? 'exec', signal, () =>
+            v.op.exec(p.inputs.map((r) => r.result), { signal, log: (stream, data) => emit({ type: 'vertex.log', vertex: ref, stream, data }) }),
+          );
     } catch (err) {
       const error = signal.aborted ? canceled(signal) : new VertexError(ref, err);
       await explained;

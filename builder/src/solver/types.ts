@@ -41,14 +41,32 @@ export interface ExecContext {
   log(stream: 'stdout' | 'stderr', chunk: string | Uint8Array): void;
 }
 
+export interface EagerExecContext extends ExecContext {
+  /**
+   * Runs `fn` under the vertex's resource-class limit. An eager op runs its work
+   * through this, and never waits for an input inside it (a slot held while
+   * waiting for an input that needs a slot could deadlock).
+   */
+  slot<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 /**
  * The worker's side of a vertex. Contract: `cacheMap` is called at most once per
  * vertex per solve and must not depend on input results; `exec` receives its
  * inputs' results in `Vertex.inputs` order and must honour `ctx.signal`.
+ *
+ * `execEager`, when an op has it, is called instead of `exec`, and earlier: as
+ * soon as the vertex missed on its definition key, with each input's result as
+ * a promise, so the op can start on what it needs before the rest is ready (a
+ * COPY building its layer while the step below it still runs). The solver
+ * aborts `ctx.signal` when the result turns out not to be needed (a result-key
+ * hit, the same work done by a concurrent solve); the op then cleans up and
+ * settles. Its result must be what `exec` would have returned.
  */
 export interface Op {
   cacheMap(ctx: CacheMapContext): Promise<CacheMap>;
   exec(inputs: Result[], ctx: ExecContext): Promise<Result>;
+  execEager?(inputs: Promise<Result>[], ctx: EagerExecContext): Promise<Result>;
 }
 
 export interface Vertex {
