@@ -130,7 +130,9 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const fileEnv = { contextDir: o.contextDir, ignore: o.ignore, hashMode: o.hashMode, checksums, sum: sumContext, file, range: step.range };
     const fileVertex = (actions: FileAction[], inputs: Vertex[], withParent: boolean, c = common) => {
       const spec = { actions, platform, hasParent: withParent, ...epoch };
-      return make(new FileOp(o.worker, spec, fileEnv), inputs, { op: 'file', ...spec }, 'io', c);
+      // A file op on a file op may build its layer beside it (see FileOp).
+      const below = withParent && parent?.op instanceof FileOp ? parent.op : undefined;
+      return make(new FileOp(o.worker, spec, fileEnv, below), inputs, { op: 'file', ...spec }, 'io', c);
     };
     if (step.expanded.kind === 'WORKDIR') return fileVertex(convertWorkdir(step), parentInputs, hasParent);
     const from = step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD' ? step.expanded.from : undefined;

@@ -12,12 +12,22 @@
  * reuses the winner's snapshot.
  */
 import { isAlreadyExists, isNotFound } from '@tsbuild/core';
-import { chainIds, packOverlayDiff, packTreeDiff, writeLayer } from '@tsbuild/store';
+import { chainIds, packOverlayDiff, packTreeDiff, writeLayer, type CommitOptions, type LayerInfo } from '@tsbuild/store';
 import { lowerDirsOf, pruneCopyUps } from './prune-copy-ups.js';
 import type { Worker } from './worker.js';
 import { EMPTY_DIFF_ID, type LayerResult } from './types.js';
 
 export async function commitDiff(w: Worker, tmpKey: string, parent: LayerResult, { signal }: { signal: AbortSignal }): Promise<LayerResult> {
+  const layer = await diffLayer(w, tmpKey, parent, { signal });
+  return commitLayer(w, tmpKey, parent, layer);
+}
+
+/**
+ * The first half of commitDiff: the active snapshot's diff as a layer blob in
+ * the store (the snapshot stays active), or undefined for an empty diff (the
+ * snapshot is then removed). `base` is what the snapshot was prepared on.
+ */
+export async function diffLayer(w: Worker, tmpKey: string, base: LayerResult, { signal }: { signal: AbortSignal }): Promise<LayerInfo | undefined> {
   const snap = w.snapshotter;
   try {
     if (snap.kind === 'overlay') await pruneCopyUps(snap.dir(tmpKey), lowerDirsOf(await snap.mounts(tmpKey)));
@@ -25,27 +35,44 @@ export async function commitDiff(w: Worker, tmpKey: string, parent: LayerResult,
     const tar =
       snap.kind === 'overlay'
         ? packOverlayDiff({ upperDir: snap.dir(tmpKey), lowerDirs: [] }, pack)
-        : packTreeDiff({ lowerDir: parent.snapshot === undefined ? undefined : snap.dir(parent.snapshot), upperDir: snap.dir(tmpKey) }, pack);
+        : packTreeDiff({ lowerDir: base.snapshot === undefined ? undefined : snap.dir(base.snapshot), upperDir: snap.dir(tmpKey) }, pack);
     const layer = await writeLayer(tar, w.store.content, { signal, flavor: w.flavor, ...(w.compression ? { compression: w.compression } : {}) });
-    if (layer.diffID === EMPTY_DIFF_ID) {
-      await snap.remove(tmpKey);
-      return { ...parent, steps: [...parent.steps, false] };
-    }
-    const layers = [...parent.layers, { ...layer, created: new Date().toISOString() }];
-    const chainId = chainIds(layers.map((l) => l.diffID)).at(-1)!;
-    await w.hold({ blobs: [layer.descriptor.digest], snapshots: [chainId] });
-    await commitOrReuse(w, chainId, tmpKey);
-    return stackResult(layers, chainId, [...parent.steps, true]);
+    if (layer.diffID !== EMPTY_DIFF_ID) return layer;
+    await snap.remove(tmpKey);
+    return undefined;
   } catch (err) {
     await snap.remove(tmpKey).catch(() => undefined);
     throw err;
   }
 }
 
-/** Commits `tmpKey` as `name`; when `name` already exists (a concurrent build) drops `tmpKey` and reuses it. */
-export async function commitOrReuse(w: Worker, name: string, tmpKey: string): Promise<void> {
+/**
+ * The second half: commits the active snapshot as `parent` plus `layer`. With
+ * `rebase`, `parent` is a descendant of what the snapshot was prepared on
+ * (overlay only; see FileOp for when that yields the same tree).
+ */
+export async function commitLayer(w: Worker, tmpKey: string, parent: LayerResult, layer: LayerInfo | undefined, options: { rebase?: boolean } = {}): Promise<LayerResult> {
+  if (!layer) return { ...parent, steps: [...parent.steps, false] };
   try {
-    await w.snapshotter.commit(name, tmpKey);
+    const layers = [...parent.layers, { ...layer, created: new Date().toISOString() }];
+    const chainId = chainIds(layers.map((l) => l.diffID)).at(-1)!;
+    await w.hold({ blobs: [layer.descriptor.digest], snapshots: [chainId] });
+    await commitOrReuse(w, chainId, tmpKey, options.rebase ? rebaseOnto(parent) : {});
+    return stackResult(layers, chainId, [...parent.steps, true]);
+  } catch (err) {
+    await w.snapshotter.remove(tmpKey).catch(() => undefined);
+    throw err;
+  }
+}
+
+function rebaseOnto(parent: LayerResult): CommitOptions {
+  return { ...(parent.snapshot === undefined ? {} : { parent: parent.snapshot }), labels: { 'tsbuild.rebased': 'true' } };
+}
+
+/** Commits `tmpKey` as `name`; when `name` already exists (a concurrent build) drops `tmpKey` and reuses it. */
+export async function commitOrReuse(w: Worker, name: string, tmpKey: string, options: CommitOptions = {}): Promise<void> {
+  try {
+    await w.snapshotter.commit(name, tmpKey, options);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     await w.snapshotter.remove(tmpKey);

@@ -5,14 +5,30 @@
  * apply the actions with `fileops`, unmount, diff, commit. Sources are the
  * build context (the key holds the content checksums of exactly what is
  * selected) or another result's tree (keyed through that input).
+ *
+ * Consecutive COPYs build their layers side by side (the final stage of a
+ * multi-stage build copying from several stages at once), where overlayfs
+ * makes that exact: a COPY whose parent is another COPY still running builds
+ * on the tree that one builds on (its `base`) and is committed on the parent
+ * once that is done (a rebase: an overlay snapshot's files are its diff). The
+ * layer is the same as if it had waited when nothing the COPYs in between
+ * write can change what this one reads: every directory above its
+ * destination exists in the base (so none is created by another COPY, with
+ * that one's --chown), no symlink is on the way, no destination is at, above
+ * or below another, and --chown is numeric (a name is read from /etc/passwd).
+ * Otherwise, or on the copy snapshotter, it waits for its parent as before.
+ * Parents' mtimes differ (they are the time of the write either way); the
+ * cache key is the same, so a rebuild or another builder hits it.
  */
+import { lstatSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { sha256, TsbuildError, DockerfileError, isCanceled, type SourceRange } from '@tsbuild/core';
 import type { PathMatcher, ContextHashMode, ChecksumCache } from '../context/index.js';
 import { checksumContext } from '../context/index.js';
 import type { ContextSummer } from '../context/watch/index.js';
 import { copy, mkdir, mkfile, resolveOwner } from '../fileops/index.js';
-import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
-import { commitDiff } from './commit-diff.js';
+import type { CacheMap, CacheMapContext, EagerExecContext, ExecContext, Op } from '../solver/index.js';
+import { commitDiff, commitLayer, diffLayer } from './commit-diff.js';
 import { withMounted, withResultTree } from './mount-tree.js';
 import { EMPTY_RESULT, type LayerResult } from './types.js';
 import type { Worker } from './worker.js';
@@ -53,12 +69,29 @@ export interface FileEnv {
   range: SourceRange;
 }
 
+/** What a COPY tells the COPY above it before it is done: the tree it builds on and the paths it writes. */
+interface Footprint {
+  base: LayerResult;
+  writes: string[];
+}
+
 export class FileOp implements Op {
+  /** Resolved when this op knows where it builds (undefined: the next op must wait for its result); pending if it never runs. */
+  private readonly footprint = resolvable<Footprint | undefined>();
+  /** The destination of a COPY that can build beside the one below it; undefined when it cannot. */
+  private readonly dest: string | undefined;
+
   constructor(
     private readonly w: Worker,
     readonly spec: FileSpec,
     private readonly env: FileEnv,
-  ) {}
+    /** The op of the parent step, when that is a file op too (see the module comment). */
+    private readonly below?: FileOp,
+  ) {
+    const [a, ...more] = spec.actions;
+    const single = a !== undefined && more.length === 0 && a.kind === 'copy' && a.mode === 'copy';
+    this.dest = single && spec.hasParent && /^\d*(:\d+)?$/.test(a.chown ?? '') ? posix.resolve(a.cwd, a.dest) : undefined;
+  }
 
   async cacheMap(ctx: CacheMapContext): Promise<CacheMap> {
     // One context COPY's map is passed through as it is: it carries its content digest (and, from the context
@@ -79,6 +112,53 @@ export class FileOp implements Op {
     const actions = this.spec.actions.map((a) => (a.kind === 'mkfile' ? { ...a, data: sha256(a.data) } : a));
     const epoch = this.spec.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: this.spec.sourceDateEpoch };
     return { definition: { op: 'file', platform: this.spec.platform, ...epoch, actions }, content };
+  }
+
+  async execEager(pending: Promise<LayerResult>[], ctx: EagerExecContext): Promise<LayerResult> {
+    const dest = this.dest;
+    if (dest === undefined || this.w.snapshotter.kind !== 'overlay') {
+      this.footprint.resolve(undefined);
+      const inputs = await Promise.all(pending);
+      return ctx.slot(() => this.exec(inputs, ctx));
+    }
+    const parent = pending[0]!;
+    const onParent = parent.then((p) => ({ base: p, writes: [] as string[], rebase: false }));
+    const start = await Promise.race([
+      onParent,
+      ...(this.below ? [this.below.footprint.promise.then((f) => (f ? { base: f.base, writes: f.writes, rebase: true } : onParent))] : []),
+    ]);
+    const snap = this.w.snapshotter;
+    const tmpKey = this.w.tempKey('file');
+    const mounts = await ctx.slot(() => snap.prepare(tmpKey, start.base.snapshot));
+    let outcome: 'built' | 'wait';
+    try {
+      outcome = await withMounted(mounts, async (root) => {
+        const clear = plainPath(root, dest) && !start.writes.some((w) => overlaps(w, dest));
+        this.footprint.resolve(clear ? { base: start.base, writes: [...start.writes, dest] } : undefined);
+        if (!clear && start.rebase) return 'wait';
+        const inputs = [start.base, ...(await Promise.all(pending.slice(1)))];
+        await ctx.slot(() => this.located(() => this.apply(this.spec.actions[0]!, root, inputs, ctx.signal)));
+        return 'built';
+      });
+    } catch (err) {
+      await snap.remove(tmpKey).catch(() => undefined);
+      throw err;
+    }
+    if (outcome === 'wait') {
+      await snap.remove(tmpKey);
+      const inputs = await Promise.all(pending);
+      return ctx.slot(() => this.exec(inputs, ctx));
+    }
+    if (!start.rebase) return ctx.slot(() => commitDiff(this.w, tmpKey, start.base, ctx));
+    const layer = await ctx.slot(() => diffLayer(this.w, tmpKey, start.base, ctx));
+    let onto: LayerResult;
+    try {
+      onto = await parent;
+    } catch (err) {
+      if (layer) await snap.remove(tmpKey).catch(() => undefined);
+      throw err;
+    }
+    return ctx.slot(() => commitLayer(this.w, tmpKey, onto, layer, { rebase: true }));
   }
 
   async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
@@ -131,4 +211,33 @@ export class FileOp implements Op {
       throw new DockerfileError(err.message, this.env.file, this.env.range, { code: err.code, cause: err });
     }
   }
+}
+
+/** Whether every directory above `path` in `root` is a real directory and `path` itself, if it exists, no symlink. */
+function plainPath(root: string, path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  let at = root;
+  for (let i = 0; i < parts.length; i++) {
+    at = join(at, parts[i]!);
+    let st;
+    try {
+      st = lstatSync(at);
+    } catch {
+      return i === parts.length - 1; // only the destination itself may be missing
+    }
+    if (st.isSymbolicLink() || (i < parts.length - 1 && !st.isDirectory())) return false;
+  }
+  return true;
+}
+
+/** Whether one of two absolute paths is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a === '/' || b === '/' || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+
+/** A promise and its resolve (Promise.withResolvers is Node 22). */
+function resolvable<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
