@@ -51,6 +51,19 @@ describe('build: consecutive COPYs beside each other', function () {
     expect(text('all')).to.equal('a\nb\ncx\n');
   });
 
+  it('progress shows a rebased COPY from when it began copying: before the slower COPY below it was done', async () => {
+    const ctx = env.context(
+      { Dockerfile: ['FROM busybox AS slow', 'RUN sleep 1 && echo s > /s', 'FROM busybox AS quick', 'RUN echo q > /q', 'FROM busybox', 'COPY --from=slow /s /s', 'COPY --from=quick /q /q', ''].join('\n') },
+      'ctx-progress',
+    );
+    const { events } = await env.build({ context: ctx });
+    const done = (name: string) => events.find((e) => e.type === 'vertex.completed' && e.name.endsWith(name)) as { time: number; durationMs: number } | undefined;
+    const below = done('COPY --from=slow /s /s')!;
+    const above = done('COPY --from=quick /q /q')!;
+    expect(above.time).to.be.at.least(below.time);
+    expect(above.time - above.durationMs).to.be.below(below.time - 500); // it copied while the slow stage still ran
+  });
+
   it('a COPY into what the one below writes waits for it: the path is a directory by then', async () => {
     const n = await buildTree(['FROM busybox', 'COPY --from=a /d /app/x', 'COPY --from=b /b /app/x', 'COPY --from=b /b /app/x/again'], 'ctx-overlap');
     expect(n).to.equal(0);

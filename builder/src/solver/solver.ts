@@ -77,6 +77,8 @@ interface Eager {
   cancel(reason: unknown): void;
   /** Hands it to the flight that produces the vertex: from now on `signal` aborts it, not the solve's. */
   adopt(signal: AbortSignal): void;
+  /** When the op said its work began (EagerExecContext.began), performance.now() time. */
+  beganAt?: number;
 }
 
 /** A vertex's definition key and components; `forced` when it or an ancestor must execute. */
@@ -215,11 +217,12 @@ export class Solver {
         signal: controller.signal,
         log: (stream, data) => s.emit({ type: 'vertex.log', vertex: ref, stream, data }),
         slot: (fn) => this.run(v.resourceClass ?? 'exec', controller.signal, fn),
+        began: () => (eager.beganAt = performance.now()),
       }),
     );
     const settled = result.then(() => undefined, () => undefined).finally(() => s.signal.removeEventListener('abort', onSolveAbort));
     s.writes.push(settled);
-    return {
+    const eager: Eager = {
       result,
       settled,
       cancel: (reason) => controller.abort(reason),
@@ -229,6 +232,7 @@ export class Solver {
         else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
       },
     };
+    return eager;
   }
 
   private async produce(
@@ -271,7 +275,8 @@ export class Solver {
       throw error;
     }
     await explained;
-    const durationMs = performance.now() - started;
+    // An eager op that began before its inputs were all ready (COPYs side by side) reports that time too.
+    const durationMs = performance.now() - Math.min(started, p.early?.beganAt ?? started);
     const at = now();
     const record: CacheRecord = {
       key: p.key,

@@ -48,6 +48,12 @@ export interface EagerExecContext extends ExecContext {
    * waiting for an input that needs a slot could deadlock).
    */
   slot<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Marks when the work progress should show began (a COPY: when it starts
+   * copying, which may be before the COPY below it is done). Without it, the
+   * vertex's time starts when all its inputs were ready, as for any op.
+   */
+  began(): void;
 }
 
 /**

@@ -137,6 +137,7 @@ export class FileOp implements Op {
         this.footprint.resolve(clear ? { base: start.base, writes: [...start.writes, dest] } : undefined);
         if (!clear && start.rebase) return 'wait';
         const inputs = [start.base, ...(await Promise.all(pending.slice(1)))];
+        ctx.began();
         await ctx.slot(() => this.located(() => this.apply(this.spec.actions[0]!, root, inputs, ctx.signal)));
         return 'built';
       });

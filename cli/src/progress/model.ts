@@ -74,6 +74,8 @@ export function applyEvent(model: ProgressModel, event: BuildEvent): void {
     case 'vertex.completed':
     case 'vertex.failed': {
       const v = activate(model, event.id, event.name, event.time - event.durationMs);
+      // A step may have begun before it was reported started (an eager COPY, see Op.execEager).
+      if (v.started !== undefined && event.time - event.durationMs < v.started - 1) v.started = Math.round(event.time - event.durationMs);
       flushPartial(v, event.time);
       v.ended = event.time;
       v.durationMs = event.durationMs;
