@@ -88,16 +88,27 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* umount2(target, flags) */
-static napi_value js_umount2(napi_env env, napi_callback_info info) {
+/* The (target, flags) arguments of umount2 and umount2Async; target is malloc'd, NULL after a thrown TypeError. */
+static char *umount_args(napi_env env, napi_callback_info info, const char *usage, int32_t *flags) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int ok;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "ERR_TSBUILD_SYS", "tsbuild-sys: Node-API call failed");
+    return NULL;
+  }
+  int ok = 1;
   char *target = argc >= 1 ? string_arg(env, argv[0], &ok) : NULL;
-  int32_t flags = 0;
-  if (!target) { if (argc < 1 || ok) napi_throw_type_error(env, NULL, "umount2(target, flags)"); return NULL; }
-  if (argc >= 2 && napi_get_value_int32(env, argv[1], &flags) != napi_ok) { free(target); napi_throw_type_error(env, NULL, "flags must be a number"); return NULL; }
+  *flags = 0;
+  if (!target) { if (argc < 1 || ok) napi_throw_type_error(env, NULL, usage); return NULL; }
+  if (argc >= 2 && napi_get_value_int32(env, argv[1], flags) != napi_ok) { free(target); napi_throw_type_error(env, NULL, "flags must be a number"); return NULL; }
+  return target;
+}
+
+/* umount2(target, flags) */
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  int32_t flags;
+  char *target = umount_args(env, info, "umount2(target, flags)", &flags);
+  if (!target) return NULL;
   if (umount2(target, flags) != 0) throw_errno(env, errno, "umount2", target);
   free(target);
   return NULL;
@@ -132,14 +143,9 @@ static void umount_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int ok;
-  char *target = argc >= 1 ? string_arg(env, argv[0], &ok) : NULL;
-  int32_t flags = 0;
-  if (!target) { if (argc < 1 || ok) napi_throw_type_error(env, NULL, "umount2Async(target, flags)"); return NULL; }
-  if (argc >= 2 && napi_get_value_int32(env, argv[1], &flags) != napi_ok) { free(target); napi_throw_type_error(env, NULL, "flags must be a number"); return NULL; }
+  int32_t flags;
+  char *target = umount_args(env, info, "umount2Async(target, flags)", &flags);
+  if (!target) return NULL;
   umount_job *job = calloc(1, sizeof *job);
   if (!job) { free(target); napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
   job->target = target;
