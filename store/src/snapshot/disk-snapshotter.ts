@@ -195,21 +195,16 @@ function lookup(table: SnapshotTable, key: string): SnapshotRecord {
   return record;
 }
 
-/** Keys of `key` and its ancestors, nearest first. */
-function ancestry(table: SnapshotTable, key: string): string[] {
+/** Keys of `key` and its ancestors, nearest first (none for undefined). */
+function ancestry(table: SnapshotTable, key: string | undefined): string[] {
   const keys: string[] = [];
-  for (let k: string | undefined = key; k !== undefined; k = table.snapshots[k]?.parent) keys.push(k);
+  for (let k = key; k !== undefined; k = lookup(table, k).parent) keys.push(k);
   return keys;
 }
 
 /** Ids of `parent` and its ancestors, nearest first. */
 function parentIds(table: SnapshotTable, parent: string | undefined): number[] {
-  const ids: number[] = [];
-  for (let key = parent; key !== undefined; key = table.snapshots[key]?.parent) {
-    const record = lookup(table, key);
-    ids.push(record.id);
-  }
-  return ids;
+  return ancestry(table, parent).map((k) => lookup(table, k).id);
 }
 
 function info(key: string, record: SnapshotRecord): SnapshotInfo {
