@@ -5,7 +5,7 @@
  * adapter module imports dockerfile-ast.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,15 +17,17 @@ const ALLOWED: Record<string, string[]> = {
   store: ['core'],
   runtime: ['core'],
   'registry-client': ['core'],
-  builder: ['core', 'store', 'runtime', 'registry-client'],
-  server: ['core', 'builder', 'store', 'runtime', 'registry-client'],
-  cli: ['core', 'store', 'runtime', 'registry-client', 'builder', 'server'],
+  dockerfile: ['core'],
+  builder: ['core', 'dockerfile', 'store', 'runtime', 'registry-client'],
+  server: ['core', 'dockerfile', 'builder', 'store', 'runtime', 'registry-client'],
+  cli: ['core', 'dockerfile', 'store', 'runtime', 'registry-client', 'builder', 'server'],
 };
 const PACKAGE_OF: Record<string, string> = {
   '@tsbuild/core': 'core',
   '@tsbuild/store': 'store',
   '@tsbuild/runtime': 'runtime',
   '@tsbuild/registry-client': 'registry-client',
+  '@tsbuild/dockerfile': 'dockerfile',
   '@tsbuild/builder': 'builder',
   '@tsbuild/server': 'server',
   tsbuild: 'cli',
@@ -34,7 +36,8 @@ const PACKAGE_OF: Record<string, string> = {
 function* tsFiles(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* tsFiles(p);
+    const st = lstatSync(p); // lstat: test fixtures hold dangling symlinks on purpose
+    if (st.isDirectory()) yield* tsFiles(p);
     else if (p.endsWith('.ts')) yield p;
   }
 }
@@ -71,6 +74,24 @@ describe('package borders', () => {
       expect(problems).to.deep.equal([]);
     });
   }
+
+  it('no test, bench or script reaches into another package\'s src/ (only its own package\'s)', () => {
+    const problems: string[] = [];
+    const dirs = [...Object.keys(ALLOWED).map((scope) => join(root, scope, 'test')), join(root, 'test'), join(root, 'bench'), join(root, 'scripts')];
+    for (const dir of dirs) {
+      if (!existsSync(dir)) continue; // a package without tests yet
+      const files = [...tsFiles(dir)];
+      const own = relative(root, dir).split('/')[0]!;
+      for (const file of files) {
+        for (const spec of importsOf(file)) {
+          if (!spec.startsWith('.')) continue;
+          const target = relative(root, resolve(dirname(file), spec)).split('/');
+          if (target[1] === 'src' && target[0] !== own && target[0]! in ALLOWED) problems.push(`${relative(root, file)}: imports ${spec} (use @tsbuild/${target[0]})`);
+        }
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
 
   it('only the adapter module imports dockerfile-ast', () => {
     const importers: string[] = [];

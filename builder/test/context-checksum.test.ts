@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { chmodSync, chownSync, cpSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNotFound, isInvalidArgument } from '@tsbuild/core';
-import { checksumContext, contentDigestOf, createExcludeMatcher, createMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
+import { checksumContext, contentDigestOf, createExcludeMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
+import { createMatcher } from '@tsbuild/dockerfile';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** A small context: app/{main.js,lib/util.js}, README.md, bin/run (0755), link -> app/main.js. */

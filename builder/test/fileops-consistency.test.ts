@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { checksumContext, copy, createMatcher } from '@tsbuild/builder';
+import { checksumContext, copy } from '@tsbuild/builder';
+import { createMatcher } from '@tsbuild/dockerfile';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** Every path under `dir`, relative, sorted (symlinks not followed). */

@@ -6,7 +6,8 @@
  * SOURCE_DATE_EPOCH); every bad value is a UsageError naming its flag.
  */
 import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
-import type { BuildOptions, OutputSpec, PrintFormat } from '@tsbuild/builder';
+import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
+import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';

@@ -17,17 +17,17 @@
 import { DockerfileError, formatPlatform } from '@tsbuild/core';
 import { checksumContext, createMemoryChecksumCache } from '../context/index.js';
 import type { ContextSummer } from '../context/watch/index.js';
-import type { StageNode, Step, StepSource } from '../frontend/stages/index.js';
+import type { StageNode, Step, StepSource } from '@tsbuild/dockerfile';
 import { vertexDigest, type Op, type ResourceClass, type Vertex } from '../solver/index.js';
 import { ExecOp } from '../worker/exec-op.js';
 import { FileOp, type FileAction } from '../worker/file-op.js';
 import { ImageSourceOp } from '../worker/image-source-op.js';
 import { MergeOp } from '../worker/merge-op.js';
 import type { LayerResult } from '../worker/types.js';
-import { convertCopy, convertWorkdir } from './copy-step.js';
+import { copyStepToFileActions, workdirStepToFileActions } from './copy-step.js';
 import { stageLabel, stepName } from './naming.js';
 import { remoteInputs, remoteVertices } from './remote-step.js';
-import { convertRun } from './run-step.js';
+import { runStepToExec } from './run-step.js';
 import { plannedOf, type Definition, type DefinitionOptions, type LocalSource, type VertexMeta } from './types.js';
 
 export function buildDefinition(o: DefinitionOptions): Definition {
@@ -115,7 +115,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const make = (op: Op, inputs: Vertex[], def: object, resourceClass: ResourceClass = 'io', c = common) =>
       add({ ...c, op, inputs, resourceClass, def }, m);
     if (step.expanded.kind === 'RUN') {
-      const { spec, sources } = convertRun(step, file, { network: o.network, allowInsecure: o.allowInsecure });
+      const { spec, sources } = runStepToExec(step, file, { network: o.network, allowInsecure: o.allowInsecure });
       const inputs = [...parentInputs, ...sources.map((s) => sourceVertex(s, m))];
       if (inputs.some((i) => i === undefined)) throw new DockerfileError('a RUN --mount from= an empty stage is not supported', file, step.range, { code: 'BUILD_UNSUPPORTED' });
       // Mount input indexes are relative to the sources; shift them past the parent.
@@ -134,7 +134,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
       const below = withParent && parent?.op instanceof FileOp ? parent.op : undefined;
       return make(new FileOp(o.worker, spec, fileEnv, below), inputs, { op: 'file', ...spec }, 'io', c);
     };
-    if (step.expanded.kind === 'WORKDIR') return fileVertex(convertWorkdir(step), parentInputs, hasParent);
+    if (step.expanded.kind === 'WORKDIR') return fileVertex(workdirStepToFileActions(step), parentInputs, hasParent);
     const from = step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD' ? step.expanded.from : undefined;
     const fromVertex = from ? sourceVertex(from, m) : undefined;
     const link = (step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD') && step.expanded.link;
@@ -142,10 +142,10 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     if (!link) {
       const inputs = [...parentInputs, ...(fromVertex ? [fromVertex] : [])];
       const index = inputs.length - 1;
-      return fileVertex(convertCopy(step, fromInput(from, fromVertex, index), remoteInputs(remotes, inputs)), [...inputs, ...remotes.values()], hasParent);
+      return fileVertex(copyStepToFileActions(step, fromInput(from, fromVertex, index), remoteInputs(remotes, inputs)), [...inputs, ...remotes.values()], hasParent);
     }
     const linkInputs = fromVertex ? [fromVertex] : [];
-    const actions = convertCopy(step, fromInput(from, fromVertex, 0), remoteInputs(remotes, linkInputs));
+    const actions = copyStepToFileActions(step, fromInput(from, fromVertex, 0), remoteInputs(remotes, linkInputs));
     linkInputs.push(...remotes.values());
     const layer = fileVertex(actions, linkInputs, false, { name: `${common.name} (link)`, explainId: `${common.explainId}#link` });
     return make(new MergeOp(o.worker, hasParent), [...parentInputs, layer], { op: 'merge', hasParent });

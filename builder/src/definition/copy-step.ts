@@ -7,12 +7,12 @@
  * a checkout, never extracted (BuildKit unpacks local archives only).
  */
 import { posix } from 'node:path';
-import type { Step } from '../frontend/stages/index.js';
+import type { Step } from '@tsbuild/dockerfile';
 import type { FileAction } from '../worker/file-op.js';
 import { remoteSourceOf } from './remote-source.js';
 
-export function convertCopy(step: Step, fromInput: number | undefined, remoteInputs: ReadonlyMap<string, number> = new Map()): FileAction[] {
-  if (step.expanded.kind !== 'COPY' && step.expanded.kind !== 'ADD') throw new Error('convertCopy: not a COPY/ADD step');
+export function copyStepToFileActions(step: Step, fromInput: number | undefined, remoteInputs: ReadonlyMap<string, number> = new Map()): FileAction[] {
+  if (step.expanded.kind !== 'COPY' && step.expanded.kind !== 'ADD') throw new Error('copyStepToFileActions: not a COPY/ADD step');
   const e = step.expanded;
   const inline = e.inlineFiles;
   const inlineNames = new Set(inline.map((f) => f.name));
@@ -50,8 +50,8 @@ export function convertCopy(step: Step, fromInput: number | undefined, remoteInp
   return actions;
 }
 
-export function convertWorkdir(step: Step): FileAction[] {
-  if (step.expanded.kind !== 'WORKDIR') throw new Error('convertWorkdir: not a WORKDIR step');
+export function workdirStepToFileActions(step: Step): FileAction[] {
+  if (step.expanded.kind !== 'WORKDIR') throw new Error('workdirStepToFileActions: not a WORKDIR step');
   const path = posix.resolve(step.state.workdir, step.expanded.path);
   return [{ kind: 'mkdir', path, owner: step.state.user || undefined, mode: 0o755 }];
 }

@@ -6,7 +6,7 @@
  * commit is explained on the source (`content <url> changed`).
  */
 import { DockerfileError, isDigest, type Digest } from '@tsbuild/core';
-import type { Step } from '../frontend/stages/index.js';
+import type { Step } from '@tsbuild/dockerfile';
 import type { Op, Vertex } from '../solver/index.js';
 import { GitSourceOp } from '../worker/git-source-op.js';
 import { HttpSourceOp } from '../worker/http-source-op.js';

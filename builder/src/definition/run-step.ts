@@ -7,17 +7,17 @@
  */
 import { posix } from 'node:path';
 import { DockerfileError } from '@tsbuild/core';
-import type { Step, StepSource } from '../frontend/stages/index.js';
+import type { Step, StepSource } from '@tsbuild/dockerfile';
 import type { ExecMountSpec, ExecSpec } from '../worker/exec-op.js';
 
-export interface RunConversion {
+export interface RunStepExec {
   spec: Omit<ExecSpec, 'hasParent' | 'platform'>;
   /** Sources of `--mount from=`, in the order their results are inputs (after the parent). */
   sources: StepSource[];
 }
 
-export function convertRun(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunConversion {
-  if (step.expanded.kind !== 'RUN') throw new Error('convertRun: not a RUN step');
+export function runStepToExec(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunStepExec {
+  if (step.expanded.kind !== 'RUN') throw new Error('runStepToExec: not a RUN step');
   const { argv: args, mounts, network, security } = step.expanded;
   const { state } = step;
   if (security === 'insecure' && !options.allowInsecure) {

@@ -6,8 +6,8 @@
 import type { Digest, ImageConfig, SourceRange } from '@tsbuild/core';
 import type { ChecksumCache, ContextHashMode, PathMatcher } from '../context/index.js';
 import type { ContextSummer } from '../context/watch/index.js';
-import type { StageGraph } from '../frontend/stages/index.js';
-import type { PlannedVertex } from '../build/events.js';
+import type { StageGraph } from '@tsbuild/dockerfile';
+import type { PlannedVertex } from '../api/events.js';
 import type { Vertex } from '../solver/index.js';
 import type { ImageSourceSpec } from '../worker/image-source-op.js';
 import type { SecretProvider } from '../worker/secrets.js';

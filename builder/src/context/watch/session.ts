@@ -32,7 +32,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { sha256, digestHex, type Digest } from '@tsbuild/core';
 import { writeFileAtomic } from '@tsbuild/store';
-import { PatternMatcher } from '../../frontend/dockerignore/index.js';
+import { PatternMatcher } from '@tsbuild/dockerfile';
 import { checksumContext, CHECKSUM_VERSION, type ChecksumContextOptions, type ContextChecksum } from '../checksum.js';
 import type { ChecksumCache } from '../checksum-cache.js';
 import type { PathMatcher } from '../exclude-matcher.js';
