@@ -12,10 +12,12 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DockerfileError, isCanceled, throwIfAborted } from '@tsbuild/core';
-import { openChecksumCache } from '../context/index.js';
+import { createMemoryChecksumCache, openChecksumCache } from '../context/index.js';
 import { ContextSession, ContextWatchClient } from '../context/watch/index.js';
 import { buildDefinition } from '../definition/build-definition.js';
-import { FileCacheStorage, Solver, VertexError, type Vertex } from '../solver/index.js';
+import { planOf } from '../definition/plan.js';
+import { FileCacheStorage, Solver, VertexError } from '../solver/index.js';
+import { resolveDefinition, type ContextSource } from '../worker/resolve-op.js';
 import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
 import { Worker } from '../worker/worker.js';
@@ -55,26 +57,30 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
     });
     const env = options.env ?? process.env;
     const definition = buildDefinition({
-      graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals, worker, contextDir: loaded.contextDir,
-      ignore: loaded.ignore, hashMode: options.contextHash ?? 'exact', contextSums: session.checksum,
+      graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals,
+      network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
+      noCacheStages: options.noCacheFilter,
+    });
+    emit({ type: 'build.plan', time: Date.now(), vertices: planOf(definition) });
+    const hashMode = options.contextHash ?? 'exact';
+    const resolved = resolveDefinition(definition, {
+      worker,
+      context: { dir: loaded.contextDir, ignore: loaded.ignore, hashMode, checksums: createMemoryChecksumCache(), sum: session.checksum },
+      namedContexts: new Map([...loaded.locals.values()].map((l): [string, ContextSource] => [l.name, { dir: l.dir, ignore: l.ignore, hashMode, checksums: createMemoryChecksumCache() }])),
       secrets: new SecretProvider(options.secrets ?? [], env, join(root, 'cache', 'secret-salt')),
       ssh: (id) => {
         const spec = options.ssh?.find((s) => s.id === id);
         return spec ? (spec.paths?.[0] ?? env.SSH_AUTH_SOCK) : undefined;
       },
-      network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
     });
-    emit({ type: 'build.plan', time: Date.now(), vertices: definition.plan });
 
     let result: LayerResult = EMPTY_RESULT;
-    if (definition.target) {
+    if (resolved.target) {
       const cores = availableParallelism();
       const io = options.maxParallelism ?? cores * 2;
-      const solver = new Solver({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
-      const filter = new Set(options.noCacheFilter ?? []);
-      const noCache = options.noCache === true ? true : filter.size > 0 ? (v: Vertex) => stageMatches(definition.meta.get(v), filter) : false;
-      const solved = await solver.solve(definition.target, { ...(signal ? { signal } : {}), noCache, onEvent: (e) => emit(toBuildEvent(e)) });
-      result = solved.result as LayerResult;
+      const solver = new Solver<LayerResult>({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+      const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
+      result = solved.result;
     }
     await session.save();
     const hold = worker.hold.bind(worker);
@@ -89,10 +95,6 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
   } finally {
     await worker?.close();
   }
-}
-
-function stageMatches(meta: { stage: string; stageIndex: number } | undefined, filter: Set<string>): boolean {
-  return meta !== undefined && (filter.has(meta.stage) || filter.has(String(meta.stageIndex)));
 }
 
 /** A vertex failure whose cause is located in the Dockerfile becomes a DockerfileError there, named after the step. */

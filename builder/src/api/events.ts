@@ -5,18 +5,10 @@
  * the build's own vertex id (the vertex digest).
  */
 import type { Digest, SourceRange } from '@tsbuild/core';
+import type { PlannedVertex } from '../definition/plan.js';
 import type { MissReason } from '../solver/index.js';
 
-export interface PlannedVertex {
-  id: Digest;
-  /** As BuildKit names steps: `[build 2/4] RUN make`, `[internal] load build context`. */
-  name: string;
-  /** Stage name or index, when the vertex comes from a Dockerfile stage. */
-  stage?: string;
-  /** The Dockerfile range of the instruction. */
-  range?: SourceRange;
-  inputs: Digest[];
-}
+export type { PlannedVertex };
 
 export interface BuildWarning {
   rule: string;

@@ -8,7 +8,7 @@
  */
 import { posix } from 'node:path';
 import type { Step } from '@tsbuild/dockerfile';
-import type { FileAction } from '../worker/file-op.js';
+import type { FileAction } from './ops.js';
 import { remoteSourceOf } from './remote-source.js';
 
 export function copyStepToFileActions(step: Step, fromInput: number | undefined, remoteInputs: ReadonlyMap<string, number> = new Map()): FileAction[] {

@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { DockerfileError } from '@tsbuild/core';
 import type { Step, StepSource } from '@tsbuild/dockerfile';
-import type { ExecMountSpec, ExecSpec } from '../worker/exec-op.js';
+import type { ExecMountSpec, ExecSpec } from './ops.js';
 
 export interface RunStepExec {
   spec: Omit<ExecSpec, 'hasParent' | 'platform'>;
