@@ -9,3 +9,10 @@ export * from './api/index.js';
 export { parseGitRef, remoteSourceOf, httpFilename, type GitRef, type RemoteSource } from './definition/remote-source.js';
 export { HttpSourceError } from './worker/http-fetch.js';
 export { GitSourceError } from './worker/git-cli.js';
+// definition: the build as plain data (op descriptions, inputs by index) — made from a stage graph, checked when it comes from outside, diffed
+export { buildDefinition } from './definition/build-definition.js';
+export { checkDefinition } from './definition/check.js';
+export { diffDefinitions, type VertexChange } from './definition/diff.js';
+export { planOf } from './definition/plan.js';
+export { opKind, type OpDescription, type OpKind, type ExecSpec, type ExecMountSpec, type FileSpec, type FileAction } from './definition/ops.js';
+export type { Definition, DefinitionVertex, DefinitionOptions, ResolvedBase } from './definition/types.js';

@@ -15,7 +15,9 @@ import { DockerfileError, isCanceled, throwIfAborted } from '@tsbuild/core';
 import { createMemoryChecksumCache, openChecksumCache } from '../context/index.js';
 import { ContextSession, ContextWatchClient } from '../context/watch/index.js';
 import { buildDefinition } from '../definition/build-definition.js';
+import { checkDefinition } from '../definition/check.js';
 import { planOf } from '../definition/plan.js';
+import type { Definition } from '../definition/types.js';
 import { FileCacheStorage, Solver, VertexError } from '../solver/index.js';
 import { resolveDefinition, type ContextSource } from '../worker/resolve-op.js';
 import { SecretProvider } from '../worker/secrets.js';
@@ -27,7 +29,17 @@ import { loadBuild } from './load.js';
 import { toBuildEvent } from './solve-events.js';
 import type { BuildDeps, BuildOptions, BuildResult } from './types.js';
 
-export async function build(options: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
+/**
+ * Seams for tests and debugging, not part of BuildOptions: `definition`
+ * receives the build's definition and returns the one to solve — which is
+ * checked as a definition from outside is (checkDefinition) — e.g. the same
+ * definition after a JSON round trip.
+ */
+export interface BuildSeams {
+  definition?: (definition: Definition) => unknown;
+}
+
+export async function build(options: BuildOptions, deps: BuildDeps, seams: BuildSeams = {}): Promise<BuildResult> {
   const started = performance.now();
   const { signal } = options;
   const emit = (event: BuildEvent): void => {
@@ -56,11 +68,12 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
       openCache: () => openChecksumCache({ dir: join(root, 'cache', 'checksums'), contextDir: loaded.contextDir, ...(signal ? { signal } : {}) }),
     });
     const env = options.env ?? process.env;
-    const definition = buildDefinition({
+    const made = buildDefinition({
       graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals,
       network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
       noCacheStages: options.noCacheFilter,
     });
+    const definition = seams.definition ? checkDefinition(seams.definition(made)) : made;
     emit({ type: 'build.plan', time: Date.now(), vertices: planOf(definition) });
     const hashMode = options.contextHash ?? 'exact';
     const resolved = resolveDefinition(definition, {

@@ -36,7 +36,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   const add = (v: NewVertex, m: VertexMeta): number => {
     const digest = descriptionDigest(v.op, v.inputs.map((i) => vertices[i]!.digest));
     const ignoreCache = noCache.has(m.stage) || noCache.has(String(m.stageIndex));
-    vertices.push({ digest, name: v.name, ...(v.explainId === undefined ? {} : { explainId: v.explainId }), inputs: v.inputs, op: v.op, ...(ignoreCache ? { ignoreCache } : {}), ...m });
+    vertices.push({ digest, name: v.name, ...(v.explainId === undefined ? {} : { explainId: v.explainId }), inputs: v.inputs, op: plain(v.op), ...(ignoreCache ? { ignoreCache } : {}), ...m });
     return vertices.length - 1;
   };
 
@@ -133,6 +133,17 @@ export function buildDefinition(o: DefinitionOptions): Definition {
 
   const target = stageVertex(graph.target.index);
   return { file, vertices, ...(target === undefined ? {} : { target }) };
+}
+
+/**
+ * The description without undefined fields (the step conversions leave unset
+ * flags undefined): what JSON keeps, so a definition equals its JSON round
+ * trip. The digest is the same either way (canonical JSON drops them too).
+ */
+function plain<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(plain) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, plain(v)])) as T;
 }
 
 /** Copies a whole context tree to `/` (a local --build-context's source). */
