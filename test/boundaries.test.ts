@@ -104,3 +104,52 @@ describe('package borders', () => {
     for (const f of importers) expect(f).to.match(/dockerfile-ast-adapter\.ts$/);
   });
 });
+
+/**
+ * Borders inside builder (issue 12): the solver is generic (it schedules
+ * vertices over opaque ops and knows nothing else of the builder); the
+ * definition is data made from the stage graph and knows no worker, file op,
+ * context reader, store or runtime; the worker reads the definition's op
+ * descriptions, never the conversion that makes them.
+ */
+describe('builder borders', () => {
+  const src = join(root, 'builder', 'src');
+  /** Each import of each file under builder/src/<dir>: the specifier, where a relative one lands (builder/src-relative), and whether it is type-only. */
+  const importsUnder = (dir: string) =>
+    [...tsFiles(join(src, dir))].flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(import|export)(\s+type)?\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => {
+        const spec = (m[3] ?? m[4])!;
+        const lands = spec.startsWith('.') ? relative(src, resolve(dirname(file), spec)) : undefined;
+        return { file: relative(root, file), spec, lands, typeOnly: m[2] !== undefined };
+      }),
+    );
+  const nodeBuiltin = (spec: string) => spec.startsWith('node:');
+
+  it('solver/ imports nothing else of builder; of the rest only core, p-queue, node built-ins (and the store\'s atomic write for FileCacheStorage)', () => {
+    const problems = importsUnder('solver')
+      .filter(({ file, spec, lands }) => {
+        if (lands !== undefined) return !lands.startsWith('solver/');
+        if (spec === '@tsbuild/core' || spec === 'p-queue' || nodeBuiltin(spec)) return false;
+        return !(spec === '@tsbuild/store' && file.endsWith('solver/file-cache-storage.ts'));
+      })
+      .map(({ file, spec }) => `${file}: ${spec}`);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('definition/ imports no worker, file op, context, exporter or API code, no store and no runtime: only itself, the solver\'s digest, core, dockerfile and node', () => {
+    const problems = importsUnder('definition')
+      .filter(({ spec, lands }) => {
+        if (lands !== undefined) return !lands.startsWith('definition/') && lands !== 'solver/index.js';
+        return !(spec === '@tsbuild/core' || spec === '@tsbuild/dockerfile' || nodeBuiltin(spec));
+      })
+      .map(({ file, spec }) => `${file}: ${spec}`);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('worker/ reads only the definition\'s data types (op descriptions), type-only, never its conversion', () => {
+    const problems = importsUnder('worker')
+      .filter(({ lands, typeOnly }) => lands?.startsWith('definition/') && (!typeOnly || !['definition/ops.js', 'definition/types.js'].includes(lands)))
+      .map(({ file, spec }) => `${file}: ${spec}`);
+    expect(problems).to.deep.equal([]);
+  });
+});
