@@ -1,7 +1,8 @@
 /**
  * `build(options, deps)`: one Dockerfile build, end to end —
  *   load (Dockerfile, .dockerignore, stage graph, base images from the store)
- *   → definition (vertices) → solve (cache, concurrency, cancellation)
+ *   → definition (plain data) → resolve (the worker's ops, with the build's
+ *   contexts, secrets and ssh) → solve (cache, concurrency, cancellation)
  *   → export (image config + manifest, tags, archives, rootfs outputs).
  * Emits `build.plan` first, then the solver's vertex events, export events,
  * and `build.completed` / `build.failed`. The first failure cancels the rest
@@ -24,6 +25,7 @@ import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
 import { Worker } from '../worker/worker.js';
 import type { BuildEvent } from './events.js';
+import { definitionOptions } from './define.js';
 import { layerCompressionOf, runExports } from './exports.js';
 import { loadBuild } from './load.js';
 import { toBuildEvent } from './solve-events.js';
@@ -68,11 +70,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
       openCache: () => openChecksumCache({ dir: join(root, 'cache', 'checksums'), contextDir: loaded.contextDir, ...(signal ? { signal } : {}) }),
     });
     const env = options.env ?? process.env;
-    const made = buildDefinition({
-      graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals,
-      network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
-      noCacheStages: options.noCacheFilter,
-    });
+    const made = buildDefinition(definitionOptions(options, loaded));
     const definition = seams.definition ? checkDefinition(seams.definition(made)) : made;
     emit({ type: 'build.plan', time: Date.now(), vertices: planOf(definition) });
     const hashMode = options.contextHash ?? 'exact';
