@@ -37,6 +37,15 @@ export interface DefinitionOptions {
   noCacheStages?: readonly string[] | undefined;
 }
 
+/**
+ * One vertex: BuildKit's `pb.Op` (description, inputs) with its OpMetadata
+ * (ignoreCache) and source location (stage, range) beside it. Unlike LLB,
+ * where an op is its digest (client/llb/state.go `marshal` keeps one op per
+ * digest and merges their metadata), two vertices here may share a digest —
+ * two stages running the same step keep their own names and explain ids —
+ * which is why inputs are indexes; the solver runs such identical work once
+ * (same cache key, one flight).
+ */
 export interface DefinitionVertex {
   /** The digest of the op description and the inputs' digests (digest.ts); two vertices may share one. */
   digest: Digest;
@@ -72,6 +81,6 @@ export interface Definition {
   file: string;
   /** Every vertex, inputs before dependents. */
   vertices: DefinitionVertex[];
-  /** Index of the target stage's last vertex; absent for `FROM scratch` with no layer step. */
+  /** Index of the target stage's last vertex (LLB marks it with a last op whose input it is); absent for `FROM scratch` with no layer step. */
   target?: number;
 }

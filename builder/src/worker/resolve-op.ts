@@ -67,7 +67,7 @@ export function resolveDefinition(definition: Definition, rt: OpRuntime): Resolv
   return { vertices, target: definition.target === undefined ? undefined : vertices[definition.target] };
 }
 
-interface ResolveAt {
+export interface ResolveAt {
   rt: OpRuntime;
   file: string;
   range: SourceRange;
