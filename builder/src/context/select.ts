@@ -19,8 +19,13 @@
  *   root is ever read (`link -> /etc/passwd` means `<root>/etc/passwd`);
  * - symlinks *inside* a selected directory, and directories a glob
  *   component lists, are not followed: they are selected as links;
- * - ignored (.dockerignore) entries do not exist; a pattern that matches
- *   nothing is a ContextPathNotFoundError;
+ * - ignored (.dockerignore) entries do not exist; a pattern without
+ *   wildcards that matches nothing is a ContextPathNotFoundError, one with
+ *   wildcards may match nothing and selects nothing (BuildKit's Dockerfile
+ *   frontend sets AllowEmptyWildcard on its local copies: backend.go docopy
+ *   returns before copying or making the destination, and
+ *   cache/contenthash/checksum.go cacheContext.Checksum gives such a
+ *   wildcard the empty digest);
  * - --exclude patterns are matched against the path relative to the root and
  *   against the path relative to the matched source (`COPY --exclude=*.txt dir/`).
  *
@@ -35,7 +40,7 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
-import { goMatch, hasMeta } from './go-match.js';
+import { containsWildcards, goMatch, hasMeta } from './go-match.js';
 import type { PathMatcher } from './exclude-matcher.js';
 import { ContextPathEscapesError, ContextPathNotFoundError } from './errors.js';
 import { resolveInRoot } from '../fileops/root-path.js';
@@ -130,7 +135,7 @@ export async function visitSelection<S extends StatLike>(options: SelectOptions,
   for (const raw of options.patterns) {
     const pattern = cleanPattern(raw);
     const matches = await expand(w, pattern);
-    if (matches.length === 0) throw new ContextPathNotFoundError(pattern);
+    if (matches.length === 0 && !containsWildcards(pattern)) throw new ContextPathNotFoundError(pattern);
     for (const m of matches) {
       visitor.source?.(pattern);
       emit({ rel: m.rel, real: m.real, relToSource: '', stat: m.stat });
