@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { create as createTar, Header } from 'tar';
 import { CompressStream } from 'zstd-napi';
 import { isInvalidArgument } from '@tsbuild/core';
@@ -73,6 +73,45 @@ describe('copy mode add (ADD of local archives)', () => {
     expect(kindOf(Buffer.from('BZh91AY'))).to.equal('bzip2');
   });
 
+  it('an archive is what decompresses to a valid first tar header (BuildKit isArchivePath); anything else is copied', async () => {
+    const raw = readFileSync(tarFile);
+    const files: Record<string, Buffer> = {
+      'text.gz': gzipSync(Buffer.from('plain text, gzip-compressed\n')),
+      'empty.gz': gzipSync(Buffer.alloc(0)),
+      'zeros.tar': Buffer.alloc(1024),
+      'short.tar': raw.subarray(0, 511),
+      'badsum.tar': Buffer.concat([raw.subarray(0, 148), Buffer.from('0000000\0'), raw.subarray(156)]),
+      'badsize.tar': withChecksum(Buffer.concat([raw.subarray(0, 124), Buffer.from('0000000009z\0'), raw.subarray(136, 512)])),
+      'corrupt.gz': Buffer.concat([gzipSync(raw).subarray(0, 10), Buffer.from('not deflate data at all')]),
+      'text.bz2': execFileSync('bzip2', ['-c'], { input: 'bzip2 text\n' }),
+      'text.xz': execFileSync('xz', ['-c'], { input: 'xz text\n' }),
+    };
+    for (const [name, data] of Object.entries(files)) {
+      writeFileSync(join(src, name), data);
+      expect(await detectArchive(join(src, name)), name).to.equal(undefined);
+      await add(name, '/raw/');
+      expect(readFileSync(join(dst, 'raw', name)).equals(data), name).to.equal(true);
+    }
+  });
+
+  it('the tar magic is not required (a V7 header is a tar) and a tar named .txt is extracted', async () => {
+    const tree = join(tmp.path, 'tree');
+    execFileSync('tar', ['--format=v7', '-cf', join(src, 'v7.txt'), '-C', tree, 'pkg']);
+    expect(readFileSync(join(src, 'v7.txt')).subarray(257, 262).toString('latin1')).to.not.equal('ustar');
+    expect(await detectArchive(join(src, 'v7.txt'))).to.equal('tar');
+    await add('v7.txt', '/v7/');
+    expect(readFileSync(join(dst, 'v7/pkg/readme'), 'utf8')).to.equal('hello from the archive\n');
+  });
+
+  it('a wildcard extracts each archive it matches and copies the rest', async () => {
+    await pipeline(createReadStream(tarFile), createGzip(), createWriteStream(join(src, 'one.tgz')));
+    writeFileSync(join(src, 'two.tgz'), gzipSync(Buffer.from('not a tar')));
+    await add('*.tgz', '/w/');
+    expect(readFileSync(join(dst, 'w/pkg/readme'), 'utf8')).to.equal('hello from the archive\n');
+    expect(gunzipSync(readFileSync(join(dst, 'w/two.tgz'))).toString()).to.equal('not a tar');
+    expect(existsSync(join(dst, 'w/one.tgz'))).to.equal(false);
+  });
+
   it('a plain COPY of an archive copies it unextracted', async () => {
     await copy({ srcRoot: src, srcPatterns: ['plain.tar'], destRoot: dst, dest: '/c/' });
     expect(lstatSync(join(dst, 'c/plain.tar')).isFile()).to.equal(true);
@@ -120,4 +159,13 @@ function rawTar(entries: Array<{ path: string; body?: string; type?: 'File' | 'S
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
+}
+
+/** `header` (a 512-byte tar header block) with its checksum field recomputed. */
+function withChecksum(header: Buffer): Buffer {
+  const h = Buffer.from(header);
+  h.fill(0x20, 148, 156);
+  const sum = h.reduce((a, b) => a + b, 0);
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return h;
 }
