@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isInvalidArgument } from '@tsbuild/core';
 import { copy, CopyDestNotDirError, ContextPathNotFoundError, keptPath, type CopyOptions } from '@tsbuild/builder';
@@ -188,14 +188,65 @@ describe('copy (COPY semantics)', () => {
     expect(statSync(join(dst, 'h/x.txt')).ino).to.equal(statSync(join(dst, 'h/x-link.txt')).ino);
   });
 
-  it('overwrites an existing file and replaces (never writes through) a symlink at the final name', async () => {
+  it('a file onto a symlink dest lands in its target resolved inside destRoot (never the host file); the link stays', async () => {
     const outside = join(tmp.path, 'outside.txt');
     writeFileSync(outside, 'host');
     symlinkSync(outside, join(dst, 'victim'));
     await run(['a.txt'], '/victim');
     expect(readFileSync(outside, 'utf8')).to.equal('host');
-    expect(lstatSync(join(dst, 'victim')).isSymbolicLink()).to.equal(false);
-    expect(read('victim')).to.equal('A');
+    expect(readlinkSync(join(dst, 'victim'))).to.equal(outside);
+    expect(read(outside.slice(1))).to.equal('A');
+  });
+
+  it('onto a symlink: relative, chained, dangling (its parents made) and climbing links all resolve in the root', async () => {
+    writeFileSync(join(dst, 'target.txt'), 'old');
+    symlinkSync('target.txt', join(dst, 'rel'));
+    symlinkSync('/rel', join(dst, 'chain'));
+    symlinkSync('/nowhere/made.txt', join(dst, 'dangling'));
+    symlinkSync('../../../../target.txt', join(dst, 'up'));
+    await run(['a.txt'], '/rel');
+    expect(read('target.txt')).to.equal('A');
+    await run(['b.txt'], '/chain');
+    expect(read('target.txt')).to.equal('B');
+    await run(['c.md'], '/up');
+    expect(read('target.txt')).to.equal('C');
+    await run(['a.txt'], 'dangling', { cwd: '/' });
+    expect(read('nowhere/made.txt')).to.equal('A');
+    expect(statSync(join(dst, 'nowhere')).mode & 0o7777).to.equal(0o755);
+    for (const link of ['rel', 'chain', 'dangling', 'up']) expect(lstatSync(join(dst, link)).isSymbolicLink(), link).to.equal(true);
+    // The mode and owner are the source's, given to the target (a new file there).
+    expect(lstatSync(join(dst, 'target.txt')).uid).to.equal(0);
+  });
+
+  it('a symlink inside a directory dest is replaced, not followed', async () => {
+    mkdirSync(join(dst, 'pair'));
+    writeFileSync(join(dst, 'target.txt'), 'old');
+    symlinkSync('/target.txt', join(dst, 'pair/a.txt'));
+    await run(['a.txt'], '/pair/');
+    expect(lstatSync(join(dst, 'pair/a.txt')).isFile()).to.equal(true);
+    expect(read('pair/a.txt')).to.equal('A');
+    expect(read('target.txt')).to.equal('old');
+  });
+
+  it('a wildcard that matches nothing copies nothing and makes no dest; the other sources are copied', async () => {
+    expect((await run(['nothing-*'], '/dst/')).copied).to.equal(0);
+    expect(existsSync(join(dst, 'dst'))).to.equal(false);
+    await run(['nomatch*', 'a.txt', 'dir/none-?'], '/partial/');
+    expect(readdirSync(join(dst, 'partial'))).to.deep.equal(['a.txt']);
+    const err = await run(['missing.txt', 'a.txt'], '/plain/').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ContextPathNotFoundError);
+  });
+
+  it('hard links across sources or wildcard matches are copied as separate files; within one directory source they stay links', async () => {
+    linkSync(join(src, 'a.txt'), join(src, 'a2.txt'));
+    linkSync(join(src, 'dir/x.txt'), join(src, 'dir/x2.txt'));
+    await run(['a.txt', 'a2.txt'], '/pair/');
+    expect(statSync(join(dst, 'pair/a.txt')).ino).to.not.equal(statSync(join(dst, 'pair/a2.txt')).ino);
+    await run(['a*.txt'], '/glob/');
+    expect(statSync(join(dst, 'glob/a.txt')).ino).to.not.equal(statSync(join(dst, 'glob/a2.txt')).ino);
+    await run(['dir', 'a.txt'], '/one/');
+    expect(statSync(join(dst, 'one/x.txt')).ino).to.equal(statSync(join(dst, 'one/x2.txt')).ino);
+    expect(statSync(join(dst, 'one/x.txt')).nlink).to.equal(2);
   });
 
   it('a destination symlink to an outside directory cannot redirect writes out of destRoot', async () => {

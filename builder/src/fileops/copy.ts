@@ -12,13 +12,24 @@
  * - several sources need a directory dest (ending in `/`) — CopyDestNotDirError;
  * - owners: `chown` when given; else `preserveOwnership` keeps the source's
  *   (COPY --from); else everything is 0:0 (COPY from the context, as Docker);
+ * - a source with wildcards may match nothing: it copies nothing (and makes
+ *   no destination); a plain source that is missing is an error (select.ts);
+ * - a file copied to a `dest` that is not a directory is written where
+ *   `dest` resolves inside destRoot, following its symlinks (fsutil Copy's
+ *   `fs.RootPath(dstRoot, dst)`): onto `/link -> /target` the content lands
+ *   in `/target` and `/link` stays; a symlink met *inside* a directory dest
+ *   is replaced, never followed;
  * - modes kept unless `chmod`; mtimes kept; symlinks inside a copied
  *   directory copied as symlinks;
- *   hard links among the copied files stay hard links;
+ * - hard links among the files of one source (a directory, one wildcard
+ *   match) stay hard links; files of different sources or matches are copied
+ *   on their own (BuildKit's docopy runs one fsutil Copy, with its own inode
+ *   map, per match of each source), so links across them are not kept;
  * - `parents` (COPY --parents) keeps each source's path below the root, or
  *   below the `/./` pivot of its pattern;
- * - ADD (`mode: 'add'`) extracts a local tar (plain, gzip, bzip2, xz, zstd,
- *   detected by content) into dest instead of copying it.
+ * - ADD (`mode: 'add'`) extracts a source that is a tar (plain, gzip, bzip2,
+ *   xz, zstd, detected by content: archive.ts) into dest instead of copying
+ *   it; any other file is copied (BuildKit's AttemptUnpackDockerCompatibility).
  * Every write goes through DestWriter: nothing lands outside destRoot.
  *
  * Small entries are copied with synchronous calls, large files in the kernel
@@ -68,7 +79,7 @@ interface Ctx {
   options: CopyOptions;
   writer: DestWriter;
   chmod: ModeMapper | undefined;
-  /** `dev:ino` of multiply-linked source files → the host path of their first copy. */
+  /** `dev:ino` of multiply-linked files of the source being copied → the host path of their first copy. */
   links: Map<string, string>;
   copied: number;
 }
@@ -100,7 +111,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
     const top = source.entries[0]!;
     const srcAbs = hostOf(options.srcRoot, top.real);
     if (options.mode === 'add' && top.stat.isFile() && !options.parents) {
-      const kind = await detectArchive(srcAbs);
+      const kind = await detectArchive(srcAbs, signal);
       if (kind) {
         await ctx.writer.ensureDir(destPath);
         ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: ctx.writer, destDir: destPath, chown: options.chown, signal });
@@ -110,7 +121,8 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
     let target: string;
     if (options.parents) target = posix.join(destPath, keptPath(raw, top.rel));
     else if (top.stat.isDirectory()) target = destPath;
-    else target = destIsDir ? posix.join(destPath, posix.basename(top.rel)) : destPath;
+    else target = destIsDir ? posix.join(destPath, posix.basename(top.rel)) : await followedInRoot(options.destRoot, destPath);
+    ctx.links = new Map();
     await copySource(ctx, source.entries, target);
   }
   await ctx.writer.finish();
@@ -230,6 +242,13 @@ export function keptPath(rawPattern: string, rel: string): string {
   const pivot = parts.indexOf('.');
   const drop = pivot < 0 ? 0 : parts.slice(0, pivot).filter((p) => p !== '.').length;
   return rel.split('/').slice(drop).join('/');
+}
+
+/** The in-image path `inImage` names once its symlinks, the last one included, are resolved inside `root`. */
+async function followedInRoot(root: string, inImage: string): Promise<string> {
+  const host = await resolveInRoot(root, inImage, { followFinal: true });
+  const base = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  return clean(host.slice(base.length));
 }
 
 async function isDir(root: string, inImage: string): Promise<boolean> {
