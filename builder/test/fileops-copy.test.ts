@@ -169,17 +169,52 @@ describe('copy (COPY semantics)', () => {
     expect(read('dotdot')).to.equal('in-root');
   });
 
-  it('a new top-level destination of a directory source is made 0755, owned by --chown or root, never the source\'s mode or --chmod (BuildKit)', async () => {
+  it('a new top-level destination of a directory source is made like a created parent: --chown or root, an octal --chmod or 0755, never the source\'s mode (BuildKit)', async () => {
     chmodSync(join(src, 'dir'), 0o700);
     chownSync(join(src, 'dir'), 1234, 4321);
     await run(['dir'], '/plain');
     await run(['dir'], '/chmodded', { chmod: 0o640, chown: { uid: 7, gid: 8 } });
+    await run(['dir'], '/symbolic', { chmod: 'go-r' });
     await run(['dir'], '/kept', { preserveOwnership: true });
     const meta = (p: string) => { const st = statSync(join(dst, p)); return [st.mode & 0o7777, st.uid, st.gid]; };
     expect(meta('plain')).to.deep.equal([0o755, 0, 0]);
-    expect(meta('chmodded')).to.deep.equal([0o755, 7, 8]);
+    expect(meta('chmodded')).to.deep.equal([0o640, 7, 8]);
     expect(meta('chmodded/sub')).to.deep.equal([0o640, 7, 8]);
+    expect(meta('symbolic')).to.deep.equal([0o755, 0, 0]);
+    expect(meta('symbolic/sub')).to.deep.equal([0o711, 0, 0]);
     expect(meta('kept')).to.deep.equal([0o755, 0, 0]);
+  });
+
+  it('parents a copy creates get an octal --chmod (fsutil MkdirAll with the copy mode); existing ones are kept; a symbolic --chmod leaves 0755', async () => {
+    mkdirSync(join(dst, 'exists'), { mode: 0o711 });
+    chmodSync(join(dst, 'exists'), 0o711);
+    await run(['a.txt'], '/exists/new/deep/f.txt', { chmod: '0750', chown: { uid: 5, gid: 6 } });
+    await run(['b.txt'], '/sym/dir/', { chmod: 'u+x' });
+    const meta = (p: string) => { const st = statSync(join(dst, p)); return [st.mode & 0o7777, st.uid, st.gid]; };
+    expect(meta('exists')).to.deep.equal([0o711, 0, 0]);
+    expect(meta('exists/new')).to.deep.equal([0o750, 5, 6]);
+    expect(meta('exists/new/deep')).to.deep.equal([0o750, 5, 6]);
+    expect(meta('exists/new/deep/f.txt')).to.deep.equal([0o750, 5, 6]);
+    expect(meta('sym')).to.deep.equal([0o755, 0, 0]);
+    expect(meta('sym/dir')).to.deep.equal([0o755, 0, 0]);
+  });
+
+  it('a dangling symlinked directory dest has its target made like a created parent', async () => {
+    symlinkSync('/made/here', join(dst, 'dlink'));
+    await run(['a.txt'], '/dlink/', { chmod: '0700', chown: { uid: 3, gid: 4 } });
+    expect(readlinkSync(join(dst, 'dlink'))).to.equal('/made/here');
+    for (const p of ['made', 'made/here']) {
+      const st = statSync(join(dst, p));
+      expect([st.mode & 0o7777, st.uid, st.gid], p).to.deep.equal([0o700, 3, 4]);
+    }
+    expect(read('made/here/a.txt')).to.equal('A');
+  });
+
+  it('COPY --parents makes the destination even when a wildcard matches nothing', async () => {
+    await run(['nothing-*'], '/p/', { parents: true });
+    expect(statSync(join(dst, 'p')).isDirectory()).to.equal(true);
+    await run(['nodir*/./x'], '/q/', { parents: true });
+    expect(existsSync(join(dst, 'q'))).to.equal(false);
   });
 
   it('hard links among copied files stay hard links', async () => {

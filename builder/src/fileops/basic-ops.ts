@@ -40,14 +40,16 @@ export async function mkdir(options: Common & Ownership & { mode?: number; paren
   if (created) await writer.ensureDir(path, { mode: options.mode ?? 0o755, ...owner });
 }
 
-/** Writes a file (replacing any non-directory there); parents must exist or are created 0755 root-owned. */
-export async function mkfile(options: Common & Ownership & { data: string | Uint8Array; mode?: number }): Promise<void> {
-  const writer = new DestWriter(options.root, undefined, options.signal);
-  await writer.writeFile(options.path, Readable.from([Buffer.from(options.data)]), {
-    mode: options.mode ?? 0o644,
-    uid: options.uid ?? 0,
-    gid: options.gid ?? 0,
-  });
+/**
+ * Writes a file (replacing any non-directory there). Missing parents are
+ * created owned by the file's uid/gid with `dirMode` (default 0755): a COPY
+ * heredoc is BuildKit's copy of a mkfile, whose parents fsutil's MkdirAll
+ * makes with --chown's owner and an octal --chmod's mode.
+ */
+export async function mkfile(options: Common & Ownership & { data: string | Uint8Array; mode?: number; dirMode?: number }): Promise<void> {
+  const owner = { uid: options.uid ?? 0, gid: options.gid ?? 0 };
+  const writer = new DestWriter(options.root, owner, options.signal, options.dirMode ?? 0o755);
+  await writer.writeFile(options.path, Readable.from([Buffer.from(options.data)]), { mode: options.mode ?? 0o644, ...owner });
 }
 
 /** Removes a path (recursively) without following a final symlink. */

@@ -12,6 +12,10 @@
  * - several sources need a directory dest (ending in `/`) — CopyDestNotDirError;
  * - owners: `chown` when given; else `preserveOwnership` keeps the source's
  *   (COPY --from); else everything is 0:0 (COPY from the context, as Docker);
+ * - directories the copy creates (parents, a new top-level destination of a
+ *   directory source) are owned by `chown` or root and get an octal `chmod`'s
+ *   mode, else 0755 (fsutil Copy / prepareTargetDir MkdirAll, since fsutil
+ *   #228 for BuildKit #4945; BuildKit 0.8 made them 0755 whatever --chmod);
  * - a source with wildcards may match nothing: it copies nothing (and makes
  *   no destination); a plain source that is missing is an error (select.ts);
  * - a file copied to a `dest` that is not a directory is written where
@@ -41,9 +45,10 @@ import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
 import { selectSources, type SelectedEntry, type SelectedSource } from '../context/select.js';
 import { createExcludeMatcher, type PathMatcher } from '../context/exclude-matcher.js';
+import { containsWildcards } from '../context/go-match.js';
 import { readSmallFileSync } from '../context/hash-file.js';
 import { DestWriter, clean, type EntryMeta, type Owner } from './dest-writer.js';
-import { parseChmod, type ModeMapper } from './chmod.js';
+import { octalChmod, parseChmod, type ModeMapper } from './chmod.js';
 import { detectArchive, openTarStream } from './archive.js';
 import { extractTar } from './extract.js';
 import { resolveInRoot } from './root-path.js';
@@ -100,21 +105,31 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
   const destIsDir = destIsDirSyntax || options.parents === true || (selected.length > 1 ? true : await isDir(options.destRoot, destPath));
   if (selected.length > 1 && !destIsDirSyntax && !(await isDir(options.destRoot, destPath))) throw new CopyDestNotDirError();
 
+  const newDirOwner = options.chown ?? { uid: 0, gid: 0 };
   const ctx: Ctx = {
     options,
-    writer: new DestWriter(options.destRoot, options.chown ?? { uid: 0, gid: 0 }, signal),
+    writer: new DestWriter(options.destRoot, newDirOwner, signal, octalChmod(options.chmod) ?? 0o755),
     chmod: options.chmod === undefined ? undefined : parseChmod(options.chmod),
     links: new Map(),
     copied: 0,
   };
+  // COPY --parents copies each source as its root (or the part before `/./`) filtered by the
+  // pattern: fsutil's prepareTargetDir makes the destination even when nothing matches.
+  // (convert_copy.go: strings.Cut(src, "/./"); a pivot with a wildcard that matches nothing copies nothing.)
+  if (options.parents && options.srcPatterns.some((raw) => !raw.includes('/./') || !containsWildcards(raw.slice(0, raw.indexOf('/./'))))) {
+    await ctx.writer.ensureDir(destPath);
+  }
+  // An archive is extracted into a destination made 0755 whatever --chmod (unpack.go: MkdirAll(dest, 0755)).
+  let unpacker: DestWriter | undefined;
   for (const { raw, source } of selected) {
     const top = source.entries[0]!;
     const srcAbs = hostOf(options.srcRoot, top.real);
     if (options.mode === 'add' && top.stat.isFile() && !options.parents) {
       const kind = await detectArchive(srcAbs, signal);
       if (kind) {
-        await ctx.writer.ensureDir(destPath);
-        ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: ctx.writer, destDir: destPath, chown: options.chown, signal });
+        unpacker ??= new DestWriter(options.destRoot, newDirOwner, signal);
+        await unpacker.ensureDir(destPath);
+        ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: unpacker, destDir: destPath, chown: options.chown, signal });
         continue;
       }
     }
@@ -126,6 +141,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
     await copySource(ctx, source.entries, target);
   }
   await ctx.writer.finish();
+  await unpacker?.finish();
   return { copied: ctx.copied };
 }
 
@@ -177,8 +193,8 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
   if (st.isDirectory()) {
     // The top-level destination of a directory source is never given the source's metadata
     // (BuildKit's overwriteTargetMetadata=false): an existing one keeps its own, a new one is
-    // made like a created parent, 0755 and owned by --chown or root (fsutil's prepareTargetDir
-    // MkdirAll), whatever the source's mode, --chmod or owner.
+    // made like a created parent (fsutil's prepareTargetDir MkdirAll): owned by --chown or root,
+    // 0755 or an octal --chmod's mode, whatever the source's mode or owner.
     if (isTop) writer.ensureDirSync(inImage);
     else writer.ensureDirSync(inImage, meta);
   } else if (st.isSymbolicLink()) {

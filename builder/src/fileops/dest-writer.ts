@@ -50,11 +50,16 @@ export class DestWriter {
   private readonly dirs = new Map<string, { host: string; created: boolean }>();
   private readonly dirTimes: Array<[host: string, mtime: number | Date]> = [];
 
-  /** `newDirOwner`: owner of parent directories created on the way (mode 0755). */
+  /**
+   * `newDirOwner` and `newDirMode`: owner and mode of the directories created
+   * on the way (fsutil's MkdirAll: --chown's owner, and --chmod's mode when it
+   * is octal, else 0755; see copy.ts).
+   */
   constructor(
     readonly root: string,
     private readonly newDirOwner: Owner = { uid: 0, gid: 0 },
     private readonly signal?: AbortSignal | undefined,
+    private readonly newDirMode = 0o755,
   ) {}
 
   /** Makes sure the in-image directory exists; returns its host path and whether it was created. `meta` is applied when given. */
@@ -212,16 +217,14 @@ export class DestWriter {
   private resolveDir(path: string): { host: string; created: boolean } {
     if (path === '/') return { host: this.root, created: false };
     const { host: parent } = this.ensureDirSync(posix.dirname(path));
-    let host = `${parent}/${posix.basename(path)}`;
-    let st = lstatOrUndefined(host);
+    const host = `${parent}/${posix.basename(path)}`;
+    const st = lstatOrUndefined(host);
     if (st?.isSymbolicLink()) {
-      host = resolveInRootSync(this.root, path, { followFinal: true });
-      st = lstatOrUndefined(host);
-      if (!st) {
-        // A dangling in-root link: create its target (inside root by construction).
-        mkdirSync(host, { recursive: true, mode: 0o755 });
-        return { host, created: true };
-      }
+      // Through the link, resolved inside the root: a dangling one has its target (and the
+      // target's missing parents) made like any created directory.
+      const resolved = resolveInRootSync(this.root, path, { followFinal: true });
+      const base = this.root.length > 1 ? this.root.replace(/\/+$/, '') : this.root;
+      return this.ensureDirSync(resolved.slice(base.length) || '/');
     }
     if (st?.isDirectory()) return { host, created: false };
     if (st) throw new DestConflictError(`cannot copy to ${path}: not a directory`);
@@ -232,7 +235,7 @@ export class DestWriter {
       return this.resolveDir(path);
     }
     chownSync(host, this.newDirOwner.uid, this.newDirOwner.gid);
-    chmodSync(host, 0o755);
+    chmodSync(host, this.newDirMode);
     return { host, created: true };
   }
 }
