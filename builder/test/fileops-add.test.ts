@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
@@ -110,6 +110,34 @@ describe('copy mode add (ADD of local archives)', () => {
     expect(readFileSync(join(dst, 'w/pkg/readme'), 'utf8')).to.equal('hello from the archive\n');
     expect(gunzipSync(readFileSync(join(dst, 'w/two.tgz'))).toString()).to.equal('not a tar');
     expect(existsSync(join(dst, 'w/one.tgz'))).to.equal(false);
+  });
+
+  it('over existing entries, tar semantics: a directory entry replaces a symlink or a file, a file entry replaces a directory (go-archive Unpack)', async () => {
+    mkdirSync(join(dst, 'opt/real'), { recursive: true });
+    writeFileSync(join(dst, 'opt/real/keep'), 'keep');
+    symlinkSync('/opt/real', join(dst, 'opt/pkg')); // the archive's pkg/ directory lands here
+    mkdirSync(join(dst, 'opt/readme-dir/deep'), { recursive: true });
+    writeFileSync(join(tmp.path, 'tree/readme-dir'), 'was a directory');
+    await createTar({ cwd: join(tmp.path, 'tree'), file: join(src, 'over.tar'), portable: false }, ['pkg', 'readme-dir']);
+    await add('over.tar');
+    expect(lstatSync(join(dst, 'opt/pkg')).isDirectory()).to.equal(true);
+    expectExtracted();
+    expect(readFileSync(join(dst, 'opt/real/keep'), 'utf8')).to.equal('keep');
+    expect(existsSync(join(dst, 'opt/real/readme'))).to.equal(false);
+    expect(readFileSync(join(dst, 'opt/readme-dir'), 'utf8')).to.equal('was a directory');
+  });
+
+  it('extraction is chrooted into the destination: an entry through an absolute symlink there stays below the destination', async () => {
+    mkdirSync(join(dst, 'opt/inner'), { recursive: true });
+    mkdirSync(join(dst, 'target'));
+    symlinkSync('/target', join(dst, 'opt/abs'));
+    symlinkSync('inner', join(dst, 'opt/rel'));
+    writeFileSync(join(src, 'through.tar'), rawTar([{ path: 'abs/z.txt', body: 'z' }, { path: 'rel/y.txt', body: 'y' }]));
+    mkdirSync(join(dst, 'opt/target'));
+    await add('through.tar');
+    expect(readFileSync(join(dst, 'opt/target/z.txt'), 'utf8')).to.equal('z');
+    expect(existsSync(join(dst, 'target/z.txt'))).to.equal(false);
+    expect(readFileSync(join(dst, 'opt/inner/y.txt'), 'utf8')).to.equal('y');
   });
 
   it('a plain COPY of an archive copies it unextracted', async () => {

@@ -253,6 +253,19 @@ describe('copy (COPY semantics)', () => {
     expect(lstatSync(join(dst, 'target.txt')).uid).to.equal(0);
   });
 
+  it('a directory of a copied tree that meets a symlink in the destination fails (copyDirectoryOnly), never writes through it', async () => {
+    mkdirSync(join(dst, 'app'));
+    mkdirSync(join(dst, 'real-sub'));
+    symlinkSync('/real-sub', join(dst, 'app/sub'));
+    const err = await run(['dir'], '/app/').catch((e: unknown) => e);
+    expect((err as { code?: string }).code).to.equal('FILEOPS_DEST_CONFLICT');
+    expect((err as Error).message).to.equal('cannot copy to non-directory: /app/sub');
+    expect(existsSync(join(dst, 'real-sub/y.txt'))).to.equal(false);
+    // The destination itself is followed: a directory source copies into the link's target.
+    await run(['dir/sub'], '/app/sub');
+    expect(read('real-sub/y.txt')).to.equal('Y');
+  });
+
   it('a symlink inside a directory dest is replaced, not followed', async () => {
     mkdirSync(join(dst, 'pair'));
     writeFileSync(join(dst, 'target.txt'), 'old');

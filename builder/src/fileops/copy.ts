@@ -108,7 +108,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
   const newDirOwner = options.chown ?? { uid: 0, gid: 0 };
   const ctx: Ctx = {
     options,
-    writer: new DestWriter(options.destRoot, newDirOwner, signal, octalChmod(options.chmod) ?? 0o755),
+    writer: new DestWriter(options.destRoot, { newDirOwner, newDirMode: octalChmod(options.chmod), signal }),
     chmod: options.chmod === undefined ? undefined : parseChmod(options.chmod),
     links: new Map(),
     copied: 0,
@@ -119,17 +119,22 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
   if (options.parents && options.srcPatterns.some((raw) => !raw.includes('/./') || !containsWildcards(raw.slice(0, raw.indexOf('/./'))))) {
     await ctx.writer.ensureDir(destPath);
   }
-  // An archive is extracted into a destination made 0755 whatever --chmod (unpack.go: MkdirAll(dest, 0755)).
-  let unpacker: DestWriter | undefined;
+  // An archive is extracted into a destination made 0755 whatever --chmod (unpack.go:
+  // MkdirAll(dest, 0755, ch)), by go-archive's chrootarchive.Untar, chrooted into that
+  // destination: the archive's writes, its links included, resolve inside it (an absolute
+  // symlink there restarts at the destination, not at the image root), with tar semantics
+  // (extract.ts). Parents the archive does not list are made 0755 root (Unpack's rootUID/GID).
+  const unpackers: DestWriter[] = [];
   for (const { raw, source } of selected) {
     const top = source.entries[0]!;
     const srcAbs = hostOf(options.srcRoot, top.real);
     if (options.mode === 'add' && top.stat.isFile() && !options.parents) {
       const kind = await detectArchive(srcAbs, signal);
       if (kind) {
-        unpacker ??= new DestWriter(options.destRoot, newDirOwner, signal);
-        await unpacker.ensureDir(destPath);
-        ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: unpacker, destDir: destPath, chown: options.chown, signal });
+        const { host } = await new DestWriter(options.destRoot, { newDirOwner, signal }).ensureDir(destPath);
+        const unpacker = new DestWriter(host, { signal, replaceDirs: true });
+        unpackers.push(unpacker);
+        ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: unpacker, destDir: '/', chown: options.chown, signal });
         continue;
       }
     }
@@ -141,7 +146,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
     await copySource(ctx, source.entries, target);
   }
   await ctx.writer.finish();
-  await unpacker?.finish();
+  for (const unpacker of unpackers) await unpacker.finish();
   return { copied: ctx.copied };
 }
 
@@ -195,8 +200,9 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
     // (BuildKit's overwriteTargetMetadata=false): an existing one keeps its own, a new one is
     // made like a created parent (fsutil's prepareTargetDir MkdirAll): owned by --chown or root,
     // 0755 or an octal --chmod's mode, whatever the source's mode or owner.
+    // A directory of the tree meets a symlink there: an error, never followed (copyDirectoryOnly).
     if (isTop) writer.ensureDirSync(inImage);
-    else writer.ensureDirSync(inImage, meta);
+    else writer.ensureDirSync(inImage, meta, 'nofollow');
   } else if (st.isSymbolicLink()) {
     writer.writeSymlinkSync(inImage, readlinkSync(hostOf(ctx.options.srcRoot, entry.real)), meta);
   } else return; // sockets, FIFOs and devices are not copied from a context
