@@ -6,8 +6,10 @@
  * the image is followed, but an absolute target restarts at `root`) and
  * remembered once verified as real directories; a file, link or symlink is
  * then created by name inside such a directory, after removing whatever
- * non-directory was there, with O_EXCL|O_NOFOLLOW — so an existing symlink at
- * the final component is replaced, never written through.
+ * non-directory was there (a directory too, for a tar: `replaceDirs`), with
+ * O_EXCL|O_NOFOLLOW — so an existing symlink at the final component is
+ * replaced, never written through. Whether a directory entry may go through
+ * a symlink at its own name is the caller's choice (ExistingDir).
  *
  * Directory mtimes are applied by `finish()` (children first), because
  * creating entries inside a directory changes its mtime.
