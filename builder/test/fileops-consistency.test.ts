@@ -43,6 +43,18 @@ describe('checksum and copy agree on the selection', () => {
     await copy({ srcRoot: ctx, srcPatterns: sel, destRoot: dest, dest: '/', exclude, ignore, parents: true });
     expect(list(dest)).to.deep.equal(Object.keys(sum.files).sort());
     expect(Object.keys(sum.files)).to.not.include('src/a.test.ts');
+
+    // COPY --parents: include patterns (`**`) below the context root, or below a `/./` pivot.
+    for (const [patterns, under] of [[['src/**/*.ts', 'package.json'], ''], [['./src/./gen'], 'src/']] as const) {
+      const parentsSum = await checksumContext({ contextDir: ctx, patterns, exclude, ignore, parents: true });
+      const parentsDest = join(tmp.path, `parents-dest${under ? '-pivot' : ''}`);
+      mkdirSync(parentsDest);
+      await copy({ srcRoot: ctx, srcPatterns: patterns, destRoot: parentsDest, dest: '/', exclude, ignore, parents: true });
+      const written = list(parentsDest).map((p) => `${under}${p}`);
+      // The checksum also covers each source root itself (`.`, or `src` for the pivot): the copy's destination.
+      const roots = under ? ['src'] : ['.'];
+      expect(written.sort(), patterns.join(' ')).to.deep.equal(Object.keys(parentsSum.files).filter((p) => !roots.includes(p)).sort());
+    }
   });
 
   it('copy honours an abort signal', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isInvalidArgument } from '@tsbuild/core';
-import { copy, CopyDestNotDirError, ContextPathNotFoundError, keptPath, type CopyOptions } from '@tsbuild/builder';
+import { copy, CopyDestNotDirError, ContextPathNotFoundError, type CopyOptions } from '@tsbuild/builder';
 import { tempDir } from '../../test/support/fixtures.js';
 
 describe('copy (COPY semantics)', () => {
@@ -122,7 +122,30 @@ describe('copy (COPY semantics)', () => {
     expect(read('q/sub/y.txt')).to.equal('Y');
     await run(['dir'], '/r/', { parents: true });
     expect(read('r/dir/x.txt')).to.equal('X');
-    expect(keptPath('a/./b/*.c', 'a/b/x.c')).to.equal('b/x.c');
+    const err = await run(['dir/missing.txt'], '/s/', { parents: true }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ContextPathNotFoundError);
+  });
+
+  it('--parents: the pattern is an include pattern (** spans directories); parents come with their source metadata, links are not followed', async () => {
+    mkdirSync(join(src, 'dir/sub/deep'));
+    writeFileSync(join(src, 'dir/sub/deep/z.txt'), 'Z');
+    writeFileSync(join(src, 'dir/sub/deep/skip.md'), 'M');
+    chmodSync(join(src, 'dir/sub'), 0o750);
+    symlinkSync('x.txt', join(src, 'dir/link.txt'));
+    await run(['./dir/**/*.txt'], '/p/', { parents: true });
+    const files = (base: string): string[] => readdirSync(join(dst, base), { recursive: true, encoding: 'utf8' }).sort();
+    expect(files('p')).to.deep.equal(['dir', 'dir/link.txt', 'dir/sub', 'dir/sub/deep', 'dir/sub/deep/z.txt', 'dir/sub/y.txt', 'dir/x.txt']);
+    expect(readlinkSync(join(dst, 'p/dir/link.txt'))).to.equal('x.txt');
+    expect(statSync(join(dst, 'p/dir/sub')).mode & 0o7777).to.equal(0o750);
+    await run(['dir/./**/*.md', 'dir/./sub/deep'], '/q/', { parents: true });
+    expect(files('q')).to.deep.equal(['sub', 'sub/deep', 'sub/deep/skip.md', 'sub/deep/z.txt']);
+    // A parent that already exists keeps its own metadata; an included directory takes the source's.
+    mkdirSync(join(dst, 'r/dir/sub'), { recursive: true, mode: 0o700 });
+    chmodSync(join(dst, 'r/dir/sub'), 0o700);
+    await run(['dir/sub/y.txt'], '/r/', { parents: true });
+    expect(statSync(join(dst, 'r/dir/sub')).mode & 0o7777).to.equal(0o700);
+    await run(['dir/sub'], '/r/', { parents: true });
+    expect(statSync(join(dst, 'r/dir/sub')).mode & 0o7777).to.equal(0o750);
   });
 
   it('a symlink inside a copied directory stays a symlink (a link to /etc/passwd never copies its content)', async () => {

@@ -29,8 +29,9 @@
  *   match) stay hard links; files of different sources or matches are copied
  *   on their own (BuildKit's docopy runs one fsutil Copy, with its own inode
  *   map, per match of each source), so links across them are not kept;
- * - `parents` (COPY --parents) keeps each source's path below the root, or
- *   below the `/./` pivot of its pattern;
+ * - `parents` (COPY --parents) keeps each selected entry's path below the
+ *   root, or below the `/./` pivot of its pattern, whose rest is an include
+ *   pattern with .dockerignore syntax (`**`; select.ts visitParents);
  * - ADD (`mode: 'add'`) extracts a source that is a tar (plain, gzip, bzip2,
  *   xz, zstd, detected by content: archive.ts) into dest instead of copying
  *   it; any other file is copied (BuildKit's AttemptUnpackDockerCompatibility).
@@ -45,7 +46,6 @@ import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
 import { selectSources, type SelectedEntry, type SelectedSource } from '../context/select.js';
 import { createExcludeMatcher, type PathMatcher } from '../context/exclude-matcher.js';
-import { containsWildcards } from '../context/go-match.js';
 import { readSmallFileSync } from '../context/hash-file.js';
 import { DestWriter, clean, type EntryMeta, type Owner } from './dest-writer.js';
 import { octalChmod, parseChmod, type ModeMapper } from './chmod.js';
@@ -99,7 +99,7 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
   const exclude = options.exclude?.length ? createExcludeMatcher(options.exclude) : undefined;
   const selected: Array<{ raw: string; source: SelectedSource }> = [];
   for (const raw of options.srcPatterns) {
-    const sources = await selectSources({ root: options.srcRoot, patterns: [raw], ignore: options.ignore, exclude, signal });
+    const sources = await selectSources({ root: options.srcRoot, patterns: [raw], ignore: options.ignore, exclude, parents: options.parents, signal });
     for (const source of sources) selected.push({ raw, source });
   }
   const destIsDir = destIsDirSyntax || options.parents === true || (selected.length > 1 ? true : await isDir(options.destRoot, destPath));
@@ -113,19 +113,13 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
     links: new Map(),
     copied: 0,
   };
-  // COPY --parents copies each source as its root (or the part before `/./`) filtered by the
-  // pattern: fsutil's prepareTargetDir makes the destination even when nothing matches.
-  // (convert_copy.go: strings.Cut(src, "/./"); a pivot with a wildcard that matches nothing copies nothing.)
-  if (options.parents && options.srcPatterns.some((raw) => !raw.includes('/./') || !containsWildcards(raw.slice(0, raw.indexOf('/./'))))) {
-    await ctx.writer.ensureDir(destPath);
-  }
   // An archive is extracted into a destination made 0755 whatever --chmod (unpack.go:
   // MkdirAll(dest, 0755, ch)), by go-archive's chrootarchive.Untar, chrooted into that
   // destination: the archive's writes, its links included, resolve inside it (an absolute
   // symlink there restarts at the destination, not at the image root), with tar semantics
   // (extract.ts). Parents the archive does not list are made 0755 root (Unpack's rootUID/GID).
   const unpackers: DestWriter[] = [];
-  for (const { raw, source } of selected) {
+  for (const { source } of selected) {
     const top = source.entries[0]!;
     const srcAbs = hostOf(options.srcRoot, top.real);
     if (options.mode === 'add' && top.stat.isFile() && !options.parents) {
@@ -138,9 +132,10 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
         continue;
       }
     }
+    // A --parents source is the directory its patterns filter (select.ts visitParents): copied into dest,
+    // made even when nothing below it is selected (fsutil's prepareTargetDir).
     let target: string;
-    if (options.parents) target = posix.join(destPath, keptPath(raw, top.rel));
-    else if (top.stat.isDirectory()) target = destPath;
+    if (options.parents || top.stat.isDirectory()) target = destPath;
     else target = destIsDir ? posix.join(destPath, posix.basename(top.rel)) : await followedInRoot(options.destRoot, destPath);
     ctx.links = new Map();
     await copySource(ctx, source.entries, target);
@@ -201,8 +196,10 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
     // made like a created parent (fsutil's prepareTargetDir MkdirAll): owned by --chown or root,
     // 0755 or an octal --chmod's mode, whatever the source's mode or owner.
     // A directory of the tree meets a symlink there: an error, never followed (copyDirectoryOnly).
+    // One --parents selects only for what is below it gets its metadata only if made here.
     if (isTop) writer.ensureDirSync(inImage);
-    else writer.ensureDirSync(inImage, meta, 'nofollow');
+    else if (!entry.parentOnly) writer.ensureDirSync(inImage, meta, 'nofollow');
+    else if (writer.ensureDirSync(inImage, undefined, 'nofollow').created) writer.ensureDirSync(inImage, meta);
   } else if (st.isSymbolicLink()) {
     writer.writeSymlinkSync(inImage, readlinkSync(hostOf(ctx.options.srcRoot, entry.real)), meta);
   } else return; // sockets, FIFOs and devices are not copied from a context
@@ -255,15 +252,6 @@ function metaOf(ctx: Ctx, st: BigIntStats): EntryMeta {
   };
   if (ctx.chmod && !st.isSymbolicLink()) meta.mode = ctx.chmod(meta.mode, st.isDirectory());
   return meta;
-}
-
-/** For --parents: the source's path below its pattern's `/./` pivot, or its whole root-relative path. */
-export function keptPath(rawPattern: string, rel: string): string {
-  const parts = rawPattern.split('/').filter((p) => p !== '');
-  while (parts[0] === '.') parts.shift();
-  const pivot = parts.indexOf('.');
-  const drop = pivot < 0 ? 0 : parts.slice(0, pivot).filter((p) => p !== '.').length;
-  return rel.split('/').slice(drop).join('/');
 }
 
 /** The in-image path `inImage` names once its symlinks, the last one included, are resolved inside `root`. */

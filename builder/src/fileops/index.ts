@@ -1,4 +1,4 @@
-export { copy, keptPath, type CopyOptions } from './copy.js';
+export { copy, type CopyOptions } from './copy.js';
 export { mkdir, mkfile, rm, symlink } from './basic-ops.js';
 export { resolveOwner } from './owner.js';
 export { resolveInRoot, resolveInRootSync, isInside } from './root-path.js';

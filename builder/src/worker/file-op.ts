@@ -103,7 +103,7 @@ export class FileOp implements Op {
       if (a.kind !== 'copy' || !('context' in a.from)) continue;
       const result = await this.located(() =>
         sum({
-          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, ignore: this.env.ignore,
+          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, parents: a.parents, ignore: this.env.ignore,
           mode: this.env.hashMode, cache: this.env.checksums, signal: ctx.signal,
         }),
       );
