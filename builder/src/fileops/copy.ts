@@ -22,7 +22,9 @@
  *   `dest` resolves inside destRoot, following its symlinks (fsutil Copy's
  *   `fs.RootPath(dstRoot, dst)`): onto `/link -> /target` the content lands
  *   in `/target` and `/link` stays; a symlink met *inside* a directory dest
- *   is replaced, never followed;
+ *   is replaced by a file, never followed, and one met by a directory of the
+ *   copied tree fails the copy (fsutil copyDirectoryOnly: "cannot copy to
+ *   non-directory"), as BuildKit does;
  * - modes kept unless `chmod`; mtimes kept; symlinks inside a copied
  *   directory copied as symlinks;
  * - hard links among the files of one source (a directory, one wildcard
