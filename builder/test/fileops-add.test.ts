@@ -49,6 +49,14 @@ describe('copy mode add (ADD of local archives)', () => {
     await pipeline(createReadStream(tarFile), new CompressStream(), createWriteStream(join(src, 'a.tar.zst')));
     expect(await detectArchive(join(src, 'a.tgz'))).to.equal('gzip');
     expect(await detectArchive(join(src, 'a.tar.zst'))).to.equal('zstd');
+    // A skippable frame (magic 0x184D2A5X, a length, that many bytes) before the data is zstd too.
+    const skippable = Buffer.alloc(8 + 3);
+    skippable.writeUInt32LE(0x184d2a53, 0);
+    skippable.writeUInt32LE(3, 4);
+    writeFileSync(join(src, 'skip.tar.zst'), Buffer.concat([skippable, readFileSync(join(src, 'a.tar.zst'))]));
+    expect(await detectArchive(join(src, 'skip.tar.zst'))).to.equal('zstd');
+    await add('skip.tar.zst', '/skip');
+    expectExtracted('skip');
     await add('a.tgz', '/gz');
     await add('a.tar.zst', '/zst');
     expectExtracted('gz');

@@ -58,7 +58,8 @@ function compressionOf(head: Uint8Array): Exclude<ArchiveKind, 'tar'> | undefine
   if (b.length >= 3 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 0x08) return 'gzip';
   if (b.length >= 3 && b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
   if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  // zstd: a Zstandard frame, or a skippable frame (magic 0x184D2A50–5F) before one (go-archive compression.Detect).
+  if (b.length >= 4 && (b.readUInt32LE(0) === 0xfd2fb528 || (b.readUInt32LE(0) & 0xfffffff0) >>> 0 === 0x184d2a50)) return 'zstd';
   return undefined;
 }
 
