@@ -53,6 +53,11 @@ const REASONS: Record<string, string> = {
   // mode --chmod gives, special bits included; v0.8 replaced only the 0777 permission bits, so it
   // dropped --chmod's special bits and kept the source's.
   'chmod-special-bits': 'newer BuildKit applies --chmod\'s setuid/setgid/sticky bits',
+  // Directories a COPY --chmod=<octal> creates (missing parents of the destination, a new
+  // destination of a directory source): newer fsutil makes them with that mode
+  // (vendor/github.com/tonistiigi/fsutil/copy/copy.go Copy and prepareTargetDir: MkdirAll with
+  // `*ci.Mode`, fsutil #228 for moby/buildkit#4945); v0.8's MkdirAll made them 0755.
+  'chmod-created-dirs': 'newer BuildKit creates the directories of a COPY --chmod=<octal> with that mode',
   'supplementary-gids': 'newer BuildKit runs RUN with the user\'s supplementary groups',
 };
 

@@ -117,7 +117,10 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     if (step.expanded.kind === 'WORKDIR') return fileVertex(workdirStepToFileActions(step), parentInputs, hasParent);
     const from = step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD' ? step.expanded.from : undefined;
     const fromVertex = from ? sourceVertex(from, m) : undefined;
-    const link = (step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD') && step.expanded.link;
+    // --link builds the copy on an empty tree and merges it, but not with --chmod: BuildKit's
+    // dispatchCopy (convert_copy.go) merges only when `cfg.link && cfg.chmod == ""`, and else
+    // copies onto the parent (so, e.g., a destination symlink is followed, not replaced).
+    const link = (step.expanded.kind === 'COPY' || step.expanded.kind === 'ADD') && step.expanded.link && !step.expanded.chmod;
     const remotes = remoteVertices(step, { file, explainId: common.explainId, add: (v) => add(v, m) });
     if (!link) {
       const inputs = [...parentInputs, ...(fromVertex === undefined ? [] : [fromVertex])];

@@ -4,7 +4,14 @@
  * unless --chmod).
  * ADD of a URL or git repository copies out of that source's own vertex
  * (`remoteInputs`: source → input index): `/<filename>` of a download, `/` of
- * a checkout, never extracted (BuildKit unpacks local archives only).
+ * a checkout.
+ *
+ * Which sources ADD tries to extract (`mode: 'add'`: a tar, detected by
+ * content, is extracted, anything else copied) is BuildKit's dispatchCopy
+ * (frontend/dockerfile/dockerfile2llb/convert_copy.go): a local source (the
+ * context or a stage) unless `--unpack=false`; a download only with
+ * `--unpack=true` ("Resources from remote URLs are not decompressed"); a git
+ * checkout never.
  */
 import { posix } from 'node:path';
 import type { Step } from '@tsbuild/dockerfile';
@@ -20,12 +27,13 @@ export function copyStepToFileActions(step: Step, fromInput: number | undefined,
   const sources = all.filter((s) => !remoteInputs.has(s));
   const cwd = step.state.workdir;
   const actions: FileAction[] = [];
+  const unpack = step.instruction.kind === 'ADD' ? step.instruction.unpack : undefined;
   for (const src of all.filter((s) => remoteInputs.has(s))) {
     const remote = remoteSourceOf(src)!;
     const path = remote.kind === 'http' ? `/${remote.filename}` : '/';
     actions.push({
       kind: 'copy', from: { input: remoteInputs.get(src)! }, sources: [path], dest: e.dest, cwd,
-      chown: e.chown, chmod: e.chmod, exclude: e.exclude, parents: false, mode: 'copy',
+      chown: e.chown, chmod: e.chmod, exclude: e.exclude, parents: false, mode: remote.kind === 'http' && unpack === true ? 'add' : 'copy',
     });
   }
   if (sources.length > 0) {
@@ -39,7 +47,7 @@ export function copyStepToFileActions(step: Step, fromInput: number | undefined,
       chmod: e.chmod,
       exclude: e.exclude,
       parents: e.parents,
-      mode: e.kind === 'ADD' ? 'add' : 'copy',
+      mode: e.kind === 'ADD' && unpack !== false ? 'add' : 'copy',
     });
   }
   const destAbs = posix.resolve(cwd, e.dest);

@@ -26,7 +26,7 @@ import { sha256, TsbuildError, DockerfileError, isCanceled, type SourceRange } f
 import type { PathMatcher, ContextHashMode, ChecksumCache } from '../context/index.js';
 import { checksumContext } from '../context/index.js';
 import type { ContextSummer } from '../context/watch/index.js';
-import { copy, mkdir, mkfile, resolveOwner } from '../fileops/index.js';
+import { copy, mkdir, mkfile, octalChmod, parseChmod, resolveOwner } from '../fileops/index.js';
 import type { FileAction, FileSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, EagerExecContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff, commitLayer, diffLayer } from './commit-diff.js';
@@ -79,7 +79,7 @@ export class FileOp implements Op<LayerResult> {
       if (a.kind !== 'copy' || !('context' in a.from)) continue;
       const result = await this.located(() =>
         sum({
-          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, ignore: this.env.ignore,
+          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, parents: a.parents, ignore: this.env.ignore,
           mode: this.env.hashMode, cache: this.env.checksums, signal: ctx.signal,
         }),
       );
@@ -163,9 +163,10 @@ export class FileOp implements Op<LayerResult> {
       return;
     }
     if (a.kind === 'mkfile') {
+      // BuildKit makes the file 0644 in a scratch tree and copies it with --chmod (octal or symbolic).
       const o = await owner(a.chown);
-      const mode = a.chmod === undefined ? 0o644 : parseInt(a.chmod, 8);
-      await mkfile({ root, path: a.path, data: a.data, mode, ...(o ?? {}), signal });
+      const mode = a.chmod === undefined ? 0o644 : parseChmod(a.chmod)(0o644, false);
+      await mkfile({ root, path: a.path, data: a.data, mode, dirMode: octalChmod(a.chmod), ...(o ?? {}), signal });
       return;
     }
     const chown = await owner(a.chown);

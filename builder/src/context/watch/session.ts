@@ -233,7 +233,7 @@ export class ContextSession {
 export function memoKey(o: ChecksumContextOptions): string | undefined {
   const ignore = ignoreKey(o.ignore);
   if (ignore === undefined) return undefined;
-  return JSON.stringify([CHECKSUM_VERSION, o.patterns, o.exclude ?? [], ignore, o.mode ?? 'exact']);
+  return JSON.stringify([CHECKSUM_VERSION, o.patterns, o.exclude ?? [], ignore, o.mode ?? 'exact', ...(o.parents ? ['parents'] : [])]);
 }
 
 function ignoreKey(m: PathMatcher | undefined): string[] | null | undefined {
