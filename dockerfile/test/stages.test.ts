@@ -15,6 +15,11 @@ const graph = (dockerfile: string, opts: Omit<BuildStageGraphOptions, 'dockerfil
 const steps = (g: StageGraph, stage = g.target.index): Step[] => g.stages[stage]!.steps;
 const createdBy = (g: StageGraph, stage = g.target.index): string[] => g.stages[stage]!.history.map((h) => h.created_by!);
 const imageConfig = (config: ImageConfig['config']): ImageConfig => ({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config });
+/** RUN's process environment as the worker makes it from a step's state (builder worker/exec-op.ts processEnv). */
+const processEnv = (state: Step['state']): string[] => {
+  const names = new Set(state.env.map((e) => e.slice(0, e.indexOf('='))));
+  return [...state.env, ...state.args.filter(([k]) => !names.has(k)).map(([k, v]) => `${k}=${v}`)];
+};
 
 /** Runs `fn`, expects a DockerfileError, returns it. */
 function dockerfileError(fn: () => unknown): DockerfileError {
@@ -60,6 +65,66 @@ describe('stage graph: expansion and ARG scope', function () {
     expect(createdBy(g)).to.deep.equal(['ARG A=cli', 'RUN |1 A=cli /bin/sh -c true # buildkit']);
     expect(g.buildArgs).to.deep.include.members([['TAG', '3.19'], ['A', 'cli']]);
     expect(g.unusedBuildArgs).to.deep.equal([]);
+  });
+
+  it('an ARG with a value after an ENV of the same name wins from that line on, in expansion and RUN, not in the config', function () {
+    // issue 12, point 1: BuildKit's dispatchArg sets the value in d.state (AddEnv), over the ENV.
+    const df = 'FROM scratch\nENV W=env-first D=env-d N=env-n\nARG W\nARG D=default-d\nARG N\n' +
+      'LABEL w=$W d=$D n=$N\nENV COPY_W=$W\nWORKDIR /w-$W\nUSER $W\nEXPOSE ${P:-80}\nRUN true\n';
+    const g = graph(df, { buildArgs: { W: 'cli-w' } });
+    const s = steps(g);
+    expect(s[4]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['w', 'cli-w'], ['d', 'default-d'], ['n', 'env-n']] });
+    expect(s[5]!.expanded).to.deep.equal({ kind: 'ENV', pairs: [['COPY_W', 'cli-w']] });
+    expect(s[6]!.expanded).to.deep.equal({ kind: 'WORKDIR', path: '/w-cli-w' });
+    expect(s[7]!.expanded).to.deep.equal({ kind: 'USER', user: 'cli-w' });
+    // RUN's process: env without the names an ARG set last, then the ARGs — W and D from the ARGs, N from the ENV.
+    const run = s[9]!.state;
+    expect(processEnv(run)).to.deep.include.members(['W=cli-w', 'D=default-d', 'N=env-n', 'COPY_W=cli-w']);
+    expect(processEnv(run).filter((e) => /^[WDN]=/.test(e))).to.have.length(3);
+    expect(createdBy(g)[9]).to.equal('RUN |3 W=cli-w D=default-d N=env-n /bin/sh -c true # buildkit');
+    // The image config keeps the ENV values.
+    expect(g.target.finalConfig.Env).to.deep.equal([DEFAULT_PATH_ENV, 'W=env-first', 'D=env-d', 'N=env-n', 'COPY_W=cli-w']);
+  });
+
+  it('an ENV after the ARG wins again; a global ARG redeclared after an ENV brings the global value', function () {
+    const g = graph('ARG G=global\nFROM scratch\nENV G=env-g\nARG G\nARG W=arg\nENV W=env-again\nLABEL g=$G w=$W\nRUN true\n');
+    expect(steps(g)[4]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['g', 'global'], ['w', 'env-again']] });
+    expect(processEnv(steps(g)[5]!.state).filter((e) => /^[GW]=/.test(e)).sort()).to.deep.equal(['G=global', 'W=env-again']);
+  });
+
+  it('a stage built on a stage inherits its ARG values and ARGs; the config\'s ENV is applied over them again', function () {
+    // BuildKit dispatchState.init: state = base.state, buildArgs += base.buildArgs; dispatchStages re-adds config Env.
+    const df = 'FROM scratch AS base\nENV W=env-w\nARG W=arg-w\nARG ONLY=only\nFROM base\nLABEL w=$W only=$ONLY\nARG ONLY=again\nRUN true\n';
+    const g = graph(df);
+    expect(steps(g)[0]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['w', 'env-w'], ['only', 'only']] });
+    expect(processEnv(steps(g)[2]!.state).filter((e) => /^(W|ONLY)=/.test(e)).sort()).to.deep.equal(['ONLY=again', 'W=env-w']);
+    expect(createdBy(g).at(-1)).to.equal('RUN |2 W=env-w ONLY=again /bin/sh -c true # buildkit');
+    expect(g.warnings.filter((w) => w.rule === 'UndefinedVar')).to.deep.equal([]);
+  });
+
+  it('a redeclared ARG keeps its first place in RUN\'s history and, without a value, its value', function () {
+    const g = graph('FROM scratch\nARG A=1\nARG B=2\nARG A=3\nARG B\nRUN true\n');
+    expect(createdBy(g).at(-1)).to.equal('RUN |2 A=3 B=2 /bin/sh -c true # buildkit');
+    expect(steps(g).at(-1)!.state.args).to.deep.equal([['A', '3'], ['B', '2']]);
+  });
+
+  it('an ARG without a value after an ENV leaves the ENV; a --build-arg no ARG declares reaches nothing', function () {
+    const g = graph('FROM scratch\nENV N=env-n\nARG N\nLABEL n=$N u=$UNDECLARED\nRUN true\n', { buildArgs: { UNDECLARED: 'x' } });
+    expect(steps(g)[2]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['n', 'env-n'], ['u', '']] });
+    expect(processEnv(steps(g)[3]!.state).some((e) => e.startsWith('UNDECLARED='))).to.equal(false);
+    expect(g.unusedBuildArgs).to.deep.equal(['UNDECLARED']);
+  });
+
+  it('ONBUILD triggers see the state like any instruction', function () {
+    const cfg = imageConfig({ Env: ['PATH=/bin', 'W=env'], OnBuild: ['ARG W', 'LABEL w=$W'] });
+    const g = graph('FROM parent\n', { baseImageConfig: () => cfg, buildArgs: { W: 'cli' } });
+    expect(steps(g)[1]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['w', 'cli']] });
+  });
+
+  it('BUILDKIT_SBOM_SCAN_* ARGs stay out of the environment (convert.go nonEnvArgs)', function () {
+    const g = graph('FROM scratch\nARG BUILDKIT_SBOM_SCAN_STAGE=true\nRUN true\n');
+    expect(processEnv(steps(g)[1]!.state).some((e) => e.startsWith('BUILDKIT_SBOM'))).to.equal(false);
+    expect(createdBy(g)[1]).to.equal('RUN |1 BUILDKIT_SBOM_SCAN_STAGE=true /bin/sh -c true # buildkit');
   });
 
   it('ENV overrides an ARG of the same name, even one set with --build-arg', function () {

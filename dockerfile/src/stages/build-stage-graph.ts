@@ -39,7 +39,7 @@ export function stageGraphFromInstructions(parsed: ParsedInstructions, options: 
   const globalUsed = new Set<string>();
   const scope = globalScope(parsed.metaArgs, platformArgs(platform.build, platform.target, parsed.stages[targetIndex]!.name ?? ''),
     buildArgs, globalUsed, expander);
-  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [], envKnown: [], targetPlatform: platform.target };
+  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [], envKnown: [], finalStates: [], targetPlatform: platform.target };
   for (const name of globalUsed) run.usedBy.set(name, new Set([-1]));
 
   const errors = new Map<number, DockerfileError>();

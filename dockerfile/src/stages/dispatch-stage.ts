@@ -33,6 +33,8 @@ export interface Run {
   nodes: StageNode[];
   /** Per stage: whether its base environment is known (see BuildState.baseEnvKnown). */
   envKnown: boolean[];
+  /** Per stage: its state after its last instruction (a child stage starts from its ARGs and variables). */
+  finalStates: Array<BuildState | undefined>;
   targetPlatform: Platform;
 }
 
@@ -91,7 +93,8 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
   const lastOnce = new Map<string, Instruction>();
 
   run.envKnown[stage.index] = envKnown;
-  let state: BuildState = initialState(baseConfig, platform, envKnown);
+  const inherit = base.kind === 'stage' ? run.finalStates[base.index] : undefined;
+  let state: BuildState = initialState(baseConfig, platform, envKnown, inherit);
   const steps: Step[] = [];
   const all: Array<[Instruction, boolean]> = [...triggers.map((t) => [t, true] as [Instruction, boolean]), ...stage.instructions.map((i) => [i, false] as [Instruction, boolean])];
   for (const [inst, onbuild] of all) {
@@ -113,6 +116,7 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
     });
     state = history ? withHistory(r.state, history) : r.state;
   }
+  run.finalStates[stage.index] = state;
   return {
     index: stage.index, ...(stage.name ? { name: stage.name } : {}), base, platform, fromRange: stage.from.range, steps,
     finalConfig: { ...state.config }, history: [...state.history], ...(state.author !== undefined ? { author: state.author } : {}),
