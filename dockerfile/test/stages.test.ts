@@ -301,17 +301,71 @@ describe('stage graph: stages, edges and the target', function () {
   });
 });
 
+describe('stage graph: duplicate stage names (issue 12, point 9)', function () {
+  // BuildKit's dispatchStates: one name → stage map, a later stage replacing an earlier one.
+  const df = [
+    'FROM alpine AS x', 'RUN first', 'FROM x AS X', 'RUN second', 'FROM alpine AS y', 'FROM x AS z',
+    'FROM busybox', 'COPY --from=x /a /b', 'COPY --from=X /a /c', 'COPY --from=0 /a /d', 'RUN --mount=from=x,target=/m true', '',
+  ].join('\n');
+
+  it('builds, with a DuplicateStageName warning at the later stage', function () {
+    const g = graph(df);
+    expect(g.stages.map((s) => s.name)).to.deep.equal(['x', 'x', 'y', 'z', undefined]);
+    expect(g.warnings.filter((w) => w.rule === 'DuplicateStageName').map((w) => [w.message, w.range.start.line, w.url])).to.deep.equal([
+      ['Duplicate stage name "x", stage names should be unique', 3, 'https://docs.docker.com/go/dockerfile/rule/duplicate-stage-name/'],
+    ]);
+  });
+
+  it('FROM x is the latest x before it; COPY --from=x, mount from=x and --target x the last x; --from=0 the index', function () {
+    const g = graph(df);
+    expect(g.stages[1]!.base).to.deep.equal({ kind: 'stage', index: 0 });
+    expect(g.stages[3]!.base).to.deep.equal({ kind: 'stage', index: 1 });
+    const from = steps(g).map((s) => (s.expanded.kind === 'COPY' ? s.expanded.from : s.expanded.kind === 'RUN' ? s.expanded.mounts[0]!.fromSource : undefined));
+    expect(from).to.deep.equal([{ kind: 'stage', index: 1 }, { kind: 'stage', index: 1 }, { kind: 'stage', index: 0 }, { kind: 'stage', index: 1 }]);
+    expect(g.reachable).to.deep.equal([0, 1, 4]);
+    expect(graph(df, { target: 'x' }).target.index).to.equal(1);
+    expect(graph(df, { target: 'X' }).reachable).to.deep.equal([0, 1]);
+  });
+
+  it('a FROM naming its own stage or a later one names an image, as in BuildKit (the lookup runs as stages are added)', function () {
+    expect(graph('FROM alpine AS a\nFROM b AS b\n').target.base).to.deep.equal({ kind: 'image', ref: 'b' });
+    expect(graph('FROM later AS first\nFROM alpine AS later\n', { target: 'first' }).target.base).to.deep.equal({ kind: 'image', ref: 'later' });
+  });
+
+  it('ReservedStageName for scratch and context, with BuildKit\'s message', function () {
+    const g = graph('FROM alpine AS scratch\nFROM alpine AS context\nFROM alpine AS Scratch\n');
+    expect(g.warnings.filter((w) => /Stage/.test(w.rule)).map((w) => `${w.rule}@${w.range.start.line}: ${w.message}`)).to.deep.equal([
+      'ReservedStageName@1: Stage name should not use the same name as reserved stage "scratch"',
+      'ReservedStageName@2: Stage name should not use the same name as reserved stage "context"',
+      "StageNameCasing@3: Stage name 'Scratch' should be lowercase",
+      'ReservedStageName@3: Stage name should not use the same name as reserved stage "scratch"',
+      'DuplicateStageName@3: Duplicate stage name "scratch", stage names should be unique',
+    ]);
+    // Why it is reserved: after `AS scratch`, FROM scratch names that stage (addState looks names up first).
+    expect(graph('FROM alpine AS scratch\nFROM scratch\n').target.base).to.deep.equal({ kind: 'stage', index: 0 });
+    expect(graph('FROM scratch\nFROM scratch AS scratch\n').target.base).to.deep.equal({ kind: 'scratch' });
+  });
+});
+
 describe('stage graph: errors at file:line:col', function () {
   const cases: Array<[string, string, Omit<BuildStageGraphOptions, 'dockerfile'>, string, string, RegExp]> = [
     ['unknown target', 'FROM alpine AS a\n', { target: 'nope' }, 'Dockerfile', 'DOCKERFILE_UNKNOWN_TARGET', /target stage "nope" could not be found/],
-    ['FROM its own stage', 'FROM alpine AS a\nFROM b AS b\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_CYCLE', /circular dependency detected on stage: b/],
-    ['FROM a later stage', 'FROM later AS first\nFROM alpine AS later\n', { target: 'first' }, 'Dockerfile:1:6', 'DOCKERFILE_STAGE_CYCLE', /circular dependency/],
+    ['FROM a stage by another case', 'FROM alpine AS build\nFROM Build\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_INVALID_REFERENCE', /failed to parse stage name "Build"/],
+    ['COPY --from a later stage', 'FROM alpine AS a\nCOPY --from=b x y\nFROM alpine AS b\nFROM a\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_ORDER',
+      /^cannot copy from stage "b", it needs to be defined before current stage "a"$/],
+    ['COPY --from a later stage by index', 'FROM alpine\nCOPY --from=1 x y\nFROM alpine AS b\nFROM alpine\nCOPY --from=0 x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_ORDER',
+      /^cannot copy from stage "1", it needs to be defined before current stage "stage-0"$/],
+    ['COPY --from=$VAR (BuildKit never expands --from)', 'FROM alpine AS a\nARG S=a\nCOPY --from=$S x y\n', {}, 'Dockerfile:3:6', 'DOCKERFILE_INVALID_VALUE',
+      /^variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround$/],
+    ['COPY --from an index past the last stage', 'FROM alpine\nCOPY --from=3 x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_INVALID_VALUE', /^invalid stage index 3$/],
+    ['mount from= a later stage', 'FROM alpine AS a\nRUN --mount=from=b,target=/m true\nFROM alpine AS b\nFROM a\n', {}, 'Dockerfile:2:5', 'DOCKERFILE_STAGE_ORDER',
+      /^cannot mount from stage "b" to "\/m", stage needs to be defined before current command$/],
+    ['--target by index (BuildKit finds targets by name only)', 'FROM alpine AS a\nFROM alpine\n', { target: '0' }, 'Dockerfile', 'DOCKERFILE_UNKNOWN_TARGET', /target stage "0" could not be found/],
     ['COPY --from the current stage', 'FROM alpine AS a\nCOPY --from=a x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_CYCLE', /copy from itself/],
     ['COPY --from cycle', 'FROM alpine AS a\nCOPY --from=b x y\nFROM alpine AS b\nCOPY --from=a x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_CYCLE', /circular dependency detected on stage: b/],
     ['${V:?msg}', 'FROM scratch\nARG V\nWORKDIR ${V:?need V}\n', {}, 'Dockerfile:3:1', 'DOCKERFILE_VARIABLE_REQUIRED', /need V/],
     ['empty FROM', 'ARG IMG\nFROM $IMG\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_EMPTY_FROM', /base name \(\$IMG\) should not be blank/],
     ['invalid stage name', 'FROM alpine AS 1bad\n', {}, 'Dockerfile:1:16', 'DOCKERFILE_INVALID_STAGE_NAME', /invalid name for build stage/],
-    ['duplicate stage name', 'FROM alpine AS a\nFROM alpine AS A\n', {}, 'Dockerfile:2:16', 'DOCKERFILE_DUPLICATE_STAGE_NAME', /duplicate stage name/],
     ['invalid image reference', 'FROM Alpine:x\n', {}, 'Dockerfile:1:6', 'DOCKERFILE_INVALID_REFERENCE', /failed to parse stage name "Alpine:x"/],
     ['unterminated expansion', 'FROM scratch\nENV A=${B\n', {}, 'Dockerfile:2:1', 'DOCKERFILE_EXPANSION', /failed to process/],
     ['invalid --platform', 'FROM --platform=a/b/c/d alpine\n', {}, 'Dockerfile:1:6', 'DOCKERFILE_INVALID_PLATFORM', /failed to parse platform/],
@@ -346,7 +400,7 @@ describe('stage graph: build checks', function () {
   it('WorkdirRelativePath, SecretsUsedInArgOrEnv, MultipleInstructionsDisallowed, ExposeProtoCasing, ReservedStageName', function () {
     const g = graph('FROM alpine AS context\nWORKDIR app\nWORKDIR sub\nARG API_TOKEN\nENV PUBLIC_KEY=x DB_PASSWORD=y\nCMD ["a"]\nCMD ["b"]\nEXPOSE 80/TCP\n');
     expect(g.warnings.map((w) => `${w.rule}@${w.range.start.line}: ${w.message}`)).to.deep.equal([
-      "ReservedStageName@1: 'context' is reserved and should not be used as a stage name",
+      'ReservedStageName@1: Stage name should not use the same name as reserved stage "context"',
       'WorkdirRelativePath@2: Relative workdir "app" can have unexpected results if the base image changes',
       'SecretsUsedInArgOrEnv@4: Do not use ARG or ENV instructions for sensitive data (ARG "API_TOKEN")',
       'SecretsUsedInArgOrEnv@5: Do not use ARG or ENV instructions for sensitive data (ENV "DB_PASSWORD")',
