@@ -332,6 +332,13 @@ describe('stage graph: duplicate stage names (issue 12, point 9)', function () {
     expect(graph('FROM later AS first\nFROM alpine AS later\n', { target: 'first' }).target.base).to.deep.equal({ kind: 'image', ref: 'later' });
   });
 
+  it('a stage named like an image is the stage, for FROM and --from alike', function () {
+    const g = graph('FROM alpine AS busybox\nRUN mine\nFROM busybox\nCOPY --from=busybox /a /b\nCOPY --from=busybox:latest /a /c\n');
+    expect(g.target.base).to.deep.equal({ kind: 'stage', index: 0 });
+    expect(steps(g).map((s) => (s.expanded.kind === 'COPY' ? s.expanded.from : undefined)))
+      .to.deep.equal([{ kind: 'stage', index: 0 }, { kind: 'image', ref: 'busybox:latest' }]);
+  });
+
   it('ReservedStageName for scratch and context, with BuildKit\'s message', function () {
     const g = graph('FROM alpine AS scratch\nFROM alpine AS context\nFROM alpine AS Scratch\n');
     expect(g.warnings.filter((w) => /Stage/.test(w.rule)).map((w) => `${w.rule}@${w.range.start.line}: ${w.message}`)).to.deep.equal([
