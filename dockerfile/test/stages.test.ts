@@ -160,6 +160,17 @@ describe('stage graph: expansion and ARG scope', function () {
     expect(graph('FROM alpine AS x\n').target.platform).to.deep.equal(amd64);
   });
 
+  it('TARGETSTAGE is --target as given, else the last stage\'s name, else "default"; a --build-arg replaces a platform ARG', function () {
+    const stage = (df: string, opts: Omit<BuildStageGraphOptions, 'dockerfile'> = {}) =>
+      (graph(df, opts).target.steps[1]!.expanded as { pairs: Array<[string, string]> }).pairs;
+    expect(stage('FROM alpine\nARG TARGETSTAGE\nLABEL t=$TARGETSTAGE\n')).to.deep.equal([['t', 'default']]);
+    expect(stage('FROM alpine AS last\nARG TARGETSTAGE\nLABEL t=$TARGETSTAGE\n')).to.deep.equal([['t', 'last']]);
+    expect(stage('FROM alpine AS x\nARG TARGETSTAGE\nLABEL t=$TARGETSTAGE\nFROM alpine\n', { target: 'X' })).to.deep.equal([['t', 'X']]);
+    const overridden = graph('FROM alpine:$TARGETARCH\n', { buildArgs: { TARGETARCH: 'cli' } });
+    expect(overridden.target.base).to.deep.equal({ kind: 'image', ref: 'alpine:cli' });
+    expect(overridden.unusedBuildArgs).to.deep.equal([]);
+  });
+
   it('proxy build args are accepted without an ARG and kept out of history', function () {
     const g = graph('FROM scratch\nRUN true\n', { buildArgs: { HTTP_PROXY: 'http://proxy:3128', NOPE: '1' } });
     expect(g.unusedBuildArgs).to.deep.equal(['NOPE']);

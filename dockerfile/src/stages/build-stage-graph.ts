@@ -39,8 +39,10 @@ export function stageGraphFromInstructions(parsed: ParsedInstructions, options: 
   const expander = new Expander({ file, escapeToken: parsed.escapeToken, warnings });
   const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
   const globalUsed = new Set<string>();
-  const scope = globalScope(parsed.metaArgs, platformArgs(platform.build, platform.target, parsed.stages[targetIndex]!.name ?? ''),
-    buildArgs, globalUsed, expander);
+  const targetName = options.target || (parsed.stages.at(-1)!.name ?? '');
+  const automatic = platformArgs(platform.build, platform.target, targetName, buildArgs);
+  for (const [k] of automatic) if (buildArgs.has(k)) globalUsed.add(k);
+  const scope = globalScope(parsed.metaArgs, automatic, buildArgs, globalUsed, expander);
   const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [], envKnown: [], finalStates: [], targetPlatform: platform.target };
   for (const name of globalUsed) run.usedBy.set(name, new Set([-1]));
 
