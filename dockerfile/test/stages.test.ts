@@ -160,6 +160,12 @@ describe('stage graph: expansion and ARG scope', function () {
     expect(graph('FROM alpine AS x\n').target.platform).to.deep.equal(amd64);
   });
 
+  it('a global ARG redeclared without a value keeps the earlier value (buildMetaArgs)', function () {
+    const g = graph('ARG X=1\nARG X\nFROM alpine:$X\nARG X\nLABEL x=$X\n');
+    expect(g.target.base).to.deep.equal({ kind: 'image', ref: 'alpine:1' });
+    expect(steps(g)[1]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['x', '1']] });
+  });
+
   it('TARGETSTAGE is --target as given, else the last stage\'s name, else "default"; a --build-arg replaces a platform ARG', function () {
     const stage = (df: string, opts: Omit<BuildStageGraphOptions, 'dockerfile'> = {}) =>
       (graph(df, opts).target.steps[1]!.expanded as { pairs: Array<[string, string]> }).pairs;

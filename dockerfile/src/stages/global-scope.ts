@@ -54,8 +54,10 @@ export function globalScope(
       if (overridden !== undefined) used.add(def.name);
       const dflt = def.default === undefined ? undefined : expander.expand(def.default, envOf(values), inst.range, declared).result;
       const dfltOnly = def.default === undefined ? undefined : expander.expand(def.default, envOf(defaults), inst.range, declared, false).result;
-      values.set(def.name, overridden ?? dflt);
-      defaults.set(def.name, dfltOnly);
+      // BuildKit buildMetaArgs: a redeclaration without a value keeps the value an earlier one gave.
+      const value = overridden ?? dflt;
+      if (value !== undefined || !values.has(def.name)) values.set(def.name, value);
+      if (dfltOnly !== undefined || !defaults.has(def.name)) defaults.set(def.name, dfltOnly);
       declared.add(def.name);
     }
   }
