@@ -1,6 +1,7 @@
 /**
  * The immutable per-stage build state (BuildKit's `dispatchState` minus the
- * LLB): the image config under construction, ARGs in scope and history.
+ * LLB): the image config under construction, ARGs in scope, the state's
+ * environment (what expansion and RUN see) and history.
  * Every change returns a new state; a step keeps the snapshot it ran with.
  */
 import type { ContainerConfig, HistoryEntry, Platform } from '@tsbuild/core';
