@@ -125,6 +125,7 @@ describe('stage graph: expansion and ARG scope', function () {
     const g = graph('FROM scratch\nARG BUILDKIT_SBOM_SCAN_STAGE=true\nRUN true\n');
     expect(processEnv(steps(g)[1]!.state).some((e) => e.startsWith('BUILDKIT_SBOM'))).to.equal(false);
     expect(createdBy(g)[1]).to.equal('RUN |1 BUILDKIT_SBOM_SCAN_STAGE=true /bin/sh -c true # buildkit');
+    expect(graph('FROM scratch\nLABEL s=$BUILDKIT_SBOM_SCAN_CONTEXT\n').warnings.filter((w) => w.rule === 'UndefinedVar')).to.deep.equal([]);
   });
 
   it('ENV overrides an ARG of the same name, even one set with --build-arg', function () {
