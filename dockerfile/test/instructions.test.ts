@@ -172,7 +172,6 @@ describe('instructions: errors at file:line:column with the line text', function
     ['missing arguments', lines('FROM a', 'COPY a'), InstructionErrorCode.ArgumentCount, 'Dockerfile.dev:2:1', 'COPY requires at least two arguments, but only one was provided. Destination could not be determined'],
     ['FROM argument count', lines('FROM a b'), InstructionErrorCode.ArgumentCount, 'Dockerfile.dev:1:1', 'FROM requires either one or three arguments'],
     ['bad stage name', lines('FROM a AS 1st'), InstructionErrorCode.InvalidStageName, 'Dockerfile.dev:1:11', 'invalid name for build stage: "1st", name can\'t start with a number or contain symbols'],
-    ['duplicate stage name', lines('FROM a AS x', 'FROM b AS x'), InstructionErrorCode.DuplicateStageName, 'Dockerfile.dev:2:11', 'duplicate stage name "x"'],
     ['ONBUILD ONBUILD', lines('FROM a', 'ONBUILD ONBUILD RUN x'), InstructionErrorCode.OnbuildTrigger, 'Dockerfile.dev:2:9', "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
     ['ONBUILD FROM', lines('FROM a', 'ONBUILD FROM b'), InstructionErrorCode.OnbuildTrigger, 'Dockerfile.dev:2:9', "FROM isn't allowed as an ONBUILD trigger"],
     ['ONBUILD MAINTAINER', lines('FROM a', 'ONBUILD MAINTAINER me'), InstructionErrorCode.OnbuildTrigger, 'Dockerfile.dev:2:9', "MAINTAINER isn't allowed as an ONBUILD trigger"],

@@ -15,6 +15,11 @@ const graph = (dockerfile: string, opts: Omit<BuildStageGraphOptions, 'dockerfil
 const steps = (g: StageGraph, stage = g.target.index): Step[] => g.stages[stage]!.steps;
 const createdBy = (g: StageGraph, stage = g.target.index): string[] => g.stages[stage]!.history.map((h) => h.created_by!);
 const imageConfig = (config: ImageConfig['config']): ImageConfig => ({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config });
+/** RUN's process environment as the worker makes it from a step's state (builder worker/exec-op.ts processEnv). */
+const processEnv = (state: Step['state']): string[] => {
+  const names = new Set(state.env.map((e) => e.slice(0, e.indexOf('='))));
+  return [...state.env, ...state.args.filter(([k]) => !names.has(k)).map(([k, v]) => `${k}=${v}`)];
+};
 
 /** Runs `fn`, expects a DockerfileError, returns it. */
 function dockerfileError(fn: () => unknown): DockerfileError {
@@ -62,6 +67,67 @@ describe('stage graph: expansion and ARG scope', function () {
     expect(g.unusedBuildArgs).to.deep.equal([]);
   });
 
+  it('an ARG with a value after an ENV of the same name wins from that line on, in expansion and RUN, not in the config', function () {
+    // issue 12, point 1: BuildKit's dispatchArg sets the value in d.state (AddEnv), over the ENV.
+    const df = 'FROM scratch\nENV W=env-first D=env-d N=env-n\nARG W\nARG D=default-d\nARG N\n' +
+      'LABEL w=$W d=$D n=$N\nENV COPY_W=$W\nWORKDIR /w-$W\nUSER $W\nEXPOSE ${P:-80}\nRUN true\n';
+    const g = graph(df, { buildArgs: { W: 'cli-w' } });
+    const s = steps(g);
+    expect(s[4]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['w', 'cli-w'], ['d', 'default-d'], ['n', 'env-n']] });
+    expect(s[5]!.expanded).to.deep.equal({ kind: 'ENV', pairs: [['COPY_W', 'cli-w']] });
+    expect(s[6]!.expanded).to.deep.equal({ kind: 'WORKDIR', path: '/w-cli-w' });
+    expect(s[7]!.expanded).to.deep.equal({ kind: 'USER', user: 'cli-w' });
+    // RUN's process: env without the names an ARG set last, then the ARGs — W and D from the ARGs, N from the ENV.
+    const run = s[9]!.state;
+    expect(processEnv(run)).to.deep.include.members(['W=cli-w', 'D=default-d', 'N=env-n', 'COPY_W=cli-w']);
+    expect(processEnv(run).filter((e) => /^[WDN]=/.test(e))).to.have.length(3);
+    expect(createdBy(g)[9]).to.equal('RUN |3 W=cli-w D=default-d N=env-n /bin/sh -c true # buildkit');
+    // The image config keeps the ENV values.
+    expect(g.target.finalConfig.Env).to.deep.equal([DEFAULT_PATH_ENV, 'W=env-first', 'D=env-d', 'N=env-n', 'COPY_W=cli-w']);
+  });
+
+  it('an ENV after the ARG wins again; a global ARG redeclared after an ENV brings the global value', function () {
+    const g = graph('ARG G=global\nFROM scratch\nENV G=env-g\nARG G\nARG W=arg\nENV W=env-again\nLABEL g=$G w=$W\nRUN true\n');
+    expect(steps(g)[4]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['g', 'global'], ['w', 'env-again']] });
+    expect(processEnv(steps(g)[5]!.state).filter((e) => /^[GW]=/.test(e)).sort()).to.deep.equal(['G=global', 'W=env-again']);
+  });
+
+  it('a stage built on a stage inherits its ARG values and ARGs; the config\'s ENV is applied over them again', function () {
+    // BuildKit dispatchState.init: state = base.state, buildArgs += base.buildArgs; dispatchStages re-adds config Env.
+    const df = 'FROM scratch AS base\nENV W=env-w\nARG W=arg-w\nARG ONLY=only\nFROM base\nLABEL w=$W only=$ONLY\nARG ONLY=again\nRUN true\n';
+    const g = graph(df);
+    expect(steps(g)[0]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['w', 'env-w'], ['only', 'only']] });
+    expect(processEnv(steps(g)[2]!.state).filter((e) => /^(W|ONLY)=/.test(e)).sort()).to.deep.equal(['ONLY=again', 'W=env-w']);
+    expect(createdBy(g).at(-1)).to.equal('RUN |2 W=env-w ONLY=again /bin/sh -c true # buildkit');
+    expect(g.warnings.filter((w) => w.rule === 'UndefinedVar')).to.deep.equal([]);
+  });
+
+  it('a redeclared ARG keeps its first place in RUN\'s history and, without a value, its value', function () {
+    const g = graph('FROM scratch\nARG A=1\nARG B=2\nARG A=3\nARG B\nRUN true\n');
+    expect(createdBy(g).at(-1)).to.equal('RUN |2 A=3 B=2 /bin/sh -c true # buildkit');
+    expect(steps(g).at(-1)!.state.args).to.deep.equal([['A', '3'], ['B', '2']]);
+  });
+
+  it('an ARG without a value after an ENV leaves the ENV; a --build-arg no ARG declares reaches nothing', function () {
+    const g = graph('FROM scratch\nENV N=env-n\nARG N\nLABEL n=$N u=$UNDECLARED\nRUN true\n', { buildArgs: { UNDECLARED: 'x' } });
+    expect(steps(g)[2]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['n', 'env-n'], ['u', '']] });
+    expect(processEnv(steps(g)[3]!.state).some((e) => e.startsWith('UNDECLARED='))).to.equal(false);
+    expect(g.unusedBuildArgs).to.deep.equal(['UNDECLARED']);
+  });
+
+  it('ONBUILD triggers see the state like any instruction', function () {
+    const cfg = imageConfig({ Env: ['PATH=/bin', 'W=env'], OnBuild: ['ARG W', 'LABEL w=$W'] });
+    const g = graph('FROM parent\n', { baseImageConfig: () => cfg, buildArgs: { W: 'cli' } });
+    expect(steps(g)[1]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['w', 'cli']] });
+  });
+
+  it('BUILDKIT_SBOM_SCAN_* ARGs stay out of the environment (convert.go nonEnvArgs)', function () {
+    const g = graph('FROM scratch\nARG BUILDKIT_SBOM_SCAN_STAGE=true\nRUN true\n');
+    expect(processEnv(steps(g)[1]!.state).some((e) => e.startsWith('BUILDKIT_SBOM'))).to.equal(false);
+    expect(createdBy(g)[1]).to.equal('RUN |1 BUILDKIT_SBOM_SCAN_STAGE=true /bin/sh -c true # buildkit');
+    expect(graph('FROM scratch\nLABEL s=$BUILDKIT_SBOM_SCAN_CONTEXT\n').warnings.filter((w) => w.rule === 'UndefinedVar')).to.deep.equal([]);
+  });
+
   it('ENV overrides an ARG of the same name, even one set with --build-arg', function () {
     const g = graph('FROM scratch\nARG V=arg\nENV V=env\nENV W=$V\nRUN true\n', { buildArgs: { V: 'cli' } });
     expect(steps(g)[2]!.expanded).to.deep.equal({ kind: 'ENV', pairs: [['W', 'env']] });
@@ -93,6 +159,23 @@ describe('stage graph: expansion and ARG scope', function () {
     expect(steps(g)[2]!.expanded).to.deep.equal({ kind: 'ENV', pairs: [['T', 'arm64'], ['O', 'linux']] });
     expect(createdBy(g).slice(0, 2)).to.deep.equal(['ARG TARGETARCH=arm64', 'ARG BUILDOS=linux']);
     expect(graph('FROM alpine AS x\n').target.platform).to.deep.equal(amd64);
+  });
+
+  it('a global ARG redeclared without a value keeps the earlier value (buildMetaArgs)', function () {
+    const g = graph('ARG X=1\nARG X\nFROM alpine:$X\nARG X\nLABEL x=$X\n');
+    expect(g.target.base).to.deep.equal({ kind: 'image', ref: 'alpine:1' });
+    expect(steps(g)[1]!.expanded).to.deep.equal({ kind: 'LABEL', pairs: [['x', '1']] });
+  });
+
+  it('TARGETSTAGE is --target as given, else the last stage\'s name, else "default"; a --build-arg replaces a platform ARG', function () {
+    const stage = (df: string, opts: Omit<BuildStageGraphOptions, 'dockerfile'> = {}) =>
+      (graph(df, opts).target.steps[1]!.expanded as { pairs: Array<[string, string]> }).pairs;
+    expect(stage('FROM alpine\nARG TARGETSTAGE\nLABEL t=$TARGETSTAGE\n')).to.deep.equal([['t', 'default']]);
+    expect(stage('FROM alpine AS last\nARG TARGETSTAGE\nLABEL t=$TARGETSTAGE\n')).to.deep.equal([['t', 'last']]);
+    expect(stage('FROM alpine AS x\nARG TARGETSTAGE\nLABEL t=$TARGETSTAGE\nFROM alpine\n', { target: 'X' })).to.deep.equal([['t', 'X']]);
+    const overridden = graph('FROM alpine:$TARGETARCH\n', { buildArgs: { TARGETARCH: 'cli' } });
+    expect(overridden.target.base).to.deep.equal({ kind: 'image', ref: 'alpine:cli' });
+    expect(overridden.unusedBuildArgs).to.deep.equal([]);
   });
 
   it('proxy build args are accepted without an ARG and kept out of history', function () {
@@ -236,17 +319,78 @@ describe('stage graph: stages, edges and the target', function () {
   });
 });
 
+describe('stage graph: duplicate stage names (issue 12, point 9)', function () {
+  // BuildKit's dispatchStates: one name → stage map, a later stage replacing an earlier one.
+  const df = [
+    'FROM alpine AS x', 'RUN first', 'FROM x AS X', 'RUN second', 'FROM alpine AS y', 'FROM x AS z',
+    'FROM busybox', 'COPY --from=x /a /b', 'COPY --from=X /a /c', 'COPY --from=0 /a /d', 'RUN --mount=from=x,target=/m true', '',
+  ].join('\n');
+
+  it('builds, with a DuplicateStageName warning at the later stage', function () {
+    const g = graph(df);
+    expect(g.stages.map((s) => s.name)).to.deep.equal(['x', 'x', 'y', 'z', undefined]);
+    expect(g.warnings.filter((w) => w.rule === 'DuplicateStageName').map((w) => [w.message, w.range.start.line, w.url])).to.deep.equal([
+      ['Duplicate stage name "x", stage names should be unique', 3, 'https://docs.docker.com/go/dockerfile/rule/duplicate-stage-name/'],
+    ]);
+  });
+
+  it('FROM x is the latest x before it; COPY --from=x, mount from=x and --target x the last x; --from=0 the index', function () {
+    const g = graph(df);
+    expect(g.stages[1]!.base).to.deep.equal({ kind: 'stage', index: 0 });
+    expect(g.stages[3]!.base).to.deep.equal({ kind: 'stage', index: 1 });
+    const from = steps(g).map((s) => (s.expanded.kind === 'COPY' ? s.expanded.from : s.expanded.kind === 'RUN' ? s.expanded.mounts[0]!.fromSource : undefined));
+    expect(from).to.deep.equal([{ kind: 'stage', index: 1 }, { kind: 'stage', index: 1 }, { kind: 'stage', index: 0 }, { kind: 'stage', index: 1 }]);
+    expect(g.reachable).to.deep.equal([0, 1, 4]);
+    expect(graph(df, { target: 'x' }).target.index).to.equal(1);
+    expect(graph(df, { target: 'X' }).reachable).to.deep.equal([0, 1]);
+  });
+
+  it('a FROM naming its own stage or a later one names an image, as in BuildKit (the lookup runs as stages are added)', function () {
+    expect(graph('FROM alpine AS a\nFROM b AS b\n').target.base).to.deep.equal({ kind: 'image', ref: 'b' });
+    expect(graph('FROM later AS first\nFROM alpine AS later\n', { target: 'first' }).target.base).to.deep.equal({ kind: 'image', ref: 'later' });
+  });
+
+  it('a stage named like an image is the stage, for FROM and --from alike', function () {
+    const g = graph('FROM alpine AS busybox\nRUN mine\nFROM busybox\nCOPY --from=busybox /a /b\nCOPY --from=busybox:latest /a /c\n');
+    expect(g.target.base).to.deep.equal({ kind: 'stage', index: 0 });
+    expect(steps(g).map((s) => (s.expanded.kind === 'COPY' ? s.expanded.from : undefined)))
+      .to.deep.equal([{ kind: 'stage', index: 0 }, { kind: 'image', ref: 'busybox:latest' }]);
+  });
+
+  it('ReservedStageName for scratch and context, with BuildKit\'s message', function () {
+    const g = graph('FROM alpine AS scratch\nFROM alpine AS context\nFROM alpine AS Scratch\n');
+    expect(g.warnings.filter((w) => /Stage/.test(w.rule)).map((w) => `${w.rule}@${w.range.start.line}: ${w.message}`)).to.deep.equal([
+      'ReservedStageName@1: Stage name should not use the same name as reserved stage "scratch"',
+      'ReservedStageName@2: Stage name should not use the same name as reserved stage "context"',
+      "StageNameCasing@3: Stage name 'Scratch' should be lowercase",
+      'ReservedStageName@3: Stage name should not use the same name as reserved stage "scratch"',
+      'DuplicateStageName@3: Duplicate stage name "scratch", stage names should be unique',
+    ]);
+    // Why it is reserved: after `AS scratch`, FROM scratch names that stage (addState looks names up first).
+    expect(graph('FROM alpine AS scratch\nFROM scratch\n').target.base).to.deep.equal({ kind: 'stage', index: 0 });
+    expect(graph('FROM scratch\nFROM scratch AS scratch\n').target.base).to.deep.equal({ kind: 'scratch' });
+  });
+});
+
 describe('stage graph: errors at file:line:col', function () {
   const cases: Array<[string, string, Omit<BuildStageGraphOptions, 'dockerfile'>, string, string, RegExp]> = [
     ['unknown target', 'FROM alpine AS a\n', { target: 'nope' }, 'Dockerfile', 'DOCKERFILE_UNKNOWN_TARGET', /target stage "nope" could not be found/],
-    ['FROM its own stage', 'FROM alpine AS a\nFROM b AS b\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_CYCLE', /circular dependency detected on stage: b/],
-    ['FROM a later stage', 'FROM later AS first\nFROM alpine AS later\n', { target: 'first' }, 'Dockerfile:1:6', 'DOCKERFILE_STAGE_CYCLE', /circular dependency/],
+    ['FROM a stage by another case', 'FROM alpine AS build\nFROM Build\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_INVALID_REFERENCE', /failed to parse stage name "Build"/],
+    ['COPY --from a later stage', 'FROM alpine AS a\nCOPY --from=b x y\nFROM alpine AS b\nFROM a\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_ORDER',
+      /^cannot copy from stage "b", it needs to be defined before current stage "a"$/],
+    ['COPY --from a later stage by index', 'FROM alpine\nCOPY --from=1 x y\nFROM alpine AS b\nFROM alpine\nCOPY --from=0 x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_ORDER',
+      /^cannot copy from stage "1", it needs to be defined before current stage "stage-0"$/],
+    ['COPY --from=$VAR (BuildKit never expands --from)', 'FROM alpine AS a\nARG S=a\nCOPY --from=$S x y\n', {}, 'Dockerfile:3:6', 'DOCKERFILE_INVALID_VALUE',
+      /^variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround$/],
+    ['COPY --from an index past the last stage', 'FROM alpine\nCOPY --from=3 x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_INVALID_VALUE', /^invalid stage index 3$/],
+    ['mount from= a later stage', 'FROM alpine AS a\nRUN --mount=from=b,target=/m true\nFROM alpine AS b\nFROM a\n', {}, 'Dockerfile:2:5', 'DOCKERFILE_STAGE_ORDER',
+      /^cannot mount from stage "b" to "\/m", stage needs to be defined before current command$/],
+    ['--target by index (BuildKit finds targets by name only)', 'FROM alpine AS a\nFROM alpine\n', { target: '0' }, 'Dockerfile', 'DOCKERFILE_UNKNOWN_TARGET', /target stage "0" could not be found/],
     ['COPY --from the current stage', 'FROM alpine AS a\nCOPY --from=a x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_CYCLE', /copy from itself/],
     ['COPY --from cycle', 'FROM alpine AS a\nCOPY --from=b x y\nFROM alpine AS b\nCOPY --from=a x y\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_STAGE_CYCLE', /circular dependency detected on stage: b/],
     ['${V:?msg}', 'FROM scratch\nARG V\nWORKDIR ${V:?need V}\n', {}, 'Dockerfile:3:1', 'DOCKERFILE_VARIABLE_REQUIRED', /need V/],
     ['empty FROM', 'ARG IMG\nFROM $IMG\n', {}, 'Dockerfile:2:6', 'DOCKERFILE_EMPTY_FROM', /base name \(\$IMG\) should not be blank/],
     ['invalid stage name', 'FROM alpine AS 1bad\n', {}, 'Dockerfile:1:16', 'DOCKERFILE_INVALID_STAGE_NAME', /invalid name for build stage/],
-    ['duplicate stage name', 'FROM alpine AS a\nFROM alpine AS A\n', {}, 'Dockerfile:2:16', 'DOCKERFILE_DUPLICATE_STAGE_NAME', /duplicate stage name/],
     ['invalid image reference', 'FROM Alpine:x\n', {}, 'Dockerfile:1:6', 'DOCKERFILE_INVALID_REFERENCE', /failed to parse stage name "Alpine:x"/],
     ['unterminated expansion', 'FROM scratch\nENV A=${B\n', {}, 'Dockerfile:2:1', 'DOCKERFILE_EXPANSION', /failed to process/],
     ['invalid --platform', 'FROM --platform=a/b/c/d alpine\n', {}, 'Dockerfile:1:6', 'DOCKERFILE_INVALID_PLATFORM', /failed to parse platform/],
@@ -281,7 +425,7 @@ describe('stage graph: build checks', function () {
   it('WorkdirRelativePath, SecretsUsedInArgOrEnv, MultipleInstructionsDisallowed, ExposeProtoCasing, ReservedStageName', function () {
     const g = graph('FROM alpine AS context\nWORKDIR app\nWORKDIR sub\nARG API_TOKEN\nENV PUBLIC_KEY=x DB_PASSWORD=y\nCMD ["a"]\nCMD ["b"]\nEXPOSE 80/TCP\n');
     expect(g.warnings.map((w) => `${w.rule}@${w.range.start.line}: ${w.message}`)).to.deep.equal([
-      "ReservedStageName@1: 'context' is reserved and should not be used as a stage name",
+      'ReservedStageName@1: Stage name should not use the same name as reserved stage "context"',
       'WorkdirRelativePath@2: Relative workdir "app" can have unexpected results if the base image changes',
       'SecretsUsedInArgOrEnv@4: Do not use ARG or ENV instructions for sensitive data (ARG "API_TOKEN")',
       'SecretsUsedInArgOrEnv@5: Do not use ARG or ENV instructions for sensitive data (ENV "DB_PASSWORD")',

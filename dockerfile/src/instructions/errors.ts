@@ -22,7 +22,6 @@ export const InstructionErrorCode = {
   BadHeredoc: 'DOCKERFILE_BAD_HEREDOC',
   /** An instruction other than ARG before the first FROM. */
   NoStage: 'DOCKERFILE_NO_STAGE',
-  DuplicateStageName: 'DOCKERFILE_DUPLICATE_STAGE_NAME',
 } as const;
 export type InstructionErrorCode = (typeof InstructionErrorCode)[keyof typeof InstructionErrorCode];
 

@@ -70,20 +70,11 @@ export function parseInstructions(input: string | ParseResult | Node, options: P
   const out: ParsedInstructions = {
     file, directives: parsed.directives, escapeToken: parsed.escapeToken, instructions: [], metaArgs: [], stages: [], warnings,
   };
-  const names = new Set<string>();
   for (const node of parsed.ast.children) {
     const located = positions.get(node.startLine);
     const inst = convert(node, located?.keyword.toLowerCase() === node.value.toLowerCase() ? located : undefined);
     out.instructions.push(inst);
     if (inst.kind === 'FROM') {
-      if (inst.stageName !== undefined) {
-        if (names.has(inst.stageName)) {
-          const range = inst.stageNameRange ?? inst.range;
-          throw new InstructionError(`duplicate stage name ${JSON.stringify(inst.stageName)}`, file, range,
-            InstructionErrorCode.DuplicateStageName, linesText(lines, range.start.line, range.end.line));
-        }
-        names.add(inst.stageName);
-      }
       out.stages.push({ index: out.stages.length, ...(inst.stageName ? { name: inst.stageName } : {}), from: inst, instructions: [] });
     } else if (out.stages.length > 0) {
       out.stages[out.stages.length - 1]!.instructions.push(inst);

@@ -15,7 +15,8 @@ import { dispatchStage, type Run } from './dispatch-stage.js';
 import { Expander } from './expand.js';
 import { globalScope, platformArgs, PROXY_ARGS } from './global-scope.js';
 import { reachableStages } from './reachability.js';
-import { stageIndex } from './stage-base.js';
+import { namedStage } from './stage-lookup.js';
+import { validateStageNames } from './stage-names.js';
 import type { BuildStageGraphOptions, StageGraph } from './types.js';
 
 export { DEFAULT_PATH_ENV } from './dispatch-stage.js';
@@ -31,15 +32,18 @@ export function stageGraphFromInstructions(parsed: ParsedInstructions, options: 
     throw new DockerfileError('the Dockerfile has no stage: it needs at least one FROM', file, rangeOf(1, 0, 1, 0), { code: StageErrorCode.EmptyFrom });
   }
   const warnings = [...parsed.warnings];
+  validateStageNames(parsed.stages, warnings);
   const targetIndex = resolveTarget(options.target, parsed.stages, file);
   const host = hostPlatform();
   const platform = options.platform ?? { build: host, target: host };
   const expander = new Expander({ file, escapeToken: parsed.escapeToken, warnings });
   const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
   const globalUsed = new Set<string>();
-  const scope = globalScope(parsed.metaArgs, platformArgs(platform.build, platform.target, parsed.stages[targetIndex]!.name ?? ''),
-    buildArgs, globalUsed, expander);
-  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [], envKnown: [], targetPlatform: platform.target };
+  const targetName = options.target || (parsed.stages.at(-1)!.name ?? '');
+  const automatic = platformArgs(platform.build, platform.target, targetName, buildArgs);
+  for (const [k] of automatic) if (buildArgs.has(k)) globalUsed.add(k);
+  const scope = globalScope(parsed.metaArgs, automatic, buildArgs, globalUsed, expander);
+  const run: Run = { parsed, options, expander, scope, buildArgs, usedBy: new Map(), edges: [], nodes: [], envKnown: [], finalStates: [], targetPlatform: platform.target };
   for (const name of globalUsed) run.usedBy.set(name, new Set([-1]));
 
   const errors = new Map<number, DockerfileError>();
@@ -83,7 +87,8 @@ export function stageGraphFromInstructions(parsed: ParsedInstructions, options: 
 
 function resolveTarget(target: string | undefined, stages: readonly Stage[], file: string): number {
   if (target === undefined || target === '') return stages.length - 1;
-  const i = stageIndex(target, stages);
+  // BuildKit resolveTarget: findStateByName — the last stage of that name; no indexes.
+  const i = namedStage(target, stages);
   if (i === undefined) throw new DockerfileError(`target stage ${JSON.stringify(target)} could not be found`, file, undefined, { code: StageErrorCode.UnknownTarget });
   return i;
 }

@@ -19,8 +19,10 @@ export interface DispatchContext {
   expandWords(word: string, state: BuildState, range: SourceRange): string[];
   /** Expands a heredoc body: only `$` references and escapes, quotes kept (BuildKit ExpandRaw). */
   expandRaw(word: string, state: BuildState, range: SourceRange): string;
-  /** Resolves `--from` / mount `from=` to a stage (recording the edge) or an image. */
-  resolveSource(name: string, range: SourceRange, kind: EdgeKind): StepSource;
+  /** Whether `word` stays itself when expanded against nothing (no `$`, quotes or escapes that change it). */
+  isLiteral(word: string): boolean;
+  /** Resolves `--from` / mount `from=` (with the mount's target, for errors) to a stage (recording the edge) or an image. */
+  resolveSource(name: string, range: SourceRange, kind: EdgeKind, mountTarget?: string): StepSource;
   /** The value of a global (meta) ARG, build-arg override applied; undefined when not declared. */
   metaArg(name: string): string | undefined;
   /** The `--build-arg` value for `name`, marking it consumed. */
@@ -44,6 +46,7 @@ export type Dispatcher<I extends Instruction = Instruction> = (inst: I, state: B
 export const StageErrorCode = {
   UnknownTarget: 'DOCKERFILE_UNKNOWN_TARGET',
   Cycle: 'DOCKERFILE_STAGE_CYCLE',
+  StageOrder: 'DOCKERFILE_STAGE_ORDER',
   EmptyFrom: 'DOCKERFILE_EMPTY_FROM',
   InvalidReference: 'DOCKERFILE_INVALID_REFERENCE',
   InvalidPlatform: 'DOCKERFILE_INVALID_PLATFORM',

@@ -1,11 +1,11 @@
 /**
  * COPY and ADD: sources, destination and the `--from/--chown/--chmod/--exclude`
  * flags are expanded one word each (BuildKit's SourcesAndDest.Expand);
- * `--from` resolves to a stage (an edge) or an image. History:
+ * `--from` is taken as written and resolves to a stage (an edge) or an image. History:
  * `COPY [--parents] [--chown=…] [--chmod=…] <src>… [<<heredoc] <dest> # buildkit`.
  */
 import type { AddInstruction, CopyInstruction } from '../instructions/index.js';
-import type { Dispatcher } from './dispatch-context.js';
+import { StageErrorCode, type Dispatcher } from './dispatch-context.js';
 import type { StepSource } from './types.js';
 
 export const dispatchCopy: Dispatcher<CopyInstruction | AddInstruction> = (inst, state, ctx) => {
@@ -17,7 +17,12 @@ export const dispatchCopy: Dispatcher<CopyInstruction | AddInstruction> = (inst,
   let from: StepSource | undefined;
   if (inst.kind === 'COPY' && inst.from !== undefined) {
     const flag = inst.flags.find((f) => f.name === 'from');
-    from = ctx.resolveSource(x(inst.from), flag?.range ?? inst.range, 'copy');
+    // BuildKit toCommand: --from is never expanded; a value that would change is an error.
+    if (!ctx.isLiteral(inst.from)) {
+      ctx.fail(StageErrorCode.InvalidValue,
+        'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround', flag?.range ?? inst.range);
+    }
+    from = ctx.resolveSource(inst.from, flag?.range ?? inst.range, 'copy');
   }
   const parts: string[] = [inst.kind];
   if (inst.kind === 'COPY' && inst.parents) parts.push('--parents');

@@ -1,6 +1,10 @@
-/** ENV: keys and values expanded; set in the image config's Env (a redefinition keeps its place). History `ENV K=V…`. */
+/**
+ * ENV: keys and values expanded; set in the image config's Env (a redefinition
+ * keeps its place) and in the state's variables (over an earlier ARG of the
+ * same name). History `ENV K=V…`.
+ */
 import type { EnvInstruction } from '../instructions/index.js';
-import { setEnv, withConfig } from './build-state.js';
+import { setEnv, setVar, withConfig } from './build-state.js';
 import type { Dispatcher } from './dispatch-context.js';
 import { checkSecretKey } from './secrets.js';
 
@@ -14,7 +18,7 @@ export const dispatchEnv: Dispatcher<EnvInstruction> = (inst, state, ctx) => {
     const value = ctx.expand(kv.value, state, inst.range);
     checkSecretKey('ENV', key, inst.range, ctx);
     pairs.push([key, value]);
-    s = withConfig(s, { Env: setEnv(s.config.Env, key, value) });
+    s = { ...withConfig(s, { Env: setEnv(s.config.Env, key, value) }), vars: setVar(s.vars, key, value, false) };
   }
   return { state: s, expanded: { kind: 'ENV', pairs }, createdBy: `ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, makesLayer: false };
 };

@@ -18,7 +18,7 @@ export const dispatchRun: Dispatcher<RunInstruction> = (inst, state, ctx) => {
     } catch (err) {
       return ctx.fail(StageErrorCode.InvalidMount, `invalid mount ${JSON.stringify(raw)}: ${(err as Error).message}`, m.range);
     }
-    return spec.from === undefined ? { ...spec } : { ...spec, fromSource: ctx.resolveSource(spec.from, m.range, 'mount') };
+    return spec.from === undefined ? { ...spec } : { ...spec, fromSource: ctx.resolveSource(spec.from, m.range, 'mount', spec.target) };
   });
   const argv = runArgv(inst, state);
   return {

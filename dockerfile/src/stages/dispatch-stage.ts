@@ -7,13 +7,15 @@
  */
 import { DockerfileError, parseReference, type ContainerConfig, type Platform, type SourceRange } from '@tsbuild/core';
 import type { Instruction, ParsedInstructions, Stage } from '../instructions/index.js';
+import { envFromSlice, processWord } from '../shell/index.js';
 import { expansionEnv, initialState, snapshot, withHistory, type BuildState } from './build-state.js';
 import { StageErrorCode, type DispatchContext } from './dispatch-context.js';
 import type { Expander } from './expand.js';
 import type { GlobalScope } from './global-scope.js';
 import { lintWarning } from './lint.js';
 import { parseTriggers } from './onbuild-triggers.js';
-import { resolveFrom, stageIndex } from './stage-base.js';
+import { resolveFrom } from './stage-base.js';
+import { isStageIndex, namedStage, stageLabel } from './stage-lookup.js';
 import { dispatcherFor } from './table.js';
 import type { BuildStageGraphOptions, StageEdge, StageGraph, StageNode, Step, StepSource } from './types.js';
 
@@ -33,6 +35,8 @@ export interface Run {
   nodes: StageNode[];
   /** Per stage: whether its base environment is known (see BuildState.baseEnvKnown). */
   envKnown: boolean[];
+  /** Per stage: its state after its last instruction (a child stage starts from its ARGs and variables). */
+  finalStates: Array<BuildState | undefined>;
   targetPlatform: Platform;
 }
 
@@ -71,7 +75,14 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
     expand: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown).result,
     expandWords: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown).words,
     expandRaw: (word, state, range) => expander.expand(word, expansionEnv(state), range, declaredNames(state), state.baseEnvKnown, true).result,
-    resolveSource: (name, range, kind) => resolveSource(run, stage, name, range, kind, fail),
+    isLiteral: (word) => {
+      try {
+        return processWord(word, EMPTY_ENV, { escapeToken: parsed.escapeToken as '\\' | '`' }) === word;
+      } catch {
+        return false;
+      }
+    },
+    resolveSource: (name, range, kind, mountTarget) => resolveSource(run, stage, name, range, kind, fail, mountTarget),
     metaArg: (name) => run.scope.values.get(name),
     buildArg: (name) => {
       const v = run.buildArgs.get(name);
@@ -91,7 +102,8 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
   const lastOnce = new Map<string, Instruction>();
 
   run.envKnown[stage.index] = envKnown;
-  let state: BuildState = initialState(baseConfig, platform, envKnown);
+  const inherit = base.kind === 'stage' ? run.finalStates[base.index] : undefined;
+  let state: BuildState = initialState(baseConfig, platform, envKnown, inherit);
   const steps: Step[] = [];
   const all: Array<[Instruction, boolean]> = [...triggers.map((t) => [t, true] as [Instruction, boolean]), ...stage.instructions.map((i) => [i, false] as [Instruction, boolean])];
   for (const [inst, onbuild] of all) {
@@ -113,24 +125,44 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
     });
     state = history ? withHistory(r.state, history) : r.state;
   }
+  run.finalStates[stage.index] = state;
   return {
     index: stage.index, ...(stage.name ? { name: stage.name } : {}), base, platform, fromRange: stage.from.range, steps,
     finalConfig: { ...state.config }, history: [...state.history], ...(state.author !== undefined ? { author: state.author } : {}),
   };
 }
 
+const EMPTY_ENV = envFromSlice([]);
+
 const declaredNames = (state: BuildState): ReadonlySet<string> => new Set(state.args.map(([k]) => k));
 
+/**
+ * `COPY --from` / mount `from=` (stage-lookup.ts says which stage a name
+ * means). The edge is recorded before an order error, so a cycle through it
+ * is reported as one. A stage defined after this one is BuildKit's
+ * dispatch-time error (stages are dispatched in file order).
+ */
 function resolveSource(run: Run, stage: Stage, name: string, range: SourceRange, kind: StageEdge['kind'],
-  fail: (code: string, message: string, range: SourceRange) => never): StepSource {
+  fail: (code: string, message: string, range: SourceRange) => never, mountTarget?: string): StepSource {
   if (name === '') fail(StageErrorCode.InvalidValue, 'the --from value must not be empty', range);
-  const idx = stageIndex(name, run.parsed.stages);
+  const stages = run.parsed.stages;
+  let idx: number | undefined;
+  if (kind !== 'mount' && isStageIndex(name)) {
+    idx = Number(name);
+    if (!(idx >= 0 && idx < stages.length)) fail(StageErrorCode.InvalidValue, `invalid stage index ${idx}`, range);
+  } else {
+    idx = namedStage(name, stages);
+  }
   if (idx !== undefined) {
     if (idx === stage.index) fail(StageErrorCode.Cycle, `circular dependency detected on stage: ${name} (a stage cannot copy from itself)`, range);
     run.edges.push({ from: stage.index, to: idx, kind, range });
+    if (idx > stage.index) {
+      fail(StageErrorCode.StageOrder, kind === 'mount'
+        ? `cannot mount from stage ${JSON.stringify(name)} to ${JSON.stringify(mountTarget ?? '')}, stage needs to be defined before current command`
+        : `cannot copy from stage ${JSON.stringify(name)}, it needs to be defined before current stage ${JSON.stringify(stageLabel(stage))}`, range);
+    }
     return { kind: 'stage', index: idx };
   }
-  if (/^\d+$/.test(name)) fail(StageErrorCode.InvalidValue, `invalid stage index ${name}`, range);
   try {
     parseReference(name);
   } catch (err) {

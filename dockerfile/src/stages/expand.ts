@@ -6,6 +6,7 @@
 import { DockerfileError, type SourceRange } from '@tsbuild/core';
 import type { Warning } from '../parser/index.js';
 import { processWordWithMatches, ShellLexError, type Env, type ProcessWordResult } from '../shell/index.js';
+import { NON_ENV_ARGS } from './build-state.js';
 import { StageErrorCode } from './dispatch-context.js';
 import { lintWarning } from './lint.js';
 
@@ -40,7 +41,7 @@ export class Expander {
     }
     if (check) {
       for (const name of res.unmatched) {
-        if (declared.has(name)) continue;
+        if (declared.has(name) || NON_ENV_ARGS.has(name)) continue; // reportUnmatchedVariables skips nonEnvArgs
         const key = `${range.start.line}:${range.start.character}:${name}`;
         if (this.seen.has(key)) continue;
         this.seen.add(key);

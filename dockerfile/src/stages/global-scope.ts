@@ -14,12 +14,21 @@ export const PROXY_ARGS = [
   'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
 ] as const;
 
-export function platformArgs(build: Platform, target: Platform, targetStage: string): Array<[string, string]> {
-  return [
-    ['BUILDPLATFORM', formatPlatform(build)], ['BUILDOS', build.os], ['BUILDARCH', build.architecture], ['BUILDVARIANT', build.variant ?? ''],
-    ['TARGETPLATFORM', formatPlatform(target)], ['TARGETOS', target.os], ['TARGETARCH', target.architecture],
-    ['TARGETVARIANT', target.variant ?? ''], ['TARGETSTAGE', targetStage],
+/**
+ * BuildKit's automatic platform ARGs (dockerfile2llb/platform.go `defaultArgs`):
+ * `TARGETSTAGE` is `--target` as given, else the last stage's name, else
+ * `default`; a `--build-arg` of the same name replaces any of them.
+ */
+export function platformArgs(
+  build: Platform, target: Platform, targetStage: string, buildArgs: ReadonlyMap<string, string> = new Map(),
+): Array<[string, string]> {
+  const args: Array<[string, string]> = [
+    ['BUILDPLATFORM', formatPlatform(build)], ['BUILDOS', build.os], ['BUILDOSVERSION', build['os.version'] ?? ''],
+    ['BUILDARCH', build.architecture], ['BUILDVARIANT', build.variant ?? ''],
+    ['TARGETPLATFORM', formatPlatform(target)], ['TARGETOS', target.os], ['TARGETOSVERSION', target['os.version'] ?? ''],
+    ['TARGETARCH', target.architecture], ['TARGETVARIANT', target.variant ?? ''], ['TARGETSTAGE', targetStage || 'default'],
   ];
+  return args.map(([k, v]) => [k, buildArgs.get(k) ?? v]);
 }
 
 export interface GlobalScope {
@@ -45,8 +54,10 @@ export function globalScope(
       if (overridden !== undefined) used.add(def.name);
       const dflt = def.default === undefined ? undefined : expander.expand(def.default, envOf(values), inst.range, declared).result;
       const dfltOnly = def.default === undefined ? undefined : expander.expand(def.default, envOf(defaults), inst.range, declared, false).result;
-      values.set(def.name, overridden ?? dflt);
-      defaults.set(def.name, dfltOnly);
+      // BuildKit buildMetaArgs: a redeclaration without a value keeps the value an earlier one gave.
+      const value = overridden ?? dflt;
+      if (value !== undefined || !values.has(def.name)) values.set(def.name, value);
+      if (dfltOnly !== undefined || !defaults.has(def.name)) defaults.set(def.name, dfltOnly);
       declared.add(def.name);
     }
   }

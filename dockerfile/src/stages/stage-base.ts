@@ -1,7 +1,7 @@
 /**
  * FROM: the base image name and `--platform` expanded against the global
- * scope only, then resolved to scratch, an earlier stage (by name,
- * case-insensitive, or index) or an image reference. Lints UndefinedArgInFrom,
+ * scope only, then resolved to scratch, an earlier stage (the latest before
+ * it of exactly that name, stage-lookup.ts) or an image reference. Lints UndefinedArgInFrom,
  * InvalidDefaultArgInFrom and RedundantTargetPlatform like BuildKit.
  */
 import { DockerfileError, parsePlatform, parseReference, type Platform, type SourceRange } from '@tsbuild/core';
@@ -12,6 +12,7 @@ import { StageErrorCode } from './dispatch-context.js';
 import { suggestName, type Expander } from './expand.js';
 import type { GlobalScope } from './global-scope.js';
 import { lintWarning } from './lint.js';
+import { baseStage } from './stage-lookup.js';
 import type { StageBase } from './types.js';
 
 export interface ResolvedFrom {
@@ -47,9 +48,6 @@ export function resolveFrom(input: FromInput): ResolvedFrom {
     return res.result;
   };
 
-  if (stage.name === 'scratch' || stage.name === 'context') {
-    warnings.push(lintWarning('ReservedStageName', `'${stage.name}' is reserved and should not be used as a stage name`, from.stageNameRange ?? from.range));
-  }
   let platform = input.targetPlatform;
   if (from.platform !== undefined) {
     const flagRange = from.flags.find((f) => f.name === 'platform')?.range ?? from.range;
@@ -68,15 +66,13 @@ export function resolveFrom(input: FromInput): ResolvedFrom {
   const name = expandChecked(from.image, from.imageRange);
   if (from.image.includes('$')) checkDefault(from, scope.env('defaults'), input);
   if (name === '') fail(StageErrorCode.EmptyFrom, `base name (${from.image}) should not be blank`, from.imageRange);
-  if (name === 'scratch') return { base: { kind: 'scratch' }, platform };
-  const byName = stageIndex(name, input.stages);
+  // A stage named `scratch` comes first: BuildKit's addState looks the name up before anything else.
+  const byName = baseStage(name, input.stages, stage.index);
   if (byName !== undefined) {
-    if (byName >= stage.index) {
-      fail(StageErrorCode.Cycle, `circular dependency detected on stage: ${name} (FROM may only name an earlier stage)`, from.imageRange);
-    }
     // A stage built on another runs on that stage's platform unless it sets its own.
     return { base: { kind: 'stage', index: byName }, platform: from.platform === undefined ? (input.stagePlatform(byName) ?? platform) : platform };
   }
+  if (name === 'scratch') return { base: { kind: 'scratch' }, platform };
   try {
     parseReference(name);
   } catch (err) {
@@ -85,28 +81,15 @@ export function resolveFrom(input: FromInput): ResolvedFrom {
   return { base: { kind: 'image', ref: name }, platform };
 }
 
-/** The stage a `FROM`/`--from` name refers to: a stage name (case-insensitive) or a decimal index. */
-export function stageIndex(name: string, stages: readonly Stage[]): number | undefined {
-  const lower = name.toLowerCase();
-  const named = stages.find((s) => s.name === lower);
-  if (named) return named.index;
-  if (/^\d+$/.test(name)) {
-    const i = Number(name);
-    if (i < stages.length) return i;
-  }
-  return undefined;
-}
-
 /** InvalidDefaultArgInFrom: with the meta ARG defaults alone, the base must be a usable name. */
 function checkDefault(from: FromInstruction, defaults: Env, input: FromInput): void {
   const name = input.expander.expand(from.image, defaults, from.imageRange, input.scope.declared, false).result;
+  // BuildKit validateBaseImagesWithDefaultArgs: the name must parse as a reference (stage names and scratch do).
   let ok = name !== '';
-  if (ok && name !== 'scratch' && stageIndex(name, input.stages) === undefined) {
-    try {
-      parseReference(name);
-    } catch {
-      ok = false;
-    }
+  try {
+    parseReference(name);
+  } catch {
+    ok = false;
   }
   if (!ok) {
     input.warnings.push(lintWarning('InvalidDefaultArgInFrom',

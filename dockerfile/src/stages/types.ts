@@ -19,9 +19,17 @@ export type StepSource = { kind: 'stage'; index: number } | { kind: 'image'; ref
 
 /** The state a step runs with: a snapshot of the stage's build state before the step. */
 export interface StepState {
-  /** The container environment `K=V` (image ENV, then ENV instructions) — what the image config keeps. */
+  /**
+   * The variables `K=V` an ENV set last (the base config's Env and ENV instructions), in
+   * BuildKit's order (a name set again moves to the end). A name an ARG set after its ENV is
+   * not here: RUN gets it from `args`.
+   */
   env: string[];
-  /** ARGs in scope with their values, in declaration order (RUN sees them as env unless ENV sets the same name). */
+  /**
+   * ARGs in scope with their values (a stage built on a stage starts with its ARGs), in
+   * declaration order. RUN's process environment is `env`, then each of these whose name
+   * `env` lacks — BuildKit's `d.state` env, where ENV and ARG set a name, the later wins.
+   */
   args: Array<[string, string]>;
   workdir: string;
   user: string;
