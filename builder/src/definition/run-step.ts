@@ -1,8 +1,10 @@
 /**
  * RUN step → Exec spec. The process: the frontend's argv (shell form through
- * the stage's SHELL, heredocs as BuildKit runs them), exec form as written. The environment: the image ENV, then each ARG in
- * scope that ENV does not set (BuildKit passes build args as env to RUN, and
- * ENV wins). `--network=default` takes the build's default; `--security=
+ * the stage's SHELL, heredocs as BuildKit runs them), exec form as written. The environment: the
+ * variables an ENV set last, then each ARG in scope whose name those lack — so a
+ * name an ARG with a value set after an ENV of that name gets the ARG's value, as
+ * in BuildKit's dispatchArg (the frontend's `snapshot`, stages/build-state.ts,
+ * leaves such a name out of `env`). `--network=default` takes the build's default; `--security=
  * insecure` needs the `security.insecure` entitlement (allowInsecure).
  */
 import { posix } from 'node:path';
