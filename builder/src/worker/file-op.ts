@@ -156,7 +156,7 @@ export class FileOp implements Op {
     try {
       onto = await parent;
     } catch (err) {
-      if (layer) await snap.remove(tmpKey).catch(() => undefined);
+      await snap.remove(tmpKey).catch(() => undefined);
       throw err;
     }
     return ctx.slot(() => commitLayer(this.w, tmpKey, onto, layer, { rebase: true }));
