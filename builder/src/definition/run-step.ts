@@ -2,7 +2,10 @@
  * RUN step → Exec spec. The process: the frontend's argv (shell form through
  * the stage's SHELL, heredocs as BuildKit runs them), exec form as written. The environment: the image ENV, then each ARG in
  * scope that ENV does not set (BuildKit passes build args as env to RUN, and
- * ENV wins). `--network=default` takes the build's default; `--security=
+ * ENV wins); with ssh mounts, SSH_AUTH_SOCK = the first one's target unless
+ * ENV or an ARG sets it — also when no agent is forwarded and the optional
+ * mount is left out, as BuildKit's client/llb/exec.go (ExecOp.Marshal) sets
+ * it when it builds the op. `--network=default` takes the build's default; `--security=
  * insecure` needs the `security.insecure` entitlement (allowInsecure).
  */
 import { posix } from 'node:path';
@@ -26,6 +29,8 @@ export function convertRun(step: Step, file: string, options: { network: 'host' 
     });
   }
   const sources: StepSource[] = [];
+  let sshMounts = 0;
+  let sshAuthSock: string | undefined;
   const specs: ExecMountSpec[] = mounts.map((m) => {
     const target = m.target ? posix.resolve(state.workdir, m.target) : '';
     switch (m.type) {
@@ -45,8 +50,13 @@ export function convertRun(step: Step, file: string, options: { network: 'host' 
         const id = m.id || posix.basename(target);
         return { type: 'secret', id, target: target || undefined, env: m.env, required: m.required, uid: m.uid, gid: m.gid, mode: m.mode };
       }
-      case 'ssh':
-        return { type: 'ssh', id: m.id || 'default', target: target || undefined, required: m.required };
+      case 'ssh': {
+        // ExecOp.Marshal: an ssh mount without a target gets /run/buildkit/ssh_agent.<its index among the ssh mounts>.
+        const sshTarget = target || `/run/buildkit/ssh_agent.${sshMounts}`;
+        sshMounts++;
+        sshAuthSock ??= sshTarget;
+        return { type: 'ssh', id: m.id || 'default', target: sshTarget, required: m.required };
+      }
     }
   });
   // A lone `#!` heredoc runs from /dev/pipes/<name> (BuildKit mounts the script there).
@@ -56,7 +66,8 @@ export function convertRun(step: Step, file: string, options: { network: 'host' 
   return {
     spec: {
       args,
-      env: state.env,
+      env: sshAuthSock === undefined || [...state.env.map((e) => e.slice(0, e.indexOf('='))), ...state.args.map(([k]) => k)].includes('SSH_AUTH_SOCK')
+        ? state.env : [...state.env, `SSH_AUTH_SOCK=${sshAuthSock}`],
       buildArgs: Object.fromEntries(state.args),
       cwd: state.workdir,
       user: state.user,

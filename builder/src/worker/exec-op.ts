@@ -134,8 +134,10 @@ export class ExecOp implements Op {
       case 'secret': {
         const data = await this.env.secrets.read(m.id);
         if (data === undefined) {
-          if (m.required) throw this.error(`secret ${m.id} not found`, 'BUILD_SECRET_NOT_FOUND');
-          return next();
+          if (m.required) throw this.error(`secret ${m.id}: not found`, 'BUILD_SECRET_NOT_FOUND');
+          // Optional and absent: no file; an `env=` variable is still set, empty (BuildKit's
+          // ExecOp.loadSecretEnv, solver/llbsolver/ops/exec.go, appends `NAME=` for it).
+          return next(undefined, m.env ? [`${m.env}=`] : []);
         }
         // BuildKit: `env=` alone exposes the secret as a variable only; with a target, as both.
         const env = m.env ? [`${m.env}=${Buffer.from(data).toString('utf8')}`] : [];
@@ -145,7 +147,7 @@ export class ExecOp implements Op {
       case 'ssh': {
         const socket = this.env.ssh(m.id);
         if (socket === undefined) {
-          if (m.required) throw this.error(`no SSH key ${m.id} forwarded from the client`, 'BUILD_SSH_NOT_FOUND');
+          if (m.required) throw this.error(`no SSH key ${JSON.stringify(m.id)} forwarded from the client`, 'BUILD_SSH_NOT_FOUND');
           return next();
         }
         return next({ type: 'ssh', socket, ...defined({ target: m.target }) });
