@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerfileError, ExecError, FailedPreconditionError, type SourceRange } from '@tsbuild/core';
+import { DockerfileError, ExecError, FailedPreconditionError, isInvalidArgument, TsbuildError, type SourceRange } from '@tsbuild/core';
 import type { ExecMount } from '@tsbuild/runtime';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff } from './commit-diff.js';
@@ -99,7 +99,11 @@ export class ExecOp implements Op {
           network: this.spec.network,
           security: this.spec.security,
         };
-        const { exitCode } = await this.w.executor.run(request, { signal: ctx.signal, stdout: out, stderr: err });
+        // An invalid step (USER naming no passwd entry, a bad mount) is the Dockerfile's error: located at the RUN.
+        const { exitCode } = await this.w.executor.run(request, { signal: ctx.signal, stdout: out, stderr: err }).catch((e: unknown) => {
+          if (!(e instanceof TsbuildError) || !isInvalidArgument(e) || e instanceof DockerfileError) throw e;
+          throw new DockerfileError(e.message, this.env.file, this.env.range, { code: e.code, cause: e });
+        });
         if (exitCode !== 0) {
           const cause = new ExecError(exitCode, this.spec.args);
           throw new DockerfileError(cause.message, this.env.file, this.env.range, { code: 'BUILD_RUN_FAILED', cause });
