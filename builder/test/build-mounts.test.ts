@@ -59,6 +59,22 @@ describe('build: RUN mounts', function () {
     expect(err?.message).to.contain('secret nope: not found');
   });
 
+  it('secret ids as BuildKit reads them: source= names the secret; the default file is /run/secrets/<base name of the id>', async () => {
+    // dockerfile2llb/convert_secrets.go, dispatchSecret: id = source, else id; dest = "/run/secrets/" + path.Base(id).
+    const ctx = env.context({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN --mount=type=secret,source=s,required [ -s /run/secrets/s ]',
+        'RUN --mount=type=secret,id=team/s,required [ -f /run/secrets/s ] && [ ! -e /run/secrets/team ]',
+        '',
+      ].join('\n'),
+      'secret.txt': SECRET,
+    }, 'ctx-secret-ids');
+    const before = env.executor.runs;
+    await env.build({ context: ctx, secrets: [{ id: 's', src: join(ctx, 'secret.txt') }, { id: 'team/s', src: join(ctx, 'secret.txt') }] });
+    expect(env.executor.runs - before).to.equal(2);
+  });
+
   it('an optional env= secret that is missing sets its variable, empty, and no file (BuildKit\'s loadSecretEnv)', async () => {
     // v0.8 has no env= (so no differential case): solver/llbsolver/ops/exec.go, ExecOp.loadSecretEnv, appends NAME= for it.
     const ctx = env.context({

@@ -47,8 +47,11 @@ export function convertRun(step: Step, file: string, options: { network: 'host' 
       case 'tmpfs':
         return { type: 'tmpfs', target, size: m.sizeBytes };
       case 'secret': {
-        const id = m.id || posix.basename(target);
-        return { type: 'secret', id, target: target || undefined, env: m.env, required: m.required, uid: m.uid, gid: m.gid, mode: m.mode };
+        // dockerfile2llb/convert_secrets.go, dispatchSecret: the id is source=, else id=, else the target's base name;
+        // without env=, the file is at the target, else /run/secrets/<the id's base name>.
+        const id = m.source || m.id || posix.basename(target);
+        const file = target || (m.env === undefined ? `/run/secrets/${posix.basename(id)}` : undefined);
+        return { type: 'secret', id, target: file, env: m.env, required: m.required, uid: m.uid, gid: m.gid, mode: m.mode };
       }
       case 'ssh': {
         // ExecOp.Marshal: an ssh mount without a target gets /run/buildkit/ssh_agent.<its index among the ssh mounts>.
