@@ -69,7 +69,7 @@ describe('buildSpec (pure)', () => {
   });
 
   it('sets user, umask 0022 by default, cwd, hostname, no terminal', () => {
-    const spec = buildSpec(request({ hostname: 'h1', process: { args: ['id'], env: [], cwd: '/w', umask: 0o077 } }), { uid: 1000, gid: 1000, additionalGids: [2000] }, { mounts: [] });
+    const spec = buildSpec(request({ hostname: 'h1', process: { args: ['id'], env: [], cwd: '/w', umask: 0o077 } }), { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/tester' }, { mounts: [] });
     expect(spec.process.user).to.deep.equal({ uid: 1000, gid: 1000, umask: 0o077, additionalGids: [1000, 2000] });
     expect(spec.process.cwd).to.equal('/w');
     expect(spec.hostname).to.equal('h1');
