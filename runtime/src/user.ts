@@ -9,8 +9,7 @@
  *   an unknown name is an InvalidArgumentError (code RUNTIME_UNKNOWN_USER).
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '@tsbuild/core';
-import { resolveInRoot } from './root-path.js';
+import { InvalidArgumentError, resolveInRoot } from '@tsbuild/core';
 import type { ResolvedUser } from './types.js';
 
 export interface PasswdEntry {
@@ -70,7 +69,7 @@ export function resolveUserFrom(spec: string | undefined, passwd: PasswdEntry[],
 /** Reads /etc/passwd and /etc/group from `rootfs` (never following a symlink out of it) and resolves `spec`. */
 export async function resolveUser(rootfs: string, spec: string | undefined): Promise<ResolvedUser> {
   if (!spec || spec === '0:0') return { uid: 0, gid: 0, additionalGids: [] };
-  const read = async (p: string) => readFile(await resolveInRoot(rootfs, p), 'utf8').catch(() => '');
+  const read = async (p: string) => readFile(await resolveInRoot(rootfs, p, { followFinal: true }), 'utf8').catch(() => '');
   const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
   return resolveUserFrom(spec, parsePasswd(passwd), parseGroup(group));
 }
