@@ -7,4 +7,5 @@ export * from './platform.js';
 export * from './oci.js';
 export * from './reference.js';
 export * from './store-root.js';
+export * from './mount.js';
 export { resolveInRoot, resolveInRootSync, isInside, type ResolveOptions as ResolveInRootOptions } from './root-path.js';

@@ -4,7 +4,7 @@
  * Every async method takes `{ signal }` where it can block for long.
  */
 import type { Readable } from 'node:stream';
-import type { Compression, Descriptor, Digest } from '@tsbuild/core';
+import type { Compression, Descriptor, Digest, Mount } from '@tsbuild/core';
 
 export interface Cancellable {
   signal?: AbortSignal;
@@ -97,12 +97,8 @@ export interface LeaseManager {
 
 // ── snapshots ──────────────────────────────────────────────────────────────
 
-/** A mount as the OCI runtime spec and mount(8) describe it. Plain data. */
-export interface Mount {
-  type: string; // 'overlay' | 'bind' | 'tmpfs' | …
-  source: string;
-  options: string[];
-}
+/** core's Mount: what a snapshotter returns is what the runtime mounts. */
+export type { Mount } from '@tsbuild/core';
 
 export type SnapshotKind = 'committed' | 'active' | 'view';
 
