@@ -6,7 +6,6 @@ export { writeFileAtomic, fsyncDir } from './content/atomic-file.js';
 export { OciLayoutImageStore, TAGGED_AT_ANNOTATION } from './layout/oci-layout-image-store.js';
 export { openLayout, type OpenedLayout } from './layout/open-layout.js';
 export { initLayout, readIndex, assertLayout } from './layout/oci-layout.js';
-export { withLock, pidAlive, type LockOptions } from './layout/lock-file.js';
 export { resolveImage, type ResolvedImage, type ResolveOptions } from './image/resolve.js';
 export { writeImage, platformOf, type WriteImageOptions } from './image/write-image.js';
 export { imageBlobs, type ImageBlobsOptions } from './image/image-blobs.js';

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNotFound, throwIfAborted } from '@tsbuild/core';
+import { isNotFound, throwIfAborted, withLock } from '@tsbuild/core';
 import { LayerVariants } from '../image/layer-variants.js';
-import { withLock } from '../layout/lock-file.js';
 import type { Cancellable, ContentStore, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
 import { markReachable, type MarkSet } from './mark.js';
