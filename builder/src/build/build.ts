@@ -15,7 +15,7 @@ import { DockerfileError, isCanceled, throwIfAborted } from '@tsbuild/core';
 import { openChecksumCache } from '../context/index.js';
 import { ContextSession, ContextWatchClient } from '../context/watch/index.js';
 import { buildDefinition } from '../definition/build-definition.js';
-import { FileCacheStorage, Solver, VertexError, type Vertex } from '../solver/index.js';
+import { openBuildCache, Solver, VertexError, type Vertex } from '../solver/index.js';
 import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
 import { Worker } from '../worker/worker.js';
@@ -70,7 +70,7 @@ export async function build(options: BuildOptions, deps: BuildDeps): Promise<Bui
     if (definition.target) {
       const cores = availableParallelism();
       const io = options.maxParallelism ?? cores * 2;
-      const solver = new Solver({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+      const solver = new Solver({ cache: openBuildCache(root), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
       const filter = new Set(options.noCacheFilter ?? []);
       const noCache = options.noCache === true ? true : filter.size > 0 ? (v: Vertex) => stageMatches(definition.meta.get(v), filter) : false;
       const solved = await solver.solve(definition.target, { ...(signal ? { signal } : {}), noCache, onEvent: (e) => emit(toBuildEvent(e)) });
