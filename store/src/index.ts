@@ -18,7 +18,7 @@ export { packTreeDiff, type TreeDiffSource } from './layer/tar-tree-diff.js';
 export { applyLayer, type ApplyLayerOptions, type ApplyLayerResult } from './layer/tar-apply.js';
 export { UnsafeLayerEntryError, InvalidLayerTarError, type LayerWarning } from './layer/tar-errors.js';
 export { readTar, type TarReadEntry } from './layer/tar-read.js';
-export { prune, type PruneOptions } from './gc/prune.js';
+export { prune, type PruneOptions, type GcOptions } from './gc/prune.js';
 export { du, type DuOptions } from './gc/du.js';
 export { fsck, type FsckOptions } from './gc/fsck.js';
 export { markReachable, type MarkOptions, type MarkSet } from './gc/mark.js';

@@ -1,19 +1,12 @@
 import { join } from 'node:path';
 import { isLayerType } from '@tsbuild/core';
-import type { Cancellable, ContentStore, DiskUsage, GcRootProvider, ImageStore, LeaseManager, Snapshotter } from '../types.js';
+import type { DiskUsage } from '../types.js';
 import { ONE_HOUR_MS, filesIn, ingestLeftovers, treeBytes } from './fs-scan.js';
 import { markReachable } from './mark.js';
-import { unreachableSnapshots } from './prune.js';
+import { unreachableSnapshots, type GcOptions } from './prune.js';
 
-export interface DuOptions extends Cancellable {
-  root: string;
-  content: ContentStore;
-  images: ImageStore;
-  leases?: LeaseManager;
-  /** The holders outside the store: what they keep is not reclaimable, their own files are `cache`. */
-  roots: readonly GcRootProvider[];
-  snapshotter?: Snapshotter;
-}
+/** The roots' holders: what they keep is not reclaimable, their own files (`diskUsage`) are `cache`. */
+export type DuOptions = GcOptions;
 
 /**
  * Disk usage by kind, with what a prune (grace 0) would reclaim. Blobs reached

@@ -7,15 +7,19 @@ import type { Cancellable, ContentStore, GcRootProvider, ImageStore, LeaseManage
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
 import { markReachable, type MarkSet } from './mark.js';
 
-export interface PruneOptions extends Cancellable {
+/** The roles prune and du work on. */
+export interface GcOptions extends Cancellable {
   root: string;
   content: ContentStore;
   images: ImageStore;
   leases?: LeaseManager;
   /** What holders outside the store keep (the build cache): see GcRootProvider. */
   roots: readonly GcRootProvider[];
-  /** Committed snapshots are swept only when a snapshotter is given. */
+  /** Committed snapshots are swept (and measured) only when a snapshotter is given. */
   snapshotter?: Snapshotter;
+}
+
+export interface PruneOptions extends GcOptions {
   /**
    * Anything modified less than this long before the prune started survives
    * (default 60 s). It covers the gap between a build ingesting a blob and
