@@ -8,10 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { conformanceAvailable, conformanceDir, conformanceMissingMessage } from '../test/support/conformance.js';
-import { parseDockerfile } from '../builder/src/frontend/parser/index.js';
-import { parseInstructions } from '../builder/src/frontend/instructions/index.js';
-import { stageGraphFromInstructions } from '../builder/src/frontend/stages/index.js';
-import { printStageGraph } from '../builder/src/frontend/print/index.js';
+import { parseDockerfile, parseInstructions, printStageGraph, stageGraphFromInstructions } from '@tsbuild/dockerfile';
 
 const argv = process.argv.slice(2);
 const roundsArg = argv.indexOf('--rounds');

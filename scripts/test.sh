@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ $# -eq 0 ]; then
-  set -- 'core/test/**/*.test.ts' 'store/test/**/*.test.ts' 'runtime/test/**/*.test.ts' \
+  set -- 'core/test/**/*.test.ts' 'store/test/**/*.test.ts' 'runtime/test/**/*.test.ts' 'dockerfile/test/**/*.test.ts' \
     'builder/test/**/*.test.ts' 'cli/test/**/*.test.ts' 'test/**/*.test.ts'
   # registry-client/ and server/ have no code yet, hence no tests.
 fi

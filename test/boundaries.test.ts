@@ -5,7 +5,7 @@
  * adapter module imports dockerfile-ast.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,15 +17,17 @@ const ALLOWED: Record<string, string[]> = {
   store: ['core'],
   runtime: ['core'],
   'registry-client': ['core'],
-  builder: ['core', 'store', 'runtime', 'registry-client'],
-  server: ['core', 'builder', 'store', 'runtime', 'registry-client'],
-  cli: ['core', 'store', 'runtime', 'registry-client', 'builder', 'server'],
+  dockerfile: ['core'],
+  builder: ['core', 'dockerfile', 'store', 'runtime', 'registry-client'],
+  server: ['core', 'dockerfile', 'builder', 'store', 'runtime', 'registry-client'],
+  cli: ['core', 'dockerfile', 'store', 'runtime', 'registry-client', 'builder', 'server'],
 };
 const PACKAGE_OF: Record<string, string> = {
   '@tsbuild/core': 'core',
   '@tsbuild/store': 'store',
   '@tsbuild/runtime': 'runtime',
   '@tsbuild/registry-client': 'registry-client',
+  '@tsbuild/dockerfile': 'dockerfile',
   '@tsbuild/builder': 'builder',
   '@tsbuild/server': 'server',
   tsbuild: 'cli',
@@ -34,7 +36,8 @@ const PACKAGE_OF: Record<string, string> = {
 function* tsFiles(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* tsFiles(p);
+    const st = lstatSync(p); // lstat: test fixtures hold dangling symlinks on purpose
+    if (st.isDirectory()) yield* tsFiles(p);
     else if (p.endsWith('.ts')) yield p;
   }
 }
@@ -72,6 +75,24 @@ describe('package borders', () => {
     });
   }
 
+  it('no test, bench or script reaches into another package\'s src/ (only its own package\'s)', () => {
+    const problems: string[] = [];
+    const dirs = [...Object.keys(ALLOWED).map((scope) => join(root, scope, 'test')), join(root, 'test'), join(root, 'bench'), join(root, 'scripts')];
+    for (const dir of dirs) {
+      if (!existsSync(dir)) continue; // a package without tests yet
+      const files = [...tsFiles(dir)];
+      const own = relative(root, dir).split('/')[0]!;
+      for (const file of files) {
+        for (const spec of importsOf(file)) {
+          if (!spec.startsWith('.')) continue;
+          const target = relative(root, resolve(dirname(file), spec)).split('/');
+          if (target[1] === 'src' && target[0] !== own && target[0]! in ALLOWED) problems.push(`${relative(root, file)}: imports ${spec} (use @tsbuild/${target[0]})`);
+        }
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
   it('only the adapter module imports dockerfile-ast', () => {
     const importers: string[] = [];
     for (const scope of Object.keys(ALLOWED)) {
@@ -104,5 +125,54 @@ describe('package borders', () => {
       if (/['"]records['"]|cache\/records/.test(readFileSync(file, 'utf8'))) readers.push(relative(root, file));
     }
     expect(readers).to.deep.equal([]);
+  });
+});
+
+/**
+ * Borders inside builder (issue 12): the solver is generic (it schedules
+ * vertices over opaque ops and knows nothing else of the builder); the
+ * definition is data made from the stage graph and knows no worker, file op,
+ * context reader, store or runtime; the worker reads the definition's op
+ * descriptions, never the conversion that makes them.
+ */
+describe('builder borders', () => {
+  const src = join(root, 'builder', 'src');
+  /** Each import of each file under builder/src/<dir>: the specifier, where a relative one lands (builder/src-relative), and whether it is type-only. */
+  const importsUnder = (dir: string) =>
+    [...tsFiles(join(src, dir))].flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(import|export)(\s+type)?\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => {
+        const spec = (m[3] ?? m[4])!;
+        const lands = spec.startsWith('.') ? relative(src, resolve(dirname(file), spec)) : undefined;
+        return { file: relative(root, file), spec, lands, typeOnly: m[2] !== undefined };
+      }),
+    );
+  const nodeBuiltin = (spec: string) => spec.startsWith('node:');
+
+  it('solver/ imports nothing else of builder; of the rest only core, p-queue, node built-ins (and the store\'s atomic write for FileCacheStorage)', () => {
+    const problems = importsUnder('solver')
+      .filter(({ file, spec, lands }) => {
+        if (lands !== undefined) return !lands.startsWith('solver/');
+        if (spec === '@tsbuild/core' || spec === 'p-queue' || nodeBuiltin(spec)) return false;
+        return !(spec === '@tsbuild/store' && file.endsWith('solver/file-cache-storage.ts'));
+      })
+      .map(({ file, spec }) => `${file}: ${spec}`);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('definition/ imports no worker, file op, context, exporter or API code, no store and no runtime: only itself, the solver\'s digest, core, dockerfile and node', () => {
+    const problems = importsUnder('definition')
+      .filter(({ spec, lands }) => {
+        if (lands !== undefined) return !lands.startsWith('definition/') && lands !== 'solver/index.js';
+        return !(spec === '@tsbuild/core' || spec === '@tsbuild/dockerfile' || nodeBuiltin(spec));
+      })
+      .map(({ file, spec }) => `${file}: ${spec}`);
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('worker/ reads only the definition\'s data types (op descriptions), type-only, never its conversion', () => {
+    const problems = importsUnder('worker')
+      .filter(({ lands, typeOnly }) => lands?.startsWith('definition/') && (!typeOnly || !['definition/ops.js', 'definition/types.js'].includes(lands)))
+      .map(({ file, spec }) => `${file}: ${spec}`);
+    expect(problems).to.deep.equal([]);
   });
 });

@@ -53,7 +53,18 @@ const REASONS: Record<string, string> = {
   // mode --chmod gives, special bits included; v0.8 replaced only the 0777 permission bits, so it
   // dropped --chmod's special bits and kept the source's.
   'chmod-special-bits': 'newer BuildKit applies --chmod\'s setuid/setgid/sticky bits',
+  // Directories a COPY --chmod=<octal> creates (missing parents of the destination, a new
+  // destination of a directory source): newer fsutil makes them with that mode
+  // (vendor/github.com/tonistiigi/fsutil/copy/copy.go Copy and prepareTargetDir: MkdirAll with
+  // `*ci.Mode`, fsutil #228 for moby/buildkit#4945); v0.8's MkdirAll made them 0755.
+  'chmod-created-dirs': 'newer BuildKit creates the directories of a COPY --chmod=<octal> with that mode',
   'supplementary-gids': 'newer BuildKit runs RUN with the user\'s supplementary groups',
+  // A stage built on another stage: BuildKit ≥ 0.15 starts its ARGs with the base stage's
+  // (dockerfile2llb/convert.go `dispatchState.init`: `ds.buildArgs = append(ds.buildArgs,
+  // ds.base.buildArgs...)`, commit c7c2f0e97), so RUN's history lists them (`runCommandString`,
+  // each with the value the stage's environment has); v0.8 listed only the stage's own. What
+  // the RUN sees is the same in both: the child starts from the base's llb.State.
+  'base-stage-args-in-history': 'newer BuildKit lists a base stage\'s ARGs in RUN history',
 };
 
 describe('differential: tsbuild builds what BuildKit built (recorded fixtures)', function () {

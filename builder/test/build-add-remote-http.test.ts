@@ -1,16 +1,17 @@
 /**
  * ADD <http url> end to end against a real HTTP server on 127.0.0.1 (issue 5):
  * the file as BuildKit writes it (name from the URL, 0600, mtime from
- * Last-Modified, never extracted), the key resolved at solve time (a
+ * Last-Modified, extracted only with --unpack=true), the key resolved at solve time (a
  * conditional GET answered 304 hits; changed bytes rebuild, explained),
  * --checksum (verified; known without downloading), errors located at the
  * ADD line.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { DockerfileError, sha256 } from '@tsbuild/core';
 import { eventsOf, makeBuildEnv, mountsUnder, type BuildEnv } from './build-support.js';
@@ -105,6 +106,35 @@ describe('build: ADD <http url>', function () {
     expect(readFileSync(join(res.out, 'mix/archive.tar.gz'))).to.deep.equal(tgz);
     expect(readFileSync(join(res.out, 'mix/local.txt'), 'utf8')).to.equal('local');
     expect(readFileSync(join(res.out, 'linked/hello.txt'), 'utf8')).to.equal('hello over http\n');
+  });
+
+  it('--unpack: a downloaded tar is extracted only with --unpack=true; a local one is kept with --unpack=false (BuildKit dispatchCopy)', async () => {
+    const tree = join(env.dir, 'unpack-tree');
+    mkdirSync(join(tree, 'pkg'), { recursive: true });
+    writeFileSync(join(tree, 'pkg/inside.txt'), 'from the archive\n');
+    const tgz = gzipSync(execFileSync('tar', ['-c', '-C', tree, 'pkg']));
+    http.files.set('/files/real.tar.gz', { body: tgz });
+    http.files.set('/files/text.gz', { body: gzipSync(Buffer.from('just text')) });
+    const ctx = env.context({
+      Dockerfile: [
+        'FROM busybox',
+        `ADD ${http.url('/files/real.tar.gz')} /default/`,
+        `ADD --unpack=true ${http.url('/files/real.tar.gz')} /unpacked/`,
+        `ADD --unpack=true ${http.url('/files/text.gz')} /unpacked-text/`,
+        `ADD --unpack=false local.tgz /kept/`,
+        `ADD local.tgz /local/`,
+        '',
+      ].join('\n'),
+    }, 'ctx-unpack');
+    writeFileSync(join(ctx, 'local.tgz'), tgz);
+    const out = join(env.dir, `out-unpack-${Date.now()}`);
+    await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+    expect(readFileSync(join(out, 'default/real.tar.gz'))).to.deep.equal(tgz);
+    expect(readFileSync(join(out, 'unpacked/pkg/inside.txt'), 'utf8')).to.equal('from the archive\n');
+    expect(existsSync(join(out, 'unpacked/real.tar.gz'))).to.equal(false);
+    expect(gunzipSync(readFileSync(join(out, 'unpacked-text/text.gz'))).toString()).to.equal('just text');
+    expect(readFileSync(join(out, 'kept/local.tgz'))).to.deep.equal(tgz);
+    expect(readFileSync(join(out, 'local/pkg/inside.txt'), 'utf8')).to.equal('from the archive\n');
   });
 
   it('an unchanged file is cached (the server answered a conditional GET with 304); changed bytes rebuild the step, explained', async () => {

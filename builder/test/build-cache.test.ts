@@ -132,3 +132,31 @@ describe('build: cache of a COPY of many files', function () {
     expect(explain.find((e) => e.name.includes('COPY'))!.text).to.deep.equal(['file "files/d1/f7" changed']);
   });
 });
+
+describe('build: cache of COPY --parents with an include pattern', function () {
+  this.timeout(120_000);
+  let env: BuildEnv;
+  let ctx: string;
+  before(async () => {
+    env = await makeBuildEnv('tsbuild-build-cache-parents-');
+    ctx = env.context({
+      Dockerfile: 'FROM busybox\nCOPY --parents ./src/**/*.txt /parents/\nRUN cat /parents/src/x/y/c.txt > /seen\n',
+      'src/a.txt': 'a', 'src/x/y/c.txt': 'c1', 'src/x/y/other.md': 'not selected',
+    });
+  });
+  after(() => env?.cleanup());
+
+  it('the key covers what `**` selects at any depth (an edit three levels down misses), not what it leaves out', async () => {
+    const out = join(env.dir, 'out-parents');
+    await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });
+    expect(readFileSync(join(out, 'parents/src/a.txt'), 'utf8')).to.equal('a');
+    expect(readFileSync(join(out, 'seen'), 'utf8')).to.equal('c1');
+    writeFileSync(join(ctx, 'src/x/y/other.md'), 'edited, still not selected');
+    const hit = await env.build({ context: ctx });
+    expect(eventsOf(hit.events, 'vertex.started')).to.deep.equal([]);
+    writeFileSync(join(ctx, 'src/x/y/c.txt'), 'c2');
+    const miss = await env.build({ context: ctx });
+    const explain = eventsOf(miss.events, 'vertex.explain');
+    expect(explain.find((e) => e.name.includes('COPY'))!.text).to.deep.equal(['file "src/x/y/c.txt" changed']);
+  });
+});

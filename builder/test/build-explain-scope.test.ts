@@ -5,7 +5,7 @@
  * project's Dockerfile with another kind of step at that line is not compared.
  */
 import { expect } from 'chai';
-import { explainText } from '../src/build/explain-text.js';
+import { explainText } from '../src/api/explain-text.js';
 import { makeBuildEnv, type BuildEnv } from './build-support.js';
 
 describe('build: what a miss is explained against', function () {

@@ -116,4 +116,25 @@ describe('build: outputs and options', function () {
     expect(res.warnings.map((w) => w.message)).to.include('One or more build-args [UNUSED] were not consumed');
     expect(eventsOf(res.events, 'warning')).to.have.length(res.warnings.length);
   });
+
+  it('a COPY heredoc is a copy of a 0644 file: symbolic --chmod applies to 0644, created parents get --chown and an octal --chmod (BuildKit dispatchCopy + fsutil MkdirAll)', async () => {
+    const ctx = env.context(
+      {
+        Dockerfile: [
+          'FROM busybox',
+          'COPY --chown=1000:1000 --chmod=u+x <<EOF /sym/dir/f',
+          'symbolic',
+          'EOF',
+          'COPY --chmod=0700 <<EOF /oct/dir/g',
+          'octal',
+          'EOF',
+          'RUN [ "$(stat -c %a:%u:%g /sym /sym/dir /sym/dir/f)" = "$(printf \'755:1000:1000\\n755:1000:1000\\n744:1000:1000\')" ] \\',
+          ' && [ "$(stat -c %a:%u /oct /oct/dir /oct/dir/g)" = "$(printf \'700:0\\n700:0\\n700:0\')" ]',
+          '',
+        ].join('\n'),
+      },
+      'ctx-heredoc-modes',
+    );
+    await env.build({ context: ctx });
+  });
 });

@@ -66,6 +66,28 @@ describe('build: stages', function () {
     expect(eventsOf(res.events, 'vertex.failed')).to.deep.equal([]);
   });
 
+  it('COPY --link copies onto an empty tree (a destination symlink is replaced), but not with --chmod (BuildKit dispatchCopy: link && chmod == "")', async () => {
+    const ctx = env.context(
+      {
+        Dockerfile: [
+          'FROM busybox',
+          'RUN echo old > /t1 && ln -s /t1 /l1 && echo old > /t2 && ln -s /t2 /l2',
+          'COPY --link f.txt /l1',
+          'COPY --link --chmod=0640 f.txt /l2',
+          'RUN [ ! -L /l1 ] && [ "$(cat /l1)" = new ] && [ "$(cat /t1)" = old ] \\',
+          ' && [ -L /l2 ] && [ "$(cat /t2)" = new ] && [ "$(stat -c %a /t2)" = 640 ]',
+          '',
+        ].join('\n'),
+        'f.txt': 'new\n',
+      },
+      'ctx-link-chmod',
+    );
+    const res = await env.build({ context: ctx });
+    const names = eventsOf(res.events, 'vertex.started').map((e) => e.name);
+    expect(names.some((n) => n.includes('COPY --link f.txt /l1') && n.endsWith('(link)'))).to.equal(true);
+    expect(names.some((n) => n.includes('COPY --link --chmod=0640') && n.endsWith('(link)'))).to.equal(false);
+  });
+
   it('COPY --link is stacked on a changed parent without copying again', async () => {
     const ctx = env.context(
       {

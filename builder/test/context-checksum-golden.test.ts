@@ -8,7 +8,8 @@
 import { expect } from 'chai';
 import { chmodSync, chownSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checksumContext, createMatcher, openChecksumCache } from '@tsbuild/builder';
+import { checksumContext, openChecksumCache } from '@tsbuild/builder';
+import { createMatcher } from '@tsbuild/dockerfile';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** Modes and owners set explicitly: nothing depends on the umask or on who runs the test. */

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { chmodSync, chownSync, cpSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNotFound, isInvalidArgument } from '@tsbuild/core';
-import { checksumContext, contentDigestOf, createExcludeMatcher, createMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
+import { checksumContext, contentDigestOf, createExcludeMatcher, ContextPathNotFoundError, type PathMatcher } from '@tsbuild/builder';
+import { createMatcher } from '@tsbuild/dockerfile';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** A small context: app/{main.js,lib/util.js}, README.md, bin/run (0755), link -> app/main.js. */
@@ -146,8 +147,20 @@ describe('checksumContext', () => {
   });
 
   it('a wildcard never matches through a slash', async () => {
-    const err = await sum(['*.js']).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(ContextPathNotFoundError);
+    expect(Object.keys((await sum(['*.js'])).files)).to.deep.equal([]);
+    expect(Object.keys((await sum(['app/*.js'])).files)).to.deep.equal(['app/main.js']);
+  });
+
+  it('a wildcard may match nothing (BuildKit AllowEmptyWildcard); a plain source may not', async () => {
+    const alone = await sum(['app/main.js']);
+    const withEmpty = await sum(['nothing-*', 'app/main.js', 'nodir*/x', 'app/none-[0-9]']);
+    expect(withEmpty.files).to.deep.equal(alone.files);
+    // Dockerignored matches do not exist: a wildcard matching only those matches nothing.
+    expect(Object.keys((await sum(['READ*'], { ignore: createMatcher(['README.md']) })).files)).to.deep.equal([]);
+    for (const plain of ['nothing', 'app/none.js', 'app/\\*.js']) {
+      const err = await sum([plain, 'app/main.js']).catch((e: unknown) => e);
+      expect(err, plain).to.be.instanceOf(ContextPathNotFoundError);
+    }
   });
 
   it('.dockerignore entries do not exist for the checksum', async () => {

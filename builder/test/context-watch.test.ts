@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { checksumContext, createMemoryChecksumCache, openChecksumCache } from '../src/context/index.js';
 import { ContextSession, ContextWatchClient, contextWatchUsable, queryContextWatch } from '../src/context/watch/index.js';
-import { createMatcher } from '../src/frontend/dockerignore/index.js';
+import { createMatcher } from '@tsbuild/dockerfile';
 
 /** Pids of watcher daemons whose command line mentions `marker`. */
 function daemonPids(marker: string): number[] {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { create as createTar, Header } from 'tar';
 import { CompressStream } from 'zstd-napi';
 import { isInvalidArgument } from '@tsbuild/core';
@@ -49,6 +49,14 @@ describe('copy mode add (ADD of local archives)', () => {
     await pipeline(createReadStream(tarFile), new CompressStream(), createWriteStream(join(src, 'a.tar.zst')));
     expect(await detectArchive(join(src, 'a.tgz'))).to.equal('gzip');
     expect(await detectArchive(join(src, 'a.tar.zst'))).to.equal('zstd');
+    // A skippable frame (magic 0x184D2A5X, a length, that many bytes) before the data is zstd too.
+    const skippable = Buffer.alloc(8 + 3);
+    skippable.writeUInt32LE(0x184d2a53, 0);
+    skippable.writeUInt32LE(3, 4);
+    writeFileSync(join(src, 'skip.tar.zst'), Buffer.concat([skippable, readFileSync(join(src, 'a.tar.zst'))]));
+    expect(await detectArchive(join(src, 'skip.tar.zst'))).to.equal('zstd');
+    await add('skip.tar.zst', '/skip');
+    expectExtracted('skip');
     await add('a.tgz', '/gz');
     await add('a.tar.zst', '/zst');
     expectExtracted('gz');
@@ -71,6 +79,73 @@ describe('copy mode add (ADD of local archives)', () => {
     await add('fake.tar.gz', '/f/');
     expect(readFileSync(join(dst, 'f/fake.tar.gz'), 'utf8')).to.equal('just text');
     expect(kindOf(Buffer.from('BZh91AY'))).to.equal('bzip2');
+  });
+
+  it('an archive is what decompresses to a valid first tar header (BuildKit isArchivePath); anything else is copied', async () => {
+    const raw = readFileSync(tarFile);
+    const files: Record<string, Buffer> = {
+      'text.gz': gzipSync(Buffer.from('plain text, gzip-compressed\n')),
+      'empty.gz': gzipSync(Buffer.alloc(0)),
+      'zeros.tar': Buffer.alloc(1024),
+      'short.tar': raw.subarray(0, 511),
+      'badsum.tar': Buffer.concat([raw.subarray(0, 148), Buffer.from('0000000\0'), raw.subarray(156)]),
+      'badsize.tar': withChecksum(Buffer.concat([raw.subarray(0, 124), Buffer.from('0000000009z\0'), raw.subarray(136, 512)])),
+      'corrupt.gz': Buffer.concat([gzipSync(raw).subarray(0, 10), Buffer.from('not deflate data at all')]),
+      'text.bz2': execFileSync('bzip2', ['-c'], { input: 'bzip2 text\n' }),
+      'text.xz': execFileSync('xz', ['-c'], { input: 'xz text\n' }),
+    };
+    for (const [name, data] of Object.entries(files)) {
+      writeFileSync(join(src, name), data);
+      expect(await detectArchive(join(src, name)), name).to.equal(undefined);
+      await add(name, '/raw/');
+      expect(readFileSync(join(dst, 'raw', name)).equals(data), name).to.equal(true);
+    }
+  });
+
+  it('the tar magic is not required (a V7 header is a tar) and a tar named .txt is extracted', async () => {
+    const tree = join(tmp.path, 'tree');
+    execFileSync('tar', ['--format=v7', '-cf', join(src, 'v7.txt'), '-C', tree, 'pkg']);
+    expect(readFileSync(join(src, 'v7.txt')).subarray(257, 262).toString('latin1')).to.not.equal('ustar');
+    expect(await detectArchive(join(src, 'v7.txt'))).to.equal('tar');
+    await add('v7.txt', '/v7/');
+    expect(readFileSync(join(dst, 'v7/pkg/readme'), 'utf8')).to.equal('hello from the archive\n');
+  });
+
+  it('a wildcard extracts each archive it matches and copies the rest', async () => {
+    await pipeline(createReadStream(tarFile), createGzip(), createWriteStream(join(src, 'one.tgz')));
+    writeFileSync(join(src, 'two.tgz'), gzipSync(Buffer.from('not a tar')));
+    await add('*.tgz', '/w/');
+    expect(readFileSync(join(dst, 'w/pkg/readme'), 'utf8')).to.equal('hello from the archive\n');
+    expect(gunzipSync(readFileSync(join(dst, 'w/two.tgz'))).toString()).to.equal('not a tar');
+    expect(existsSync(join(dst, 'w/one.tgz'))).to.equal(false);
+  });
+
+  it('over existing entries, tar semantics: a directory entry replaces a symlink or a file, a file entry replaces a directory (go-archive Unpack)', async () => {
+    mkdirSync(join(dst, 'opt/real'), { recursive: true });
+    writeFileSync(join(dst, 'opt/real/keep'), 'keep');
+    symlinkSync('/opt/real', join(dst, 'opt/pkg')); // the archive's pkg/ directory lands here
+    mkdirSync(join(dst, 'opt/readme-dir/deep'), { recursive: true });
+    writeFileSync(join(tmp.path, 'tree/readme-dir'), 'was a directory');
+    await createTar({ cwd: join(tmp.path, 'tree'), file: join(src, 'over.tar'), portable: false }, ['pkg', 'readme-dir']);
+    await add('over.tar');
+    expect(lstatSync(join(dst, 'opt/pkg')).isDirectory()).to.equal(true);
+    expectExtracted();
+    expect(readFileSync(join(dst, 'opt/real/keep'), 'utf8')).to.equal('keep');
+    expect(existsSync(join(dst, 'opt/real/readme'))).to.equal(false);
+    expect(readFileSync(join(dst, 'opt/readme-dir'), 'utf8')).to.equal('was a directory');
+  });
+
+  it('extraction is chrooted into the destination: an entry through an absolute symlink there stays below the destination', async () => {
+    mkdirSync(join(dst, 'opt/inner'), { recursive: true });
+    mkdirSync(join(dst, 'target'));
+    symlinkSync('/target', join(dst, 'opt/abs'));
+    symlinkSync('inner', join(dst, 'opt/rel'));
+    writeFileSync(join(src, 'through.tar'), rawTar([{ path: 'abs/z.txt', body: 'z' }, { path: 'rel/y.txt', body: 'y' }]));
+    mkdirSync(join(dst, 'opt/target'));
+    await add('through.tar');
+    expect(readFileSync(join(dst, 'opt/target/z.txt'), 'utf8')).to.equal('z');
+    expect(existsSync(join(dst, 'target/z.txt'))).to.equal(false);
+    expect(readFileSync(join(dst, 'opt/inner/y.txt'), 'utf8')).to.equal('y');
   });
 
   it('a plain COPY of an archive copies it unextracted', async () => {
@@ -120,4 +195,13 @@ function rawTar(entries: Array<{ path: string; body?: string; type?: 'File' | 'S
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
+}
+
+/** `header` (a 512-byte tar header block) with its checksum field recomputed. */
+function withChecksum(header: Buffer): Buffer {
+  const h = Buffer.from(header);
+  h.fill(0x20, 148, 156);
+  const sum = h.reduce((a, b) => a + b, 0);
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return h;
 }

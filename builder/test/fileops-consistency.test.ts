@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { checksumContext, copy, createMatcher } from '@tsbuild/builder';
+import { checksumContext, copy } from '@tsbuild/builder';
+import { createMatcher } from '@tsbuild/dockerfile';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** Every path under `dir`, relative, sorted (symlinks not followed). */
@@ -31,17 +32,30 @@ describe('checksum and copy agree on the selection', () => {
     const ignore = createMatcher(['node_modules', '*.md']);
     const patterns = ['src', 'package.json', '*.md'];
     const exclude = ['**/*.test.ts'];
-    // '*.md' matches only the ignored README: BuildKit fails such a COPY too.
-    const err = await checksumContext({ contextDir: ctx, patterns, exclude, ignore }).catch((e: unknown) => e);
-    expect((err as { code?: string }).code).to.equal('CONTEXT_PATH_NOT_FOUND');
+    // '*.md' matches only the ignored README: a wildcard may match nothing (BuildKit's
+    // AllowEmptyWildcard), so it selects nothing and adds nothing to the checksum.
+    const withEmpty = await checksumContext({ contextDir: ctx, patterns, exclude, ignore });
 
     const sel = ['src', 'package.json'];
     const sum = await checksumContext({ contextDir: ctx, patterns: sel, exclude, ignore });
+    expect(withEmpty.files).to.deep.equal(sum.files);
     const dest = join(tmp.path, 'dest');
     mkdirSync(dest);
     await copy({ srcRoot: ctx, srcPatterns: sel, destRoot: dest, dest: '/', exclude, ignore, parents: true });
     expect(list(dest)).to.deep.equal(Object.keys(sum.files).sort());
     expect(Object.keys(sum.files)).to.not.include('src/a.test.ts');
+
+    // COPY --parents: include patterns (`**`) below the context root, or below a `/./` pivot.
+    for (const [patterns, under] of [[['src/**/*.ts', 'package.json'], ''], [['./src/./gen'], 'src/']] as const) {
+      const parentsSum = await checksumContext({ contextDir: ctx, patterns, exclude, ignore, parents: true });
+      const parentsDest = join(tmp.path, `parents-dest${under ? '-pivot' : ''}`);
+      mkdirSync(parentsDest);
+      await copy({ srcRoot: ctx, srcPatterns: patterns, destRoot: parentsDest, dest: '/', exclude, ignore, parents: true });
+      const written = list(parentsDest).map((p) => `${under}${p}`);
+      // The checksum also covers each source root itself (`.`, or `src` for the pivot): the copy's destination.
+      const roots = under ? ['src'] : ['.'];
+      expect(written.sort(), patterns.join(' ')).to.deep.equal(Object.keys(parentsSum.files).filter((p) => !roots.includes(p)).sort());
+    }
   });
 
   it('copy honours an abort signal', async () => {

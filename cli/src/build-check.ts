@@ -10,7 +10,8 @@
  * `error: Dockerfile:3:1: …` with the snippet and exits 1).
  */
 import type { Writable } from 'node:stream';
-import { buildStageGraph, findDirective, printStageGraph, type BuildWarning, type PrintFormat, type StageGraph } from '@tsbuild/builder';
+import type { BuildWarning } from '@tsbuild/builder';
+import { buildStageGraph, findDirective, printStageGraph, type PrintFormat, type StageGraph } from '@tsbuild/dockerfile';
 import { warningLocation } from './progress/format.js';
 
 export interface FrontendInput {

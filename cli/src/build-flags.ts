@@ -6,7 +6,8 @@
  * SOURCE_DATE_EPOCH); every bad value is a UsageError naming its flag.
  */
 import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
-import type { BuildOptions, OutputSpec, PrintFormat } from '@tsbuild/builder';
+import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
+import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
@@ -51,7 +52,8 @@ export interface BuildInvocation {
   progress: ProgressMode;
   quiet: boolean;
   check: boolean;
-  print?: PrintFormat;
+  /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
+  print?: PrintFormat | 'definition';
   runtime?: string;
   iidfile?: string;
   metadataFile?: string;
@@ -112,7 +114,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
 
   const quiet = flag(args, 'quiet');
   const progress = oneOf('--progress', str(args, 'progress'), PROGRESS_MODES) ?? (quiet ? 'quiet' : 'auto');
-  const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json'] as const);
+  const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json', 'definition'] as const);
   const check = flag(args, 'check');
   if (print && check) throw new UsageError('--print and --check cannot be combined');
   const report = str(args, 'report');

@@ -18,6 +18,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--build-context NAME=VALUE', 'an extra named context: a directory, docker-image://REF, oci-layout://DIR'],
   ['--check', 'run the build checks only; exit 1 on an error'],
   ['--print outline|dot|json', 'print the stage graph instead of building'],
+  ['--print definition', 'print the build definition (JSON: vertices, op descriptions) instead of building'],
   ['--context-hash exact|content', 'content: only the executable bit of file modes enters the cache key'],
   ['--allow security.insecure', 'allow RUN --security=insecure'],
   ['--compression ALG', 'gzip, zstd or none (default: none in the store, gzip for oci/docker outputs)'],

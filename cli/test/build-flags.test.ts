@@ -93,7 +93,7 @@ describe('tsbuild build flags', () => {
     [['--platform', 'linux//x', '.'], /^--platform: invalid platform/],
     [['--platform', 'linux/amd64,linux/arm64', '.'], /^--platform: one platform/],
     [['--build-context', 'nope', '.'], /^--build-context: expected KEY=VALUE/],
-    [['--print', 'tree', '.'], /^--print: invalid value "tree" \(outline, dot, json\)/],
+    [['--print', 'tree', '.'], /^--print: invalid value "tree" \(outline, dot, json, definition\)/],
     [['--print', 'outline', '--check', '.'], /cannot be combined/],
     [['--context-hash', 'mtime', '.'], /^--context-hash: invalid value/],
     [['--allow', 'network.host', '.'], /^--allow: unknown entitlement "network.host"/],

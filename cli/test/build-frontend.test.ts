@@ -50,6 +50,14 @@ describe('tsbuild build --print and --check (frontend only)', () => {
     expect(r.stdout).to.match(/Check complete, \d+ warnings? ha(s|ve) been found!\n$/);
   });
 
+  it('--check reports a duplicate stage name as DuplicateStageName and exits 0: the Dockerfile builds (issue 12, point 9)', async () => {
+    const dir = context('duplicate', 'FROM busybox AS x\nRUN true\nFROM busybox AS x\nRUN true\nFROM busybox\nCOPY --from=x /etc/passwd /p\n');
+    const r = await tsbuild(root, 'build', '--check', dir);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^Dockerfile:3:\d+: warning: DuplicateStageName: Duplicate stage name "x", stage names should be unique/m);
+    expect(r.stdout).to.match(/Check complete, 1 warning has been found!\n$/);
+  });
+
   it('--check with `# check=error=true` fails on a warning; skip= hides a rule', async () => {
     const strict = context('strict', '# check=error=true\nFROM busybox\nCMD echo hi\n');
     const r = await tsbuild(root, 'build', '--check', strict);

@@ -15,7 +15,7 @@
  * directory sizes).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tsbuild } from '../../cli/test/support.js';
@@ -37,6 +37,8 @@ export interface CaseSpec {
   modes?: Record<string, string>;
   /** Tar archives made in the context before the build (for ADD): of some context paths, compressed or not. */
   tarballs?: Array<{ name: string; of: string[]; compress?: 'gzip' | 'bzip2' | 'xz' }>;
+  /** Hard links made in the context before the build (git keeps none): link path → the existing file it becomes another name of. */
+  hardlinks?: Record<string, string>;
   /** Cases built (and tagged `<case name>`) before this one: a base image FROM or COPY --from refers to. */
   needs?: string[];
   /**
@@ -84,7 +86,7 @@ export function inBuildOrder(names: string[]): string[] {
 /**
  * Copies a case's context into `dest` (symlinks kept) with deterministic
  * modes: directories 0755, files 0644 or 0755 (executable in git), then
- * `modes`; then makes its tarballs. Returns the build flags both builders get.
+ * `modes`; then its hard links and its tarballs. Returns the build flags both builders get.
  */
 export function prepareContext(name: string, dest: string, secretsDir: string): string[] {
   const spec = readCase(name);
@@ -101,6 +103,10 @@ export function prepareContext(name: string, dest: string, secretsDir: string): 
   };
   fix(dest);
   for (const [p, mode] of Object.entries(spec.modes ?? {})) chmodSync(join(dest, p), parseInt(mode, 8));
+  for (const [link, existing] of Object.entries(spec.hardlinks ?? {})) {
+    rmSync(join(dest, link), { force: true });
+    linkSync(join(dest, existing), join(dest, link));
+  }
   for (const t of spec.tarballs ?? []) {
     const compress = t.compress ? [`--${t.compress}`] : [];
     execFileSync('tar', ['-c', ...compress, '-f', join(dest, t.name), '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '--mtime=@0', '-C', dest, ...t.of]);

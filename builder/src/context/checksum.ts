@@ -46,6 +46,8 @@ export interface ChecksumContextOptions {
   patterns: readonly string[];
   /** COPY --exclude patterns. */
   exclude?: readonly string[] | undefined;
+  /** COPY --parents: the patterns select as select.ts visitParents says. */
+  parents?: boolean | undefined;
   /** The .dockerignore rules: an entry is absent when `matches(relPath)` is true. */
   ignore?: PathMatcher | undefined;
   /** Default 'exact'. */
@@ -97,7 +99,7 @@ export async function checksumContext(options: ChecksumContextOptions): Promise<
     }
     sums.push(sum);
   };
-  await visitSelection({ root: contextDir, patterns: options.patterns, ignore: options.ignore, exclude, signal }, entryStatOf, { entry: visit });
+  await visitSelection({ root: contextDir, patterns: options.patterns, ignore: options.ignore, exclude, parents: options.parents, signal }, entryStatOf, { entry: visit });
 
   // Big files (and small ones that grew since their lstat): streamed, a few at a time.
   let next = 0;

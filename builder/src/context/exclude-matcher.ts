@@ -5,7 +5,7 @@
  * `!` re-includes, last match wins, a match on a directory covers its
  * subtree).
  */
-import { createMatcher } from '../frontend/dockerignore/index.js';
+import { createMatcher } from '@tsbuild/dockerfile';
 
 /** What selection needs from any ignore/exclude rule set: `matches` true = excluded. */
 export interface PathMatcher {

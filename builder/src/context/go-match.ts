@@ -15,6 +15,20 @@ export function hasMeta(s: string): boolean {
   return /[*?[\\]/.test(s);
 }
 
+/**
+ * Whether `s` has a wildcard (`*`, `?`, `[`) that is not escaped by a `\`:
+ * BuildKit's containsWildcards (frontend/dockerfile/dockerfile2llb/convert_copy.go,
+ * fsutil copy), which decides whether a source may match nothing.
+ */
+export function containsWildcards(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?' || c === '[') return true;
+  }
+  return false;
+}
+
 /** Whether `name` (no `/`) matches the Go pattern `pattern`. */
 export function goMatch(pattern: string, name: string): boolean {
   return compileGoPattern(pattern).test(name);

@@ -19,8 +19,13 @@
  *   root is ever read (`link -> /etc/passwd` means `<root>/etc/passwd`);
  * - symlinks *inside* a selected directory, and directories a glob
  *   component lists, are not followed: they are selected as links;
- * - ignored (.dockerignore) entries do not exist; a pattern that matches
- *   nothing is a ContextPathNotFoundError;
+ * - ignored (.dockerignore) entries do not exist; a pattern without
+ *   wildcards that matches nothing is a ContextPathNotFoundError, one with
+ *   wildcards may match nothing and selects nothing (BuildKit's Dockerfile
+ *   frontend sets AllowEmptyWildcard on its local copies: backend.go docopy
+ *   returns before copying or making the destination, and
+ *   cache/contenthash/checksum.go cacheContext.Checksum gives such a
+ *   wildcard the empty digest);
  * - --exclude patterns are matched against the path relative to the root and
  *   against the path relative to the matched source (`COPY --exclude=*.txt dir/`).
  *
@@ -35,8 +40,8 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { posix } from 'node:path';
 import { throwIfAborted } from '@tsbuild/core';
-import { goMatch, hasMeta } from './go-match.js';
-import type { PathMatcher } from './exclude-matcher.js';
+import { containsWildcards, goMatch, hasMeta } from './go-match.js';
+import { createExcludeMatcher, type PathMatcher } from './exclude-matcher.js';
 import { ContextPathEscapesError, ContextPathNotFoundError } from './errors.js';
 import { resolveInRoot } from '@tsbuild/core';
 
@@ -61,6 +66,12 @@ export interface Selected<S extends StatLike> {
   /** Slash path relative to the source that selected it; `''` for the source itself. */
   relToSource: string;
   stat: S;
+  /**
+   * COPY --parents: a directory selected only because something below it is
+   * (fsutil's createParentDirs makes it with the source's metadata when
+   * missing and leaves an existing one as it is).
+   */
+  parentOnly?: true;
 }
 
 export type SelectedEntry = Selected<BigIntStats>;
@@ -80,6 +91,8 @@ export interface SelectOptions {
   patterns: readonly string[];
   ignore?: PathMatcher | undefined;
   exclude?: PathMatcher | undefined;
+  /** COPY --parents: patterns are `[<source>/./]<include>` (see visitParents). */
+  parents?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -128,15 +141,71 @@ export async function visitSelection<S extends StatLike>(options: SelectOptions,
   const w: Walker<S> = { options, statOf, sinceYield: 0 };
   const emit = (e: Selected<S>): void => visitor.entry(e);
   for (const raw of options.patterns) {
+    if (options.parents) {
+      await visitParents(w, raw, visitor);
+      continue;
+    }
     const pattern = cleanPattern(raw);
     const matches = await expand(w, pattern);
-    if (matches.length === 0) throw new ContextPathNotFoundError(pattern);
+    if (matches.length === 0 && !containsWildcards(pattern)) throw new ContextPathNotFoundError(pattern);
     for (const m of matches) {
       visitor.source?.(pattern);
       emit({ rel: m.rel, real: m.real, relToSource: '', stat: m.stat });
       if (m.stat.isDirectory()) await walk(w, m.real, m.rel, '', emit);
     }
   }
+}
+
+/**
+ * One COPY --parents pattern, as BuildKit's dispatchCopy (convert_copy.go)
+ * turns it into a copy: the source is the part before `/./` (the whole root
+ * without one), followed inside the root like any source, wildcards and all
+ * (a wildcard that matches nothing selects nothing); of its subtree, the
+ * part after `/./` is an include pattern with .dockerignore syntax (`**`
+ * spans directories, a matched directory brings its subtree: fsutil copy's
+ * patternmatcher), and the directories on the way to an included entry come
+ * along as `parentOnly`. Entries below the source are never followed (a
+ * matched symlink is copied as the link). Without a wildcard in either part,
+ * the path must exist (dispatchCopy's requiredPaths).
+ */
+async function visitParents<S extends StatLike>(w: Walker<S>, raw: string, visitor: SelectVisitor<S>): Promise<void> {
+  const pivot = raw.indexOf('/./');
+  const sourcePattern = cleanPattern(pivot < 0 ? '' : raw.slice(0, pivot));
+  const include = cleanPattern(pivot < 0 ? raw : raw.slice(pivot + 3));
+  const sources = await expand(w, sourcePattern);
+  if (sources.length === 0 && !containsWildcards(sourcePattern)) throw new ContextPathNotFoundError(sourcePattern);
+  const required = !containsWildcards(sourcePattern) && !containsWildcards(include) && include !== '';
+  const matcher = include === '' ? undefined : createExcludeMatcher([include]);
+  for (const m of sources) {
+    const below: Selected<S>[] = [];
+    if (m.stat.isDirectory()) await walk(w, m.real, m.rel, '', (e) => void below.push(e));
+    const kept = matcher ? keepIncluded(below, matcher) : below;
+    if (required && !kept.some((e) => e.relToSource === include && !e.parentOnly)) throw new ContextPathNotFoundError(posix.join(sourcePattern, include));
+    visitor.source?.(sourcePattern);
+    visitor.entry({ rel: m.rel, real: m.real, relToSource: '', stat: m.stat });
+    for (const e of kept) visitor.entry(e);
+  }
+}
+
+/** The entries `include` matches (relative to their source), with the directories above them marked parentOnly; walk order kept. */
+function keepIncluded<S extends StatLike>(entries: Selected<S>[], include: PathMatcher): Selected<S>[] {
+  const included = entries.map((e) => include.matches(e.relToSource));
+  const needed = new Set<string>();
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (!included[i] && !needed.has(entries[i]!.relToSource)) continue;
+    let p = entries[i]!.relToSource;
+    for (let cut = p.lastIndexOf('/'); cut > 0; cut = p.lastIndexOf('/')) {
+      p = p.slice(0, cut);
+      if (needed.has(p)) break;
+      needed.add(p);
+    }
+  }
+  const out: Selected<S>[] = [];
+  entries.forEach((e, i) => {
+    if (included[i]) out.push(e);
+    else if (needed.has(e.relToSource)) out.push({ ...e, parentOnly: true });
+  });
+  return out;
 }
 
 interface Walker<S extends StatLike> {

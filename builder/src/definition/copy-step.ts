@@ -4,15 +4,22 @@
  * unless --chmod).
  * ADD of a URL or git repository copies out of that source's own vertex
  * (`remoteInputs`: source → input index): `/<filename>` of a download, `/` of
- * a checkout, never extracted (BuildKit unpacks local archives only).
+ * a checkout.
+ *
+ * Which sources ADD tries to extract (`mode: 'add'`: a tar, detected by
+ * content, is extracted, anything else copied) is BuildKit's dispatchCopy
+ * (frontend/dockerfile/dockerfile2llb/convert_copy.go): a local source (the
+ * context or a stage) unless `--unpack=false`; a download only with
+ * `--unpack=true` ("Resources from remote URLs are not decompressed"); a git
+ * checkout never.
  */
 import { posix } from 'node:path';
-import type { Step } from '../frontend/stages/index.js';
-import type { FileAction } from '../worker/file-op.js';
+import type { Step } from '@tsbuild/dockerfile';
+import type { FileAction } from './ops.js';
 import { remoteSourceOf } from './remote-source.js';
 
-export function convertCopy(step: Step, fromInput: number | undefined, remoteInputs: ReadonlyMap<string, number> = new Map()): FileAction[] {
-  if (step.expanded.kind !== 'COPY' && step.expanded.kind !== 'ADD') throw new Error('convertCopy: not a COPY/ADD step');
+export function copyStepToFileActions(step: Step, fromInput: number | undefined, remoteInputs: ReadonlyMap<string, number> = new Map()): FileAction[] {
+  if (step.expanded.kind !== 'COPY' && step.expanded.kind !== 'ADD') throw new Error('copyStepToFileActions: not a COPY/ADD step');
   const e = step.expanded;
   const inline = e.inlineFiles;
   const inlineNames = new Set(inline.map((f) => f.name));
@@ -20,12 +27,13 @@ export function convertCopy(step: Step, fromInput: number | undefined, remoteInp
   const sources = all.filter((s) => !remoteInputs.has(s));
   const cwd = step.state.workdir;
   const actions: FileAction[] = [];
+  const unpack = step.instruction.kind === 'ADD' ? step.instruction.unpack : undefined;
   for (const src of all.filter((s) => remoteInputs.has(s))) {
     const remote = remoteSourceOf(src)!;
     const path = remote.kind === 'http' ? `/${remote.filename}` : '/';
     actions.push({
       kind: 'copy', from: { input: remoteInputs.get(src)! }, sources: [path], dest: e.dest, cwd,
-      chown: e.chown, chmod: e.chmod, exclude: e.exclude, parents: false, mode: 'copy',
+      chown: e.chown, chmod: e.chmod, exclude: e.exclude, parents: false, mode: remote.kind === 'http' && unpack === true ? 'add' : 'copy',
     });
   }
   if (sources.length > 0) {
@@ -39,7 +47,7 @@ export function convertCopy(step: Step, fromInput: number | undefined, remoteInp
       chmod: e.chmod,
       exclude: e.exclude,
       parents: e.parents,
-      mode: e.kind === 'ADD' ? 'add' : 'copy',
+      mode: e.kind === 'ADD' && unpack !== false ? 'add' : 'copy',
     });
   }
   const destAbs = posix.resolve(cwd, e.dest);
@@ -50,8 +58,8 @@ export function convertCopy(step: Step, fromInput: number | undefined, remoteInp
   return actions;
 }
 
-export function convertWorkdir(step: Step): FileAction[] {
-  if (step.expanded.kind !== 'WORKDIR') throw new Error('convertWorkdir: not a WORKDIR step');
+export function workdirStepToFileActions(step: Step): FileAction[] {
+  if (step.expanded.kind !== 'WORKDIR') throw new Error('workdirStepToFileActions: not a WORKDIR step');
   const path = posix.resolve(step.state.workdir, step.expanded.path);
   return [{ kind: 'mkdir', path, owner: step.state.user || undefined, mode: 0o755 }];
 }

@@ -4,7 +4,7 @@
  * file), `n` counts FROM plus each layer-making step, and `i` is padded to the
  * width of `n` (`[ 2/10]`).
  */
-import type { StageGraph, StageNode } from '../frontend/stages/index.js';
+import type { StageGraph, StageNode } from '@tsbuild/dockerfile';
 
 export function stageLabel(graph: StageGraph, stage: StageNode): string {
   return stage.name ?? (graph.stages.length > 1 ? `stage-${stage.index}` : '');

@@ -6,30 +6,25 @@
  * commit is explained on the source (`content <url> changed`).
  */
 import { DockerfileError, isDigest, type Digest } from '@tsbuild/core';
-import type { Step } from '../frontend/stages/index.js';
-import type { Op, Vertex } from '../solver/index.js';
-import { GitSourceOp } from '../worker/git-source-op.js';
-import { HttpSourceOp } from '../worker/http-source-op.js';
-import type { Worker } from '../worker/worker.js';
+import type { Step } from '@tsbuild/dockerfile';
+import type { OpDescription } from './ops.js';
 import { remoteSourceOf } from './remote-source.js';
-import type { VertexMeta } from './types.js';
+import type { NewVertex } from './types.js';
 
 export interface RemoteEnv {
-  worker: Worker;
   file: string;
   /** The ADD step's explain id. */
   explainId: string;
-  add: (v: Omit<Vertex, 'digest'> & { def: object }) => Vertex;
+  /** Adds a vertex to the definition (with the step's metadata); returns its index. */
+  add: (v: NewVertex) => number;
 }
 
-/** Source string → its vertex, in source order; empty for anything but ADD. */
-export function remoteVertices(step: Step, m: VertexMeta, env: RemoteEnv): Map<string, Vertex> {
-  const out = new Map<string, Vertex>();
+/** Source string → the index of its vertex, in source order; empty for anything but ADD. */
+export function remoteVertices(step: Step, env: RemoteEnv): Map<string, number> {
+  const out = new Map<string, number>();
   if (step.expanded.kind !== 'ADD') return out;
   const e = step.expanded;
   const keepGitDir = step.instruction.kind === 'ADD' && step.instruction.keepGitDir === true;
-  const range = m.range ?? step.range;
-  const sourceEnv = { file: env.file, range };
   const count = e.sources.length + e.inlineFiles.filter((f) => !e.sources.includes(f.name)).length;
   if (count > 1 && e.sources.some((s) => remoteSourceOf(s)) && !/(^|\/)\.?$/.test(e.dest)) {
     throw new DockerfileError('When using ADD with more than one source file, the destination must be a directory and end with a /', env.file, step.range, {
@@ -40,29 +35,26 @@ export function remoteVertices(step: Step, m: VertexMeta, env: RemoteEnv): Map<s
   for (const src of e.sources) {
     const remote = remoteSourceOf(src);
     if (!remote || out.has(src)) continue;
-    let op: Op;
-    let def: object;
+    let op: OpDescription;
     let name: string;
     if (remote.kind === 'http') {
       const checksum = e.checksum === undefined ? undefined : parseChecksum(e.checksum, env.file, step);
       const spec = { url: remote.url, filename: remote.filename, ...(checksum ? { checksum } : {}) };
-      op = new HttpSourceOp(env.worker, spec, sourceEnv);
-      def = { op: 'source', source: 'http', ...spec };
+      op = { op: 'source', source: 'http', ...spec };
       name = `[internal] load remote ${remote.url}`;
     } else {
       if (e.checksum !== undefined) throw new DockerfileError('--checksum can only be used with HTTP(S) sources', env.file, step.range, { code: 'DOCKERFILE_INVALID' });
       const spec = { remote: remote.remote, ref: remote.ref, subdir: remote.subdir, keepGitDir };
-      op = new GitSourceOp(env.worker, spec, sourceEnv);
-      def = { op: 'source', source: 'git', ...spec };
+      op = { op: 'source', source: 'git', ...spec };
       name = `[internal] load git source ${src}`;
     }
-    out.set(src, env.add({ name, inputs: [], op, resourceClass: 'io', explainId: `${env.explainId}#src${i++}`, def }));
+    out.set(src, env.add({ name, inputs: [], op, explainId: `${env.explainId}#src${i++}` }));
   }
   return out;
 }
 
 /** Source → input index, for sources appended after `before` inputs. */
-export function remoteInputs(remotes: Map<string, Vertex>, before: readonly Vertex[]): Map<string, number> {
+export function remoteInputs(remotes: Map<string, number>, before: readonly number[]): Map<string, number> {
   return new Map([...remotes.keys()].map((src, i) => [src, before.length + i]));
 }
 

@@ -1,23 +1,25 @@
 /**
  * RUN step → Exec spec. The process: the frontend's argv (shell form through
- * the stage's SHELL, heredocs as BuildKit runs them), exec form as written. The environment: the image ENV, then each ARG in
- * scope that ENV does not set (BuildKit passes build args as env to RUN, and
- * ENV wins). `--network=default` takes the build's default; `--security=
+ * the stage's SHELL, heredocs as BuildKit runs them), exec form as written. The environment: the
+ * variables an ENV set last, then each ARG in scope whose name those lack — so a
+ * name an ARG with a value set after an ENV of that name gets the ARG's value, as
+ * in BuildKit's dispatchArg (the frontend's `snapshot`, stages/build-state.ts,
+ * leaves such a name out of `env`). `--network=default` takes the build's default; `--security=
  * insecure` needs the `security.insecure` entitlement (allowInsecure).
  */
 import { posix } from 'node:path';
 import { DockerfileError } from '@tsbuild/core';
-import type { Step, StepSource } from '../frontend/stages/index.js';
-import type { ExecMountSpec, ExecSpec } from '../worker/exec-op.js';
+import type { Step, StepSource } from '@tsbuild/dockerfile';
+import type { ExecMountSpec, ExecSpec } from './ops.js';
 
-export interface RunConversion {
+export interface RunStepExec {
   spec: Omit<ExecSpec, 'hasParent' | 'platform'>;
   /** Sources of `--mount from=`, in the order their results are inputs (after the parent). */
   sources: StepSource[];
 }
 
-export function convertRun(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunConversion {
-  if (step.expanded.kind !== 'RUN') throw new Error('convertRun: not a RUN step');
+export function runStepToExec(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunStepExec {
+  if (step.expanded.kind !== 'RUN') throw new Error('runStepToExec: not a RUN step');
   const { argv: args, mounts, network, security } = step.expanded;
   const { state } = step;
   if (security === 'insecure' && !options.allowInsecure) {

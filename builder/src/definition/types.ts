@@ -1,28 +1,24 @@
 /**
- * The definition: the stage graph turned into a DAG of solver vertices. This
- * module is the only place where Dockerfile steps meet worker ops; the solver
- * below it sees opaque vertices, the frontend above it never sees a vertex.
+ * The definition: the stage graph turned into a DAG of vertices that are
+ * plain data (BuildKit's LLB `pb.Definition`): each vertex names its op with
+ * a serializable description (ops.ts), its inputs by index and where it comes
+ * from. It can be written to JSON, sent, cached and diffed; the worker
+ * resolves it to runnable solver vertices (worker/resolve-op.ts). This module
+ * knows Dockerfile steps and nothing of the worker; the solver below never
+ * sees a step, the frontend above never sees a vertex.
  */
 import type { Digest, ImageConfig, SourceRange } from '@tsbuild/core';
-import type { ChecksumCache, ContextHashMode, PathMatcher } from '../context/index.js';
-import type { ContextSummer } from '../context/watch/index.js';
-import type { StageGraph } from '../frontend/stages/index.js';
-import type { PlannedVertex } from '../build/events.js';
-import type { Vertex } from '../solver/index.js';
-import type { ImageSourceSpec } from '../worker/image-source-op.js';
-import type { SecretProvider } from '../worker/secrets.js';
-import type { Worker } from '../worker/worker.js';
+import type { StageGraph } from '@tsbuild/dockerfile';
+import type { ImageSourceSpec, OpDescription } from './ops.js';
 
 /** A base or `--from` image resolved from the store for the target platform. */
 export interface ResolvedBase extends ImageSourceSpec {
   config: ImageConfig;
 }
 
-/** A local directory `--build-context`, filtered by its own .dockerignore. */
+/** A local directory `--build-context`: the definition names it; its files are the worker's to read. */
 export interface LocalSource {
   name: string;
-  dir: string;
-  ignore: PathMatcher | undefined;
 }
 
 export interface DefinitionOptions {
@@ -33,43 +29,58 @@ export interface DefinitionOptions {
   images: ReadonlyMap<string, ResolvedBase>;
   /** Image refs as written → a local directory `--build-context` (its tree is the source). */
   locals?: ReadonlyMap<string, LocalSource> | undefined;
-  worker: Worker;
-  contextDir: string;
-  ignore: PathMatcher | undefined;
-  hashMode: ContextHashMode;
-  checksums?: ChecksumCache | undefined;
-  /** Checksums context sources (default: checksumContext with `checksums`); the build passes its ContextSession's, which may answer from the context watcher's memo. */
-  contextSums?: ContextSummer | undefined;
-  secrets: SecretProvider;
-  ssh: (id: string) => string | undefined;
   network: 'host' | 'none';
   allowInsecure: boolean;
   /** SOURCE_DATE_EPOCH: layers are packed with clamped mtimes, so it is part of every layer step's key. */
   sourceDateEpoch?: number | undefined;
+  /** `--no-cache-filter`: stage names or indexes whose vertices get `ignoreCache`. */
+  noCacheStages?: readonly string[] | undefined;
 }
 
-/** Where a vertex comes from, for the plan, events and --no-cache-filter. */
-export interface VertexMeta {
+/**
+ * One vertex: BuildKit's `pb.Op` (description, inputs) with its OpMetadata
+ * (ignoreCache) and source location (stage, range) beside it. Unlike LLB,
+ * where an op is its digest (client/llb/state.go `marshal` keeps one op per
+ * digest and merges their metadata), two vertices here may share a digest —
+ * two stages running the same step keep their own names and explain ids —
+ * which is why inputs are indexes; the solver runs such identical work once
+ * (same cache key, one flight).
+ */
+export interface DefinitionVertex {
+  /** The digest of the op description and the inputs' digests (digest.ts); two vertices may share one. */
+  digest: Digest;
+  /** For progress, as BuildKit prints it: `[build 2/5] RUN make`. */
+  name: string;
+  /** Indexes into `Definition.vertices` (each lower than this vertex's own), in the op's input order. */
+  inputs: number[];
+  op: OpDescription;
+  /** Stable identity across builds (`<dockerfile>#<target>#<stage>#<line>`): a miss is explained against the last build of it. */
+  explainId?: string;
+  /** Never served from the cache (`--no-cache-filter`; BuildKit's OpMetadata `ignore_cache`). Not part of the digest. */
+  ignoreCache?: true;
+  /** The stage the vertex was made for (name, else index), and its index. */
   stage: string;
   stageIndex: number;
-  range?: SourceRange;
+  /** The Dockerfile range of the instruction (of the FROM for a base image): where the op's errors point. */
+  range: SourceRange;
+}
+
+/** Where a vertex comes from (its stage and instruction). */
+export type VertexMeta = Pick<DefinitionVertex, 'stage' | 'stageIndex' | 'range'>;
+
+/** A vertex as a conversion adds it (the digest and metadata are added for it); inputs by index. */
+export interface NewVertex {
+  name: string;
+  explainId?: string;
+  inputs: number[];
+  op: OpDescription;
 }
 
 export interface Definition {
-  /** The target stage's last vertex; undefined for `FROM scratch` with no layer step. */
-  target: Vertex | undefined;
+  /** The Dockerfile's name, which the vertices' ranges are in. */
+  file: string;
   /** Every vertex, inputs before dependents. */
-  vertices: Vertex[];
-  meta: Map<Vertex, VertexMeta>;
-  plan: PlannedVertex[];
-}
-
-export function plannedOf(v: Vertex, meta: VertexMeta | undefined): PlannedVertex {
-  return {
-    id: v.digest as Digest,
-    name: v.name,
-    ...(meta ? { stage: meta.stage } : {}),
-    ...(meta?.range ? { range: meta.range } : {}),
-    inputs: v.inputs.map((i) => i.digest),
-  };
+  vertices: DefinitionVertex[];
+  /** Index of the target stage's last vertex (LLB marks it with a last op whose input it is); absent for `FROM scratch` with no layer step. */
+  target?: number;
 }

@@ -16,7 +16,7 @@
  * the same image digest.
  */
 import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from '@tsbuild/core';
-import type { StageGraph, StageNode } from '../frontend/stages/index.js';
+import type { StageGraph, StageNode } from '@tsbuild/dockerfile';
 import type { LayerResult } from '../worker/types.js';
 
 export interface ImageConfigInput {

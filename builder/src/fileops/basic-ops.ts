@@ -29,7 +29,7 @@ interface Ownership {
 export async function mkdir(options: Common & Ownership & { mode?: number; parents?: boolean }): Promise<void> {
   const owner = { uid: options.uid ?? 0, gid: options.gid ?? 0 };
   const path = clean(options.path);
-  const writer = new DestWriter(options.root, owner, options.signal);
+  const writer = new DestWriter(options.root, { newDirOwner: owner, signal: options.signal });
   if (!options.parents) {
     const parent = await resolveInRoot(options.root, posix.dirname(path), { followFinal: true });
     const parentExists = await lstat(parent).then((s) => s.isDirectory(), () => false);
@@ -40,14 +40,16 @@ export async function mkdir(options: Common & Ownership & { mode?: number; paren
   if (created) await writer.ensureDir(path, { mode: options.mode ?? 0o755, ...owner });
 }
 
-/** Writes a file (replacing any non-directory there); parents must exist or are created 0755 root-owned. */
-export async function mkfile(options: Common & Ownership & { data: string | Uint8Array; mode?: number }): Promise<void> {
-  const writer = new DestWriter(options.root, undefined, options.signal);
-  await writer.writeFile(options.path, Readable.from([Buffer.from(options.data)]), {
-    mode: options.mode ?? 0o644,
-    uid: options.uid ?? 0,
-    gid: options.gid ?? 0,
-  });
+/**
+ * Writes a file (replacing any non-directory there). Missing parents are
+ * created owned by the file's uid/gid with `dirMode` (default 0755): a COPY
+ * heredoc is BuildKit's copy of a mkfile, whose parents fsutil's MkdirAll
+ * makes with --chown's owner and an octal --chmod's mode.
+ */
+export async function mkfile(options: Common & Ownership & { data: string | Uint8Array; mode?: number; dirMode?: number }): Promise<void> {
+  const owner = { uid: options.uid ?? 0, gid: options.gid ?? 0 };
+  const writer = new DestWriter(options.root, { newDirOwner: owner, newDirMode: options.dirMode, signal: options.signal });
+  await writer.writeFile(options.path, Readable.from([Buffer.from(options.data)]), { mode: options.mode ?? 0o644, ...owner });
 }
 
 /** Removes a path (recursively) without following a final symlink. */
@@ -57,6 +59,6 @@ export async function rm(options: Common & { allowNotFound?: boolean }): Promise
 
 /** Creates a symlink `path` → `target` (the target text is stored as is; it is never resolved on the host). */
 export async function symlink(options: Common & Ownership & { target: string }): Promise<void> {
-  const writer = new DestWriter(options.root, undefined, options.signal);
+  const writer = new DestWriter(options.root, { signal: options.signal });
   await writer.writeSymlink(options.path, options.target, { mode: 0o777, uid: options.uid ?? 0, gid: options.gid ?? 0 });
 }

@@ -22,6 +22,16 @@ export function parseChmod(spec: number | string): ModeMapper {
   return (mode, isDir) => clauses.reduce((m, c) => c(m, isDir), mode & 0o7777);
 }
 
+/**
+ * The mode an octal --chmod names (undefined for a symbolic one): what fsutil
+ * gives the directories a copy creates (copy.go Copy / prepareTargetDir:
+ * MkdirAll with `*ci.Mode`, set only from an octal --chmod, else 0755).
+ */
+export function octalChmod(spec: number | string | undefined): number | undefined {
+  if (typeof spec === 'number') return spec;
+  return spec !== undefined && /^[0-7]{1,4}$/.test(spec) ? parseInt(spec, 8) : undefined;
+}
+
 const CLAUSE = /^([ugoa]*)([-+=])([rwxXst]*)$/;
 
 function parseClause(spec: string) {

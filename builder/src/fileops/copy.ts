@@ -12,13 +12,31 @@
  * - several sources need a directory dest (ending in `/`) — CopyDestNotDirError;
  * - owners: `chown` when given; else `preserveOwnership` keeps the source's
  *   (COPY --from); else everything is 0:0 (COPY from the context, as Docker);
+ * - directories the copy creates (parents, a new top-level destination of a
+ *   directory source) are owned by `chown` or root and get an octal `chmod`'s
+ *   mode, else 0755 (fsutil Copy / prepareTargetDir MkdirAll, since fsutil
+ *   #228 for BuildKit #4945; BuildKit 0.8 made them 0755 whatever --chmod);
+ * - a source with wildcards may match nothing: it copies nothing (and makes
+ *   no destination); a plain source that is missing is an error (select.ts);
+ * - a file copied to a `dest` that is not a directory is written where
+ *   `dest` resolves inside destRoot, following its symlinks (fsutil Copy's
+ *   `fs.RootPath(dstRoot, dst)`): onto `/link -> /target` the content lands
+ *   in `/target` and `/link` stays; a symlink met *inside* a directory dest
+ *   is replaced by a file, never followed, and one met by a directory of the
+ *   copied tree fails the copy (fsutil copyDirectoryOnly: "cannot copy to
+ *   non-directory"), as BuildKit does;
  * - modes kept unless `chmod`; mtimes kept; symlinks inside a copied
  *   directory copied as symlinks;
- *   hard links among the copied files stay hard links;
- * - `parents` (COPY --parents) keeps each source's path below the root, or
- *   below the `/./` pivot of its pattern;
- * - ADD (`mode: 'add'`) extracts a local tar (plain, gzip, bzip2, xz, zstd,
- *   detected by content) into dest instead of copying it.
+ * - hard links among the files of one source (a directory, one wildcard
+ *   match) stay hard links; files of different sources or matches are copied
+ *   on their own (BuildKit's docopy runs one fsutil Copy, with its own inode
+ *   map, per match of each source), so links across them are not kept;
+ * - `parents` (COPY --parents) keeps each selected entry's path below the
+ *   root, or below the `/./` pivot of its pattern, whose rest is an include
+ *   pattern with .dockerignore syntax (`**`; select.ts visitParents);
+ * - ADD (`mode: 'add'`) extracts a source that is a tar (plain, gzip, bzip2,
+ *   xz, zstd, detected by content: archive.ts) into dest instead of copying
+ *   it; any other file is copied (BuildKit's AttemptUnpackDockerCompatibility).
  * Every write goes through DestWriter: nothing lands outside destRoot.
  *
  * Small entries are copied with synchronous calls, large files in the kernel
@@ -32,7 +50,7 @@ import { selectSources, type SelectedEntry, type SelectedSource } from '../conte
 import { createExcludeMatcher, type PathMatcher } from '../context/exclude-matcher.js';
 import { readSmallFileSync } from '../context/hash-file.js';
 import { DestWriter, clean, type EntryMeta, type Owner } from './dest-writer.js';
-import { parseChmod, type ModeMapper } from './chmod.js';
+import { octalChmod, parseChmod, type ModeMapper } from './chmod.js';
 import { detectArchive, openTarStream } from './archive.js';
 import { extractTar } from './extract.js';
 import { resolveInRoot } from '@tsbuild/core';
@@ -68,7 +86,7 @@ interface Ctx {
   options: CopyOptions;
   writer: DestWriter;
   chmod: ModeMapper | undefined;
-  /** `dev:ino` of multiply-linked source files → the host path of their first copy. */
+  /** `dev:ino` of multiply-linked files of the source being copied → the host path of their first copy. */
   links: Map<string, string>;
   copied: number;
 }
@@ -83,37 +101,49 @@ export async function copy(options: CopyOptions): Promise<{ copied: number }> {
   const exclude = options.exclude?.length ? createExcludeMatcher(options.exclude) : undefined;
   const selected: Array<{ raw: string; source: SelectedSource }> = [];
   for (const raw of options.srcPatterns) {
-    const sources = await selectSources({ root: options.srcRoot, patterns: [raw], ignore: options.ignore, exclude, signal });
+    const sources = await selectSources({ root: options.srcRoot, patterns: [raw], ignore: options.ignore, exclude, parents: options.parents, signal });
     for (const source of sources) selected.push({ raw, source });
   }
   const destIsDir = destIsDirSyntax || options.parents === true || (selected.length > 1 ? true : await isDir(options.destRoot, destPath));
   if (selected.length > 1 && !destIsDirSyntax && !(await isDir(options.destRoot, destPath))) throw new CopyDestNotDirError();
 
+  const newDirOwner = options.chown ?? { uid: 0, gid: 0 };
   const ctx: Ctx = {
     options,
-    writer: new DestWriter(options.destRoot, options.chown ?? { uid: 0, gid: 0 }, signal),
+    writer: new DestWriter(options.destRoot, { newDirOwner, newDirMode: octalChmod(options.chmod), signal }),
     chmod: options.chmod === undefined ? undefined : parseChmod(options.chmod),
     links: new Map(),
     copied: 0,
   };
-  for (const { raw, source } of selected) {
+  // An archive is extracted into a destination made 0755 whatever --chmod (unpack.go:
+  // MkdirAll(dest, 0755, ch)), by go-archive's chrootarchive.Untar, chrooted into that
+  // destination: the archive's writes, its links included, resolve inside it (an absolute
+  // symlink there restarts at the destination, not at the image root), with tar semantics
+  // (extract.ts). Parents the archive does not list are made 0755 root (Unpack's rootUID/GID).
+  const unpackers: DestWriter[] = [];
+  for (const { source } of selected) {
     const top = source.entries[0]!;
     const srcAbs = hostOf(options.srcRoot, top.real);
     if (options.mode === 'add' && top.stat.isFile() && !options.parents) {
-      const kind = await detectArchive(srcAbs);
+      const kind = await detectArchive(srcAbs, signal);
       if (kind) {
-        await ctx.writer.ensureDir(destPath);
-        ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: ctx.writer, destDir: destPath, chown: options.chown, signal });
+        const { host } = await new DestWriter(options.destRoot, { newDirOwner, signal }).ensureDir(destPath);
+        const unpacker = new DestWriter(host, { signal, replaceDirs: true });
+        unpackers.push(unpacker);
+        ctx.copied += await extractTar(await openTarStream(srcAbs, kind, signal), { writer: unpacker, destDir: '/', chown: options.chown, signal });
         continue;
       }
     }
+    // A --parents source is the directory its patterns filter (select.ts visitParents): copied into dest,
+    // made even when nothing below it is selected (fsutil's prepareTargetDir).
     let target: string;
-    if (options.parents) target = posix.join(destPath, keptPath(raw, top.rel));
-    else if (top.stat.isDirectory()) target = destPath;
-    else target = destIsDir ? posix.join(destPath, posix.basename(top.rel)) : destPath;
+    if (options.parents || top.stat.isDirectory()) target = destPath;
+    else target = destIsDir ? posix.join(destPath, posix.basename(top.rel)) : await followedInRoot(options.destRoot, destPath);
+    ctx.links = new Map();
     await copySource(ctx, source.entries, target);
   }
   await ctx.writer.finish();
+  for (const unpacker of unpackers) await unpacker.finish();
   return { copied: ctx.copied };
 }
 
@@ -165,10 +195,13 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
   if (st.isDirectory()) {
     // The top-level destination of a directory source is never given the source's metadata
     // (BuildKit's overwriteTargetMetadata=false): an existing one keeps its own, a new one is
-    // made like a created parent, 0755 and owned by --chown or root (fsutil's prepareTargetDir
-    // MkdirAll), whatever the source's mode, --chmod or owner.
+    // made like a created parent (fsutil's prepareTargetDir MkdirAll): owned by --chown or root,
+    // 0755 or an octal --chmod's mode, whatever the source's mode or owner.
+    // A directory of the tree meets a symlink there: an error, never followed (copyDirectoryOnly).
+    // One --parents selects only for what is below it gets its metadata only if made here.
     if (isTop) writer.ensureDirSync(inImage);
-    else writer.ensureDirSync(inImage, meta);
+    else if (!entry.parentOnly) writer.ensureDirSync(inImage, meta, 'nofollow');
+    else if (writer.ensureDirSync(inImage, undefined, 'nofollow').created) writer.ensureDirSync(inImage, meta);
   } else if (st.isSymbolicLink()) {
     writer.writeSymlinkSync(inImage, readlinkSync(hostOf(ctx.options.srcRoot, entry.real)), meta);
   } else return; // sockets, FIFOs and devices are not copied from a context
@@ -223,13 +256,11 @@ function metaOf(ctx: Ctx, st: BigIntStats): EntryMeta {
   return meta;
 }
 
-/** For --parents: the source's path below its pattern's `/./` pivot, or its whole root-relative path. */
-export function keptPath(rawPattern: string, rel: string): string {
-  const parts = rawPattern.split('/').filter((p) => p !== '');
-  while (parts[0] === '.') parts.shift();
-  const pivot = parts.indexOf('.');
-  const drop = pivot < 0 ? 0 : parts.slice(0, pivot).filter((p) => p !== '.').length;
-  return rel.split('/').slice(drop).join('/');
+/** The in-image path `inImage` names once its symlinks, the last one included, are resolved inside `root`. */
+async function followedInRoot(root: string, inImage: string): Promise<string> {
+  const host = await resolveInRoot(root, inImage, { followFinal: true });
+  const base = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  return clean(host.slice(base.length));
 }
 
 async function isDir(root: string, inImage: string): Promise<boolean> {

@@ -6,8 +6,10 @@
  * the image is followed, but an absolute target restarts at `root`) and
  * remembered once verified as real directories; a file, link or symlink is
  * then created by name inside such a directory, after removing whatever
- * non-directory was there, with O_EXCL|O_NOFOLLOW — so an existing symlink at
- * the final component is replaced, never written through.
+ * non-directory was there (a directory too, for a tar: `replaceDirs`), with
+ * O_EXCL|O_NOFOLLOW — so an existing symlink at the final component is
+ * replaced, never written through. Whether a directory entry may go through
+ * a symlink at its own name is the caller's choice (ExistingDir).
  *
  * Directory mtimes are applied by `finish()` (children first), because
  * creating entries inside a directory changes its mtime.
@@ -21,7 +23,7 @@
  * writeFile), so the event loop is never held for long; callers that loop
  * over many entries yield now and then (copy.ts).
  */
-import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync, writeSync, type ReadStream, type Stats } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeSync, type ReadStream, type Stats } from 'node:fs';
 import { copyFile, lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -43,6 +45,29 @@ export interface Owner {
   gid: number;
 }
 
+/**
+ * What ensureDir does with an entry already at the path that is not a
+ * directory: `follow` a symlink there (resolved in-root; the default, as for
+ * a destination and its parents), or, for an entry of a copied tree, fail
+ * (`nofollow`: fsutil's copyDirectoryOnly, "cannot copy to non-directory"),
+ * or remove it and make the directory (`replace`: a tar's directory entry,
+ * go-archive's Unpack).
+ */
+export type ExistingDir = 'follow' | 'nofollow' | 'replace';
+
+export interface DestWriterOptions {
+  /** Owner of the directories created on the way (default root). */
+  newDirOwner?: Owner | undefined;
+  /** Mode of the directories created on the way (default 0755; fsutil's MkdirAll gets an octal --chmod's, see copy.ts). */
+  newDirMode?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /**
+   * Tar semantics (go-archive Unpack): a non-directory written where a
+   * directory is removes that directory, recursively, instead of failing.
+   */
+  replaceDirs?: boolean | undefined;
+}
+
 const CREATE_EXCL = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export class DestWriter {
@@ -50,22 +75,31 @@ export class DestWriter {
   private readonly dirs = new Map<string, { host: string; created: boolean }>();
   private readonly dirTimes: Array<[host: string, mtime: number | Date]> = [];
 
-  /** `newDirOwner`: owner of parent directories created on the way (mode 0755). */
+  private readonly newDirOwner: Owner;
+  private readonly newDirMode: number;
+  private readonly signal: AbortSignal | undefined;
+  private readonly replaceDirs: boolean;
+
   constructor(
     readonly root: string,
-    private readonly newDirOwner: Owner = { uid: 0, gid: 0 },
-    private readonly signal?: AbortSignal | undefined,
-  ) {}
+    options: DestWriterOptions = {},
+  ) {
+    this.newDirOwner = options.newDirOwner ?? { uid: 0, gid: 0 };
+    this.newDirMode = options.newDirMode ?? 0o755;
+    this.signal = options.signal;
+    this.replaceDirs = options.replaceDirs ?? false;
+  }
 
   /** Makes sure the in-image directory exists; returns its host path and whether it was created. `meta` is applied when given. */
-  async ensureDir(inImage: string, meta?: EntryMeta): Promise<{ host: string; created: boolean }> {
-    return this.ensureDirSync(inImage, meta);
+  async ensureDir(inImage: string, meta?: EntryMeta, existing: ExistingDir = 'follow'): Promise<{ host: string; created: boolean }> {
+    return this.ensureDirSync(inImage, meta, existing);
   }
 
   /** ensureDir, synchronously. The first call for a path reports `created`; later ones see it existing. */
-  ensureDirSync(inImage: string, meta?: EntryMeta): { host: string; created: boolean } {
+  ensureDirSync(inImage: string, meta?: EntryMeta, existing: ExistingDir = 'follow'): { host: string; created: boolean } {
     throwIfAborted(this.signal);
     const path = clean(inImage);
+    if (existing !== 'follow' && path !== '/') this.notThroughLink(path, existing);
     const known = this.dirs.get(path);
     let resolved: { host: string; created: boolean };
     if (known) resolved = { host: known.host, created: false };
@@ -84,8 +118,45 @@ export class DestWriter {
   /** Host path for a non-directory entry `inImage`, its parents created and any old non-directory removed. */
   async prepareLeaf(inImage: string): Promise<string> {
     const host = this.leafHost(inImage);
-    removeOldLeaf(host, inImage);
+    this.removeOldLeaf(host, inImage);
     return host;
+  }
+
+  /** For ensureDir with `nofollow` / `replace`: what is at `path` (its parent followed) if it is not a directory. */
+  private notThroughLink(path: string, existing: ExistingDir): void {
+    const { host: parent } = this.ensureDirSync(posix.dirname(path));
+    const host = `${parent}/${posix.basename(path)}`;
+    const st = lstatOrUndefined(host);
+    if (!st || st.isDirectory()) return;
+    if (existing === 'nofollow') throw new DestConflictError(`cannot copy to non-directory: ${path}`);
+    unlinkSync(host);
+    this.forget(path);
+  }
+
+  /** Opens a new regular file at `host` with O_EXCL|O_NOFOLLOW, replacing an old non-directory there. */
+  private createExclusive(host: string, inImage: string): number {
+    try {
+      return openSync(host, CREATE_EXCL, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      this.removeOldLeaf(host, inImage);
+      return openSync(host, CREATE_EXCL, 0o600);
+    }
+  }
+
+  /** Drops what this writer remembers of `path` and below (it was replaced). */
+  private forget(path: string): void {
+    for (const key of this.dirs.keys()) if (key === path || key.startsWith(`${path}/`)) this.dirs.delete(key);
+  }
+
+  /** Removes the non-directory at `host` (in-image `inImage`) if there is one; a directory there is a DestConflictError, or removed with `replaceDirs`. */
+  private removeOldLeaf(host: string, inImage: string): void {
+    const st = lstatOrUndefined(host);
+    if (st?.isDirectory()) {
+      if (!this.replaceDirs) throw new DestConflictError(`cannot overwrite directory ${clean(inImage)} with a non-directory`);
+      rmSync(host, { recursive: true, force: true });
+      this.forget(clean(inImage));
+    } else if (st) unlinkSync(host);
   }
 
   /**
@@ -110,7 +181,7 @@ export class DestWriter {
       await create();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      removeOldLeaf(host, inImage);
+      this.removeOldLeaf(host, inImage);
       await create();
     }
     // lchown/lutimes do not follow a final symlink; `host` is the regular file just created.
@@ -124,7 +195,7 @@ export class DestWriter {
   /** Writes a regular file whose whole content is `data` (small files: one create, write, close). */
   writeFileSync(inImage: string, data: Uint8Array, meta: EntryMeta): string {
     const host = this.leafHost(inImage);
-    const fd = createExclusive(host, inImage);
+    const fd = this.createExclusive(host, inImage);
     try {
       for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
       finishFile(fd, meta);
@@ -139,7 +210,7 @@ export class DestWriter {
     const host = this.leafHost(inImage);
     const handle = await open(host, CREATE_EXCL, 0o600).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
-      removeOldLeaf(host, inImage);
+      this.removeOldLeaf(host, inImage);
       return open(host, CREATE_EXCL, 0o600);
     });
     try {
@@ -203,7 +274,7 @@ export class DestWriter {
       create(host);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      removeOldLeaf(host, inImage);
+      this.removeOldLeaf(host, inImage);
       create(host);
     }
     return host;
@@ -212,16 +283,14 @@ export class DestWriter {
   private resolveDir(path: string): { host: string; created: boolean } {
     if (path === '/') return { host: this.root, created: false };
     const { host: parent } = this.ensureDirSync(posix.dirname(path));
-    let host = `${parent}/${posix.basename(path)}`;
-    let st = lstatOrUndefined(host);
+    const host = `${parent}/${posix.basename(path)}`;
+    const st = lstatOrUndefined(host);
     if (st?.isSymbolicLink()) {
-      host = resolveInRootSync(this.root, path, { followFinal: true });
-      st = lstatOrUndefined(host);
-      if (!st) {
-        // A dangling in-root link: create its target (inside root by construction).
-        mkdirSync(host, { recursive: true, mode: 0o755 });
-        return { host, created: true };
-      }
+      // Through the link, resolved inside the root: a dangling one has its target (and the
+      // target's missing parents) made like any created directory.
+      const resolved = resolveInRootSync(this.root, path, { followFinal: true });
+      const base = this.root.length > 1 ? this.root.replace(/\/+$/, '') : this.root;
+      return this.ensureDirSync(resolved.slice(base.length) || '/');
     }
     if (st?.isDirectory()) return { host, created: false };
     if (st) throw new DestConflictError(`cannot copy to ${path}: not a directory`);
@@ -232,21 +301,11 @@ export class DestWriter {
       return this.resolveDir(path);
     }
     chownSync(host, this.newDirOwner.uid, this.newDirOwner.gid);
-    chmodSync(host, 0o755);
+    chmodSync(host, this.newDirMode);
     return { host, created: true };
   }
 }
 
-/** Opens a new regular file at `host` with O_EXCL|O_NOFOLLOW, replacing an old non-directory there. */
-function createExclusive(host: string, inImage: string): number {
-  try {
-    return openSync(host, CREATE_EXCL, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    removeOldLeaf(host, inImage);
-    return openSync(host, CREATE_EXCL, 0o600);
-  }
-}
 
 /** Owner, then mode (chown clears setuid bits), then mtime, through the descriptor the writer owns. */
 function finishFile(fd: number, meta: EntryMeta): void {
@@ -263,12 +322,6 @@ function lstatOrUndefined(path: string): Stats | undefined {
   }
 }
 
-/** Removes the non-directory at `host` (in-image `inImage`) if there is one; a directory there is a DestConflictError. */
-function removeOldLeaf(host: string, inImage: string): void {
-  const st = lstatOrUndefined(host);
-  if (st?.isDirectory()) throw new DestConflictError(`cannot overwrite directory ${clean(inImage)} with a non-directory`);
-  if (st) unlinkSync(host);
-}
 
 /** Normalized absolute in-image path without a trailing slash. */
 export function clean(p: string): string {

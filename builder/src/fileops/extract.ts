@@ -8,6 +8,13 @@
  * with PathEscapesRootError; symlinks are created as given (their targets
  * are text) but any later entry *through* them is resolved in-root, so it
  * cannot land outside the destination root. Devices and FIFOs are skipped.
+ *
+ * Over existing entries, go-archive's Unpack rules (BuildKit's unpack.go
+ * calls chrootarchive.Untar): a directory entry onto a directory merges (its
+ * metadata applied), onto anything else (a symlink included) replaces it
+ * with a directory; any other entry replaces what is there, a directory
+ * with its contents too (the writer is made with `replaceDirs`). Parents
+ * an entry names but the archive does not list are followed as they are.
  */
 import { Parser, type ReadEntry } from 'tar';
 import { posix } from 'node:path';
@@ -75,7 +82,7 @@ async function writeEntry(entry: ReadEntry, options: ExtractOptions): Promise<bo
       return true;
     case 'Directory':
       entry.resume();
-      await w.ensureDir(inImage, { ...meta, mode: (entry.mode ?? 0o755) & 0o7777 });
+      await w.ensureDir(inImage, { ...meta, mode: (entry.mode ?? 0o755) & 0o7777 }, 'replace');
       return true;
     case 'SymbolicLink':
       entry.resume();

@@ -21,7 +21,7 @@
  *   gives the same result key, so its dependents still hit.
  * When no input has a result identity of its own the two keys coincide.
  */
-import { digestOf, sha256, type Digest } from '@tsbuild/core';
+import { digestOf, isDigest, sha256, type Digest } from '@tsbuild/core';
 
 /**
  * Bump when the meaning of a key changes; old records then simply miss.
@@ -70,7 +70,7 @@ export const CONTENT_DIGEST: unique symbol = Symbol.for('tsbuild.contentDigest')
  */
 export function contentDigestOf(content: Record<string, string>): Digest {
   const carried = (content as { [CONTENT_DIGEST]?: unknown })[CONTENT_DIGEST];
-  if (typeof carried === 'string') return carried as Digest;
+  if (typeof carried === 'string' && isDigest(carried)) return carried;
   let digest = contentDigests.get(content);
   if (digest === undefined) {
     const paths = Object.keys(content).sort();

@@ -12,9 +12,9 @@
 import type { KeyComponents } from './cache-key.js';
 import type { Result } from './types.js';
 
-export interface CacheRecord {
+export interface CacheRecord<R extends Result = Result> {
   key: string;
-  result: Result;
+  result: R;
   /** The identity children are keyed on: `result.contentDigest` ?? the key the result was first stored under. */
   outputKey: string;
   createdAt: string;
@@ -28,35 +28,36 @@ export interface StorageOptions {
   signal?: AbortSignal;
 }
 
-export interface CacheStorage {
-  get(key: string, options?: StorageOptions): Promise<CacheRecord | undefined>;
+/** Records of results of type `R`: a storage gives back what the solver put (a persistent one trusts its own files). */
+export interface CacheStorage<R extends Result = Result> {
+  get(key: string, options?: StorageOptions): Promise<CacheRecord<R> | undefined>;
   /** Replaces any record under `key`; atomic for persistent backends. */
-  put(key: string, record: CacheRecord, options?: StorageOptions): Promise<void>;
+  put(key: string, record: CacheRecord<R>, options?: StorageOptions): Promise<void>;
   /** Deleting a missing key is not an error. */
   delete(key: string, options?: StorageOptions): Promise<void>;
-  walk(options?: StorageOptions): AsyncIterable<CacheRecord>;
+  walk(options?: StorageOptions): AsyncIterable<CacheRecord<R>>;
   /** The key last used for a step with this explain id, if any. */
   getExplainKey(explainId: string, options?: StorageOptions): Promise<string | undefined>;
   setExplainKey(explainId: string, key: string, options?: StorageOptions): Promise<void>;
 }
 
 /** Records in a Map: for tests and throwaway builds. Values are copied so callers cannot alias them. */
-export class MemoryCacheStorage implements CacheStorage {
+export class MemoryCacheStorage<R extends Result = Result> implements CacheStorage<R> {
   private readonly records = new Map<string, string>();
   private readonly explainIndex = new Map<string, string>();
 
-  async get(key: string): Promise<CacheRecord | undefined> {
+  async get(key: string): Promise<CacheRecord<R> | undefined> {
     const json = this.records.get(key);
-    return json === undefined ? undefined : (JSON.parse(json) as CacheRecord);
+    return json === undefined ? undefined : (JSON.parse(json) as CacheRecord<R>);
   }
-  async put(key: string, record: CacheRecord): Promise<void> {
+  async put(key: string, record: CacheRecord<R>): Promise<void> {
     this.records.set(key, JSON.stringify(record));
   }
   async delete(key: string): Promise<void> {
     this.records.delete(key);
   }
-  async *walk(): AsyncIterable<CacheRecord> {
-    for (const json of [...this.records.values()]) yield JSON.parse(json) as CacheRecord;
+  async *walk(): AsyncIterable<CacheRecord<R>> {
+    for (const json of [...this.records.values()]) yield JSON.parse(json) as CacheRecord<R>;
   }
   async getExplainKey(explainId: string): Promise<string | undefined> {
     return this.explainIndex.get(explainId);

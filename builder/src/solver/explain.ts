@@ -39,10 +39,14 @@ function diffDefinition(prev: Record<string, unknown>, cur: Record<string, unkno
 function flatten(value: Record<string, unknown>, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   for (const [k, v] of Object.entries(value)) {
     const path = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, path, out);
+    if (isRecord(v)) flatten(v, path, out);
     else if (v !== undefined) out.set(path, v);
   }
   return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function diffContent(prev: Record<string, string>, cur: Record<string, string>): MissReason[] {

@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError, type Digest } from '@tsbuild/core';
 import { writeFileAtomic, type GcRootProvider, type GcRoots } from '@tsbuild/store';
 import type { CacheRecord, CacheStorage, StorageOptions } from './cache-storage.js';
+import type { Result } from './types.js';
 import { contentDigestOf, setStoredContentDigest, storedContentDigest, type KeyComponents } from './cache-key.js';
 
 /** Content maps up to this many paths stay inside the record. */
@@ -40,7 +41,7 @@ export const INLINE_CONTENT = 64;
 /** A record's explain as written: the content map inline, or a reference to content/. */
 type StoredComponents = Omit<KeyComponents, 'content'> & { content?: Record<string, string>; contentRef?: Digest };
 
-export class FileCacheStorage implements CacheStorage, GcRootProvider {
+export class FileCacheStorage<R extends Result = Result> implements CacheStorage<R>, GcRootProvider {
   private readonly recordsDir: string;
   private readonly explainDir: string;
   private readonly contentDir: string;
@@ -51,13 +52,13 @@ export class FileCacheStorage implements CacheStorage, GcRootProvider {
     this.contentDir = join(dir, 'content');
   }
 
-  async get(key: string, options: StorageOptions = {}): Promise<CacheRecord | undefined> {
+  async get(key: string, options: StorageOptions = {}): Promise<CacheRecord<R> | undefined> {
     throwIfAborted(options.signal);
-    const record = await readJson<CacheRecord>(this.recordPath(key), (r) => typeof r.key === 'string' && r.result !== undefined);
+    const record = await readJson<CacheRecord<R>>(this.recordPath(key), (r) => typeof r.key === 'string' && r.result !== undefined);
     return record && this.withLazyContent(record);
   }
 
-  async put(key: string, record: CacheRecord, options: StorageOptions = {}): Promise<void> {
+  async put(key: string, record: CacheRecord<R>, options: StorageOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     await mkdir(this.recordsDir, { recursive: true });
     const explain = record.explain ? await this.storedExplain(record.explain) : record.explain;
@@ -69,7 +70,7 @@ export class FileCacheStorage implements CacheStorage, GcRootProvider {
     await rm(this.recordPath(key), { force: true });
   }
 
-  async *walk(options: StorageOptions = {}): AsyncIterable<CacheRecord> {
+  async *walk(options: StorageOptions = {}): AsyncIterable<CacheRecord<R>> {
     let names: string[];
     try {
       names = await readdir(this.recordsDir);
@@ -80,7 +81,7 @@ export class FileCacheStorage implements CacheStorage, GcRootProvider {
     for (const name of names.sort()) {
       throwIfAborted(options.signal);
       if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files of writeFileAtomic
-      const record = await readJson<CacheRecord>(join(this.recordsDir, name), (r) => typeof r.key === 'string');
+      const record = await readJson<CacheRecord<R>>(join(this.recordsDir, name), (r) => typeof r.key === 'string');
       if (record) yield this.withLazyContent(record);
     }
   }
@@ -149,7 +150,7 @@ export class FileCacheStorage implements CacheStorage, GcRootProvider {
   }
 
   /** A record as read: `explain.contentRef` becomes an `explain.content` read from content/ on first use. */
-  private withLazyContent(record: CacheRecord): CacheRecord {
+  private withLazyContent(record: CacheRecord<R>): CacheRecord<R> {
     const explain = record.explain as StoredComponents | undefined;
     if (!explain || typeof explain.contentRef !== 'string' || !isDigest(explain.contentRef)) return record;
     const ref = explain.contentRef;
@@ -184,8 +185,8 @@ export class FileCacheStorage implements CacheStorage, GcRootProvider {
 }
 
 /** The build cache of the store at `storeRoot`: `<storeRoot>/cache`. */
-export function openBuildCache(storeRoot: string): FileCacheStorage {
-  return new FileCacheStorage(join(storeRoot, 'cache'));
+export function openBuildCache<R extends Result = Result>(storeRoot: string): FileCacheStorage<R> {
+  return new FileCacheStorage<R>(join(storeRoot, 'cache'));
 }
 
 /**

@@ -76,15 +76,16 @@ export class FlightGroup<T, E> {
 
   private start(key: string, work: (signal: AbortSignal, emit: (event: E) => void) => Promise<T>): Flight<T, E> {
     const controller = new AbortController();
-    const flight: Flight<T, E> = { controller, waiters: 0, listeners: [], promise: Promise.resolve() as Promise<T> };
+    const listeners: Array<(event: E) => void> = [];
     const emit = (event: E): void => {
-      for (const listener of new Set(flight.listeners)) listener(event);
+      for (const listener of new Set(listeners)) listener(event);
     };
-    flight.promise = Promise.resolve()
+    const promise = Promise.resolve()
       .then(() => work(controller.signal, emit))
       .finally(() => {
         if (this.flights.get(key) === flight) this.flights.delete(key);
       });
+    const flight: Flight<T, E> = { controller, waiters: 0, listeners, promise };
     // Waiters observe the outcome; this keeps an abandoned flight's rejection from going unhandled.
     flight.promise.catch(() => undefined);
     this.flights.set(key, flight);

@@ -37,41 +37,41 @@ import { explainMiss } from './explain.js';
 import { FlightGroup, canceled } from './flight.js';
 import { vertexRef, type MissReason, type ResourceClass, type Result, type SolveEvent, type Vertex, type VertexStatus } from './types.js';
 
-export interface SolverOptions {
-  cache: CacheStorage;
+export interface SolverOptions<R extends Result = Result> {
+  cache: CacheStorage<R>;
   /** Concurrent ops per resource class; defaults: exec = cores, io = cores × 2. */
   limits?: { exec?: number; io?: number };
 }
 
-export interface SolveOptions {
+export interface SolveOptions<R extends Result = Result> {
   signal?: AbortSignal;
   onEvent?: (event: SolveEvent) => void;
-  /** `true` for --no-cache; a predicate for --no-cache-filter. Results are still stored. */
-  noCache?: boolean | ((vertex: Vertex) => boolean);
+  /** `true` for --no-cache; a predicate to bypass the cache for some vertices. Results are still stored. */
+  noCache?: boolean | ((vertex: Vertex<R>) => boolean);
 }
 
-export interface SolveResult {
-  result: Result;
+export interface SolveResult<R extends Result = Result> {
+  result: R;
   key: string;
   vertices: VertexStatus[];
 }
 
-interface SolveState {
+interface SolveState<R extends Result> {
   signal: AbortSignal;
   controller: AbortController;
   emit: (event: SolveEvent) => void;
-  noCache: (vertex: Vertex) => boolean;
-  keys: Map<Vertex, Promise<Keyed>>;
-  records: Map<Vertex, Promise<CacheRecord>>;
-  statuses: Map<Vertex, VertexStatus>;
+  noCache: (vertex: Vertex<R>) => boolean;
+  keys: Map<Vertex<R>, Promise<Keyed>>;
+  records: Map<Vertex<R>, Promise<CacheRecord<R>>>;
+  statuses: Map<Vertex<R>, VertexStatus>;
   /** Cache writes still going on: children need the result, not its record on disk; solve() waits for them before it returns. */
   writes: Promise<void>[];
   firstError?: unknown;
 }
 
 /** An eager op's run (Op.execEager), started before its inputs were ready. */
-interface Eager {
-  result: Promise<Result>;
+interface Eager<R extends Result> {
+  result: Promise<R>;
   /** Resolves once the op has settled, however. */
   settled: Promise<void>;
   cancel(reason: unknown): void;
@@ -84,20 +84,21 @@ interface Eager {
 /** A vertex's definition key and components; `forced` when it or an ancestor must execute. */
 type Keyed = KeyComponents & { key: string; forced: boolean };
 
-interface Produced {
-  record: CacheRecord;
+interface Produced<R extends Result> {
+  record: CacheRecord<R>;
   executed: boolean;
   durationMs?: number;
   /** The record's (and its aliases') writes. */
   written: Promise<void>;
 }
 
-export class Solver {
-  private readonly cache: CacheStorage;
+/** Solves graphs of vertices whose ops produce results of type `R` (the worker's result type). */
+export class Solver<R extends Result = Result> {
+  private readonly cache: CacheStorage<R>;
   private readonly queues: Record<ResourceClass, PQueue>;
-  private readonly flights = new FlightGroup<Produced, SolveEvent>();
+  private readonly flights = new FlightGroup<Produced<R>, SolveEvent>();
 
-  constructor(options: SolverOptions) {
+  constructor(options: SolverOptions<R>) {
     const cores = availableParallelism();
     this.cache = options.cache;
     this.queues = {
@@ -106,13 +107,13 @@ export class Solver {
     };
   }
 
-  async solve(target: Vertex, options: SolveOptions = {}): Promise<SolveResult> {
+  async solve(target: Vertex<R>, options: SolveOptions<R> = {}): Promise<SolveResult<R>> {
     throwIfAborted(options.signal);
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(canceled(options.signal!));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const noCache = options.noCache;
-    const state: SolveState = {
+    const state: SolveState<R> = {
       signal: controller.signal,
       controller,
       emit: (event) => options.onEvent?.(event),
@@ -140,7 +141,7 @@ export class Solver {
   }
 
   /** The definition key of a vertex: from cache maps and input definition keys only. */
-  private keyOf(v: Vertex, s: SolveState): Promise<Keyed> {
+  private keyOf(v: Vertex<R>, s: SolveState<R>): Promise<Keyed> {
     return memo(s.keys, v, () =>
       this.guard(v, s, async () => {
         const inputs = await Promise.all(v.inputs.map((i) => this.keyOf(i, s)));
@@ -163,7 +164,7 @@ export class Solver {
   }
 
   /** The vertex's record: a definition-key hit, else inputs first, then a result-key hit or an exec. */
-  private materialize(v: Vertex, s: SolveState): Promise<CacheRecord> {
+  private materialize(v: Vertex<R>, s: SolveState<R>): Promise<CacheRecord<R>> {
     return memo(s.records, v, () =>
       this.guard(v, s, async () => {
         const { key: defKey, forced, ...keyed } = await this.keyOf(v, s);
@@ -205,7 +206,7 @@ export class Solver {
    * this solve's until produce() adopts it (then the flight's signal governs
    * it); the solve settles only after it has.
    */
-  private startEager(v: Vertex, pending: Promise<CacheRecord>[], s: SolveState): Eager {
+  private startEager(v: Vertex<R>, pending: Promise<CacheRecord<R>>[], s: SolveState<R>): Eager<R> {
     const controller = new AbortController();
     const onSolveAbort = (): void => controller.abort(s.signal.reason);
     s.signal.addEventListener('abort', onSolveAbort, { once: true });
@@ -222,7 +223,7 @@ export class Solver {
     );
     const settled = result.then(() => undefined, () => undefined).finally(() => s.signal.removeEventListener('abort', onSolveAbort));
     s.writes.push(settled);
-    const eager: Eager = {
+    const eager: Eager<R> = {
       result,
       settled,
       cancel: (reason) => controller.abort(reason),
@@ -236,11 +237,11 @@ export class Solver {
   }
 
   private async produce(
-    v: Vertex,
-    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord[]; noCache: boolean; lookedUp: boolean; early?: Eager | undefined },
+    v: Vertex<R>,
+    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord<R>[]; noCache: boolean; lookedUp: boolean; early?: Eager<R> | undefined },
     signal: AbortSignal,
     emit: (event: SolveEvent) => void,
-  ): Promise<Produced> {
+  ): Promise<Produced<R>> {
     p.early?.adopt(signal);
     const ref = vertexRef(v);
     if (!p.noCache && !(p.lookedUp && p.key === p.defKey)) {
@@ -261,7 +262,7 @@ export class Solver {
       .then((reasons) => reasons && emit({ type: 'vertex.explain', vertex: ref, key: p.key, reasons }), () => undefined);
     emit({ type: 'vertex.started', vertex: ref, key: p.key });
     const started = performance.now();
-    let result: Result;
+    let result: R;
     try {
       result = p.early
         ? await p.early.result
@@ -278,7 +279,7 @@ export class Solver {
     // An eager op that began before its inputs were all ready (COPYs side by side) reports that time too.
     const durationMs = performance.now() - Math.min(started, p.early?.beganAt ?? started);
     const at = now();
-    const record: CacheRecord = {
+    const record: CacheRecord<R> = {
       key: p.key,
       result,
       outputKey: result.contentDigest ?? p.key,
@@ -308,7 +309,7 @@ export class Solver {
   }
 
   /** Bump lastUsedAt and make this key the one the next miss is explained against. */
-  private async touch(record: CacheRecord, signal: AbortSignal): Promise<void> {
+  private async touch(record: CacheRecord<R>, signal: AbortSignal): Promise<void> {
     await Promise.all([
       this.cache.put(record.key, { ...record, lastUsedAt: now() }, { signal }),
       record.explain.explainId !== undefined && this.cache.setExplainKey(record.explain.explainId, record.key, { signal }),
@@ -346,7 +347,7 @@ export class Solver {
   }
 
   /** Waits until every key and record this solve started has settled (new ones may start while waiting). */
-  private async drain(s: SolveState): Promise<void> {
+  private async drain(s: SolveState<R>): Promise<void> {
     for (let n = -1; n !== s.keys.size + s.records.size; ) {
       n = s.keys.size + s.records.size;
       await Promise.allSettled([...s.keys.values(), ...s.records.values()]);
@@ -354,7 +355,7 @@ export class Solver {
   }
 
   /** Names the vertex in any failure and makes the first failure abort the solve. */
-  private async guard<T>(v: Vertex, s: SolveState, fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(v: Vertex<R>, s: SolveState<R>, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
@@ -369,7 +370,7 @@ export class Solver {
     }
   }
 
-  private setStatus(s: SolveState, v: Vertex, patch: Omit<VertexStatus, 'vertex'>): void {
+  private setStatus(s: SolveState<R>, v: Vertex<R>, patch: Omit<VertexStatus, 'vertex'>): void {
     s.statuses.set(v, { vertex: vertexRef(v), ...patch });
   }
 }

@@ -57,7 +57,8 @@ export interface EagerExecContext extends ExecContext {
 }
 
 /**
- * The worker's side of a vertex. Contract: `cacheMap` is called at most once per
+ * The worker's side of a vertex, producing results of type `R` (the worker's
+ * result type; the solver only reads the {@link Result} fields). Contract: `cacheMap` is called at most once per
  * vertex per solve and must not depend on input results; `exec` receives its
  * inputs' results in `Vertex.inputs` order and must honour `ctx.signal`.
  *
@@ -69,19 +70,20 @@ export interface EagerExecContext extends ExecContext {
  * hit, the same work done by a concurrent solve); the op then cleans up and
  * settles. Its result must be what `exec` would have returned.
  */
-export interface Op {
+export interface Op<R extends Result = Result> {
   cacheMap(ctx: CacheMapContext): Promise<CacheMap>;
-  exec(inputs: Result[], ctx: ExecContext): Promise<Result>;
-  execEager?(inputs: Promise<Result>[], ctx: EagerExecContext): Promise<Result>;
+  exec(inputs: R[], ctx: ExecContext): Promise<R>;
+  execEager?(inputs: Promise<R>[], ctx: EagerExecContext): Promise<R>;
 }
 
-export interface Vertex {
+/** A runnable vertex: every op of one graph produces the same result type `R`. */
+export interface Vertex<R extends Result = Result> {
   /** Digest of the vertex's own canonical definition; see {@link vertexDigest}. */
   digest: Digest;
   /** For progress, e.g. `[stage 2/5] RUN make`. */
   name: string;
-  inputs: Vertex[];
-  op: Op;
+  inputs: Vertex<R>[];
+  op: Op<R>;
   /** Never reuse a cached result for this vertex (it still stores its result). */
   ignoreCache?: boolean;
   /** Which limiter runs `exec`; default `exec`. */
@@ -102,7 +104,7 @@ export interface VertexRef {
   explainId?: string;
 }
 
-export function vertexRef(v: Vertex): VertexRef {
+export function vertexRef(v: Pick<Vertex, 'digest' | 'name' | 'explainId'>): VertexRef {
   return v.explainId === undefined ? { digest: v.digest, name: v.name } : { digest: v.digest, name: v.name, explainId: v.explainId };
 }
 

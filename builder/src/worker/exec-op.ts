@@ -10,39 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerfileError, ExecError, FailedPreconditionError, type SourceRange } from '@tsbuild/core';
 import type { ExecMount } from '@tsbuild/runtime';
+import type { ExecSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff } from './commit-diff.js';
 import { withResultTree } from './mount-tree.js';
 import type { SecretProvider } from './secrets.js';
 import { EMPTY_RESULT, type LayerResult } from './types.js';
 import type { Worker } from './worker.js';
-
-export type ExecMountSpec =
-  | { type: 'bind'; target: string; source: string; readonly: boolean; from: { input: number } | { context: true } }
-  | { type: 'cache'; target: string; id: string; sharing?: 'shared' | 'private' | 'locked' | undefined; readonly: boolean; uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }
-  | { type: 'tmpfs'; target: string; size?: number | undefined }
-  | { type: 'secret'; id: string; target?: string | undefined; env?: string | undefined; required: boolean; uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }
-  | { type: 'ssh'; id: string; target?: string | undefined; required: boolean }
-  /** A file made by the builder (a RUN heredoc script), bound read-only at `target`. */
-  | { type: 'inline'; target: string; data: string; mode: number };
-
-export interface ExecSpec {
-  args: string[];
-  /** The stage's ENV (image config environment). */
-  env: string[];
-  /** ARGs in scope; RUN sees those ENV does not set as environment variables (BuildKit's rule). */
-  buildArgs: Record<string, string>;
-  cwd: string;
-  user: string;
-  network: 'host' | 'none';
-  security: 'sandbox' | 'insecure';
-  mounts: ExecMountSpec[];
-  platform: string;
-  /** SOURCE_DATE_EPOCH, when set: the layer's mtimes are clamped to it, so it is part of the key. */
-  sourceDateEpoch?: number;
-  /** Whether inputs[0] is the parent rootfs (else scratch). */
-  hasParent: boolean;
-}
 
 /** The mounts of one run, and secret variables (never part of the spec, hence never of a key). */
 interface Resolved {
@@ -62,7 +36,7 @@ export interface ExecEnv {
   range: SourceRange;
 }
 
-export class ExecOp implements Op {
+export class ExecOp implements Op<LayerResult> {
   constructor(
     private readonly w: Worker,
     readonly spec: ExecSpec,

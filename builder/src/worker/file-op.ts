@@ -26,37 +26,13 @@ import { sha256, TsbuildError, DockerfileError, isCanceled, type SourceRange } f
 import type { PathMatcher, ContextHashMode, ChecksumCache } from '../context/index.js';
 import { checksumContext } from '../context/index.js';
 import type { ContextSummer } from '../context/watch/index.js';
-import { copy, mkdir, mkfile, resolveOwner } from '../fileops/index.js';
+import { copy, mkdir, mkfile, octalChmod, parseChmod, resolveOwner } from '../fileops/index.js';
+import type { FileAction, FileSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, EagerExecContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff, commitLayer, diffLayer } from './commit-diff.js';
 import { withMounted, withResultTree } from './mount-tree.js';
 import { EMPTY_RESULT, type LayerResult } from './types.js';
 import type { Worker } from './worker.js';
-
-export type FileAction =
-  | {
-      kind: 'copy';
-      from: { context: true } | { input: number };
-      sources: string[];
-      dest: string;
-      cwd: string;
-      chown?: string | undefined;
-      chmod?: string | undefined;
-      exclude: string[];
-      parents: boolean;
-      mode: 'copy' | 'add';
-    }
-  | { kind: 'mkdir'; path: string; owner?: string | undefined; mode: number }
-  | { kind: 'mkfile'; path: string; data: string; chown?: string | undefined; chmod?: string | undefined };
-
-export interface FileSpec {
-  actions: FileAction[];
-  platform: string;
-  /** SOURCE_DATE_EPOCH, when set: the layer's mtimes are clamped to it, so it is part of the key. */
-  sourceDateEpoch?: number;
-  /** Whether inputs[0] is the parent tree (else an empty base: scratch, or COPY --link's own layer). */
-  hasParent: boolean;
-}
 
 export interface FileEnv {
   contextDir: string;
@@ -75,7 +51,7 @@ interface Footprint {
   writes: string[];
 }
 
-export class FileOp implements Op {
+export class FileOp implements Op<LayerResult> {
   /** Resolved when this op knows where it builds (undefined: the next op must wait for its result); pending if it never runs. */
   private readonly footprint = resolvable<Footprint | undefined>();
   /** The destination of a COPY that can build beside the one below it; undefined when it cannot. */
@@ -103,7 +79,7 @@ export class FileOp implements Op {
       if (a.kind !== 'copy' || !('context' in a.from)) continue;
       const result = await this.located(() =>
         sum({
-          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, ignore: this.env.ignore,
+          contextDir: this.env.contextDir, patterns: a.sources, exclude: a.exclude, parents: a.parents, ignore: this.env.ignore,
           mode: this.env.hashMode, cache: this.env.checksums, signal: ctx.signal,
         }),
       );
@@ -187,9 +163,10 @@ export class FileOp implements Op {
       return;
     }
     if (a.kind === 'mkfile') {
+      // BuildKit makes the file 0644 in a scratch tree and copies it with --chmod (octal or symbolic).
       const o = await owner(a.chown);
-      const mode = a.chmod === undefined ? 0o644 : parseInt(a.chmod, 8);
-      await mkfile({ root, path: a.path, data: a.data, mode, ...(o ?? {}), signal });
+      const mode = a.chmod === undefined ? 0o644 : parseChmod(a.chmod)(0o644, false);
+      await mkfile({ root, path: a.path, data: a.data, mode, dirMode: octalChmod(a.chmod), ...(o ?? {}), signal });
       return;
     }
     const chown = await owner(a.chown);

@@ -15,6 +15,7 @@ import { cp, lstat, lutimes, mkdtemp, readdir, realpath, rm } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { DockerfileError, isCanceled, TsbuildError } from '@tsbuild/core';
+import type { GitSourceSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { git, GitSourceError, pickRef, type PickedRef } from './git-cli.js';
 import type { SourceEnv } from './http-source-op.js';
@@ -22,14 +23,7 @@ import { sourceSnapshot } from './source-snapshot.js';
 import type { LayerResult } from './types.js';
 import type { Worker } from './worker.js';
 
-export interface GitSourceSpec {
-  remote: string;
-  ref: string;
-  subdir: string;
-  keepGitDir: boolean;
-}
-
-export class GitSourceOp implements Op {
+export class GitSourceOp implements Op<LayerResult> {
   private resolved: Promise<PickedRef> | undefined;
 
   constructor(

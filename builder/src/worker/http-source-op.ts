@@ -14,17 +14,12 @@ import { open, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DockerfileError, isCanceled, TsbuildError, type Digest, type SourceRange } from '@tsbuild/core';
+import type { HttpSourceSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { download, HttpRecords, type HttpRecord } from './http-fetch.js';
 import { sourceSnapshot } from './source-snapshot.js';
 import type { LayerResult } from './types.js';
 import type { Worker } from './worker.js';
-
-export interface HttpSourceSpec {
-  url: string;
-  filename: string;
-  checksum?: Digest;
-}
 
 export interface SourceEnv {
   file: string;
@@ -34,7 +29,7 @@ export interface SourceEnv {
 /** BuildKit's default permission of a downloaded file. */
 export const HTTP_FILE_MODE = 0o600;
 
-export class HttpSourceOp implements Op {
+export class HttpSourceOp implements Op<LayerResult> {
   private resolved: Promise<HttpRecord> | undefined;
   private readonly records: HttpRecords;
 

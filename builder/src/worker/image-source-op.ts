@@ -5,22 +5,13 @@
  * manifest digest: retagging the base invalidates what is built on it.
  */
 import { chainIds, unpackLayers } from '@tsbuild/store';
-import type { Descriptor, Digest } from '@tsbuild/core';
+import type { ImageSourceSpec } from '../definition/ops.js';
 import type { CacheMap, ExecContext, Op } from '../solver/index.js';
 import { stackResult } from './commit-diff.js';
 import type { Worker } from './worker.js';
 import { EMPTY_RESULT, type LayerResult } from './types.js';
 
-export interface ImageSourceSpec {
-  /** The normalized reference. */
-  ref: string;
-  manifestDigest: Digest;
-  platform: string;
-  layers: Descriptor[];
-  diffIDs: Digest[];
-}
-
-export class ImageSourceOp implements Op {
+export class ImageSourceOp implements Op<LayerResult> {
   constructor(
     private readonly w: Worker,
     readonly spec: ImageSourceSpec,

@@ -10,7 +10,7 @@ import { stackResult } from './commit-diff.js';
 import { EMPTY_RESULT, type LayerResult } from './types.js';
 import type { Worker } from './worker.js';
 
-export class MergeOp implements Op {
+export class MergeOp implements Op<LayerResult> {
   constructor(
     private readonly w: Worker,
     private readonly hasParent: boolean,

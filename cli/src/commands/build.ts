@@ -10,7 +10,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { BuildEvent, BuildOptions } from '@tsbuild/builder';
+import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
 import { DockerfileError, ExecError, isCanceled } from '@tsbuild/core';
 import type { Command } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -47,6 +47,7 @@ export const buildCommand: Command = {
         ...(inv.options.target !== undefined ? { target: inv.options.target } : {}),
       };
       try {
+        if (inv.print === 'definition') return await printDefinition(ctx, inv, contextDir, df);
         if (inv.print) return runPrint(input, inv.print, ctx.stdout);
         if (inv.check) return runCheck(input, ctx.stdout);
         const missing = missingSecret(inv, ctx.env);
@@ -133,6 +134,17 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     ctx.stderr.write(text + failedStepTail(err, model));
     return isCanceled(err) || ctx.signal.aborted ? 130 : 1;
   }
+}
+
+/** `--print definition`: the build up to its definition (bases resolved from the store), as JSON on stdout. */
+async function printDefinition(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile): Promise<number> {
+  const options: BuildOptions = {
+    ...inv.options, context: contextDir, env: ctx.env, signal: ctx.signal,
+    ...(df.path ? { dockerfile: df.path } : { dockerfile: df.file, dockerfileText: df.text }),
+  };
+  const { definition } = await defineBuild(options, await storeFor(ctx));
+  ctx.stdout.write(`${JSON.stringify(definition, null, 2)}\n`);
+  return 0;
 }
 
 const TAIL = 10;

@@ -32,7 +32,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { sha256, digestHex, type Digest } from '@tsbuild/core';
 import { writeFileAtomic } from '@tsbuild/store';
-import { PatternMatcher } from '../../frontend/dockerignore/index.js';
+import { PatternMatcher } from '@tsbuild/dockerfile';
 import { checksumContext, CHECKSUM_VERSION, type ChecksumContextOptions, type ContextChecksum } from '../checksum.js';
 import type { ChecksumCache } from '../checksum-cache.js';
 import type { PathMatcher } from '../exclude-matcher.js';
@@ -233,7 +233,7 @@ export class ContextSession {
 export function memoKey(o: ChecksumContextOptions): string | undefined {
   const ignore = ignoreKey(o.ignore);
   if (ignore === undefined) return undefined;
-  return JSON.stringify([CHECKSUM_VERSION, o.patterns, o.exclude ?? [], ignore, o.mode ?? 'exact']);
+  return JSON.stringify([CHECKSUM_VERSION, o.patterns, o.exclude ?? [], ignore, o.mode ?? 'exact', ...(o.parents ? ['parents'] : [])]);
 }
 
 function ignoreKey(m: PathMatcher | undefined): string[] | null | undefined {

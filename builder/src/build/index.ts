@@ -1,4 +1,0 @@
-export type * from './events.js';
-export type * from './types.js';
-export { build } from './build.js';
-export { explainText } from './explain-text.js';

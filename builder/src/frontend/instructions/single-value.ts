@@ -1,8 +1,0 @@
-/** The instructions that take exactly one verbatim value (BuildKit `parseString` + `errExactlyOneArgument`). */
-import type { ConvertContext } from './context.js';
-import { InstructionErrorCode } from './errors.js';
-
-export function singleValue(ctx: ConvertContext, name: string): string {
-  if (ctx.args.length !== 1) ctx.fail(InstructionErrorCode.ArgumentCount, `${name} requires exactly one argument`);
-  return ctx.args[0]!;
-}
