@@ -97,7 +97,7 @@ try {
   mkdirSync(bundle);
   cpSync(lower, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
   const request = { rootfs: [], process: { args: ['true'], env: [], cwd: '/' }, mounts: [], network: 'none' as const };
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(buildSpec(request, { uid: 0, gid: 0, additionalGids: [] }, { mounts: [] })));
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(buildSpec(request, { uid: 0, gid: 0, additionalGids: [], home: '/root' }, { mounts: [] })));
 
   const bare: number[] = [];
   for (let i = 0; i < N; i++) {

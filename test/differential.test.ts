@@ -15,10 +15,10 @@
  *   value tsbuild writes must be exactly the listed one, and the fixture must
  *   still differ from it (a listed difference that disappeared fails, so the
  *   list stays true);
- * - globally, in `compareCase` below: `"OnBuild": null`, layers dockerd's
- *   exporter keeps although they change nothing, and the two layer rules of
- *   test/support/parity.ts `diffLayers` (directory entries repeating the
- *   layer below, whiteout modes).
+ * - globally, in `compareCase` below: `"OnBuild": null` and the two layer
+ *   rules of test/support/parity.ts `diffLayers` (directory entries repeating
+ *   the layer below, whiteout modes). Layers pair up one to one: a step that
+ *   changes nothing has its (empty) layer in both images.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
@@ -26,8 +26,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tsbuild } from '../cli/test/support.js';
 import { tempDir } from './support/fixtures.js';
-import { applyLayer, diffLayers, diffViews, formatFieldDiffs, listLayer, readSavedImage, type FieldDiff, type LayerEntry } from './support/parity.js';
-import { caseNames, entryMap, fixtureOf, fixturePath, layersByHistory, makeBase, prepareContext, readCase, viewOf, type Fixture } from './differential/support.js';
+import { applyLayer, diffLayers, diffViews, formatFieldDiffs, listLayer, readSavedImage, type FieldDiff, type LayerEntry, type SavedImage } from './support/parity.js';
+import { caseNames, entryMap, fixtureOf, fixturePath, makeBase, prepareContext, readCase, viewOf, type Fixture } from './differential/support.js';
 
 /** Why tsbuild may write something else than dockerd 20.10's BuildKit in a field a case lists. */
 const REASONS: Record<string, string> = {
@@ -147,24 +147,37 @@ describe('differential: tsbuild builds what BuildKit built (recorded fixtures)',
       const inspected = JSON.parse((await tsbuild(root, 'inspect', name)).stdout)[0].Config;
       expect(image.config, 'tsbuild inspect Config = the saved config blob').to.deep.equal(inspected);
 
-      const problems = compareCase(name, fixture, fixtureOf(image, fixture.base), layersByHistory(image), baseLayers);
+      const problems = compareCase(name, fixture, fixtureOf(image, fixture.base), diffIdsByHistory(image.config), baseLayers);
       if (problems.length) throw new Error(`${name}: tsbuild differs from BuildKit (fixture ${fixturePath(name)})\n${problems.join('\n')}\n`);
     });
   }
 });
 
+/** The diff_id of a tar with no entries: the layer of a step that changed nothing, in both builders. */
+const EMPTY_TAR_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
+/** History index → the diff_id of the layer that entry made (entries with empty_layer make none). */
+function diffIdsByHistory(config: SavedImage['config']): Map<number, string> {
+  const out = new Map<number, string>();
+  let next = 0;
+  (config.history ?? []).forEach((h, i) => {
+    if (!h.empty_layer) out.set(i, config.rootfs?.diff_ids?.[next++] ?? '(none)');
+  });
+  return out;
+}
+
 /** Readable problems, none when tsbuild's image matches the fixture up to the documented differences. */
-function compareCase(name: string, bk: Fixture, ts: Fixture, tsLayerTars: Map<number, string>, base: Map<string, LayerEntry>): string[] {
+function compareCase(name: string, bk: Fixture, ts: Fixture, tsDiffIds: Map<number, string>, base: Map<string, LayerEntry>): string[] {
   const problems: string[] = [];
   const differences = readCase(name).differences ?? {};
 
-  // Layers pair up through the history entries that made them. One exporter difference:
-  // BuildKit's own image exporter drops a layer that changes nothing and marks its entry
-  // empty_layer, as tsbuild does; dockerd 20.10's exporter (moby's builder-next) keeps it.
-  // Such an entry is accepted only where dockerd's layer is empty in effect.
+  // Layers pair up through the history entries that made them. Neither exporter drops a layer
+  // that changes nothing: BuildKit keeps one per RUN, COPY, ADD and WORKDIR but `WORKDIR /`
+  // (dockerfile2llb commitToHistory's withLayer; exporter/containerimage/writer.go,
+  // normalizeLayersAndHistory, only reconciles the history with the layers it is given), and so
+  // does tsbuild: a layer one builder made and the other did not is a difference.
   const theirs = new Map(bk.layers.map((l) => [l.history, entryMap(l.entries)]));
   const ours = new Map(ts.layers.map((l) => [l.history, entryMap(l.entries)]));
-  const droppedEmpty = new Set<number>();
   const seenLayerKeys = new Set<string>();
   let lower = base;
   for (const i of [...new Set([...theirs.keys(), ...ours.keys()])].sort((a, b) => a - b)) {
@@ -183,26 +196,24 @@ function compareCase(name: string, bk: Fixture, ts: Fixture, tsLayerTars: Map<nu
       b.delete(m[2]!);
     }
     const lines = diffLayers(a, b, lower);
-    if (!ours.has(i) && lines.length === 0 && !tsLayerTars.has(i)) droppedEmpty.add(i);
-    else if (!ours.has(i)) problems.push(`${what}: tsbuild made no layer, BuildKit's is not empty:\n${lines.join('\n')}`);
+    if (!ours.has(i)) problems.push(`${what}: tsbuild made no layer, BuildKit made one:\n${lines.join('\n')}`);
     else if (!theirs.has(i)) problems.push(`${what}: BuildKit made no layer, tsbuild's:\n${lines.join('\n')}`);
     else if (lines.length) problems.push(`${what} differs:\n${lines.join('\n')}`);
+    else if (theirs.get(i)!.size === 0 && tsDiffIds.get(i) !== EMPTY_TAR_DIFF_ID) {
+      // BuildKit's layer is the empty tar (1024 zero bytes): tsbuild's must have that same diff_id, not only be empty in effect.
+      problems.push(`${what}: BuildKit's is the empty tar (diff_id ${EMPTY_TAR_DIFF_ID}), tsbuild's diff_id is ${tsDiffIds.get(i)}`);
+    }
     lower = applyLayer(lower, theirs.get(i) ?? new Map());
   }
 
   const diffs = diffViews(viewOf(bk), viewOf(ts));
   const unexpected: FieldDiff[] = [];
   for (const d of diffs) {
-    const h = /^history\[(\d+)\]$/.exec(d.field);
     const listed = differences[d.field];
     if (d.field === 'config.OnBuild' && d.buildkit === null) {
       // v0.8 marshals docker's ContainerConfig, whose OnBuild has no omitempty: `"OnBuild": null`.
       // Newer BuildKit (the OCI config with Docker extensions) omits it, as tsbuild must.
       if (d.tsbuild !== undefined) unexpected.push({ field: `${d.field} (expected absent, as newer BuildKit writes it)`, buildkit: d.buildkit, tsbuild: d.tsbuild });
-    } else if (h && droppedEmpty.has(Number(h[1])) && JSON.stringify(d.tsbuild) === JSON.stringify({ ...(d.buildkit as object), empty_layer: true })) {
-      // the empty layer dropped above: the entry is the same but for empty_layer
-    } else if (d.field === 'rootfs.diff_ids.length' && (d.buildkit as number) - droppedEmpty.size === d.tsbuild) {
-      // one diff_id fewer per empty layer dropped
     } else if (listed) {
       if (JSON.stringify(d.tsbuild) !== JSON.stringify(listed.tsbuild)) {
         unexpected.push({ field: `${d.field} (listed as ${listed.reason}: expected ${JSON.stringify(listed.tsbuild)})`, buildkit: d.buildkit, tsbuild: d.tsbuild });

@@ -58,7 +58,7 @@ describe('build: --build-context (issue 5)', function () {
     expect(explained?.text).to.deep.equal(['file "f.txt" changed']);
   });
 
-  it('FROM a local directory: its tree is the root filesystem (with the default PATH, as BuildKit\'s empty image)', async () => {
+  it('FROM a local directory: its tree is the root filesystem (with the default PATH and WorkingDir /, as BuildKit\'s empty image)', async () => {
     const rootfs = env.context({ 'etc/motd': 'from a dir' }, 'rootfs-dir');
     const ctx = env.context({ Dockerfile: 'FROM base\nCOPY extra.txt /extra.txt\n', 'extra.txt': 'x' }, 'ctx-from-local');
     const out = join(env.dir, 'out-from-local');
@@ -68,6 +68,7 @@ describe('build: --build-context (issue 5)', function () {
     const res = await env.build({ context: ctx, buildContexts: { base: rootfs }, tags: ['ctx/from-local:1'] });
     const { config, manifest } = await resolveImage(env.store.content, (await env.store.images.get('ctx/from-local:1')).target);
     expect(config.config.Env).to.deep.equal([BUSYBOX_ENV[0]]);
+    expect(config.config.WorkingDir).to.equal('/');
     expect(manifest.layers).to.have.length(2);
     expect(config.history!.filter((h) => !h.empty_layer)).to.have.length(2);
     expect(res.digest).to.be.a('string');

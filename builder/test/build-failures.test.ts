@@ -61,6 +61,17 @@ describe('build: failures and cancellation', function () {
     expect(err.message).to.contain('nothere.txt');
   });
 
+  it('a RUN under a USER with no passwd entry is a DockerfileError at the RUN, with BuildKit\'s message', async () => {
+    // executor/oci/user.go, GetUser → moby/sys/user GetExecUser: "unable to find user %s: no matching entries in passwd file".
+    // A numeric uid without an entry is allowed (the home-user differential case).
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nUSER ghost\nRUN true\n' }, 'ctx-user-missing');
+    const err = (await rejection(env.build({ context: ctx }))) as DockerfileError;
+    expect(err).to.be.instanceOf(DockerfileError);
+    expect(err.code).to.equal('RUNTIME_UNKNOWN_USER');
+    expect(err.range?.start.line).to.equal(3);
+    expect(err.message).to.contain('unable to find user ghost: no matching entries in passwd file');
+  });
+
   it('RUN --security=insecure needs allowInsecure', async () => {
     const ctx = env.context({ Dockerfile: 'FROM busybox\nRUN --security=insecure true\n' }, 'ctx-insecure');
     const err = (await rejection(env.build({ context: ctx }))) as DockerfileError;

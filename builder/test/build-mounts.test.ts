@@ -50,11 +50,39 @@ describe('build: RUN mounts', function () {
     expect(JSON.stringify(res.events)).to.not.contain(SECRET);
   });
 
-  it('a required secret that is missing fails at its RUN', async () => {
+  it('a required secret that is missing fails at its RUN, with BuildKit\'s message', async () => {
     const ctx = env.context({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=nope,required true\n' }, 'ctx-secret-missing');
-    const err = await env.build({ context: ctx }).then(() => undefined, (e: unknown) => e as { code?: string; range?: { start: { line: number } } });
+    const err = await env.build({ context: ctx }).then(() => undefined, (e: unknown) => e as { code?: string; message?: string; range?: { start: { line: number } } });
     expect(err?.code).to.equal('BUILD_SECRET_NOT_FOUND');
     expect(err?.range?.start.line).to.equal(2);
+    // session/secrets/secrets.go, GetSecret: errors.Wrapf(ErrNotFound, "secret %s", id).
+    expect(err?.message).to.contain('secret nope: not found');
+  });
+
+  it('secret ids as BuildKit reads them: source= names the secret; the default file is /run/secrets/<base name of the id>', async () => {
+    // dockerfile2llb/convert_secrets.go, dispatchSecret: id = source, else id; dest = "/run/secrets/" + path.Base(id).
+    const ctx = env.context({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN --mount=type=secret,source=s,required [ -s /run/secrets/s ]',
+        'RUN --mount=type=secret,id=team/s,required [ -f /run/secrets/s ] && [ ! -e /run/secrets/team ]',
+        '',
+      ].join('\n'),
+      'secret.txt': SECRET,
+    }, 'ctx-secret-ids');
+    const before = env.executor.runs;
+    await env.build({ context: ctx, secrets: [{ id: 's', src: join(ctx, 'secret.txt') }, { id: 'team/s', src: join(ctx, 'secret.txt') }] });
+    expect(env.executor.runs - before).to.equal(2);
+  });
+
+  it('an optional env= secret that is missing sets its variable, empty, and no file (BuildKit\'s loadSecretEnv)', async () => {
+    // v0.8 has no env= (so no differential case): solver/llbsolver/ops/exec.go, ExecOp.loadSecretEnv, appends NAME= for it.
+    const ctx = env.context({
+      Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=absent,env=TOKEN,target=/s [ "${TOKEN+set}" = set ] && [ -z "$TOKEN" ] && [ ! -e /s ]\n',
+    }, 'ctx-secret-env-absent');
+    const before = env.executor.runs;
+    await env.build({ context: ctx });
+    expect(env.executor.runs - before).to.equal(1);
   });
 
   it('cache=content rebuilds when the secret value changes; without it the value never matters', async () => {
@@ -130,8 +158,34 @@ describe('build: RUN mounts', function () {
       const before = env.executor.runs;
       await env.build({ context: ctx, ssh: [{ id: 'default', paths: [socket] }] });
       expect(env.executor.runs - before).to.equal(1);
-      const err = await env.build({ context: ctx, noCache: true }).then(() => undefined, (e: unknown) => e as { code?: string });
+      const err = await env.build({ context: ctx, noCache: true }).then(() => undefined, (e: unknown) => e as { code?: string; message?: string });
       expect(err?.code).to.equal('BUILD_SSH_NOT_FOUND');
+      // solver/llbsolver/mounts/mount.go, getSSHMountable: errors.Errorf("no SSH key %q forwarded from the client", id).
+      expect(err?.message).to.contain('no SSH key "default" forwarded from the client');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('ssh mounts are numbered among the ssh mounts, forwarded or not; SSH_AUTH_SOCK is the first one\'s target', async () => {
+    // client/llb/exec.go, ExecOp.Marshal: target /run/buildkit/ssh_agent.<index> for each ssh mount without one, and
+    // SSH_AUTH_SOCK = the first one's unless the env has it; an optional mount nothing is forwarded for is left out.
+    const socket = join(env.dir, 'agent-b.sock');
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const ctx = env.context({
+        Dockerfile: [
+          'FROM busybox',
+          'RUN --mount=type=ssh,id=a --mount=type=ssh,id=b,required [ "$SSH_AUTH_SOCK" = /run/buildkit/ssh_agent.0 ] && [ ! -e /run/buildkit/ssh_agent.0 ] && [ -S /run/buildkit/ssh_agent.1 ]',
+          'ARG SSH_AUTH_SOCK=/from-arg',
+          'RUN --mount=type=ssh,id=b [ "$SSH_AUTH_SOCK" = /from-arg ] && [ -S /run/buildkit/ssh_agent.0 ]',
+          '',
+        ].join('\n'),
+      }, 'ctx-ssh-numbering');
+      const before = env.executor.runs;
+      await env.build({ context: ctx, ssh: [{ id: 'b', paths: [socket] }] });
+      expect(env.executor.runs - before).to.equal(2);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

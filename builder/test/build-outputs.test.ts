@@ -7,8 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { gunzipSync } from 'node:zlib';
 import { MediaType, type Digest, type Manifest } from '@tsbuild/core';
+import { EMPTY_TAR_GZIP_DIGEST, fsck, resolveImage } from '@tsbuild/store';
 import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
+
+/** The diff_id of a tar with no entries (1024 zero bytes). */
+const EMPTY_TAR = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
 const tarList = (file: string): string[] => execFileSync('tar', ['tf', file], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
@@ -58,6 +63,34 @@ describe('build: outputs and options', function () {
     // An explicit choice applies to the store's image too.
     const zstd = await env.build({ context: ctx, compression: 'zstd', noCache: true });
     expect(layersOf(zstd.digest)).to.deep.equal([MediaType.OciLayerGzip, MediaType.OciLayerZstd]);
+  });
+
+  it('a step that changes nothing keeps its layer: the empty tar in the store, gzip\'d in an archive, twice in one manifest; fsck is clean', async () => {
+    // BuildKit keeps a layer per RUN/COPY/ADD/WORKDIR (issue 12, point 8); /tmp exists in busybox, so WORKDIR /tmp changes nothing.
+    const ctx = env.context({ Dockerfile: 'FROM busybox\nWORKDIR /tmp\nRUN true\nWORKDIR /\n' }, 'ctx-empty-layers');
+    const manifestOf = (digest: string) => JSON.parse(readFileSync(env.store.content.blobPath(digest as Digest), 'utf8')) as Manifest;
+    const local = await env.build({ context: ctx, tags: ['t/empty:1'] });
+    const { config } = await resolveImage(env.store.content, (await env.store.images.get('t/empty:1')).target);
+    expect(config.rootfs.diff_ids.slice(1)).to.deep.equal([EMPTY_TAR, EMPTY_TAR]);
+    expect(config.history!.slice(1).map((h) => [h.created_by, h.empty_layer ?? false])).to.deep.equal([
+      ['WORKDIR /tmp', false], ['RUN /bin/sh -c true # buildkit', false], ['WORKDIR /', true],
+    ]);
+    // In the store: the plain empty tar, one blob for both steps.
+    expect(manifestOf(local.digest).layers.slice(1).map((l) => [l.mediaType, l.digest, l.size])).to.deep.equal([
+      [MediaType.OciLayer, EMPTY_TAR, 1024], [MediaType.OciLayer, EMPTY_TAR, 1024],
+    ]);
+    // In an oci archive: gzip'd, both the same blob (once in the archive), which unpacks to the 1024 zero bytes.
+    const dest = join(env.dir, 'empty-layers-oci.tar');
+    const archived = await env.build({ context: ctx, outputs: [{ type: 'oci', dest }] });
+    expect(archived.configDigest).to.equal(local.configDigest);
+    const gz = manifestOf(archived.digest).layers.slice(1);
+    expect(gz.map((l) => l.mediaType)).to.deep.equal([MediaType.OciLayerGzip, MediaType.OciLayerGzip]);
+    // Go's gzip bytes of the empty tar, BuildKit's blob (store/src/layer/empty-tar.ts), not zlib's.
+    expect(gz.map((l) => [l.digest, l.size])).to.deep.equal([[EMPTY_TAR_GZIP_DIGEST, 32], [EMPTY_TAR_GZIP_DIGEST, 32]]);
+    expect(tarList(dest).filter((p) => p === `blobs/sha256/${gz[0]!.digest.slice('sha256:'.length)}`)).to.have.length(1);
+    expect(gunzipSync(readFileSync(env.store.content.blobPath(gz[0]!.digest)))).to.deep.equal(Buffer.alloc(1024));
+    const report = await fsck({ root: env.store.root, content: env.store.content, images: env.store.images });
+    expect(report.problems).to.deep.equal([]);
   });
 
   it('.dockerignore hides files from COPY and from the cache key', async () => {

@@ -52,11 +52,20 @@ export interface RuntimeSpec {
   };
 }
 
-/** `KEY=value` list with `PATH` defaulted and `extra` added where the key is absent. Later duplicates win, like docker. */
-export function buildEnv(env: readonly string[], extra: readonly string[] = []): string[] {
+/**
+ * `KEY=value` list with `PATH` defaulted and `extra` added where the key is
+ * absent. Later duplicates win, like docker. With `home`, a missing or empty
+ * HOME becomes `HOME=<home>`, last, as runc's prepareEnv appends it
+ * (libcontainer/env.go).
+ */
+export function buildEnv(env: readonly string[], extra: readonly string[] = [], home?: string): string[] {
   const byKey = new Map<string, string>();
   for (const entry of [...extra, ...env]) byKey.set(entry.split('=', 1)[0]!, entry);
   if (!byKey.has('PATH')) byKey.set('PATH', `PATH=${DEFAULT_PATH}`);
+  if (home !== undefined && (byKey.get('HOME') ?? 'HOME=') === 'HOME=') {
+    byKey.delete('HOME');
+    byKey.set('HOME', `HOME=${home}`);
+  }
   return [...byKey.values()];
 }
 
@@ -73,7 +82,7 @@ export function buildSpec(request: ExecRequest, user: ResolvedUser, options: Bui
       terminal: false,
       user: { uid: user.uid, gid: user.gid, umask: request.process.umask ?? 0o022, additionalGids },
       args: [...request.process.args],
-      env: buildEnv(request.process.env, options.extraEnv),
+      env: buildEnv(request.process.env, options.extraEnv, user.home),
       cwd: request.process.cwd || '/',
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
       noNewPrivileges: false,

@@ -124,9 +124,11 @@ export interface Executor {
   run(request: ExecRequest, options?: RunOptions): Promise<RunResult>;
 }
 
-/** A uid/gid and supplementary groups, resolved from the rootfs. */
+/** A uid/gid, supplementary groups and home directory, resolved from the rootfs. */
 export interface ResolvedUser {
   uid: number;
   gid: number;
   additionalGids: number[];
+  /** The HOME the process gets when its environment sets none (or an empty one): see user.ts. */
+  home: string;
 }

@@ -25,7 +25,7 @@ const request = (over: Partial<ExecRequest> = {}): ExecRequest => ({
   network: 'none',
   ...over,
 });
-const root = { uid: 0, gid: 0, additionalGids: [] };
+const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
 
 describe('buildSpec (pure)', () => {
   it('always isolates mount, pid, uts and ipc; adds a network namespace only for network none', () => {
@@ -69,7 +69,7 @@ describe('buildSpec (pure)', () => {
   });
 
   it('sets user, umask 0022 by default, cwd, hostname, no terminal', () => {
-    const spec = buildSpec(request({ hostname: 'h1', process: { args: ['id'], env: [], cwd: '/w', umask: 0o077 } }), { uid: 1000, gid: 1000, additionalGids: [2000] }, { mounts: [] });
+    const spec = buildSpec(request({ hostname: 'h1', process: { args: ['id'], env: [], cwd: '/w', umask: 0o077 } }), { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/tester' }, { mounts: [] });
     expect(spec.process.user).to.deep.equal({ uid: 1000, gid: 1000, umask: 0o077, additionalGids: [1000, 2000] });
     expect(spec.process.cwd).to.equal('/w');
     expect(spec.hostname).to.equal('h1');
@@ -81,6 +81,12 @@ describe('buildSpec (pure)', () => {
     expect(buildEnv(['A=1'])).to.deep.equal(['A=1', `PATH=${DEFAULT_PATH}`]);
     expect(buildEnv(['PATH=/x'])).to.deep.equal(['PATH=/x']);
     expect(buildEnv(['SSH_AUTH_SOCK=/mine'], ['SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0'])).to.deep.equal(['SSH_AUTH_SOCK=/mine', `PATH=${DEFAULT_PATH}`]);
+  });
+  it('HOME: the user\'s home when the environment has none or an empty one, last (runc prepareEnv); a set HOME stays', () => {
+    expect(buildEnv(['A=1'], [], '/')).to.deep.equal(['A=1', `PATH=${DEFAULT_PATH}`, 'HOME=/']);
+    expect(buildEnv(['HOME=', 'A=1'], [], '/home/t')).to.deep.equal(['A=1', `PATH=${DEFAULT_PATH}`, 'HOME=/home/t']);
+    expect(buildEnv(['HOME=/custom'], [], '/home/t')).to.deep.equal(['HOME=/custom', `PATH=${DEFAULT_PATH}`]);
+    expect(buildSpec(request(), { uid: 4242, gid: 0, additionalGids: [], home: '/' }, { mounts: [] }).process.env).to.include('HOME=/');
   });
 });
 

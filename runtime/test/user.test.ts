@@ -10,18 +10,25 @@ const groups = parseGroup('root:x:0:\ntester:x:1000:\nextra:x:2000:tester\nother
 
 describe('user resolution', () => {
   it('name: passwd gid plus supplementary groups listing the user', () => {
-    expect(resolveUserFrom('tester', passwd, groups)).to.deep.equal({ uid: 1000, gid: 1000, additionalGids: [2000] });
+    expect(resolveUserFrom('tester', passwd, groups)).to.deep.equal({ uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/tester' });
   });
   it('numeric uid present in passwd behaves like its name', () => {
-    expect(resolveUserFrom('1000', passwd, groups)).to.deep.equal({ uid: 1000, gid: 1000, additionalGids: [2000] });
+    expect(resolveUserFrom('1000', passwd, groups)).to.deep.equal({ uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/tester' });
   });
-  it('numeric uid absent from passwd is allowed with gid 0', () => {
-    expect(resolveUserFrom('4242', passwd, groups)).to.deep.equal({ uid: 4242, gid: 0, additionalGids: [] });
+  it('numeric uid absent from passwd is allowed with gid 0 and home / (runc getUserHome\'s default)', () => {
+    expect(resolveUserFrom('4242', passwd, groups)).to.deep.equal({ uid: 4242, gid: 0, additionalGids: [], home: '/' });
   });
   it('explicit group (name or number) replaces the gid and adds no supplementary groups', () => {
-    expect(resolveUserFrom('tester:extra', passwd, groups)).to.deep.equal({ uid: 1000, gid: 2000, additionalGids: [] });
-    expect(resolveUserFrom('1000:3000', passwd, groups)).to.deep.equal({ uid: 1000, gid: 3000, additionalGids: [] });
-    expect(resolveUserFrom('4242:5555', passwd, groups)).to.deep.equal({ uid: 4242, gid: 5555, additionalGids: [] });
+    expect(resolveUserFrom('tester:extra', passwd, groups)).to.deep.equal({ uid: 1000, gid: 2000, additionalGids: [], home: '/home/tester' });
+    expect(resolveUserFrom('1000:3000', passwd, groups)).to.deep.equal({ uid: 1000, gid: 3000, additionalGids: [], home: '/home/tester' });
+    expect(resolveUserFrom('4242:5555', passwd, groups)).to.deep.equal({ uid: 4242, gid: 5555, additionalGids: [], home: '/' });
+  });
+  it('home: the first passwd entry of the uid (root by default), its empty home field kept as is', () => {
+    expect(resolveUserFrom(undefined, passwd, groups).home).to.equal('/root');
+    expect(resolveUserFrom('0:0', passwd, groups).home).to.equal('/root');
+    const twice = parsePasswd('nohome:x:5001:5001:::/bin/sh\nalias:x:5001:5001::/home/alias:/bin/sh\n');
+    expect(resolveUserFrom('alias', twice, []).home).to.equal('');
+    expect(resolveUserFrom('', [], []).home).to.equal('/');
   });
   it('unknown user or group names are InvalidArgument errors with code RUNTIME_UNKNOWN_USER', () => {
     for (const spec of ['nosuch', 'tester:nogroup']) {
@@ -45,7 +52,7 @@ describe('user resolution', () => {
       const { rmSync } = await import('node:fs');
       rmSync(join(root, 'etc/passwd'));
       symlinkSync('/../../../data/passwd', join(root, 'etc/passwd'));
-      expect(await resolveUser(root, 'inside')).to.deep.equal({ uid: 77, gid: 77, additionalGids: [] });
+      expect(await resolveUser(root, 'inside')).to.deep.equal({ uid: 77, gid: 77, additionalGids: [], home: '/' });
       let caught: unknown;
       await resolveUser(root, 'root').catch((e) => (caught = e));
       expect(isInvalidArgument(caught)).to.equal(true);

@@ -11,6 +11,7 @@ import { decompress as zstdDecompress } from 'zstd-napi';
 import { isCanceled } from '@tsbuild/core';
 import { createCompressStream, createDecompressStream } from '../src/layer/compress.js';
 import { incompressible } from '../src/layer/compress-chunk.js';
+import { EMPTY_TAR_DIFF_ID, EMPTY_TAR_GZIP_DIGEST } from '../src/layer/empty-tar.js';
 import { CompressPool } from '../src/layer/compress-pool.js';
 import { tempDir } from '../../test/support/fixtures.js';
 import { semiCompressible } from './layer-fixtures.js';
@@ -31,6 +32,21 @@ function countMagic(buf: Buffer, magic: number[]): number {
 describe('compress: parallel gzip/zstd streams', () => {
   const data = semiCompressible(5 * 1024 * 1024 + 12345);
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+  it('gzip of the empty tar is the well-known 32-byte blob BuildKit pushes (sha256:4f4fb700…), in however many writes; zstd is not special', async () => {
+    const empty = Buffer.alloc(1024);
+    for (const writeSize of [1024, 100]) {
+      const gz = await compress(empty, 'gzip', {}, writeSize);
+      expect(`sha256:${sha(gz)}`).to.equal(EMPTY_TAR_GZIP_DIGEST);
+      expect(gz.length).to.equal(32);
+      expect(gunzipSync(gz).equals(empty)).to.equal(true);
+      expect(execFileSync('gzip', ['-dc'], { input: gz }).equals(empty)).to.equal(true);
+    }
+    expect(`sha256:${sha(empty)}`).to.equal(EMPTY_TAR_DIFF_ID);
+    // Any other input, even one zero byte more, is zlib's.
+    expect(`sha256:${sha(await compress(Buffer.alloc(1025), 'gzip'))}`).to.not.equal(EMPTY_TAR_GZIP_DIGEST);
+    expect(zstdDecompress(await compress(empty, 'zstd')).equals(empty)).to.equal(true);
+  });
 
   it('gzip: concatenated members decode with node zlib and the gzip CLI', async () => {
     const gz = await compress(data, 'gzip', { chunkSize: 1 << 20 });

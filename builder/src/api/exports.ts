@@ -33,7 +33,7 @@ export async function runExports(p: {
   const { options, store, loaded, result, emit, compression, hold } = p;
   const signal = options.signal;
   const root = fromChain(loaded.graph)[0]!;
-  const baseConfig = root.base.kind === 'image' ? (loaded.images.get(root.base.ref)?.config ?? localBase(loaded, root.base.ref, result)) : undefined;
+  const baseConfig = root.base.kind === 'image' ? (loaded.images.get(root.base.ref)?.config ?? localBase(loaded, root.base.ref)) : undefined;
   // Times come from the steps' results (a cached rebuild exports the same image); SOURCE_DATE_EPOCH overrides them.
   const epoch = options.sourceDateEpoch === undefined ? undefined : isoTime(new Date(options.sourceDateEpoch * 1000));
   const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform: loaded.platform, epoch, labels: options.labels });
@@ -85,12 +85,9 @@ export function layerCompressionOf(options: Pick<BuildOptions, 'compression' | '
   return options.outputs?.some((o) => o.type === 'oci' || o.type === 'docker') ? 'gzip' : 'none';
 }
 
-/** A local --build-context as the FROM: one history entry for its layer (`empty_layer` when the directory was empty). */
-function localBase(loaded: LoadedBuild, ref: string, result: LayerResult): ImageConfig | undefined {
-  const config = loaded.locals.get(ref)?.config;
-  if (!config) return undefined;
-  const baseLayers = result.layers.length - result.steps.filter(Boolean).length;
-  return baseLayers > 0 ? config : { ...config, history: (config.history ?? []).map((h) => ({ ...h, empty_layer: true })) };
+/** A local --build-context as the FROM: one history entry for its layer (an empty directory's too: the empty tar). */
+function localBase(loaded: LoadedBuild, ref: string): ImageConfig | undefined {
+  return loaded.locals.get(ref)?.config;
 }
 
 /** RFC 3339 as Go formats it: no fraction when it is zero (BuildKit's `created`). */

@@ -34,7 +34,7 @@ export interface LocalContext {
   name: string;
   dir: string;
   ignore: PatternMatcher | undefined;
-  /** What a FROM of it starts with: BuildKit's empty image (default PATH) and one history entry for its layer. */
+  /** What a FROM of it starts with: BuildKit's empty image (WorkingDir /, default PATH) and one history entry for its layer. */
   config: ImageConfig;
 }
 
@@ -93,7 +93,8 @@ export async function openLocalContext(spec: Extract<NamedContextSpec, { kind: '
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const config: ImageConfig = {
-    architecture: platform.architecture, os: platform.os, config: {},
+    // BuildKit's resolveBaseImage gives a context without an image config emptyImage (dockerfile2llb/image.go): WorkingDir "/".
+    architecture: platform.architecture, os: platform.os, config: { WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [] },
     history: [{ created_by: `[context ${spec.name}] load from client`, comment: 'buildkit.exporter.image.v0' }],
   };

@@ -4,7 +4,10 @@
  * variables an ENV set last, then each ARG in scope whose name those lack — so a
  * name an ARG with a value set after an ENV of that name gets the ARG's value, as
  * in BuildKit's dispatchArg (the frontend's `snapshot`, stages/build-state.ts,
- * leaves such a name out of `env`). `--network=default` takes the build's default; `--security=
+ * leaves such a name out of `env`); with ssh mounts, SSH_AUTH_SOCK = the first
+ * one's target unless ENV or an ARG sets it — also when no agent is forwarded and
+ * the optional mount is left out, as BuildKit's client/llb/exec.go (ExecOp.Marshal)
+ * sets it when it builds the op. `--network=default` takes the build's default; `--security=
  * insecure` needs the `security.insecure` entitlement (allowInsecure).
  */
 import { posix } from 'node:path';
@@ -28,6 +31,8 @@ export function runStepToExec(step: Step, file: string, options: { network: 'hos
     });
   }
   const sources: StepSource[] = [];
+  let sshMounts = 0;
+  let sshAuthSock: string | undefined;
   const specs: ExecMountSpec[] = mounts.map((m) => {
     const target = m.target ? posix.resolve(state.workdir, m.target) : '';
     switch (m.type) {
@@ -44,11 +49,19 @@ export function runStepToExec(step: Step, file: string, options: { network: 'hos
       case 'tmpfs':
         return { type: 'tmpfs', target, size: m.sizeBytes };
       case 'secret': {
-        const id = m.id || posix.basename(target);
-        return { type: 'secret', id, target: target || undefined, env: m.env, required: m.required, uid: m.uid, gid: m.gid, mode: m.mode };
+        // dockerfile2llb/convert_secrets.go, dispatchSecret: the id is source=, else id=, else the target's base name;
+        // without env=, the file is at the target, else /run/secrets/<the id's base name>.
+        const id = m.source || m.id || posix.basename(target);
+        const file = target || (m.env === undefined ? `/run/secrets/${posix.basename(id)}` : undefined);
+        return { type: 'secret', id, target: file, env: m.env, required: m.required, uid: m.uid, gid: m.gid, mode: m.mode };
       }
-      case 'ssh':
-        return { type: 'ssh', id: m.id || 'default', target: target || undefined, required: m.required };
+      case 'ssh': {
+        // ExecOp.Marshal: an ssh mount without a target gets /run/buildkit/ssh_agent.<its index among the ssh mounts>.
+        const sshTarget = target || `/run/buildkit/ssh_agent.${sshMounts}`;
+        sshMounts++;
+        sshAuthSock ??= sshTarget;
+        return { type: 'ssh', id: m.id || 'default', target: sshTarget, required: m.required };
+      }
     }
   });
   // A lone `#!` heredoc runs from /dev/pipes/<name> (BuildKit mounts the script there).
@@ -58,7 +71,8 @@ export function runStepToExec(step: Step, file: string, options: { network: 'hos
   return {
     spec: {
       args,
-      env: state.env,
+      env: sshAuthSock === undefined || [...state.env.map((e) => e.slice(0, e.indexOf('='))), ...state.args.map(([k]) => k)].includes('SSH_AUTH_SOCK')
+        ? state.env : [...state.env, `SSH_AUTH_SOCK=${sshAuthSock}`],
       buildArgs: Object.fromEntries(state.args),
       cwd: state.workdir,
       user: state.user,

@@ -3,8 +3,9 @@
  * base image config changed by the stage's steps (the frontend computes that
  * as `finalConfig`), `--label`s on top, `history` = the base image's history
  * + one entry per step of every stage on the FROM chain, `rootfs.diff_ids`
- * from the result's layers. A layer step whose diff was empty is marked
- * `empty_layer` (it has no layer).
+ * from the result's layers. A layer step has a layer also when its diff was
+ * empty (BuildKit keeps those); only metadata steps, WORKDIR / and a step
+ * that added none (steps[i] false) are `empty_layer`.
  *
  * Times, as BuildKit's exporter sets them (exporter/containerimage/writer.go,
  * `normalizeLayersAndHistory`, PR #363 "Reproducible dates"): a step that added

@@ -26,8 +26,10 @@ import { digestOf, isDigest, sha256, type Digest } from '@tsbuild/core';
 /**
  * Bump when the meaning of a key changes; old records then simply miss.
  * 2: the content map enters as contentDigestOf(content), not as itself.
+ * 3: a step that changes nothing keeps its (empty) layer, as in BuildKit; a
+ *    record of version 2 may hold a result that dropped it.
  */
-export const CACHE_KEY_VERSION = 2;
+export const CACHE_KEY_VERSION = 3;
 
 export interface InputComponent {
   name: string;

@@ -3,9 +3,11 @@
  * id. The diff is streamed (overlay: the upper dir; copy snapshotter: a tree
  * comparison with the parent) through the compressor into the content store.
  *
- * An empty diff (a RUN that wrote nothing) adds no layer: the temp snapshot is
- * dropped and the parent's stack is returned with a `false` step flag, which
- * the exporter turns into `empty_layer: true` (BuildKit drops empty layers).
+ * An empty diff (a RUN that wrote nothing) still adds a layer, the empty tar
+ * (diffID EMPTY_TAR_DIFF_ID), as BuildKit's does: its exporter keeps one layer per
+ * layer step (exporter/containerimage/writer.go, normalizeLayersAndHistory,
+ * only reconciles the history with the layers it is given), so layer counts,
+ * diff_ids and `docker history` agree with BuildKit's image.
  * The new layer carries the time it was made (`created`), which the exporter
  * uses for the step's history entry.
  * A commit losing to a concurrent build of the same chain (`AlreadyExists`)
@@ -15,7 +17,7 @@ import { isAlreadyExists, isNotFound } from '@tsbuild/core';
 import { chainIds, packOverlayDiff, packTreeDiff, writeLayer, type CommitOptions, type LayerInfo } from '@tsbuild/store';
 import { lowerDirsOf, pruneCopyUps } from './prune-copy-ups.js';
 import type { Worker } from './worker.js';
-import { EMPTY_DIFF_ID, type LayerResult } from './types.js';
+import type { LayerResult } from './types.js';
 
 export async function commitDiff(w: Worker, tmpKey: string, parent: LayerResult, { signal }: { signal: AbortSignal }): Promise<LayerResult> {
   const layer = await diffLayer(w, tmpKey, parent, { signal });
@@ -24,10 +26,10 @@ export async function commitDiff(w: Worker, tmpKey: string, parent: LayerResult,
 
 /**
  * The first half of commitDiff: the active snapshot's diff as a layer blob in
- * the store (the snapshot stays active), or undefined for an empty diff (the
- * snapshot is then removed). `base` is what the snapshot was prepared on.
+ * the store (the snapshot stays active). `base` is what the snapshot was
+ * prepared on.
  */
-export async function diffLayer(w: Worker, tmpKey: string, base: LayerResult, { signal }: { signal: AbortSignal }): Promise<LayerInfo | undefined> {
+export async function diffLayer(w: Worker, tmpKey: string, base: LayerResult, { signal }: { signal: AbortSignal }): Promise<LayerInfo> {
   const snap = w.snapshotter;
   try {
     if (snap.kind === 'overlay') await pruneCopyUps(snap.dir(tmpKey), lowerDirsOf(await snap.mounts(tmpKey)));
@@ -36,10 +38,7 @@ export async function diffLayer(w: Worker, tmpKey: string, base: LayerResult, { 
       snap.kind === 'overlay'
         ? packOverlayDiff({ upperDir: snap.dir(tmpKey), lowerDirs: [] }, pack)
         : packTreeDiff({ lowerDir: base.snapshot === undefined ? undefined : snap.dir(base.snapshot), upperDir: snap.dir(tmpKey) }, pack);
-    const layer = await writeLayer(tar, w.store.content, { signal, flavor: w.flavor, ...(w.compression ? { compression: w.compression } : {}) });
-    if (layer.diffID !== EMPTY_DIFF_ID) return layer;
-    await snap.remove(tmpKey);
-    return undefined;
+    return await writeLayer(tar, w.store.content, { signal, flavor: w.flavor, ...(w.compression ? { compression: w.compression } : {}) });
   } catch (err) {
     await snap.remove(tmpKey).catch(() => undefined);
     throw err;
@@ -51,8 +50,7 @@ export async function diffLayer(w: Worker, tmpKey: string, base: LayerResult, { 
  * `rebase`, `parent` is a descendant of what the snapshot was prepared on
  * (overlay only; see FileOp for when that yields the same tree).
  */
-export async function commitLayer(w: Worker, tmpKey: string, parent: LayerResult, layer: LayerInfo | undefined, options: { rebase?: boolean } = {}): Promise<LayerResult> {
-  if (!layer) return { ...parent, steps: [...parent.steps, false] };
+export async function commitLayer(w: Worker, tmpKey: string, parent: LayerResult, layer: LayerInfo, options: { rebase?: boolean } = {}): Promise<LayerResult> {
   try {
     const layers = [...parent.layers, { ...layer, created: new Date().toISOString() }];
     const chainId = chainIds(layers.map((l) => l.diffID)).at(-1)!;

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerfileError, ExecError, FailedPreconditionError, type SourceRange } from '@tsbuild/core';
+import { DockerfileError, ExecError, FailedPreconditionError, isInvalidArgument, TsbuildError, type SourceRange } from '@tsbuild/core';
 import type { ExecMount } from '@tsbuild/runtime';
 import type { ExecSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
@@ -73,7 +73,11 @@ export class ExecOp implements Op<LayerResult> {
           network: this.spec.network,
           security: this.spec.security,
         };
-        const { exitCode } = await this.w.executor.run(request, { signal: ctx.signal, stdout: out, stderr: err });
+        // An invalid step (USER naming no passwd entry, a bad mount) is the Dockerfile's error: located at the RUN.
+        const { exitCode } = await this.w.executor.run(request, { signal: ctx.signal, stdout: out, stderr: err }).catch((e: unknown) => {
+          if (!(e instanceof TsbuildError) || !isInvalidArgument(e) || e instanceof DockerfileError) throw e;
+          throw new DockerfileError(e.message, this.env.file, this.env.range, { code: e.code, cause: e });
+        });
         if (exitCode !== 0) {
           const cause = new ExecError(exitCode, this.spec.args);
           throw new DockerfileError(cause.message, this.env.file, this.env.range, { code: 'BUILD_RUN_FAILED', cause });
@@ -108,8 +112,10 @@ export class ExecOp implements Op<LayerResult> {
       case 'secret': {
         const data = await this.env.secrets.read(m.id);
         if (data === undefined) {
-          if (m.required) throw this.error(`secret ${m.id} not found`, 'BUILD_SECRET_NOT_FOUND');
-          return next();
+          if (m.required) throw this.error(`secret ${m.id}: not found`, 'BUILD_SECRET_NOT_FOUND');
+          // Optional and absent: no file; an `env=` variable is still set, empty (BuildKit's
+          // ExecOp.loadSecretEnv, solver/llbsolver/ops/exec.go, appends `NAME=` for it).
+          return next(undefined, m.env ? [`${m.env}=`] : []);
         }
         // BuildKit: `env=` alone exposes the secret as a variable only; with a target, as both.
         const env = m.env ? [`${m.env}=${Buffer.from(data).toString('utf8')}`] : [];
@@ -119,7 +125,7 @@ export class ExecOp implements Op<LayerResult> {
       case 'ssh': {
         const socket = this.env.ssh(m.id);
         if (socket === undefined) {
-          if (m.required) throw this.error(`no SSH key ${m.id} forwarded from the client`, 'BUILD_SSH_NOT_FOUND');
+          if (m.required) throw this.error(`no SSH key ${JSON.stringify(m.id)} forwarded from the client`, 'BUILD_SSH_NOT_FOUND');
           return next();
         }
         return next({ type: 'ssh', socket, ...defined({ target: m.target }) });

@@ -132,7 +132,7 @@ export class FileOp implements Op<LayerResult> {
     try {
       onto = await parent;
     } catch (err) {
-      if (layer) await snap.remove(tmpKey).catch(() => undefined);
+      await snap.remove(tmpKey).catch(() => undefined);
       throw err;
     }
     return ctx.slot(() => commitLayer(this.w, tmpKey, onto, layer, { rebase: true }));

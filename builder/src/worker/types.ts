@@ -28,15 +28,14 @@ export interface LayerResult extends Result {
   snapshots: string[];
   /**
    * One flag per layer-making step on the way from the base image to here
-   * (stages chained with FROM <stage> included): whether it added a layer. A
-   * step whose diff was empty adds none, and its history entry is marked
-   * `empty_layer` (BuildKit drops empty layers the same way).
+   * (stages chained with FROM <stage> included): whether it added a layer,
+   * which tells the exporter which layers are the steps' own. Every RUN, COPY,
+   * ADD and WORKDIR adds one, also when its diff is empty (the empty tar,
+   * EMPTY_TAR_DIFF_ID of @tsbuild/store), as in BuildKit; `false` only where a COPY --link merged
+   * nothing.
    */
   steps: boolean[];
 }
 
 /** The result of scratch: nothing. */
 export const EMPTY_RESULT: LayerResult = { layers: [], contentDigest: 'scratch', blobs: [], snapshots: [], steps: [] };
-
-/** The diffID of a tar holding no entries (1024 zero bytes). */
-export const EMPTY_DIFF_ID: Digest = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';

@@ -61,7 +61,8 @@ export function dispatchStage(run: Run, stage: Stage, warnings: StageGraph['warn
     // BuildKit makes sure PATH is always set: a base image without one gets the default in the config too.
     if (image !== undefined && !(baseConfig.Env ?? []).some((e) => e.startsWith('PATH='))) baseConfig.Env = [...(baseConfig.Env ?? []), DEFAULT_PATH_ENV];
   } else {
-    baseConfig = { Env: [DEFAULT_PATH_ENV] };
+    // BuildKit's empty image (frontend/dockerfile/dockerfile2llb/image.go, emptyImage): WorkingDir "/" and the default PATH.
+    baseConfig = { Env: [DEFAULT_PATH_ENV], WorkingDir: '/' };
   }
   const triggers = baseConfig.OnBuild?.length ? parseTriggers(baseConfig.OnBuild, stage.from, file, parsed.escapeToken) : [];
   delete baseConfig.OnBuild;

@@ -9,6 +9,9 @@
  * compress/gzip all read them in sequence), and the zstd format defines a
  * stream as a series of frames (zstd(1) and libzstd decode them back to back).
  *
+ * One exception to zlib's bytes: the empty tar gzip'd is the well-known blob
+ * Go writes (empty-tar.ts), so an empty layer has BuildKit's blob digest.
+ *
  * Deterministic: chunk boundaries depend only on byte offsets (never on how the
  * input was split into writes), and members carry no name or mtime, so the same
  * input with the same compression, level and chunkSize gives the same bytes
@@ -22,6 +25,7 @@ import { PassThrough, Transform, type Duplex, type TransformCallback } from 'nod
 import { availableParallelism } from 'node:os';
 import { CanceledError, InvalidArgumentError, type Compression } from '@tsbuild/core';
 import { compressChunk, type ChunkCompression } from './compress-chunk.js';
+import { EMPTY_TAR_GZIP, isEmptyTar } from './empty-tar.js';
 import { sharedCompressPool, type CompressPool } from './compress-pool.js';
 
 export interface CompressStreamOptions {
@@ -99,8 +103,11 @@ class ParallelCompressor extends Transform {
       await this.drainFull();
       if (this.pendingBytes > 0 || this.submitted === 0) {
         const rest = this.cutChunk(this.pendingBytes);
-        // Input smaller than one chunk: no worker round-trip.
-        if (this.submitted === 0) this.push(compressChunk(this.compression, rest, this.options.level));
+        // Input smaller than one chunk: no worker round-trip. The whole input being the empty tar, gzip gives its
+        // well-known bytes (empty-tar.ts).
+        if (this.submitted === 0) {
+          this.push(this.compression === 'gzip' && isEmptyTar(rest) ? Buffer.from(EMPTY_TAR_GZIP) : compressChunk(this.compression, rest, this.options.level));
+        }
         else this.submit(rest);
       }
       while (this.inFlight.length > 0) this.push(await this.inFlight.shift()!);
