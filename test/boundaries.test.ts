@@ -103,6 +103,29 @@ describe('package borders', () => {
     expect(importers.length).to.be.at.most(1, `importers: ${importers.join(', ')}`);
     for (const f of importers) expect(f).to.match(/dockerfile-ast-adapter\.ts$/);
   });
+
+  // Shared pieces the store or the runtime needs live in core, once: a second definition is a twin to merge.
+  it('Mount, the root-confined resolver and the lock files are defined once, in core', () => {
+    const names = ['Mount', 'resolveInRoot', 'resolveInRootSync', 'withLock', 'acquireLock', 'tryLock', 'pidAlive'];
+    const where = new Map<string, string[]>(names.map((n) => [n, []]));
+    for (const scope of Object.keys(ALLOWED)) {
+      for (const file of tsFiles(join(root, scope, 'src'))) {
+        const text = readFileSync(file, 'utf8');
+        for (const m of text.matchAll(/^export\s+(?:async\s+)?(?:interface|function|class|type|const)\s+(\w+)\b/gm)) {
+          where.get(m[1]!)?.push(relative(root, file));
+        }
+      }
+    }
+    for (const [name, files] of where) expect(files, name).to.have.length(1).and.satisfy((f: string[]) => f[0]!.startsWith('core/src/'));
+  });
+
+  it("the store does not read the build cache's files: it asks the GcRootProviders it is given", () => {
+    const readers: string[] = [];
+    for (const file of tsFiles(join(root, 'store', 'src'))) {
+      if (/['"]records['"]|cache\/records/.test(readFileSync(file, 'utf8'))) readers.push(relative(root, file));
+    }
+    expect(readers).to.deep.equal([]);
+  });
 });
 
 /**

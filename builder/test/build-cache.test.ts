@@ -7,6 +7,7 @@
 import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { openBuildCache } from '@tsbuild/builder';
 import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-support.js';
 
 const DOCKERFILE = [
@@ -88,7 +89,7 @@ describe('build: cache', function () {
 
   it('a prune keeps what cache records name: the next build is still fully cached and exports', async () => {
     await runBuild();
-    await env.store.prune({ graceMs: 0 });
+    await env.store.prune({ graceMs: 0, roots: [openBuildCache(env.store.root)] });
     const out = join(env.dir, 'out-after-prune');
     const before = env.executor.runs;
     const res = await env.build({ context: ctx, outputs: [{ type: 'local', dest: out }] });

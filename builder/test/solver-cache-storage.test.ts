@@ -70,6 +70,30 @@ describe('solver cache storage: FileCacheStorage', () => {
     expect(error).to.have.property('code', 'CACHE_INVALID_KEY');
   });
 
+  it('reports the blobs and snapshots its records name as GC roots, skipping a torn record, and its files as disk usage', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    for (const n of [1, 2]) await storage.put(sampleRecord(n).key, sampleRecord(n));
+    await storage.put(sampleRecord(3).key, { ...sampleRecord(3), blobs: [sampleRecord(1).blobs[0]!], snapshots: [] });
+    await writeFile(join(dir, 'records', `${digestOf('torn').slice(7)}.json`), '{"key": "sha');
+    const roots = await storage.gcRoots();
+    expect([...roots.blobs].sort()).to.deep.equal([...sampleRecord(1).blobs, ...sampleRecord(2).blobs].sort());
+    expect([...roots.snapshots].sort()).to.deep.equal(['snap-1', 'snap-2']);
+    const usage = await storage.diskUsage();
+    expect(usage.count).to.equal(4);
+    let bytes = 0;
+    for (const name of await readdir(join(dir, 'records'))) bytes += (await readFile(join(dir, 'records', name))).length;
+    expect(usage.bytes).to.equal(bytes);
+    expect(await new FileCacheStorage(join(dir, 'never-created')).gcRoots()).to.deep.equal({ blobs: [], snapshots: [] });
+  });
+
+  it('fails to report GC roots when its records directory cannot be read (a prune must not go on without them)', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'records'), 'not a directory');
+    const err = await new FileCacheStorage(dir).gcRoots().catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'ENOTDIR');
+  });
+
   it('walks an empty directory that was never written', async () => {
     const storage = new FileCacheStorage(join(await tempDir(), 'never-created'));
     const walked = [];

@@ -45,6 +45,26 @@ describe('tsbuild build end to end (busybox, crun)', function () {
     expect(second.stderr).not.to.match(/rebuilding:/);
   });
 
+  it('prune keeps what the build cache names (it passes the cache as a GC root provider): an untagged rebuild is fully cached', async () => {
+    const dir = join(tmp.path, 'prune-ctx');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox:latest\nCOPY a.txt /a.txt\nRUN echo "ran-the-$((1+1))-step" && cp /a.txt /b.txt\n');
+    writeFileSync(join(dir, 'a.txt'), 'kept\n');
+    const first = await tsbuild(root, 'build', '--progress', 'plain', dir);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stderr).to.match(/ran-the-2-step/);
+    const pruned = await tsbuild(root, 'prune', '--grace', '0');
+    expect(pruned.code, pruned.stderr).to.equal(0);
+    const usage = JSON.parse((await tsbuild(root, 'du', '--format', 'json')).stdout) as Array<{ kind: string; count: number; reclaimableBytes: number }>;
+    expect(usage.find((u) => u.kind === 'cache')?.count).to.be.greaterThan(0);
+    const out = join(tmp.path, 'prune-out');
+    const second = await tsbuild(root, 'build', '--progress', 'plain', '-o', `type=local,dest=${out}`, dir);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.stderr).not.to.match(/ran-the-2-step/);
+    expect(readFileSync(join(out, 'b.txt'), 'utf8')).to.equal('kept\n');
+    expect((await tsbuild(root, 'fsck')).code).to.equal(0);
+  });
+
   it('-q prints only the image digest; --trace and --report are written', async () => {
     const trace = join(tmp.path, 'trace.json');
     const report = join(tmp.path, 'report.html');

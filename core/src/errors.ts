@@ -54,6 +54,16 @@ export class InvalidArgumentError extends TsbuildError {
   }
 }
 
+/**
+ * A path (or archive entry) would resolve outside the root it must stay in, or
+ * its symlinks do not end. The code keeps its file-ops name: it is stable.
+ */
+export class PathEscapesRootError extends InvalidArgumentError {
+  constructor(message: string) {
+    super(message, { code: 'FILEOPS_PATH_ESCAPES' });
+  }
+}
+
 export class FailedPreconditionError extends TsbuildError {
   constructor(message: string, options: TsbuildErrorOptions = {}) {
     super('FailedPrecondition', message, options);

@@ -7,3 +7,6 @@ export * from './platform.js';
 export * from './oci.js';
 export * from './reference.js';
 export * from './store-root.js';
+export * from './mount.js';
+export { resolveInRoot, resolveInRootSync, isInside, type ResolveOptions as ResolveInRootOptions } from './root-path.js';
+export { withLock, acquireLock, tryLock, pidAlive, type LockOptions, type ReleaseLock } from './lock-file.js';

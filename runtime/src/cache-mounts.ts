@@ -10,9 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir } from 'node:fs/promises';
-import { CanceledError } from '@tsbuild/core';
+import { CanceledError, acquireLock, tryLock } from '@tsbuild/core';
 import { join } from 'node:path';
-import { lock, tryLock } from './lock-file.js';
 import type { CacheSharing } from './types.js';
 
 export interface CacheMountRequest {
@@ -38,14 +37,17 @@ export class CacheMountManager {
     const sharing = req.sharing ?? 'shared';
     if (sharing === 'shared') return { path: await this.instance(keyDir, 0, req), release: async () => {} };
     if (sharing === 'locked') {
-      const release = await lock(join(keyDir, '0.lock'), signal ? { signal } : {});
-      return { path: await this.instance(keyDir, 0, req).catch(async (e) => { await release(); throw e; }), release };
+      // A locked cache is held for a whole RUN: wait as long as its holder lives, like BuildKit's
+      // getRefCacheDirNoCache(block=true) (solver/llbsolver/mounts/mount.go) waits, with no timeout.
+      const unlock = await acquireLock(join(keyDir, '0.lock'), { timeoutMs: Infinity, ...(signal ? { signal } : {}) });
+      const release = async () => unlock();
+      return { path: await this.instance(keyDir, 0, req).catch(async (e) => { unlock(); throw e; }), release };
     }
     // Terminates: only finitely many instances can be held at once.
     for (let n = 0; ; n++) {
       if (signal?.aborted) throw new CanceledError('canceled while acquiring a cache mount');
-      const release = await tryLock(join(keyDir, `${n}.lock`));
-      if (release) return { path: await this.instance(keyDir, n, req), release };
+      const unlock = await tryLock(join(keyDir, `${n}.lock`));
+      if (unlock) return { path: await this.instance(keyDir, n, req).catch(async (e) => { unlock(); throw e; }), release: async () => unlock() };
     }
   }
 

@@ -11,7 +11,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { AlreadyExistsError, CanceledError, InvalidArgumentError, throwIfAborted } from '@tsbuild/core';
+import { AlreadyExistsError, CanceledError, InvalidArgumentError, resolveInRoot, throwIfAborted } from '@tsbuild/core';
 import { CacheMountManager } from './cache-mounts.js';
 import { runCommand } from './command.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -19,7 +19,6 @@ import { prepareMounts } from './exec-mounts.js';
 import { findRuntime, readHybridCgroupControllers } from './find-runtime.js';
 import { mountAll } from './mounter.js';
 import { OutputLimiter } from './output.js';
-import { resolveInRoot } from './root-path.js';
 import { deleteInvocation, hybridCgroupShim, killInvocation, runInvocation, type RuntimeCommand } from './runtime-argv.js';
 import { buildSpec } from './spec.js';
 import { capabilitiesFromMask } from './spec-defaults.js';
@@ -88,7 +87,7 @@ export class OciExecutor implements Executor {
       const user = await resolveUser(rootfs, request.process.user);
       const cwd = request.process.cwd || '/';
       // Created as root 0755 when missing, like BuildKit; it belongs in the layer.
-      if (cwd !== '/') await mkdir(await resolveInRoot(rootfs, cwd), { recursive: true, mode: 0o755 });
+      if (cwd !== '/') await mkdir(await resolveInRoot(rootfs, cwd, { followFinal: true }), { recursive: true, mode: 0o755 });
       const hostname = request.hostname ?? 'buildkitsandbox';
       const etc = await writeEtcFiles(runDir, { hostname, network: request.network, ...(request.extraHosts ? { extraHosts: request.extraHosts } : {}) });
       const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });

@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveInRootSync } from './root-path.js';
+import { resolveInRootSync } from '@tsbuild/core';
 import { sys } from './sys.js';
 
 export interface StubRecord {
@@ -28,7 +28,7 @@ export async function recordStubs(rootfs: string, destinations: string[]): Promi
   const parents = new Map<string, bigint>();
   for (const dest of destinations) {
     // The runtime follows symlinks (inside the root) before creating a mount point, so do we: /var/run → /run.
-    const resolved = resolveInRootSync(rootfs, dest);
+    const resolved = resolveInRootSync(rootfs, dest, { followFinal: true });
     const parts = resolved.slice(rootfs.length).split('/').filter(Boolean);
     let current = rootfs;
     for (const part of parts) {

@@ -3,16 +3,10 @@
  * the builder builds these objects, the executor only reads them.
  */
 
-/**
- * A mount as the OCI runtime spec and mount(8) describe it. Structurally the
- * same as `@tsbuild/store`'s `Mount` (the runtime must not import the store),
- * so a snapshotter's mounts can be passed as `rootfs` unchanged.
- */
-export interface Mount {
-  type: string; // 'overlay' | 'bind' | 'tmpfs' | …
-  source: string;
-  options: string[];
-}
+import type { Mount } from '@tsbuild/core';
+
+/** core's Mount, the same type a snapshotter returns: its mounts pass as `rootfs` unchanged. */
+export type { Mount };
 
 /** The process to run, exactly as the caller wants it (shell form is the caller's job). */
 export interface ProcessRequest {

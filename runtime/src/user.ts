@@ -14,8 +14,7 @@
  * HOME for a uid without a passwd entry.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '@tsbuild/core';
-import { resolveInRoot } from './root-path.js';
+import { InvalidArgumentError, resolveInRoot } from '@tsbuild/core';
 import type { ResolvedUser } from './types.js';
 
 export interface PasswdEntry {
@@ -79,7 +78,7 @@ export function resolveUserFrom(spec: string | undefined, passwd: PasswdEntry[],
  * out of it) and resolves `spec`; read also for root, whose home is in passwd.
  */
 export async function resolveUser(rootfs: string, spec: string | undefined): Promise<ResolvedUser> {
-  const read = async (p: string) => readFile(await resolveInRoot(rootfs, p), 'utf8').catch(() => '');
+  const read = async (p: string) => readFile(await resolveInRoot(rootfs, p, { followFinal: true }), 'utf8').catch(() => '');
   const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
   return resolveUserFrom(spec, parsePasswd(passwd), parseGroup(group));
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isCanceled } from '@tsbuild/core';
 import { CacheMountManager } from '@tsbuild/runtime';
@@ -61,7 +62,7 @@ describe('CacheMountManager', () => {
     // Another live process holds it: we must wait.
     const holder = spawn('sleep', ['30']);
     try {
-      writeFileSync(join(keyDir, '0.lock'), String(holder.pid));
+      writeFileSync(join(keyDir, '0.lock'), `${holder.pid}@${hostname()}\n`);
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 200);
       let caught: unknown;

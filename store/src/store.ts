@@ -16,7 +16,7 @@ import { initLayout } from './layout/oci-layout.js';
 import { OciLayoutImageStore } from './layout/oci-layout-image-store.js';
 import { FileLeaseManager } from './lease/file-lease-manager.js';
 import { createSnapshotter, type SelectedSnapshotter, type SnapshotterKind } from './snapshot/create-snapshotter.js';
-import type { Cancellable, DiskUsage, FsckReport, PruneResult } from './types.js';
+import type { Cancellable, DiskUsage, FsckReport, GcRootProvider, PruneResult } from './types.js';
 
 export interface OpenStoreOptions {
   /** Default: core's defaultStoreRoot() ($TSBUILD_ROOT, else ~/.local/share/tsbuild). */
@@ -32,8 +32,9 @@ export interface Store {
   readonly leases: FileLeaseManager;
   /** The snapshotter, created (and overlayfs probed) on first use. */
   snapshotter(options?: Cancellable): Promise<SelectedSnapshotter>;
-  prune(options?: Cancellable & { graceMs?: number }): Promise<PruneResult>;
-  du(options?: Cancellable): Promise<DiskUsage[]>;
+  /** `roots`: what holders outside the store keep (the build cache); required so that none is forgotten. */
+  prune(options: Cancellable & { graceMs?: number; roots: readonly GcRootProvider[] }): Promise<PruneResult>;
+  du(options: Cancellable & { roots: readonly GcRootProvider[] }): Promise<DiskUsage[]>;
   fsck(options?: Cancellable & { repair?: boolean }): Promise<FsckReport>;
 }
 
@@ -51,10 +52,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   return {
     ...roles,
     snapshotter: getSnapshotter,
-    async prune(o = {}) {
+    async prune(o) {
       return prune({ ...roles, snapshotter: await getSnapshotter(o), ...o });
     },
-    du: async (o = {}) => du({ ...roles, snapshotter: await getSnapshotter(o), ...o }),
+    du: async (o) => du({ ...roles, snapshotter: await getSnapshotter(o), ...o }),
     fsck: async (o = {}) => fsck({ ...roles, ...o }),
   };
 }

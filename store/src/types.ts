@@ -4,7 +4,7 @@
  * Every async method takes `{ signal }` where it can block for long.
  */
 import type { Readable } from 'node:stream';
-import type { Compression, Descriptor, Digest } from '@tsbuild/core';
+import type { Compression, Descriptor, Digest, Mount } from '@tsbuild/core';
 
 export interface Cancellable {
   signal?: AbortSignal;
@@ -97,12 +97,8 @@ export interface LeaseManager {
 
 // ── snapshots ──────────────────────────────────────────────────────────────
 
-/** A mount as the OCI runtime spec and mount(8) describe it. Plain data. */
-export interface Mount {
-  type: string; // 'overlay' | 'bind' | 'tmpfs' | …
-  source: string;
-  options: string[];
-}
+/** core's Mount: what a snapshotter returns is what the runtime mounts. */
+export type { Mount } from '@tsbuild/core';
 
 export type SnapshotKind = 'committed' | 'active' | 'view';
 
@@ -162,10 +158,32 @@ export interface LayerInfo {
 
 // ── maintenance ────────────────────────────────────────────────────────────
 
+/** What a holder outside the store keeps alive: plain data. */
+export interface GcRoots {
+  blobs: Digest[];
+  /** Snapshot keys; their parents are kept with them. */
+  snapshots: string[];
+}
+
+/**
+ * A holder of store resources whose own records the store does not read —
+ * the builder's build cache (BuildKit's cache records likewise live apart
+ * from containerd's content store). `prune` and `du` take the holders as a
+ * parameter and ask each at every mark, under gc.lock: what `gcRoots`
+ * reports survives, with the snapshots' parents; nothing else is kept for it.
+ * So a holder must report everything it may still hand out, and throw rather
+ * than report less when it cannot read its own state (the prune then fails
+ * instead of collecting what it needs). `diskUsage` is its own files, which
+ * `du` lists as `cache`.
+ */
+export interface GcRootProvider {
+  gcRoots(options?: Cancellable): Promise<GcRoots>;
+  diskUsage(options?: Cancellable): Promise<{ count: number; bytes: number }>;
+}
+
 export interface PruneResult {
   blobsRemoved: number;
   snapshotsRemoved: number;
-  cacheRecordsRemoved: number;
   bytesReclaimed: number;
 }
 

@@ -92,7 +92,7 @@ describe('convertImage: layers re-encoded for an image that leaves the store', (
     // Nothing tags the converted image: prune takes its blobs, and the memo entries with them.
     const images = new OciLayoutImageStore(dir.path);
     await images.put('app:1', manifest);
-    await prune({ root: dir.path, content, images, graceMs: 0 });
+    await prune({ root: dir.path, content, images, roots: [], graceMs: 0 });
     for (const l of firstLayers) expect(existsSync(content.blobPath(l.digest))).to.equal(false);
     expect(readdirSync(memo)).to.deep.equal([]);
     // And the next conversion makes them again, byte for byte.

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CanceledError, MediaType, NotFoundError, FailedPreconditionError, sha256, type Descriptor, type Digest } from '@tsbuild/core';
+import { CanceledError, MediaType, NotFoundError, FailedPreconditionError, UnavailableError, sha256, type Descriptor, type Digest } from '@tsbuild/core';
 import {
   FileLeaseManager,
   LocalContentStore,
@@ -13,6 +13,8 @@ import {
   prune,
   readJson,
   writeImage,
+  type GcRootProvider,
+  type GcRoots,
   type Mount,
   type SnapshotInfo,
   type Snapshotter,
@@ -58,6 +60,21 @@ class DirSnapshotter implements Snapshotter {
   commit(): Promise<void> { throw new Error('unused'); }
 }
 
+/** A holder outside the store (as the build cache is) reporting fixed roots; `calls` counts the marks that asked. */
+function fixedRoots(roots: GcRoots, usage = { count: 0, bytes: 0 }): GcRootProvider & { calls: number } {
+  const provider = {
+    calls: 0,
+    async gcRoots() {
+      provider.calls++;
+      return roots;
+    },
+    async diskUsage() {
+      return usage;
+    },
+  };
+  return provider;
+}
+
 const OLD = new Date(Date.now() - 2 * 3600_000);
 
 describe('gc: prune, du, fsck', () => {
@@ -92,7 +109,7 @@ describe('gc: prune, du, fsck', () => {
     return { manifest, layer, diffIDs };
   }
 
-  it('sweeps only unreachable, old blobs; keeps tags, live leases, cache records and young blobs', async () => {
+  it('sweeps only unreachable, old blobs; keeps tags, live leases, root providers\' blobs and young blobs', async () => {
     const img = await tagged('app:1', 'layer-a');
     const orphan = await blob('orphan');
     const young = await blob('young', false);
@@ -103,8 +120,7 @@ describe('gc: prune, du, fsck', () => {
     await leases.addResource(lease.id, { type: 'content', digest: leased });
     mkdirSync(join(root, 'leases'), { recursive: true });
     writeFileSync(join(root, 'leases/dead.json'), JSON.stringify({ id: 'dead', createdAt: OLD.toISOString(), pid: 2 ** 22 + 1, resources: [{ type: 'content', digest: crashedLeased }] }));
-    mkdirSync(join(root, 'cache/records'), { recursive: true });
-    writeFileSync(join(root, 'cache/records/r1.json'), JSON.stringify({ blobs: [cached], snapshots: [] }));
+    const cache = fixedRoots({ blobs: [cached], snapshots: [] });
     mkdirSync(join(root, 'ingest'), { recursive: true });
     writeFileSync(join(root, 'ingest/stale'), 'xx');
     utimesSync(join(root, 'ingest/stale'), OLD, OLD);
@@ -114,7 +130,7 @@ describe('gc: prune, du, fsck', () => {
     for await (const b of content.walk()) all.push(b.digest);
     for (const d of all) if (d !== young) utimesSync(content.blobPath(d), OLD, OLD);
 
-    const result = await prune({ root, content, images, leases });
+    const result = await prune({ root, content, images, leases, roots: [cache] });
     expect(result.blobsRemoved).to.equal(2);
     expect(result.bytesReclaimed).to.equal('orphan'.length + 'crashed-lease'.length + 2);
     expect(existsSync(content.blobPath(orphan))).to.equal(false);
@@ -125,7 +141,7 @@ describe('gc: prune, du, fsck', () => {
     // a build that ingested `young` just before the prune can still tag it
     await images.put('later', { mediaType: MediaType.OciLayerGzip, digest: young, size: 5 });
     // two prunes at once serialize on the gc lock and both succeed
-    const [a, b] = await Promise.all([prune({ root, content, images, leases }), prune({ root, content, images, leases })]);
+    const [a, b] = await Promise.all([prune({ root, content, images, leases, roots: [cache] }), prune({ root, content, images, leases, roots: [cache] })]);
     expect(a.blobsRemoved + b.blobsRemoved).to.equal(0);
   });
 
@@ -141,21 +157,65 @@ describe('gc: prune, du, fsck', () => {
     snaps.add('leased', 'committed');
     snaps.add('fresh', 'committed', undefined, new Date().toISOString());
     await leases.addResource((await leases.create({ id: 'b' })).id, { type: 'snapshot', key: 'leased' });
-    const usage = await du({ root, content, images, leases, snapshotter: snaps });
+    const usage = await du({ root, content, images, leases, roots: [], snapshotter: snaps });
     const snapUsage = usage.find((u) => u.kind === 'snapshots')!;
     expect(snapUsage.count).to.equal(7);
     // du counts with no grace window, so the just-created snapshot is reclaimable there; prune's grace keeps it
     expect(snapUsage.reclaimableBytes).to.equal('orphan-parent'.length + 'orphan-child'.length + 'fresh'.length);
-    const result = await prune({ root, content, images, leases, snapshotter: snaps });
+    const result = await prune({ root, content, images, leases, roots: [], snapshotter: snaps });
     expect(result.snapshotsRemoved).to.equal(2);
     expect(snaps.removed).to.deep.equal(['orphan-child', 'orphan-parent']);
     expect([...snaps.infos.keys()].sort()).to.deep.equal([chain!, 'base-of-active', 'build-123', 'fresh', 'leased'].sort());
   });
 
+  it('keeps exactly what the root providers report (snapshots with their parents), asks them at every mark, and collects the rest', async () => {
+    const kept = await blob('kept-by-cache');
+    const keptByOther = await blob('kept-by-another-holder');
+    const dropped = await blob('named-by-nobody');
+    const snaps = new DirSnapshotter(root);
+    snaps.add('cache-parent', 'committed');
+    snaps.add('cache-snap', 'committed', 'cache-parent');
+    snaps.add('stray', 'committed');
+    const cache = fixedRoots({ blobs: [kept], snapshots: ['cache-snap'] }, { count: 3, bytes: 1234 });
+    const other = fixedRoots({ blobs: [keptByOther], snapshots: [] });
+    const usage = await du({ root, content, images, leases, roots: [cache, other], snapshotter: snaps });
+    const byKind = Object.fromEntries(usage.map((u) => [u.kind, u]));
+    expect(byKind.cache).to.deep.equal({ kind: 'cache', count: 3, bytes: 1234, reclaimableBytes: 0 });
+    expect(byKind.other!.reclaimableBytes).to.equal('named-by-nobody'.length);
+    expect(byKind.snapshots!.reclaimableBytes).to.equal('stray'.length);
+
+    const result = await prune({ root, content, images, leases, roots: [cache, other], snapshotter: snaps });
+    expect(result.blobsRemoved).to.equal(1);
+    expect(existsSync(content.blobPath(dropped))).to.equal(false);
+    for (const d of [kept, keptByOther]) expect(existsSync(content.blobPath(d)), d).to.equal(true);
+    expect(snaps.removed).to.deep.equal(['stray']);
+    expect(cache.calls).to.equal(2);
+
+    // What a provider stops reporting goes at the next prune: nothing of its own is kept behind its back.
+    const again = await prune({ root, content, images, leases, roots: [fixedRoots({ blobs: [], snapshots: [] }), other], snapshotter: snaps });
+    expect(again.blobsRemoved).to.equal(1);
+    expect(existsSync(content.blobPath(kept))).to.equal(false);
+    expect(existsSync(content.blobPath(keptByOther))).to.equal(true);
+    expect(snaps.removed).to.deep.equal(['stray', 'cache-snap', 'cache-parent']);
+  });
+
+  it('a root provider that cannot report fails the prune, and nothing is removed', async () => {
+    const orphan = await blob('orphan');
+    const broken: GcRootProvider = {
+      gcRoots: async () => {
+        throw new UnavailableError('cache records unreadable');
+      },
+      diskUsage: async () => ({ count: 0, bytes: 0 }),
+    };
+    expect(await prune({ root, content, images, roots: [broken] }).catch((e: unknown) => e)).to.be.instanceOf(UnavailableError);
+    expect(existsSync(content.blobPath(orphan))).to.equal(true);
+    expect(existsSync(join(root, 'gc.lock'))).to.equal(false);
+  });
+
   it('du reports images, layers and reclaimable other blobs', async () => {
     const img = await tagged('app:1', 'layer-a');
     await blob('orphan');
-    const usage = await du({ root, content, images, leases });
+    const usage = await du({ root, content, images, leases, roots: [] });
     const byKind = Object.fromEntries(usage.map((u) => [u.kind, u]));
     expect(byKind.layers).to.deep.equal({ kind: 'layers', count: 1, bytes: 'layer-a'.length, reclaimableBytes: 0 });
     expect(byKind.images!.count).to.equal(2);
@@ -194,7 +254,7 @@ describe('gc: prune, du, fsck', () => {
     const orphan = await blob('orphan');
     const ac = new AbortController();
     ac.abort();
-    expect(await prune({ root, content, images, signal: ac.signal }).catch((e: unknown) => e)).to.be.instanceOf(CanceledError);
+    expect(await prune({ root, content, images, roots: [], signal: ac.signal }).catch((e: unknown) => e)).to.be.instanceOf(CanceledError);
     expect(await fsck({ root, content, images, repair: true, signal: ac.signal }).catch((e: unknown) => e)).to.be.instanceOf(CanceledError);
     expect(existsSync(content.blobPath(orphan))).to.equal(true);
     expect(existsSync(join(root, 'gc.lock'))).to.equal(false);

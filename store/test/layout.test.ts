@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { IMAGE_NAME_ANNOTATION, MediaType, NotFoundError, REF_NAME_ANNOTATION, sha256, type Descriptor } from '@tsbuild/core';
-import { OciLayoutImageStore, openLayout, withLock } from '@tsbuild/store';
+import { OciLayoutImageStore, openLayout } from '@tsbuild/store';
 import { tempDir } from '../../test/support/fixtures.js';
 
 const run = promisify(execFile);
@@ -70,40 +70,6 @@ describe('layout: OciLayoutImageStore', () => {
     const opts = { cwd: join(import.meta.dirname, '../..') };
     await Promise.all([0, 1, 2].map((i) => run(process.execPath, ['--conditions=tsbuild-source', '--import=tsx', '--input-type=module', '-e', script(i)], opts)));
     expect(await images.list()).to.have.length(30);
-  });
-
-  it('a lock left by a dead process is broken', async () => {
-    const lock = join(dir.path, 'x.lock');
-    const { stdout } = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    writeFileSync(lock, `${stdout}@${(await import('node:os')).hostname()}\n`);
-    expect(await withLock(lock, async () => 'got it', { timeoutMs: 2000 })).to.equal('got it');
-  });
-
-  it('in one process, a lock is taken in the order it was asked for, one holder at a time; an aborted waiter leaves the queue intact', async () => {
-    const lock = join(dir.path, 'q.lock');
-    const order: number[] = [];
-    let holders = 0;
-    const gaveUp = new AbortController();
-    const calls = Array.from({ length: 12 }, (_, i) =>
-      withLock(lock, async () => {
-        expect(++holders).to.equal(1);
-        await new Promise((r) => setTimeout(r, 1));
-        order.push(i);
-        holders--;
-      }, i === 5 ? { signal: gaveUp.signal } : {}).catch((e: unknown) => e),
-    );
-    gaveUp.abort();
-    const results = await Promise.all(calls);
-    expect((results[5] as Error).name).to.equal('CanceledError');
-    expect(order).to.deep.equal([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
-    expect(existsSync(lock)).to.equal(false);
-  });
-
-  it('a lock held by a live process times out with UnavailableError', async () => {
-    const lock = join(dir.path, 'y.lock');
-    writeFileSync(lock, `${process.pid}@${(await import('node:os')).hostname()}\n`);
-    const err = await withLock(lock, async () => 1, { timeoutMs: 100 }).catch((e: unknown) => e);
-    expect((err as { code: string }).code).to.equal('STORE_LOCK_TIMEOUT');
   });
 
   it('openLayout refuses a directory that is not a layout, and opens one read-only', async () => {

@@ -19,7 +19,7 @@ import { buildDefinition } from '../definition/build-definition.js';
 import { checkDefinition } from '../definition/check.js';
 import { planOf } from '../definition/plan.js';
 import type { Definition } from '../definition/types.js';
-import { FileCacheStorage, Solver, VertexError } from '../solver/index.js';
+import { openBuildCache, Solver, VertexError } from '../solver/index.js';
 import { resolveDefinition, type ContextSource } from '../worker/resolve-op.js';
 import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
@@ -89,7 +89,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     if (resolved.target) {
       const cores = availableParallelism();
       const io = options.maxParallelism ?? cores * 2;
-      const solver = new Solver<LayerResult>({ cache: new FileCacheStorage(join(root, 'cache')), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+      const solver = new Solver<LayerResult>({ cache: openBuildCache<LayerResult>(root), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
       const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
       result = solved.result;
     }

@@ -43,7 +43,7 @@ import { throwIfAborted } from '@tsbuild/core';
 import { containsWildcards, goMatch, hasMeta } from './go-match.js';
 import { createExcludeMatcher, type PathMatcher } from './exclude-matcher.js';
 import { ContextPathEscapesError, ContextPathNotFoundError } from './errors.js';
-import { resolveInRoot } from '../fileops/root-path.js';
+import { resolveInRoot } from '@tsbuild/core';
 
 /** Entries listed between two yields to the event loop. */
 const YIELD_EVERY = 256;

@@ -8,7 +8,7 @@ import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { AlreadyExistsError, NotFoundError } from '@tsbuild/core';
 import { DestWriter, clean, removeInRoot } from './dest-writer.js';
-import { resolveInRoot } from './root-path.js';
+import { resolveInRoot } from '@tsbuild/core';
 
 interface Common {
   root: string;

@@ -53,7 +53,7 @@ import { DestWriter, clean, type EntryMeta, type Owner } from './dest-writer.js'
 import { octalChmod, parseChmod, type ModeMapper } from './chmod.js';
 import { detectArchive, openTarStream } from './archive.js';
 import { extractTar } from './extract.js';
-import { resolveInRoot } from './root-path.js';
+import { resolveInRoot } from '@tsbuild/core';
 import { CopyDestNotDirError } from './errors.js';
 
 export interface CopyOptions {

@@ -28,7 +28,7 @@ import { copyFile, lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, throwIfAborted } from '@tsbuild/core';
-import { resolveInRoot, resolveInRootSync } from './root-path.js';
+import { resolveInRoot, resolveInRootSync } from '@tsbuild/core';
 import { DestConflictError } from './errors.js';
 
 export interface EntryMeta {

@@ -1,11 +1,7 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@tsbuild/core';
 
-/** A path (or archive entry) would resolve outside the root it must stay in. */
-export class PathEscapesRootError extends InvalidArgumentError {
-  constructor(message: string) {
-    super(message, { code: 'FILEOPS_PATH_ESCAPES' });
-  }
-}
+// The root-confined path resolver's error lives in core beside the resolver; file ops throw it too.
+export { PathEscapesRootError } from '@tsbuild/core';
 
 /** Several sources and a destination that is not a directory (BuildKit's wording). */
 export class CopyDestNotDirError extends InvalidArgumentError {

@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { throwIfAborted } from '@tsbuild/core';
 import type { DestWriter, Owner } from './dest-writer.js';
-import { resolveInRoot, isInside } from './root-path.js';
+import { resolveInRoot, isInside } from '@tsbuild/core';
 import { PathEscapesRootError } from './errors.js';
 
 export interface ExtractOptions {

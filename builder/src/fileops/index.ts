@@ -1,7 +1,7 @@
 export { copy, type CopyOptions } from './copy.js';
 export { mkdir, mkfile, rm, symlink } from './basic-ops.js';
 export { resolveOwner } from './owner.js';
-export { resolveInRoot, resolveInRootSync, isInside } from './root-path.js';
+export { resolveInRoot, resolveInRootSync, isInside } from '@tsbuild/core';
 export { octalChmod, parseChmod, type ModeMapper } from './chmod.js';
 export { detectArchive, kindOf, type ArchiveKind } from './archive.js';
 export { DestWriter, type EntryMeta, type Owner } from './dest-writer.js';

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { throwIfAborted } from '@tsbuild/core';
-import { resolveInRoot } from './root-path.js';
+import { resolveInRoot } from '@tsbuild/core';
 import { UnknownOwnerError } from './errors.js';
 
 export async function resolveOwner(root: string, spec: string, options: { signal?: AbortSignal } = {}): Promise<{ uid: number; gid: number }> {

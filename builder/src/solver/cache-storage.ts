@@ -1,7 +1,8 @@
 /**
  * Where cache records live. A record maps a cache key to an op's result plus
  * what the garbage collector must keep alive for it (`blobs`, `snapshots`:
- * field names the store's GC reads) and the key's components (`explain`).
+ * a persistent storage reports them to the store's GC as a GcRootProvider)
+ * and the key's components (`explain`).
  *
  * Lifecycle: the solver `get`s on lookup, `put`s after an exec and again on a
  * hit (to bump `lastUsedAt`), and records `explainId → last key` so the next

@@ -1,6 +1,6 @@
 /**
  * Cache records on disk, one JSON file per key:
- *   <dir>/records/<hex>.json      the CacheRecord (the store's GC reads `blobs`/`snapshots`)
+ *   <dir>/records/<hex>.json      the CacheRecord (its `blobs`/`snapshots` are what gcRoots reports)
  *   <dir>/explain/<hex>.json      { explainId, key } where hex = sha256(explainId)
  *   <dir>/content/<hex>.json      a big content map (path → checksum), hex = its contentDigestOf
  * Every write is temp file + rename, so a concurrent reader sees the old
@@ -22,12 +22,15 @@
  * again without reading the map. Content files are never removed (like
  * records, nothing collects them yet); one that has gone missing reads as
  * an empty map (a miss then lists every current file as added).
+ *
+ * It is the store's GcRootProvider for the build cache: the store's prune and
+ * du ask it (`gcRoots`, `diskUsage`) and never read these files themselves.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError, type Digest } from '@tsbuild/core';
-import { writeFileAtomic } from '@tsbuild/store';
+import { writeFileAtomic, type GcRootProvider, type GcRoots } from '@tsbuild/store';
 import type { CacheRecord, CacheStorage, StorageOptions } from './cache-storage.js';
 import type { Result } from './types.js';
 import { contentDigestOf, setStoredContentDigest, storedContentDigest, type KeyComponents } from './cache-key.js';
@@ -38,7 +41,7 @@ export const INLINE_CONTENT = 64;
 /** A record's explain as written: the content map inline, or a reference to content/. */
 type StoredComponents = Omit<KeyComponents, 'content'> & { content?: Record<string, string>; contentRef?: Digest };
 
-export class FileCacheStorage<R extends Result = Result> implements CacheStorage<R> {
+export class FileCacheStorage<R extends Result = Result> implements CacheStorage<R>, GcRootProvider {
   private readonly recordsDir: string;
   private readonly explainDir: string;
   private readonly contentDir: string;
@@ -81,6 +84,35 @@ export class FileCacheStorage<R extends Result = Result> implements CacheStorage
       const record = await readJson<CacheRecord<R>>(join(this.recordsDir, name), (r) => typeof r.key === 'string');
       if (record) yield this.withLazyContent(record);
     }
+  }
+
+  /**
+   * Every blob and snapshot a record names. A records directory that cannot
+   * be read (other than missing) throws: a prune must not go on without it.
+   */
+  async gcRoots(options: StorageOptions = {}): Promise<GcRoots> {
+    const blobs = new Set<Digest>();
+    const snapshots = new Set<string>();
+    for await (const record of this.walk(options)) {
+      for (const b of record.blobs ?? []) if (typeof b === 'string' && isDigest(b)) blobs.add(b);
+      for (const s of record.snapshots ?? []) if (typeof s === 'string') snapshots.add(s);
+    }
+    return { blobs: [...blobs], snapshots: [...snapshots] };
+  }
+
+  /** The record files (`count`) and the bytes of everything this storage wrote: records, explain entries, content maps. */
+  async diskUsage(): Promise<{ count: number; bytes: number }> {
+    let count = 0;
+    let bytes = 0;
+    for (const dir of [this.recordsDir, this.explainDir, this.contentDir]) {
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        const st = await stat(join(dir, name)).catch(() => undefined);
+        if (!st?.isFile()) continue;
+        bytes += st.size;
+        if (dir === this.recordsDir && name.endsWith('.json') && !name.startsWith('.')) count++;
+      }
+    }
+    return { count, bytes };
   }
 
   async getExplainKey(explainId: string, options: StorageOptions = {}): Promise<string | undefined> {
@@ -150,6 +182,11 @@ export class FileCacheStorage<R extends Result = Result> implements CacheStorage
   private contentPath(ref: Digest): string {
     return join(this.contentDir, `${digestHex(ref)}.json`);
   }
+}
+
+/** The build cache of the store at `storeRoot`: `<storeRoot>/cache`. */
+export function openBuildCache<R extends Result = Result>(storeRoot: string): FileCacheStorage<R> {
+  return new FileCacheStorage<R>(join(storeRoot, 'cache'));
 }
 
 /**

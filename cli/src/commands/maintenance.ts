@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { flag, type Command } from '../command.js';
 import { storeFor } from '../store-access.js';
 import { formatTable, humanSize } from '../table.js';
@@ -13,10 +12,12 @@ export const pruneCommand: Command = {
     const store = await storeFor(ctx);
     const grace = typeof args.values.grace === 'string' ? Number(args.values.grace) * 1000 : undefined;
     const graceMs = grace !== undefined && Number.isFinite(grace) ? { graceMs: grace } : {};
-    const r = await store.prune({ signal: ctx.signal, ...graceMs });
-    // The build cache's explanation maps that no last build names any more (the store does not know the cache's format).
-    const { pruneContentMaps } = await import('@tsbuild/builder');
-    const maps = await pruneContentMaps(join(store.root, 'cache'), graceMs);
+    // The store keeps what the build cache reports (it does not know the cache's format) ...
+    const { openBuildCache, pruneContentMaps } = await import('@tsbuild/builder');
+    const cache = openBuildCache(store.root);
+    const r = await store.prune({ signal: ctx.signal, roots: [cache], ...graceMs });
+    // ... and the cache drops the explanation maps that no last build names any more.
+    const maps = await pruneContentMaps(cache.dir, graceMs);
     ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots, ${maps.removed} cache content maps\nTotal reclaimed space: ${humanSize(r.bytesReclaimed + maps.bytes)}\n`);
     return 0;
   },
@@ -29,7 +30,8 @@ export const duCommand: Command = {
   options: { format: { type: 'string' } },
   async run(ctx, args) {
     const store = await storeFor(ctx);
-    const usage = await store.du({ signal: ctx.signal });
+    const { openBuildCache } = await import('@tsbuild/builder');
+    const usage = await store.du({ signal: ctx.signal, roots: [openBuildCache(store.root)] });
     if (args.values.format === 'json') {
       ctx.stdout.write(JSON.stringify(usage, null, 2) + '\n');
       return 0;

@@ -10,8 +10,8 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@tsbuild/core';
-import { pidAlive, withLock, writeFileAtomic } from '@tsbuild/store';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, pidAlive, withLock } from '@tsbuild/core';
+import { writeFileAtomic } from '@tsbuild/store';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 

@@ -5,8 +5,8 @@
  * everything) and waits for that process to be gone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FailedPreconditionError, isNotFound, throwIfAborted } from '@tsbuild/core';
-import { pidAlive, type Store } from '@tsbuild/store';
+import { FailedPreconditionError, isNotFound, pidAlive, throwIfAborted } from '@tsbuild/core';
+import type { Store } from '@tsbuild/store';
 import { ContainerRecords, effectiveStatus, type ContainerRecord } from './records.js';
 
 export interface RemoveOptions {

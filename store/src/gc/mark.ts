@@ -1,20 +1,19 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MediaType, isDigest, throwIfAborted, type Descriptor, type Digest, type ImageConfig } from '@tsbuild/core';
 import { readJson } from '../content/helpers.js';
 import { imageBlobs } from '../image/image-blobs.js';
 import { isLeaseLive } from '../lease/file-lease-manager.js';
 import { chainIds } from '../snapshot/chain-id.js';
-import type { Cancellable, ContentProvider, ImageStore, LeaseManager } from '../types.js';
+import type { Cancellable, ContentProvider, GcRootProvider, ImageStore, LeaseManager } from '../types.js';
 
 export interface MarkOptions extends Cancellable {
-  root: string;
   content: ContentProvider;
   images: ImageStore;
   leases?: LeaseManager;
+  /** The holders outside the store (the build cache); `[]` says nothing else holds anything. */
+  roots: readonly GcRootProvider[];
 }
 
-/** What must survive a sweep. `blobs` maps a digest to the descriptor it was reached by (undefined when reached by a lease or cache record). */
+/** What must survive a sweep. `blobs` maps a digest to the descriptor it was reached by (undefined when reached by a lease or a root provider). */
 export interface MarkSet {
   blobs: Map<Digest, Descriptor | undefined>;
   snapshots: Set<string>;
@@ -25,11 +24,11 @@ export interface MarkSet {
 /**
  * The mark phase shared by prune and du. Roots: every tag (all blobs its image
  * or index reaches, and the chain ids of every reachable image's layers), every
- * live lease's resources, and every cache record `<root>/cache/records/*.json`
- * (`{ blobs?: string[], snapshots?: string[] }`). A lease protects exactly the
- * resources it names. Unreadable configs or records are skipped: marking
- * less can only be corrected by marking more, never by failing the prune —
- * but an unparsable index.json does fail (it would otherwise mark nothing).
+ * live lease's resources, and what every root provider reports (`gcRoots`).
+ * A lease or provider protects exactly the resources it names. Unreadable
+ * image configs are skipped: marking less can only be corrected by marking
+ * more, never by failing the prune — but an unparsable index.json, or a
+ * provider that cannot report, does fail (either would mark too little).
  */
 export async function markReachable(options: MarkOptions): Promise<MarkSet> {
   const { content, images, leases, signal } = options;
@@ -55,34 +54,15 @@ export async function markReachable(options: MarkOptions): Promise<MarkSet> {
       else if (r.type === 'snapshot') mark.snapshots.add(r.key);
     }
   }
-  for (const record of await readCacheRecords(options.root)) {
-    for (const b of record.blobs ?? []) if (typeof b === 'string' && isDigest(b)) markBlob(mark, b);
-    for (const s of record.snapshots ?? []) if (typeof s === 'string') mark.snapshots.add(s);
+  for (const provider of options.roots) {
+    throwIfAborted(signal);
+    const roots = await provider.gcRoots(cancel);
+    for (const b of roots.blobs) markBlob(mark, b);
+    for (const s of roots.snapshots) mark.snapshots.add(s);
   }
   return mark;
 }
 
 function markBlob(mark: MarkSet, digest: Digest): void {
   if (!mark.blobs.has(digest)) mark.blobs.set(digest, undefined);
-}
-
-interface CacheRecordRefs {
-  blobs?: unknown[];
-  snapshots?: unknown[];
-}
-
-async function readCacheRecords(root: string): Promise<CacheRecordRefs[]> {
-  const dir = join(root, 'cache', 'records');
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const out: CacheRecordRefs[] = [];
-  for (const name of names) {
-    if (!name.endsWith('.json')) continue;
-    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
-    try {
-      if (text !== undefined) out.push(JSON.parse(text) as CacheRecordRefs);
-    } catch {
-      // a record being written by another process: its own writer renames it in atomically, so this is junk
-    }
-  }
-  return out;
 }

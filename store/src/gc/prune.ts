@@ -1,20 +1,25 @@
 import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNotFound, throwIfAborted } from '@tsbuild/core';
+import { isNotFound, throwIfAborted, withLock } from '@tsbuild/core';
 import { LayerVariants } from '../image/layer-variants.js';
-import { withLock } from '../layout/lock-file.js';
-import type { Cancellable, ContentStore, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
+import type { Cancellable, ContentStore, GcRootProvider, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
 import { markReachable, type MarkSet } from './mark.js';
 
-export interface PruneOptions extends Cancellable {
+/** The roles prune and du work on. */
+export interface GcOptions extends Cancellable {
   root: string;
   content: ContentStore;
   images: ImageStore;
   leases?: LeaseManager;
-  /** Committed snapshots are swept only when a snapshotter is given. */
+  /** What holders outside the store keep (the build cache): see GcRootProvider. */
+  roots: readonly GcRootProvider[];
+  /** Committed snapshots are swept (and measured) only when a snapshotter is given. */
   snapshotter?: Snapshotter;
+}
+
+export interface PruneOptions extends GcOptions {
   /**
    * Anything modified less than this long before the prune started survives
    * (default 60 s). It covers the gap between a build ingesting a blob and
@@ -31,14 +36,13 @@ export interface PruneOptions extends Cancellable {
  * `graceMs` is removed (blob mtimes — re-ingesting an existing blob refreshes
  * it — and snapshot creation times / directory mtimes).
  * Layer conversion memos whose blobs are gone go with them.
- * Cache records are never removed here (`cacheRecordsRemoved` is 0): the
- * cache index owns them.
+ * The root providers' own records are theirs to collect, not the store's.
  */
 export async function prune(options: PruneOptions): Promise<PruneResult> {
   const { root, signal } = options;
   return withLock(join(root, 'gc.lock'), async () => {
     const cutoff = Date.now() - (options.graceMs ?? 60_000);
-    const result: PruneResult = { blobsRemoved: 0, snapshotsRemoved: 0, cacheRecordsRemoved: 0, bytesReclaimed: 0 };
+    const result: PruneResult = { blobsRemoved: 0, snapshotsRemoved: 0, bytesReclaimed: 0 };
     const mark = await markReachable(options);
     throwIfAborted(signal);
     for await (const blob of options.content.walk()) {

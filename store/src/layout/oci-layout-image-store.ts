@@ -11,9 +11,9 @@ import {
   familiarReference,
   type Descriptor,
   type Index,
+  withLock,
 } from '@tsbuild/core';
 import type { ImageRecord, ImageStore } from '../types.js';
-import { withLock } from './lock-file.js';
 import { initLayout, readIndex, writeIndex } from './oci-layout.js';
 
 /** When a tag was last written; our own annotation, ignored by other tools. */

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@tsbuild/core';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, pidAlive, withLock } from '@tsbuild/core';
 import { writeFileAtomic } from '../content/atomic-file.js';
-import { pidAlive, withLock } from '../layout/lock-file.js';
 import type { Lease, LeaseManager, LeaseResource } from '../types.js';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

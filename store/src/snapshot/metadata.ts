@@ -9,10 +9,9 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { throwIfAborted } from '@tsbuild/core';
+import { throwIfAborted, withLock } from '@tsbuild/core';
 import type { SnapshotKind } from '../types.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
-import { withLock } from '../layout/lock-file.js';
 
 export interface SnapshotRecord {
   id: number;
