@@ -1,0 +1,110 @@
+/**
+ * RegistryClient: the sending part every registry operation goes through.
+ * Per registry it keeps one chain of layers — undici transport (TLS from
+ * certs.d, keep-alive, bounded connections) → retry → user agent — and the
+ * result of the `/v2/` ping; per request it adds auth for the repository
+ * and actions asked. A response that is not 2xx is the caller's to turn
+ * into an error with `failure(...)`, which names registry, repository,
+ * digest, status and OCI code.
+ */
+import { RegistryError } from '@tsbuild/core';
+import { Authorizer, withAuth } from './auth.js';
+import { DEFAULT_CERTS_DIR, loadCertsDir } from './certs.js';
+import { dockerConfigCredentials, type CredentialSource } from './credentials.js';
+import { endpointFor } from './endpoint.js';
+import { registryError, type ErrorContext } from './errors.js';
+import { httpTransport } from './http-transport.js';
+import { ping, type PingResult } from './ping.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import { repositoryScope } from './token.js';
+import { readText, withUserAgent, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
+
+export interface RegistryClientOptions {
+  /** Default: docker's config.json and credential helpers. */
+  credentials?: CredentialSource;
+  /** Registry names that may be spoken to over plain HTTP (loopback always may). */
+  insecure?: readonly string[];
+  /** Default `/etc/docker/certs.d`. */
+  certsDir?: string;
+  /** Extra CA certificates (PEM) trusted for every registry (`--registry-ca`). */
+  ca?: readonly string[];
+  userAgent?: string;
+  retry?: RetryOptions;
+  /** Concurrent connections per registry (default 8). */
+  connections?: number;
+}
+
+export interface RepositoryRequest extends Omit<RegistryRequest, 'url' | 'context'> {
+  /** Path after the repository: `/manifests/latest`, `/blobs/sha256:…`; or an absolute URL (upload locations). */
+  path: string;
+  operation: string;
+  digest?: string;
+}
+
+interface Host {
+  transport: Transport & { close(): Promise<void> };
+  chain: Transport;
+  ping: PingResult;
+}
+
+export class RegistryClient {
+  private readonly hosts = new Map<string, Promise<Host>>();
+  private readonly authorizer: Authorizer;
+  private readonly tokenTransport: Transport & { close(): Promise<void> };
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    const ca = options.ca?.length ? { ca: [...options.ca] } : {};
+    this.tokenTransport = httpTransport({ tls: ca });
+    this.authorizer = new Authorizer(this.layers(this.tokenTransport), options.credentials ?? dockerConfigCredentials());
+  }
+
+  /** Sends a request about `registry/repository` with auth for `actions`. */
+  async send(registry: string, repository: string, actions: readonly ('pull' | 'push')[], request: RepositoryRequest, extraScopes: readonly string[] = []): Promise<RegistryResponse> {
+    const host = await this.host(registry, request.signal);
+    const url = /^https?:\/\//.test(request.path) ? request.path : `${host.ping.base}/v2/${repository}${request.path}`;
+    const context: ErrorContext = { operation: request.operation, registry, repository, digest: request.digest };
+    const scopes = [repositoryScope(repository, actions), ...extraScopes];
+    const authed = withAuth(host.chain, this.authorizer, { registry, challenge: host.ping.challenge, scopes });
+    const { path: _path, operation: _op, digest: _digest, ...rest } = request;
+    return authed({ ...rest, url, context });
+  }
+
+  /** The error for a response that was not what the operation needed; consumes its body. */
+  async failure(registry: string, repository: string, request: Pick<RepositoryRequest, 'operation' | 'digest'>, response: RegistryResponse): Promise<RegistryError> {
+    const text = request.operation.startsWith('HEAD') ? '' : await readText(response).catch(() => '');
+    const err = registryError({ operation: request.operation, registry, repository, digest: request.digest }, response.status, text);
+    if (response.status === 401 && (await this.authorizer.hasCredentials(registry).catch(() => false))) {
+      return new RegistryError(err.category, `${err.message} (the credentials for ${registry} were not accepted)`, err.status, err.ociCode, {
+        registry, repository, digest: request.digest, code: err.code,
+      });
+    }
+    return err;
+  }
+
+  async close(): Promise<void> {
+    const hosts = await Promise.allSettled([...this.hosts.values()]);
+    await Promise.all([this.tokenTransport.close(), ...hosts.map((h) => (h.status === 'fulfilled' ? h.value.transport.close() : undefined))]);
+  }
+
+  private layers(transport: Transport): Transport {
+    return withUserAgent(withRetry(transport, this.options.retry), this.options.userAgent ?? 'tsbuild/0.1');
+  }
+
+  private host(registry: string, signal: AbortSignal | undefined): Promise<Host> {
+    let pending = this.hosts.get(registry);
+    if (!pending) {
+      pending = (async () => {
+        const endpoint = endpointFor(registry, { insecure: this.options.insecure ?? [] });
+        const tls = await loadCertsDir(endpoint.host, this.options.certsDir ?? DEFAULT_CERTS_DIR);
+        if (this.options.ca?.length) tls.ca = [...(tls.ca ?? []), ...this.options.ca];
+        const transport = httpTransport({ tls, connections: this.options.connections ?? 8 });
+        const chain = this.layers(transport);
+        const probe = withUserAgent(transport, this.options.userAgent ?? 'tsbuild/0.1');
+        return { transport, chain, ping: await ping(chain, endpoint, signal, probe) };
+      })();
+      this.hosts.set(registry, pending);
+      pending.catch(() => this.hosts.delete(registry));
+    }
+    return pending;
+  }
+}
