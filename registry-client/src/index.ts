@@ -10,3 +10,5 @@ export * from './ping.js';
 export * from './token.js';
 export * from './auth.js';
 export * from './client.js';
+export * from './requests.js';
+export * from './pull.js';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { RegistryError } from '@tsbuild/core';
 import {
   parseWwwAuthenticate, endpointFor, parseErrorBody, registryError, retryDelay, isRetryableStatus,
-  tokenRequest, parseTokenResponse, credentialsFromAuths, helperFor, keyHost, configKey,
+  tokenRequest, parseTokenResponse, checkManifestType, manifestRequest, MANIFEST_ACCEPT, credentialsFromAuths, helperFor, keyHost, configKey,
 } from '../src/index.js';
 
 describe('registry protocol (pure)', () => {
@@ -76,5 +76,18 @@ describe('registry protocol (pure)', () => {
     expect(helperFor({ credsStore: 'desktop' }, 'quay.io')).to.equal('desktop');
     expect(keyHost('https://h:1/v1/')).to.equal('h:1');
     expect(configKey('docker.io')).to.equal('https://index.docker.io/v1/');
+  });
+
+  it('asks for OCI and Docker schema2 manifests by tag or digest, and refuses schema 1 clearly', () => {
+    const ref = { registry: 'r', repository: 'a', tag: 't' };
+    expect(manifestRequest(ref)).to.deep.equal({ method: 'GET', path: '/manifests/t', operation: 'GET manifest t', headers: { accept: MANIFEST_ACCEPT } });
+    expect(manifestRequest({ ...ref, digest: 'sha256:ab' }, 'HEAD').digest).to.equal('sha256:ab');
+    expect(MANIFEST_ACCEPT).to.not.include('distribution.manifest.v1');
+    const v2 = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' }));
+    expect(checkManifestType('application/vnd.docker.distribution.manifest.v2+json', v2, 'w')).to.equal('application/vnd.docker.distribution.manifest.v2+json');
+    expect(checkManifestType('application/octet-stream', Buffer.from('{"schemaVersion":2,"manifests":[]}'), 'w')).to.equal('application/vnd.oci.image.index.v1+json');
+    const s1 = Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'a', tag: 't', fsLayers: [] }));
+    expect(() => checkManifestType('application/vnd.docker.distribution.manifest.v1+prettyjws', s1, 'r/a@x'))
+      .to.throw('r/a@x: Docker image manifest schema 1 is not supported').with.property('code', 'REGISTRY_SCHEMA1_UNSUPPORTED');
   });
 });

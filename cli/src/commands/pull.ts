@@ -1,0 +1,52 @@
+/**
+ * `tsbuild pull REF [--platform P]`: resolves REF at its registry, streams
+ * the platform's config and layers the store lacks into it (each verified by
+ * the store's ingest before it is visible), and tags REF only after every
+ * blob and the manifest are written.
+ */
+import { formatReference, isNotFound, normalizeReference, parsePlatform, parseReference, type Digest, type ImageConfig, type Manifest } from '@tsbuild/core';
+import { RegistryClient, pullImage } from '@tsbuild/registry-client';
+import { platformOf, readJson } from '@tsbuild/store';
+import { list, str, type Command } from '../command.js';
+import { storeFor } from '../store-access.js';
+import { UsageError } from '../usage-error.js';
+
+export const pullCommand: Command = {
+  name: 'pull',
+  summary: 'Pull an image from a registry into the store',
+  usage: '[OPTIONS] REF',
+  help: [
+    ['--platform P', 'the platform to pull from a multi-platform image (default: the host\'s)'],
+    ['--insecure-registry HOST', 'allow plain HTTP to HOST[:PORT] (loopback is always allowed); repeatable'],
+  ],
+  options: { platform: { type: 'string' }, 'insecure-registry': { type: 'string', multiple: true } },
+  async run(ctx, args) {
+    const [input] = args.positionals;
+    if (!input || args.positionals.length > 1) throw new UsageError('exactly one REF is required');
+    const ref = parseReference(input);
+    const platformSpec = str(args, 'platform');
+    const store = await storeFor(ctx);
+    const client = new RegistryClient({ insecure: list(args, 'insecure-registry') });
+    try {
+      let fetched = 0;
+      const has = async (digest: Digest) => store.content.info(digest).then(() => true, (err: unknown) => { if (isNotFound(err)) return false; throw err; });
+      const desc = await pullImage(client, ref, { has, ingest: (s, e, o) => store.content.ingest(s, e, o) }, {
+        ...(platformSpec ? { platform: parsePlatform(platformSpec) } : {}),
+        signal: ctx.signal,
+        onBlob: (e) => { if (!e.skipped) fetched++; },
+      });
+      const target = desc.platform ? desc : { ...desc, platform: platformOf(await configOf(store.content, desc)) };
+      const name = normalizeReference(input);
+      await store.images.put(name, target);
+      ctx.stdout.write(`${fetched === 0 ? 'Image is up to date' : `Pulled ${fetched} blob${fetched === 1 ? '' : 's'}`} for ${formatReference(ref)}\nDigest: ${desc.digest}\n${name}\n`);
+      return 0;
+    } finally {
+      await client.close();
+    }
+  },
+};
+
+async function configOf(content: Parameters<typeof readJson>[0], desc: Parameters<typeof readJson>[1]): Promise<ImageConfig> {
+  const manifest = await readJson<Manifest>(content, desc);
+  return readJson<ImageConfig>(content, manifest.config);
+}
