@@ -35,7 +35,7 @@ export interface RegistryClientOptions {
 }
 
 export interface RepositoryRequest extends Omit<RegistryRequest, 'url' | 'context'> {
-  /** Path after the repository: `/manifests/latest`, `/blobs/sha256:…`; or an absolute URL (upload locations). */
+  /** Path after the repository (`/manifests/latest`, `/blobs/sha256:…`), or an upload location: an absolute URL or a `/v2/…` path. */
   path: string;
   operation: string;
   digest?: string;
@@ -61,7 +61,8 @@ export class RegistryClient {
   /** Sends a request about `registry/repository` with auth for `actions`. */
   async send(registry: string, repository: string, actions: readonly ('pull' | 'push')[], request: RepositoryRequest, extraScopes: readonly string[] = []): Promise<RegistryResponse> {
     const host = await this.host(registry, request.signal);
-    const url = /^https?:\/\//.test(request.path) ? request.path : `${host.ping.base}/v2/${repository}${request.path}`;
+    const url = /^https?:\/\//.test(request.path) ? request.path
+      : request.path.startsWith('/v2/') ? `${host.ping.base}${request.path}` : `${host.ping.base}/v2/${repository}${request.path}`;
     const context: ErrorContext = { operation: request.operation, registry, repository, digest: request.digest };
     const scopes = [repositoryScope(repository, actions), ...extraScopes];
     const authed = withAuth(host.chain, this.authorizer, { registry, challenge: host.ping.challenge, scopes });

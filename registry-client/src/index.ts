@@ -12,3 +12,4 @@ export * from './auth.js';
 export * from './client.js';
 export * from './requests.js';
 export * from './pull.js';
+export * from './push.js';
