@@ -23,6 +23,7 @@ import { formatError } from '../format-error.js';
 import { createProgressWriter } from '../progress/index.js';
 import { applyEvent, createModel, type ProgressModel } from '../progress/model.js';
 import { builderBuild, openBuildDeps } from '../run-build.js';
+import { pushedLine, pushStoredImage } from '../registry-push.js';
 import { storeFor } from '../store-access.js';
 
 export const buildCommand: Command = {
@@ -120,12 +121,19 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   };
   const files = { ...(inv.trace ? { trace: inv.trace } : {}), ...(inv.report ? { report: inv.report } : {}) };
   try {
-    const deps = await openBuildDeps({ store: await storeFor(ctx), ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
+    const store = await storeFor(ctx);
+    const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
     const result = await builderBuild()(options, deps);
     progress.close();
     await writeResultFiles(result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
     if (inv.quiet) ctx.stdout.write(`${result.digest}\n`);
+    if (inv.push) {
+      for (const tag of result.tags) {
+        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
+        (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
+      }
+    }
     return 0;
   } catch (err) {
     progress.close();

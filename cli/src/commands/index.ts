@@ -38,6 +38,8 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./rmi.js')).rmiCommand },
   { name: 'pull', summary: 'Pull an image from a registry into the store', usage: '[OPTIONS] REF',
     load: async () => (await import('./pull.js')).pullCommand },
+  { name: 'push', summary: 'Push an image from the store to a registry', usage: '[OPTIONS] REF',
+    load: async () => (await import('./push.js')).pushCommand },
   { name: 'save', summary: 'Write images to a tar archive (docker load-able, or an OCI archive)', usage: '[-o FILE] [--format docker|oci] REF [REF...]',
     load: async () => (await import('./save-load.js')).saveCommand },
   { name: 'load', summary: 'Load images from a tar archive (tsbuild save, docker save, OCI archive)', usage: '[-i FILE] [--no-unpack]',

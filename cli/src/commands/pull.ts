@@ -4,6 +4,8 @@
  * the store's ingest before it is visible), and tags REF only after every
  * blob and the manifest are written.
  */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { formatReference, isNotFound, normalizeReference, parsePlatform, parseReference, type Digest, type ImageConfig, type Manifest } from '@tsbuild/core';
 import { RegistryClient, pullImage } from '@tsbuild/registry-client';
 import { platformOf, readJson } from '@tsbuild/store';
@@ -27,10 +29,20 @@ export const pullCommand: Command = {
     const platformSpec = str(args, 'platform');
     const store = await storeFor(ctx);
     const client = new RegistryClient({ insecure: list(args, 'insecure-registry') });
+    // The lease keeps prune (in another process) from taking blobs written before the tag exists.
+    const lease = await store.leases.create({ id: `pull-${randomUUID()}`, ttlMs: 3600_000 });
     try {
       let fetched = 0;
-      const has = async (digest: Digest) => store.content.info(digest).then(() => true, (err: unknown) => { if (isNotFound(err)) return false; throw err; });
-      const desc = await pullImage(client, ref, { has, ingest: (s, e, o) => store.content.ingest(s, e, o) }, {
+      const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
+      const has = async (digest: Digest) => {
+        await hold(digest);
+        return store.content.info(digest).then(() => true, (err: unknown) => { if (isNotFound(err)) return false; throw err; });
+      };
+      const ingest = async (s: Readable, e: { digest: Digest; size: number }, o?: { signal?: AbortSignal }) => {
+        await hold(e.digest);
+        return store.content.ingest(s, e, o);
+      };
+      const desc = await pullImage(client, ref, { has, ingest }, {
         ...(platformSpec ? { platform: parsePlatform(platformSpec) } : {}),
         signal: ctx.signal,
         onBlob: (e) => { if (!e.skipped) fetched++; },
@@ -42,6 +54,7 @@ export const pullCommand: Command = {
       return 0;
     } finally {
       await client.close();
+      await store.leases.delete(lease.id).catch(() => undefined);
     }
   },
 };

@@ -1,0 +1,105 @@
+/**
+ * `tsbuild push` and `tsbuild build --push` against docker-registry: layers
+ * go up gzip'd, skopeo reads and copies what was pushed, a second push
+ * uploads nothing and gives the same digest, the image comes back by
+ * `tsbuild pull` with the same digest, and a flipped byte on the way in
+ * leaves no tag and nothing damaged.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { MediaType } from '@tsbuild/core';
+import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
+import { startFaultProxy } from '../../registry-client/test/support/fault-proxy.js';
+import { tsbuild } from './support.js';
+
+const run = promisify(execFile);
+
+describe('tsbuild push (docker-registry, skopeo)', function () {
+  this.timeout(120_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let reg: TestRegistry;
+  let a: string;
+  before(async () => {
+    tmp = tempDir('tsbuild-push-');
+    reg = await startRegistry();
+    a = join(tmp.path, 'a');
+    expect((await tsbuild(a, 'import', makeBusyboxRootfs(join(tmp.path, 'rootfs')), '-t', 'bb', '--change', 'CMD ["sh"]')).code).to.equal(0);
+  });
+  after(async () => { await reg.stop(); tmp.cleanup(); });
+
+  it('pushes gzip layers skopeo reads and copies; a second push uploads nothing; pull brings back the same digest', async () => {
+    const ref = `${reg.host}/push/bb:v1`;
+    expect((await tsbuild(a, 'tag', 'bb', ref)).code).to.equal(0);
+    const pushed = await tsbuild(a, 'push', ref);
+    expect(pushed.stderr).to.equal('');
+    const lines = pushed.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, -1).map((l) => l.replace(/^[a-f0-9]{12}: /, ''))).to.deep.equal(['Pushed', 'Pushed']); // config and one layer
+    const m = /^v1: digest: (sha256:[a-f0-9]{64}) size: (\d+)$/.exec(lines.at(-1)!);
+    expect(m, pushed.stdout).to.not.equal(null);
+    const digest = m![1]!;
+
+    const raw = JSON.parse((await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout);
+    expect(raw.layers.map((l: { mediaType: string }) => l.mediaType)).to.deep.equal([MediaType.OciLayerGzip]);
+    const inspected = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`])).stdout);
+    expect(inspected.Digest).to.equal(digest);
+    // skopeo copy verifies every blob's digest on the way.
+    await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(tmp.path, 'copied')}:v1`]);
+
+    // The gzip'd layer is remembered as a variant of the store's uncompressed one, so the next push does not compress again.
+    expect(readdirSync(join(a, 'layer-variants', 'gzip'))).to.have.length(1);
+    const again = (await tsbuild(a, 'push', ref)).stdout.trimEnd().split('\n');
+    expect(again.slice(0, -1).map((l) => l.replace(/^[a-f0-9]{12}: /, ''))).to.deep.equal(['Layer already exists', 'Layer already exists']);
+    expect(again.at(-1)).to.equal(lines.at(-1));
+
+    const b = join(tmp.path, 'b');
+    const pulled = await tsbuild(b, 'pull', ref);
+    expect(pulled.stdout).to.include(`Digest: ${digest}\n`);
+    const back = JSON.parse((await tsbuild(b, 'inspect', ref)).stdout)[0];
+    const original = JSON.parse((await tsbuild(a, 'inspect', 'bb')).stdout)[0];
+    expect(back.RootFS).to.deep.equal(original.RootFS);
+    expect(back.Config).to.deep.equal(original.Config);
+  });
+
+  it('build --push pushes every -t and prints the digest', async () => {
+    const ctxDir = join(tmp.path, 'ctx');
+    mkdirSync(ctxDir);
+    writeFileSync(join(ctxDir, 'Dockerfile'), 'FROM bb\nCOPY hello /hello\n');
+    writeFileSync(join(ctxDir, 'hello'), 'hi\n');
+    const ref = `${reg.host}/push/built:v2`;
+    const r = await tsbuild(a, 'build', '--progress', 'plain', '--push', '-t', ref, '--metadata-file', join(tmp.path, 'meta.json'), ctxDir);
+    expect(r.code, r.stderr).to.equal(0);
+    const m = /^v2: digest: (sha256:[a-f0-9]{64}) size: \d+$/m.exec(r.stdout);
+    expect(m, r.stdout).to.not.equal(null);
+    const inspected = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`])).stdout);
+    expect(inspected.Digest).to.equal(m![1]);
+    expect(inspected.Layers).to.have.length(2);
+    expect(readFileSync(join(tmp.path, 'meta.json'), 'utf8')).to.include(ref);
+  });
+
+  it('refuses --push without -t', async () => {
+    const r = await tsbuild(a, 'build', '--push', tmp.path);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('--push needs at least one -t/--tag');
+  });
+
+  it('a flipped byte in a pulled blob fails with DIGEST_MISMATCH, tags nothing and leaves the store clean', async () => {
+    const proxy = await startFaultProxy(reg.host);
+    try {
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').includes('/blobs/'), ['flip']);
+      const c = join(tmp.path, 'c');
+      const ref = `${proxy.host}/push/bb:v1`;
+      const r = await tsbuild(c, 'pull', ref);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/^error: digest mismatch: expected sha256:[a-f0-9]{64}, got sha256:[a-f0-9]{64}\n$/);
+      expect((await tsbuild(c, 'images', '--format', 'json')).stdout).to.not.include('push/bb');
+      const fsck = await tsbuild(c, 'fsck');
+      expect(fsck.code, fsck.stdout + fsck.stderr).to.equal(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
