@@ -38,3 +38,20 @@ export async function loadCertsDir(host: string, root = DEFAULT_CERTS_DIR): Prom
   }
   return out;
 }
+
+/**
+ * The extra CA files Node would trust: `NODE_EXTRA_CA_CERTS`, and
+ * `TSBUILD_EXTRA_CA_CERTS` (the `tsbuild` launcher moves the former there so
+ * Node does not load it at every start). Passing `ca` to a connection
+ * replaces Node's store, so both are added back explicitly. An unreadable
+ * file is skipped, as Node skips it.
+ */
+export async function envExtraCa(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const files = [env['NODE_EXTRA_CA_CERTS'], env['TSBUILD_EXTRA_CA_CERTS']].filter((f): f is string => !!f);
+  const out: string[] = [];
+  for (const file of new Set(files)) {
+    const pem = await readFile(file, 'utf8').catch(() => undefined);
+    if (pem) out.push(pem);
+  }
+  return out;
+}

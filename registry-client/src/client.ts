@@ -9,7 +9,7 @@
  */
 import { RegistryError } from '@tsbuild/core';
 import { Authorizer, withAuth } from './auth.js';
-import { DEFAULT_CERTS_DIR, loadCertsDir } from './certs.js';
+import { DEFAULT_CERTS_DIR, envExtraCa, loadCertsDir } from './certs.js';
 import { dockerConfigCredentials, type CredentialSource } from './credentials.js';
 import { endpointFor } from './endpoint.js';
 import { registryError, type ErrorContext } from './errors.js';
@@ -51,10 +51,10 @@ export class RegistryClient {
   private readonly hosts = new Map<string, Promise<Host>>();
   private readonly authorizer: Authorizer;
   private readonly tokenTransport: Transport & { close(): Promise<void> };
+  private extraCaPending: Promise<{ ca?: string[] }> | undefined;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
-    const ca = options.ca?.length ? { ca: [...options.ca] } : {};
-    this.tokenTransport = httpTransport({ tls: ca });
+    this.tokenTransport = lazyTransport(async () => httpTransport({ tls: await this.extraCa() }));
     this.authorizer = new Authorizer(this.layers(this.tokenTransport), options.credentials ?? dockerConfigCredentials());
   }
 
@@ -70,21 +70,44 @@ export class RegistryClient {
     return authed({ ...rest, url, context });
   }
 
+  /**
+   * `GET /v2/` with the registry's auth for no particular repository (what
+   * `docker login` checks): resolves when the registry accepts the
+   * credentials, else throws its RegistryError.
+   */
+  async checkAccess(registry: string, signal?: AbortSignal): Promise<void> {
+    const host = await this.host(registry, signal);
+    const context: ErrorContext = { operation: 'GET /v2/', registry };
+    const authed = withAuth(host.chain, this.authorizer, { registry, challenge: host.ping.challenge, scopes: [] });
+    const response = await authed({ method: 'GET', url: `${host.ping.base}/v2/`, signal, context });
+    if (response.status === 200) { response.body.resume(); return; }
+    throw await this.failure(registry, '', { operation: 'GET /v2/' }, response);
+  }
+
   /** The error for a response that was not what the operation needed; consumes its body. */
   async failure(registry: string, repository: string, request: Pick<RepositoryRequest, 'operation' | 'digest'>, response: RegistryResponse): Promise<RegistryError> {
     const text = request.operation.startsWith('HEAD') ? '' : await readText(response).catch(() => '');
     const err = registryError({ operation: request.operation, registry, repository, digest: request.digest }, response.status, text);
-    if (response.status === 401 && (await this.authorizer.hasCredentials(registry).catch(() => false))) {
-      return new RegistryError(err.category, `${err.message} (the credentials for ${registry} were not accepted)`, err.status, err.ociCode, {
-        registry, repository, digest: request.digest, code: err.code,
-      });
-    }
-    return err;
+    if (response.status !== 401) return err;
+    const hint = (await this.authorizer.hasCredentials(registry).catch(() => false))
+      ? `the credentials for ${registry} were not accepted` : `no credentials for ${registry}: tsbuild login ${registry}`;
+    return new RegistryError(err.category, `${err.message} (${hint})`, err.status, err.ociCode, {
+      registry, repository, digest: request.digest, code: err.code,
+    });
   }
 
   async close(): Promise<void> {
     const hosts = await Promise.allSettled([...this.hosts.values()]);
     await Promise.all([this.tokenTransport.close(), ...hosts.map((h) => (h.status === 'fulfilled' ? h.value.transport.close() : undefined))]);
+  }
+
+  /** `--registry-ca` certificates and the environment's extra CA files, trusted for every registry and token server. */
+  private extraCa(): Promise<{ ca?: string[] }> {
+    this.extraCaPending ??= envExtraCa().then((env) => {
+      const ca = [...(this.options.ca ?? []), ...env];
+      return ca.length ? { ca } : {};
+    });
+    return this.extraCaPending;
   }
 
   private layers(transport: Transport): Transport {
@@ -97,7 +120,8 @@ export class RegistryClient {
       pending = (async () => {
         const endpoint = endpointFor(registry, { insecure: this.options.insecure ?? [] });
         const tls = await loadCertsDir(endpoint.host, this.options.certsDir ?? DEFAULT_CERTS_DIR);
-        if (this.options.ca?.length) tls.ca = [...(tls.ca ?? []), ...this.options.ca];
+        const extra = await this.extraCa();
+        if (extra.ca) tls.ca = [...(tls.ca ?? []), ...extra.ca];
         const transport = httpTransport({ tls, connections: this.options.connections ?? 8 });
         const chain = this.layers(transport);
         const probe = withUserAgent(transport, this.options.userAgent ?? 'tsbuild/0.1');
@@ -108,4 +132,11 @@ export class RegistryClient {
     }
     return pending;
   }
+}
+
+/** A transport made on first use (its TLS material is read asynchronously). */
+function lazyTransport(make: () => Promise<Transport & { close(): Promise<void> }>): Transport & { close(): Promise<void> } {
+  let made: Promise<Transport & { close(): Promise<void> }> | undefined;
+  const send: Transport = async (request) => (await (made ??= make()))(request);
+  return Object.assign(send, { close: async () => { if (made) await (await made).close(); } });
 }

@@ -13,3 +13,4 @@ export * from './client.js';
 export * from './requests.js';
 export * from './pull.js';
 export * from './push.js';
+export * from './login.js';

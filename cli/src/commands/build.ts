@@ -130,7 +130,7 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     if (inv.quiet) ctx.stdout.write(`${result.digest}\n`);
     if (inv.push) {
       for (const tag of result.tags) {
-        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
+        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
         (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
       }
     }

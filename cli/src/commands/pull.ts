@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { formatReference, isNotFound, normalizeReference, parsePlatform, parseReference, type Digest, type ImageConfig, type Manifest } from '@tsbuild/core';
-import { RegistryClient, pullImage } from '@tsbuild/registry-client';
+import { RegistryClient, dockerConfigCredentials, pullImage } from '@tsbuild/registry-client';
 import { platformOf, readJson } from '@tsbuild/store';
 import { list, str, type Command } from '../command.js';
 import { storeFor } from '../store-access.js';
@@ -28,7 +28,7 @@ export const pullCommand: Command = {
     const ref = parseReference(input);
     const platformSpec = str(args, 'platform');
     const store = await storeFor(ctx);
-    const client = new RegistryClient({ insecure: list(args, 'insecure-registry') });
+    const client = new RegistryClient({ insecure: list(args, 'insecure-registry'), credentials: dockerConfigCredentials({ env: ctx.env }) });
     // The lease keeps prune (in another process) from taking blobs written before the tag exists.
     const lease = await store.leases.create({ id: `pull-${randomUUID()}`, ttlMs: 3600_000 });
     try {

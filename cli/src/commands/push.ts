@@ -17,7 +17,7 @@ export const pushCommand: Command = {
     const name = normalizeReference(input);
     const store = await storeFor(ctx);
     const result = await pushStoredImage(store, name, {
-      signal: ctx.signal, insecure: list(args, 'insecure-registry'), warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
+      signal: ctx.signal, env: ctx.env, insecure: list(args, 'insecure-registry'), warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
       onBlob: (line) => ctx.stdout.write(`${line}\n`),
     });
     ctx.stdout.write(`${pushedLine(name, result)}\n`);
