@@ -84,7 +84,8 @@ describe('tsbuild push (docker-registry, skopeo)', function () {
     const again = await tsbuild(a, 'push', ref);
     expect(again.stdout.trimEnd().split('\n').slice(0, -1).map((l) => l.replace(/^[a-f0-9]{12}: /, ''))).to.deep.equal(Array(3).fill('Layer already exists'));
     expect(again.stdout).to.include(`v2: digest: ${m![1]} size:`);
-    expect(readFileSync(join(tmp.path, 'meta.json'), 'utf8')).to.include(ref);
+    const meta = JSON.parse(readFileSync(join(tmp.path, 'meta.json'), 'utf8'));
+    expect([meta['containerimage.digest'], meta['image.name']]).to.deep.equal([m![1], ref]);
   });
 
   it('refuses --push without -t', async () => {
