@@ -1,7 +1,7 @@
 /**
  * `tsbuild pull` against a real registry (Debian's docker-registry on
  * 127.0.0.1): an image pushed by `skopeo copy` is pulled, its digest equals
- * what skopeo reads back, fsck finds nothing damaged, a second pull fetches
+ * what skopeo reads back, it runs, fsck finds nothing damaged, a second pull fetches
  * nothing, and an unknown tag is a precise error.
  */
 import { expect } from 'chai';
@@ -33,6 +33,8 @@ describe('tsbuild pull (docker-registry, skopeo)', function () {
     expect((await tsbuild(a, 'save', '--format', 'oci', '-o', archive, 'bb')).code).to.equal(0);
     const ref = `${reg.host}/interop/bb:v1`;
     await run('skopeo', ['copy', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${ref}`]);
+    const dockerRef = `${reg.host}/interop/bb:docker`;
+    await run('skopeo', ['copy', '--format', 'v2s2', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${dockerRef}`]);
     const raw = (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' })).stdout as Buffer;
 
     const b = join(tmp.path, 'b');
@@ -46,6 +48,15 @@ describe('tsbuild pull (docker-registry, skopeo)', function () {
     expect(inspect.Config).to.deep.equal(original.Config);
     expect(inspect.RootFS).to.deep.equal(original.RootFS);
     expect((await tsbuild(b, 'fsck')).code).to.equal(0);
+    const ran = await tsbuild(b, 'run', '--rm', ref, 'sh', '-c', 'echo pulled-and-ran');
+    expect([ran.code, ran.stdout]).to.deep.equal([0, 'pulled-and-ran\n']);
+
+    // The same image with Docker schema2 media types.
+    const rawDocker = JSON.parse((await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${dockerRef}`])).stdout);
+    expect(rawDocker.mediaType).to.equal('application/vnd.docker.distribution.manifest.v2+json');
+    const pulledDocker = await tsbuild(b, 'pull', dockerRef);
+    expect(pulledDocker.code, pulledDocker.stderr).to.equal(0);
+    expect(JSON.parse((await tsbuild(b, 'inspect', dockerRef)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
 
     const again = await tsbuild(b, 'pull', ref);
     expect(again.stdout).to.equal(`Image is up to date for ${ref}\nDigest: ${sha256(raw)}\n${ref}\n`);

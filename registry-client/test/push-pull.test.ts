@@ -79,7 +79,7 @@ describe('registry push and pull (docker-registry)', function () {
     expect(await pushBlob(client, ref('mount/b'), layer, src.open)).to.equal('exists');
   });
 
-  it('picks the platform from an index, and names the platforms offered when none matches', async () => {
+  it('picks the platform from an index (its own and one skopeo copied), and names the platforms offered when none matches', async () => {
     const src = new MemoryBlobs();
     const amd = image(src, 'amd64', [100]);
     const arm = image(src, 'arm64', [200]);
@@ -95,6 +95,17 @@ describe('registry push and pull (docker-registry)', function () {
     const got = await resolveImage(client, ref('multi/app'), { platform: { os: 'linux', architecture: 'arm64' } });
     expect(got.descriptor).to.deep.include({ digest: arm.digest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
     expect(got.index?.descriptor.digest).to.equal(sha256(index));
+    // The same index copied by skopeo (--all) into another repository, then pulled for arm64.
+    await run('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg.host}/multi/app:v1`, `docker://${reg.host}/multi/skopeo:v1`]);
+    // (skopeo re-compresses these random "gzip" layers, so its manifests are its own: compare with what it wrote.)
+    const { stdout: rawIndex } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/multi/skopeo:v1`]);
+    const armEntry = (JSON.parse(rawIndex) as { manifests: { digest: string; platform: { architecture: string } }[] }).manifests.find((m) => m.platform.architecture === 'arm64')!;
+    const sink = new MemoryBlobs();
+    const fromSkopeo = await pullImage(client, ref('multi/skopeo'), sink, { platform: { os: 'linux', architecture: 'arm64' } });
+    expect(fromSkopeo.digest).to.equal(armEntry.digest);
+    const armManifest = JSON.parse(sink.blobs.get(armEntry.digest)!.toString()) as { config: Descriptor; layers: Descriptor[] };
+    expect(armManifest.config.digest).to.equal(arm.blobs[0]!.digest); // the arm64 config, byte for byte
+    expect([...sink.blobs.keys()].sort()).to.deep.equal([armEntry.digest, armManifest.config.digest, ...armManifest.layers.map((l) => l.digest)].sort());
     const err = await resolveImage(client, ref('multi/app'), { platform: { os: 'linux', architecture: 's390x' } }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(NotFoundError);
     expect((err as NotFoundError).message).to.equal(`${reg.host}/multi/app: no manifest for platform linux/s390x (the index offers linux/amd64, linux/arm64/v8)`);
