@@ -46,7 +46,7 @@ export function registryError(ctx: ErrorContext, status: number, bodyText = '', 
     ctx.repository && `repository ${ctx.repository}`,
     ctx.digest && `digest ${ctx.digest}`,
   ].filter(Boolean).join(', ');
-  const what = status === 0 ? 'unreachable' : `${status}${first ? ` ${first.code}` : ''}`;
+  const what = status === 0 ? 'connection failed' : `${status}${first ? ` ${first.code}` : ''}`;
   const detail = first?.message ?? (cause instanceof Error ? cause.message : bodyText.trim().slice(0, 200));
   const message = `${where ? `${where}: ` : ''}${ctx.operation}: ${what}${detail ? `: ${detail}` : ''}`;
   const options: ConstructorParameters<typeof RegistryError>[4] = { registry: ctx.registry, repository: ctx.repository, digest: ctx.digest };

@@ -9,10 +9,11 @@
  */
 import { Readable } from 'node:stream';
 import {
-  InvalidArgumentError, NotFoundError, formatPlatform, hostPlatform, isIndexType, platformMatches, sha256,
+  InvalidArgumentError, NotFoundError, TsbuildError, isCanceled, formatPlatform, hostPlatform, isIndexType, platformMatches, sha256,
   DigestMismatchError, type Descriptor, type Digest, type ImageReference, type Index, type Manifest, type Platform,
 } from '@tsbuild/core';
 import type { RegistryClient } from './client.js';
+import { registryError } from './errors.js';
 import { blobRequest, checkManifestType, manifestRequest } from './requests.js';
 import { discard, type RegistryResponse } from './transport.js';
 
@@ -84,11 +85,26 @@ export async function pullImage(client: RegistryClient, ref: ImageReference, sin
   return resolved.descriptor;
 }
 
+/**
+ * One blob into the sink. A body that breaks mid-way (reset, stall past the
+ * body timeout) leaves nothing in the sink, so the blob is fetched again from
+ * the start, up to three times in all; what still fails is a RegistryError
+ * naming the blob, never a bare socket error.
+ */
 async function fetchBlobInto(client: RegistryClient, ref: ImageReference, blob: Descriptor, sink: BlobSink, signal?: AbortSignal): Promise<void> {
   const req = { ...blobRequest(blob.digest), signal };
-  const res = await client.send(ref.registry, ref.repository, ['pull'], req);
-  if (res.status !== 200) throw await client.failure(ref.registry, ref.repository, req, res);
-  await sink.ingest(res.body, { digest: blob.digest, size: blob.size }, { signal });
+  for (let attempt = 1; ; attempt++) {
+    const res = await client.send(ref.registry, ref.repository, ['pull'], req);
+    if (res.status !== 200) throw await client.failure(ref.registry, ref.repository, req, res);
+    try {
+      await sink.ingest(res.body, { digest: blob.digest, size: blob.size }, { signal });
+      return;
+    } catch (err) {
+      res.body.destroy();
+      if (err instanceof TsbuildError || isCanceled(err) || signal?.aborted) throw err;
+      if (attempt >= 3) throw registryError({ operation: 'GET blob', registry: ref.registry, repository: ref.repository, digest: blob.digest }, 0, '', err);
+    }
+  }
 }
 
 async function readAll(res: RegistryResponse, limit: number): Promise<Buffer> {

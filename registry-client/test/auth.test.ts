@@ -149,6 +149,6 @@ describe('registry transport and auth (docker-registry)', function () {
     const client = track(new RegistryClient({ credentials: none, retry: { attempts: 2, baseDelayMs: 5 } }));
     const err = (await client.send('127.0.0.1:1', 'x', ['pull'], { method: 'GET', path: '/tags/list', operation: 'GET tags' }).catch((e: unknown) => e)) as RegistryError;
     expect([err.category, err.code, err.status]).to.deep.equal(['Unavailable', 'REGISTRY_UNREACHABLE', 0]);
-    expect(err.message).to.match(/^registry 127\.0\.0\.1:1: GET \/v2\/: unreachable: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    expect(err.message).to.match(/^registry 127\.0\.0\.1:1: GET \/v2\/: connection failed: connect ECONNREFUSED 127\.0\.0\.1:1$/);
   });
 });

@@ -35,7 +35,7 @@ describe('registry protocol (pure)', () => {
     expect([err.category, err.code, err.status, err.ociCode, err.repository]).to.deep.equal(['NotFound', 'REGISTRY_BLOB_UNKNOWN', 404, 'BLOB_UNKNOWN', 'app']);
     expect(registryError({ operation: 'PUT manifest' }, 403, JSON.stringify({ errors: [{ code: 'DENIED', message: 'no' }] })).category).to.equal('PermissionDenied');
     const down = registryError({ operation: 'GET /v2/', registry: 'r:1' }, 0, '', new Error('connect ECONNREFUSED 127.0.0.1:1'));
-    expect([down.category, down.code, down.message]).to.deep.equal(['Unavailable', 'REGISTRY_UNREACHABLE', 'registry r:1: GET /v2/: unreachable: connect ECONNREFUSED 127.0.0.1:1']);
+    expect([down.category, down.code, down.message]).to.deep.equal(['Unavailable', 'REGISTRY_UNREACHABLE', 'registry r:1: GET /v2/: connection failed: connect ECONNREFUSED 127.0.0.1:1']);
   });
 
   it('retries 429, 408 and 5xx but not 501, waiting Retry-After (seconds or date) capped, else jittered backoff', () => {

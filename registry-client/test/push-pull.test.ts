@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { DigestMismatchError, MediaType, NotFoundError, sha256, type Descriptor, type Digest, type ImageReference } from '@tsbuild/core';
+import { DigestMismatchError, MediaType, NotFoundError, RegistryError, sha256, type Descriptor, type Digest, type ImageReference } from '@tsbuild/core';
 import { RegistryClient, pushManifest, pushBlob, putManifest, pullImage, resolveImage, type BlobSink } from '../src/index.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { startFaultProxy } from './support/fault-proxy.js';
@@ -128,6 +128,30 @@ describe('registry push and pull (docker-registry)', function () {
       // invalid after the cut, so the blob is uploaded again from byte 0 (3 chunks × 2, one cut).
       expect([patches, starts]).to.deep.equal(fault === 'reset' ? [4, 2] : [5, 3]);
       expect(sink.blobs.get(img.blobs[1]!.digest)?.equals(src.blobs.get(img.blobs[1]!.digest)!)).to.equal(true);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('fetches a blob again when its body is cut mid-way; three cuts are one RegistryError naming the blob', async () => {
+    const src = new MemoryBlobs();
+    const img = image(src, 'amd64', [100 * 1024]);
+    await pushManifest(client, ref('cut/app'), img, src.open);
+    const proxy = await startFaultProxy(reg.host);
+    const viaProxy = new RegistryClient({ credentials: async () => undefined, retry: { baseDelayMs: 5 } });
+    try {
+      const layer = img.blobs[1]!.digest;
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['cut']);
+      const sink = new MemoryBlobs();
+      await pullImage(viaProxy, { registry: proxy.host, repository: 'cut/app', tag: 'v1' }, sink);
+      expect(sink.blobs.get(layer)?.equals(src.blobs.get(layer)!)).to.equal(true);
+      expect(proxy.seen.filter((x) => x === `GET /v2/cut/app/blobs/${layer}`)).to.have.length(2);
+
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['cut', 'cut', 'cut']);
+      const err = await pullImage(viaProxy, { registry: proxy.host, repository: 'cut/app', tag: 'v1' }, new MemoryBlobs()).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(RegistryError);
+      expect((err as RegistryError).message).to.match(new RegExp(`^registry ${proxy.host}, repository cut/app, digest ${layer}: GET blob: connection failed: `));
     } finally {
       await viaProxy.close();
       await proxy.close();

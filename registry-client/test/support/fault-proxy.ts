@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 /**
  * `reset`: the connection is closed before anything is forwarded; `truncate`:
  * half the request body is forwarded, then both connections are closed;
- * `flip`: the response body is forwarded with one byte changed.
+ * `flip`: the response body is forwarded with one byte changed; `cut`: half
+ * the response body is forwarded, then the connection is closed.
  */
-export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip';
+export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut';
 
 export interface FaultProxy {
   host: string;
@@ -31,7 +32,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const rule = rules.find((r) => r.faults.length > 0 && r.match(req));
     const fault = rule?.faults.shift();
     if (fault === 'reset') { req.socket.destroy(); return; }
-    if (fault === 'truncate' || fault === 'flip') {
+    if (fault === 'truncate' || fault === 'flip' || fault === 'cut') {
       forward(req, res, fault);
       return;
     }
@@ -43,9 +44,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     forward(req, res, undefined);
   });
-  const forward = (req: IncomingMessage, res: ServerResponse, fault: 'truncate' | 'flip' | undefined) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, fault: 'truncate' | 'flip' | 'cut' | undefined) => {
     const upstream = httpRequest({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
+      if (fault === 'cut') {
+        const half = Math.floor(Number(up.headers['content-length'] ?? 0) / 2);
+        let sent = 0;
+        up.on('data', (c: Buffer) => {
+          if (sent >= half) return;
+          const part = c.subarray(0, half - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= half) { up.destroy(); setTimeout(() => res.socket?.destroy(), 50); }
+        });
+        return;
+      }
       if (fault !== 'flip') { up.pipe(res); return; }
       let flipped = false;
       up.on('data', (c: Buffer) => {
