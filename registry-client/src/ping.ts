@@ -45,7 +45,11 @@ export async function ping(transport: Transport, endpoint: Endpoint, signal?: Ab
       discard(response);
       return { base, challenge: undefined };
     }
-    throw registryError(context, response.status, await readText(response));
+    const text = await readText(response);
+    // A TLS-only registry answers the plain-HTTP fallback with a 400; the HTTPS failure (an unknown CA, a
+    // missing client certificate) is the error that says what is wrong.
+    if (lastError) throw lastError;
+    throw registryError(context, response.status, text);
   }
   throw lastError;
 }

@@ -61,11 +61,30 @@ describe('registry transport and auth (docker-registry)', function () {
     await writeFile(join(certsDir, reg.host, 'ca.crt'), pki.ca.certPem);
     const client = track(new RegistryClient({ credentials: none, certsDir }));
     expect(await uploadAndHead(client, reg.host, 'tls/app', Buffer.from('over tls'))).to.equal(200);
-    // Without the CA: https fails verification; loopback falls back to http, which a TLS server does not speak.
+    // Without the CA: https fails verification; the plain-HTTP fallback (loopback) gets a 400, and the TLS reason is reported.
     const untrusting = track(new RegistryClient({ credentials: none, certsDir: join(certsDir, 'none'), retry: { attempts: 1 } }));
     const err = await uploadAndHead(untrusting, reg.host, 'tls/app', Buffer.from('x')).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
-    expect((err as RegistryError).category).to.be.oneOf(['Unavailable', 'InvalidArgument']);
+    expect([(err as RegistryError).code, (err as RegistryError).message]).to.deep.equal(['REGISTRY_UNREACHABLE', `registry ${reg.host}: GET /v2/: connection failed: unable to verify the first certificate`]);
+  });
+
+  it('presents the client certificate from certs.d/<host>/client.cert and client.key when the registry asks for one', async () => {
+    const pki = makePki();
+    const reg = track(await startRegistry({ tls: pki, clientAuth: true }));
+    const certsDir = await mkdtemp(join(tmpdir(), 'tsbuild-certs-'));
+    cleanups.push(() => rm(certsDir, { recursive: true, force: true }));
+    await mkdir(join(certsDir, reg.host));
+    await writeFile(join(certsDir, reg.host, 'ca.crt'), pki.ca.certPem);
+    const anonymous = track(new RegistryClient({ credentials: none, certsDir, retry: { attempts: 1 } }));
+    const refused = await uploadAndHead(anonymous, reg.host, 'mtls/app', Buffer.from('x')).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(RegistryError);
+    expect((refused as RegistryError).code).to.equal('REGISTRY_UNREACHABLE');
+    // TLS 1.3 sends the server's "certificate required" after the handshake: the client sees the connection closed.
+    expect((refused as Error).message).to.match(new RegExp(`^registry ${reg.host}: GET /v2/: connection failed: `));
+    await writeFile(join(certsDir, reg.host, 'client.cert'), pki.client.certPem);
+    await writeFile(join(certsDir, reg.host, 'client.key'), pki.client.keyPem);
+    const withCert = track(new RegistryClient({ credentials: none, certsDir }));
+    expect(await uploadAndHead(withCert, reg.host, 'mtls/app', Buffer.from('mutual tls'))).to.equal(200);
   });
 
   it('answers an htpasswd Basic challenge, and words a wrong password precisely', async () => {
@@ -101,6 +120,30 @@ describe('registry transport and auth (docker-registry)', function () {
     const wrong = track(new RegistryClient({ credentials: fixedCreds('bob', 'nope') }));
     const err2 = (await uploadAndHead(wrong, reg.host, 'tok/app', Buffer.from('x')).catch((e: unknown) => e)) as RegistryError;
     expect(err2.message).to.equal(`registry ${reg.host}: token from ${new URL(tokens.realm).host}: 401 UNAUTHORIZED: invalid username or password`);
+  });
+
+  it('uses an identity token through the refresh_token POST, and fetches a new token once the cached one expires', async () => {
+    const signing = makeSigningCert();
+    // expires_in 11 s: the client keeps a token until 10 s before its expiry, so for one second.
+    const tokens = await startTokenServer({ signing, service: 'test-registry', issuer: 'test-issuer', user: 'bob', password: 'pw', refreshToken: 'rt-1', expiresIn: 11 });
+    cleanups.push(() => tokens.close());
+    const reg = track(await startRegistry({ token: { realm: tokens.realm, service: 'test-registry', issuer: 'test-issuer', signing } }));
+    const client = track(new RegistryClient({ credentials: async () => ({ identityToken: 'rt-1' }) }));
+    expect(await uploadAndHead(client, reg.host, 'tok/id', Buffer.from('identity'))).to.equal(200);
+    const head = async () => {
+      const r = await client.send(reg.host, 'tok/id', ['pull'], { method: 'HEAD', path: `/blobs/${sha256('identity')}`, operation: 'HEAD blob' });
+      discard(r);
+      return r.status;
+    };
+    expect(await head()).to.equal(200);
+    const before = tokens.requests.length;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await head()).to.equal(200);
+    expect(tokens.requests.length).to.equal(before + 1);
+    expect(tokens.requests.every((r) => r.user === 'bob')).to.equal(true);
+    const wrong = track(new RegistryClient({ credentials: async () => ({ identityToken: 'stale' }) }));
+    const err = (await uploadAndHead(wrong, reg.host, 'tok/id', Buffer.from('x')).catch((e: unknown) => e)) as RegistryError;
+    expect(err.message).to.equal(`registry ${reg.host}: token from ${new URL(tokens.realm).host}: 401 UNAUTHORIZED: invalid refresh token`);
   });
 
   it('takes credentials from a docker-credential-<name> helper named in config.json', async () => {

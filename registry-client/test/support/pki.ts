@@ -20,9 +20,9 @@ function makeCert(subjectCN: string, issuer: { cert: forge.pki.Certificate; key:
   return { cert, key: keys.privateKey, pair: { certPem, keyPem: forge.pki.privateKeyToPem(keys.privateKey), certDer } };
 }
 
-export interface Pki { ca: KeyPair; server: KeyPair }
+export interface Pki { ca: KeyPair; server: KeyPair; client: KeyPair }
 
-/** A CA and a server certificate for 127.0.0.1 and localhost. */
+/** A CA, a server certificate for 127.0.0.1 and localhost, and a client certificate. */
 export function makePki(): Pki {
   const ca = makeCert('tsbuild test CA', undefined, [
     { name: 'basicConstraints', cA: true, critical: true },
@@ -34,7 +34,12 @@ export function makePki(): Pki {
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
   ]);
-  return { ca: ca.pair, server: server.pair };
+  const client = makeCert('tsbuild test client', ca, [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
+  return { ca: ca.pair, server: server.pair, client: client.pair };
 }
 
 /** A self-signed certificate whose key signs the token server's JWTs (it is its own root in the registry's bundle). */

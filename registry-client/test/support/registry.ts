@@ -13,6 +13,8 @@ import type { KeyPair, Pki } from './pki.js';
 
 export interface RegistryOptions {
   tls?: Pki;
+  /** With tls: require a client certificate signed by the test CA. */
+  clientAuth?: boolean;
   htpasswd?: { user: string; password: string };
   token?: { realm: string; service: string; issuer: string; signing: KeyPair };
 }
@@ -46,7 +48,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   if (options.tls) {
     await writeFile(join(dir, 'server.crt'), options.tls.server.certPem);
     await writeFile(join(dir, 'server.key'), options.tls.server.keyPem);
-    lines.push(`  tls: { certificate: ${join(dir, 'server.crt')}, key: ${join(dir, 'server.key')} }`);
+    await writeFile(join(dir, 'client-ca.crt'), options.tls.ca.certPem);
+    const clientCas = options.clientAuth ? `, clientcas: [${join(dir, 'client-ca.crt')}]` : '';
+    lines.push(`  tls: { certificate: ${join(dir, 'server.crt')}, key: ${join(dir, 'server.key')}${clientCas} }`);
   }
   if (options.htpasswd) {
     const entry = execFileSync('htpasswd', ['-Bbn', options.htpasswd.user, options.htpasswd.password], { encoding: 'utf8' });

@@ -2,6 +2,8 @@
  * A small token server (distribution docs/spec/auth/token.md): checks Basic
  * credentials against one user, grants what the scope asks, signs an RS256
  * JWT whose `x5c` header carries the signing certificate the registry trusts.
+ * A POST with `grant_type=refresh_token` and the configured refresh token
+ * stands for the user (the OAuth2 form docker uses with an identity token).
  */
 import { createServer, type Server } from 'node:http';
 import { createSign } from 'node:crypto';
@@ -17,13 +19,27 @@ export interface TokenServer {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export async function startTokenServer(opts: { signing: KeyPair; service: string; issuer: string; user: string; password: string; anonymousPull?: boolean; expiresIn?: number }): Promise<TokenServer> {
+export async function startTokenServer(opts: { signing: KeyPair; service: string; issuer: string; user: string; password: string; refreshToken?: string; anonymousPull?: boolean; expiresIn?: number }): Promise<TokenServer> {
   const requests: TokenServer['requests'] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const scopes = url.searchParams.getAll('scope');
+    let scopes = url.searchParams.getAll('scope');
     const auth = req.headers.authorization;
     let user: string | undefined;
+    if (req.method === 'POST') {
+      // The OAuth2 refresh_token grant (docs/spec/auth/oauth.md): the refresh token stands for the user.
+      let body = '';
+      for await (const c of req) body += String(c);
+      const form = new URLSearchParams(body);
+      scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== opts.refreshToken) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'invalid refresh token' }] }));
+        requests.push({ scopes, user: undefined });
+        return;
+      }
+      user = opts.user;
+    }
     if (auth?.startsWith('Basic ')) {
       const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
       if (u !== opts.user || p.join(':') !== opts.password) {
@@ -47,7 +63,8 @@ export async function startTokenServer(opts: { signing: KeyPair; service: string
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const sig = createSign('RSA-SHA256').update(input).sign(opts.signing.keyPem);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token: `${input}.${b64url(sig)}`, expires_in: opts.expiresIn ?? 300, issued_at: new Date().toISOString() }));
+    const token = `${input}.${b64url(sig)}`;
+    res.end(JSON.stringify(req.method === 'POST' ? { access_token: token, expires_in: opts.expiresIn ?? 300 } : { token, expires_in: opts.expiresIn ?? 300, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
