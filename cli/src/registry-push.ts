@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import {
   isIndexType, parseReference, shortDigest, type Digest, type Manifest,
 } from '@tsbuild/core';
-import { RegistryClient, dockerConfigCredentials, pushManifest } from '@tsbuild/registry-client';
+import { RegistryClient, dockerConfigCredentials, pushManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
 import { convertImage, readBlobBytes, type Store } from '@tsbuild/store';
 
 export interface PushResult {
@@ -21,12 +21,12 @@ export interface PushResult {
   present: number;
 }
 
-export async function pushStoredImage(store: Store, name: string, options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; insecure?: readonly string[]; warn?: (message: string) => void; onBlob?: (line: string) => void } = {}): Promise<PushResult> {
+export async function pushStoredImage(store: Store, name: string, options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; client?: RegistryClientOptions; warn?: (message: string) => void; onBlob?: (line: string) => void } = {}): Promise<PushResult> {
   const { signal } = options;
   const ref = parseReference(name);
   const record = await store.images.get(name);
   const lease = await store.leases.create({ id: `push-${randomUUID()}`, ttlMs: 3600_000 });
-  const client = new RegistryClient({ insecure: options.insecure ?? [], credentials: dockerConfigCredentials(options.env ? { env: options.env } : {}) });
+  const client = new RegistryClient(options.client ?? { credentials: dockerConfigCredentials(options.env ? { env: options.env } : {}) });
   try {
     const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
     if (isIndexType(record.target.mediaType)) options.warn?.(`${name} is a multi-platform index: only the host platform's image is pushed`);

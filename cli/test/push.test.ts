@@ -14,6 +14,7 @@ import { MediaType } from '@tsbuild/core';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
 import { startFaultProxy } from '../../registry-client/test/support/fault-proxy.js';
+import { makePki } from '../../registry-client/test/support/pki.js';
 import { tsbuild } from './support.js';
 
 const run = promisify(execFile);
@@ -108,6 +109,28 @@ describe('tsbuild push (docker-registry, skopeo)', function () {
       expect(fsck.code, fsck.stdout + fsck.stderr).to.equal(0);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('trusts a TLS registry through --registry-ca for push and pull, and says why without it', async () => {
+    const pki = makePki();
+    const tls = await startRegistry({ tls: pki });
+    try {
+      const caFile = join(tmp.path, 'registry-ca.pem');
+      writeFileSync(caFile, pki.ca.certPem);
+      const ref = `${tls.host}/tls/bb:v1`;
+      expect((await tsbuild(a, 'tag', 'bb', ref)).code).to.equal(0);
+      const refused = await tsbuild(a, 'push', ref);
+      expect([refused.code, refused.stderr]).to.deep.equal([1, `error: registry ${tls.host}: GET /v2/: connection failed: unable to verify the first certificate\n`]);
+      const pushed = await tsbuild(a, 'push', '--registry-ca', caFile, ref);
+      expect(pushed.code, pushed.stderr).to.equal(0);
+      const pulled = await tsbuild(join(tmp.path, 'd'), 'pull', '--registry-ca', caFile, ref);
+      expect(pulled.code, pulled.stderr).to.equal(0);
+      expect(pulled.stdout).to.include(/digest: (sha256:[a-f0-9]{64})/.exec(pushed.stdout)![1]);
+      const missing = await tsbuild(a, 'push', '--registry-ca', join(tmp.path, 'nope.pem'), ref);
+      expect([missing.code, missing.stderr]).to.deep.equal([2, `error: --registry-ca: cannot read ${join(tmp.path, 'nope.pem')}: ENOENT\nUsage: tsbuild push [OPTIONS] REF\n`]);
+    } finally {
+      await tls.stop();
     }
   });
 });

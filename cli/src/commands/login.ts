@@ -6,7 +6,8 @@
  * --password-stdin (or -p, with docker's warning).
  */
 import { eraseCredentials, loginServer, storeCredentials, verifyLogin } from '@tsbuild/registry-client';
-import { flag, list, str, type Command } from '../command.js';
+import { flag, str, type Command } from '../command.js';
+import { REGISTRY_HELP, REGISTRY_OPTIONS, registryClientOptions } from '../registry-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const loginCommand: Command = {
@@ -17,13 +18,13 @@ export const loginCommand: Command = {
     ['-u, --username USER', 'the user name'],
     ['-p, --password PASS', 'the password (visible to other users of the machine; prefer --password-stdin)'],
     ['--password-stdin', 'read the password from stdin'],
-    ['--insecure-registry HOST', 'allow plain HTTP to HOST[:PORT] (loopback is always allowed); repeatable'],
+    ...REGISTRY_HELP,
   ],
   options: {
     username: { type: 'string', short: 'u' },
     password: { type: 'string', short: 'p' },
     'password-stdin': { type: 'boolean' },
-    'insecure-registry': { type: 'string', multiple: true },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx, args) {
     if (args.positionals.length > 1) throw new UsageError('at most one SERVER');
@@ -38,7 +39,8 @@ export const loginCommand: Command = {
       ctx.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
     }
     if (username === undefined || password === undefined) throw new UsageError('--username and a password (--password-stdin or -p) are required: there is no interactive prompt');
-    await verifyLogin(registry, { username, password }, { insecure: list(args, 'insecure-registry'), signal: ctx.signal });
+    const { credentials: _fromConfig, ...client } = await registryClientOptions(args, ctx.env);
+    await verifyLogin(registry, { username, password }, { ...client, signal: ctx.signal });
     const where = await storeCredentials(registry, { username, password }, { env: ctx.env });
     ctx.stderr.write(`credentials stored in ${where}\n`);
     ctx.stdout.write('Login Succeeded\n');

@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { formatReference, isNotFound, normalizeReference, parsePlatform, parseReference, type Digest, type ImageConfig, type Manifest } from '@tsbuild/core';
-import { RegistryClient, dockerConfigCredentials, pullImage } from '@tsbuild/registry-client';
+import { RegistryClient, pullImage } from '@tsbuild/registry-client';
 import { platformOf, readJson } from '@tsbuild/store';
-import { list, str, type Command } from '../command.js';
+import { str, type Command } from '../command.js';
+import { REGISTRY_HELP, REGISTRY_OPTIONS, registryClientOptions } from '../registry-flags.js';
 import { storeFor } from '../store-access.js';
 import { UsageError } from '../usage-error.js';
 
@@ -17,18 +18,15 @@ export const pullCommand: Command = {
   name: 'pull',
   summary: 'Pull an image from a registry into the store',
   usage: '[OPTIONS] REF',
-  help: [
-    ['--platform P', 'the platform to pull from a multi-platform image (default: the host\'s)'],
-    ['--insecure-registry HOST', 'allow plain HTTP to HOST[:PORT] (loopback is always allowed); repeatable'],
-  ],
-  options: { platform: { type: 'string' }, 'insecure-registry': { type: 'string', multiple: true } },
+  help: [['--platform P', 'the platform to pull from a multi-platform image (default: the host\'s)'], ...REGISTRY_HELP],
+  options: { platform: { type: 'string' }, ...REGISTRY_OPTIONS },
   async run(ctx, args) {
     const [input] = args.positionals;
     if (!input || args.positionals.length > 1) throw new UsageError('exactly one REF is required');
     const ref = parseReference(input);
     const platformSpec = str(args, 'platform');
     const store = await storeFor(ctx);
-    const client = new RegistryClient({ insecure: list(args, 'insecure-registry'), credentials: dockerConfigCredentials({ env: ctx.env }) });
+    const client = new RegistryClient(await registryClientOptions(args, ctx.env));
     // The lease keeps prune (in another process) from taking blobs written before the tag exists.
     const lease = await store.leases.create({ id: `pull-${randomUUID()}`, ttlMs: 3600_000 });
     try {
