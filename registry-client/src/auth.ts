@@ -7,7 +7,9 @@
  * for more (another scope, a fresh token), fetches a new token and sends a
  * replayable request once more — go-containerregistry's `bearerTransport.RoundTrip`.
  */
+import { InvalidArgumentError } from '@tsbuild/core';
 import { parseWwwAuthenticate, type Challenge } from './challenge.js';
+import { hostname, isLoopback } from './endpoint.js';
 import type { CredentialSource } from './credentials.js';
 import { basicAuthorization, fetchToken, type Token } from './token.js';
 import { discard, isReplayable, type Transport } from './transport.js';
@@ -15,11 +17,17 @@ import { discard, isReplayable, type Transport } from './transport.js';
 export class Authorizer {
   private readonly tokens = new Map<string, Promise<Token>>();
 
-  constructor(private readonly transport: Transport, private readonly credentials: CredentialSource) {}
+  constructor(private readonly transport: Transport, private readonly credentials: CredentialSource, private readonly insecure: readonly string[] = []) {}
 
   /** Whether credentials exist for the registry (used to word a 401). */
   async hasCredentials(registry: string): Promise<boolean> {
     return (await this.credentials(registry)) !== undefined;
+  }
+
+  private checkRealm(registry: string, realm: string): void {
+    if (!realmAllowed(realm, this.insecure)) {
+      throw new InvalidArgumentError(`registry ${registry}: its token realm ${realm} is not HTTPS; credentials are not sent there (name ${new URL(realm).host} insecure to allow it)`, { code: 'REGISTRY_REALM_INSECURE' });
+    }
   }
 
   async authorization(registry: string, challenge: Challenge | undefined, scopes: readonly string[], options: { signal?: AbortSignal | undefined; refresh?: boolean } = {}): Promise<string | undefined> {
@@ -36,11 +44,21 @@ export class Authorizer {
       const token = await cached.catch(() => undefined);
       if (token && token.expiresAt > Date.now()) return `Bearer ${token.token}`;
     }
-    const pending = (async () => fetchToken(this.transport, params, await this.credentials(registry), registry, options.signal))();
+    const pending = (async () => {
+      const credentials = await this.credentials(registry);
+      if (credentials) this.checkRealm(registry, params.realm);
+      return fetchToken(this.transport, params, credentials, registry, options.signal);
+    })();
     this.tokens.set(key, pending);
     pending.catch(() => this.tokens.delete(key));
     return `Bearer ${(await pending).token}`;
   }
+}
+
+/** Credentials go to a plain-HTTP realm only where plain HTTP is allowed at all: loopback, or a host named insecure. */
+function realmAllowed(realm: string, insecure: readonly string[]): boolean {
+  const url = new URL(realm);
+  return url.protocol === 'https:' || isLoopback(hostname(url.host)) || insecure.includes(url.host);
 }
 
 export interface AuthTarget {

@@ -55,7 +55,7 @@ export class RegistryClient {
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.tokenTransport = lazyTransport(async () => httpTransport({ tls: await this.extraCa() }));
-    this.authorizer = new Authorizer(this.layers(this.tokenTransport), options.credentials ?? dockerConfigCredentials());
+    this.authorizer = new Authorizer(this.layers(this.tokenTransport), options.credentials ?? dockerConfigCredentials(), options.insecure ?? []);
   }
 
   /** Sends a request about `registry/repository` with auth for `actions`. */

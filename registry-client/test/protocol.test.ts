@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { RegistryError } from '@tsbuild/core';
 import {
   parseWwwAuthenticate, endpointFor, parseErrorBody, registryError, retryDelay, isRetryableStatus,
-  tokenRequest, parseTokenResponse, checkManifestType, manifestRequest, MANIFEST_ACCEPT, credentialsFromAuths, helperFor, keyHost, configKey,
+  Authorizer, type Transport, tokenRequest, parseTokenResponse, checkManifestType, manifestRequest, MANIFEST_ACCEPT, credentialsFromAuths, helperFor, keyHost, configKey,
 } from '../src/index.js';
 
 describe('registry protocol (pure)', () => {
@@ -89,5 +89,16 @@ describe('registry protocol (pure)', () => {
     const s1 = Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'a', tag: 't', fsLayers: [] }));
     expect(() => checkManifestType('application/vnd.docker.distribution.manifest.v1+prettyjws', s1, 'r/a@x'))
       .to.throw('r/a@x: Docker image manifest schema 1 is not supported').with.property('code', 'REGISTRY_SCHEMA1_UNSUPPORTED');
+  });
+
+  it('sends credentials to a plain-HTTP token realm only on loopback or a host named insecure', async () => {
+    const never: Transport = async () => { throw new Error('no request may be sent'); };
+    const creds = async () => ({ username: 'u', password: 'p' });
+    const challenge = { scheme: 'bearer', params: { realm: 'http://auth.example/token', service: 's' } };
+    const err = await new Authorizer(never, creds).authorization('reg.example', challenge, ['repository:a:pull']).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'REGISTRY_REALM_INSECURE');
+    expect((err as Error).message).to.equal('registry reg.example: its token realm http://auth.example/token is not HTTPS; credentials are not sent there (name auth.example insecure to allow it)');
+    const allowed = await new Authorizer(never, creds, ['auth.example']).authorization('reg.example', challenge, ['repository:a:pull']).catch((e: unknown) => e);
+    expect((allowed as Error).message).to.equal('no request may be sent'); // past the check, to the (refusing) transport
   });
 });
