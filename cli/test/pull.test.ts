@@ -58,6 +58,12 @@ describe('tsbuild pull (docker-registry, skopeo)', function () {
     expect(pulledDocker.code, pulledDocker.stderr).to.equal(0);
     expect(JSON.parse((await tsbuild(b, 'inspect', dockerRef)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
 
+    // By digest: stored under the digest reference.
+    const byDigest = `${reg.host}/interop/bb@${sha256(raw)}`;
+    const pulledByDigest = await tsbuild(join(tmp.path, 'e'), 'pull', byDigest);
+    expect([pulledByDigest.code, pulledByDigest.stderr]).to.deep.equal([0, '']);
+    expect(JSON.parse((await tsbuild(join(tmp.path, 'e'), 'inspect', byDigest)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
+
     const again = await tsbuild(b, 'pull', ref);
     expect(again.stdout).to.equal(`Image is up to date for ${ref}\nDigest: ${sha256(raw)}\n${ref}\n`);
   });
