@@ -4,50 +4,80 @@
  * uncompressed are gzip'd first through the store's convertImage, whose
  * layer-variants memo keeps the compressed blob, so the next push does not
  * compress again; blobs stream from the store, held by a lease until the
- * manifest is up.
+ * manifest is up. An index is pushed as an index: each of its manifests the
+ * store holds is converted and pushed by digest, then the index naming them
+ * (platform and annotations kept); manifests the store lacks (an index
+ * pulled or loaded for some platforms) are left out, with a warning.
  */
 import { randomUUID } from 'node:crypto';
 import {
-  isIndexType, parseReference, shortDigest, type Digest, type Manifest,
+  isIndexType, isLayerType, isManifestType, isNotFound, parseReference, shortDigest,
+  type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
 } from '@tsbuild/core';
-import { RegistryClient, dockerConfigCredentials, pushManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
-import { convertImage, readBlobBytes, type Store } from '@tsbuild/store';
+import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { convertImage, readBlobBytes, readJson, type Store } from '@tsbuild/store';
 
 export interface PushResult {
   digest: Digest;
   size: number;
-  /** How many blobs were uploaded, found present, mounted. */
-  uploaded: number;
-  present: number;
 }
 
-export async function pushStoredImage(store: Store, name: string, options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; client?: RegistryClientOptions; warn?: (message: string) => void; onBlob?: (line: string) => void } = {}): Promise<PushResult> {
+export interface PushOptions {
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  client?: RegistryClientOptions;
+  warn?: (message: string) => void;
+  /** One line per blob: `<short digest>: Pushed | Layer already exists | Mounted`. */
+  onBlob?: (line: string) => void;
+}
+
+export async function pushStoredImage(store: Store, name: string, options: PushOptions = {}): Promise<PushResult> {
   const { signal } = options;
+  const cancel = signal ? { signal } : {};
   const ref = parseReference(name);
   const record = await store.images.get(name);
   const lease = await store.leases.create({ id: `push-${randomUUID()}`, ttlMs: 3600_000 });
   const client = new RegistryClient(options.client ?? { credentials: dockerConfigCredentials(options.env ? { env: options.env } : {}) });
-  try {
-    const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
-    if (isIndexType(record.target.mediaType)) options.warn?.(`${name} is a multi-platform index: only the host platform's image is pushed`);
-    const converted = await convertImage(record.target, {
-      root: store.root, content: store.content, compression: 'gzip', ...(signal ? { signal } : {}),
-      onBlob: (blob) => hold(blob.digest),
-    });
+  const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
+
+  /** One image manifest: its layers gzip'd where the store keeps them uncompressed, its blobs, then itself under `target`. */
+  const pushImage = async (desc: Descriptor, target: ImageReference): Promise<Descriptor> => {
+    const manifest = await readJson<Manifest>(store.content, desc, cancel);
+    const convertible = manifest.layers.every((l) => isLayerType(l.mediaType));
+    const converted = convertible
+      ? await convertImage(desc, { root: store.root, content: store.content, compression: 'gzip', ...cancel, onBlob: (blob) => hold(blob.digest) })
+      : desc;
     await hold(converted.digest);
-    const bytes = await readBlobBytes(store.content, converted.digest, signal ? { signal } : {});
-    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-    let uploaded = 0;
-    let present = 0;
-    const digest = await pushManifest(client, ref, { mediaType: converted.mediaType, bytes, blobs: [manifest.config, ...manifest.layers] },
-      (desc, start) => store.content.reader(desc.digest, { start, ...(signal ? { signal } : {}) }), {
-        ...(signal ? { signal } : {}),
-        onBlob: (e) => {
-          if (e.result === 'exists') present++; else uploaded++;
-          options.onBlob?.(`${shortDigest(e.digest)}: ${e.result === 'exists' ? 'Layer already exists' : e.result === 'mounted' ? 'Mounted' : 'Pushed'}`);
-        },
+    const bytes = await readBlobBytes(store.content, converted.digest, cancel);
+    const pushed = JSON.parse(bytes.toString('utf8')) as Manifest;
+    const digest = await pushManifest(client, target, { mediaType: converted.mediaType, bytes, blobs: [pushed.config, ...pushed.layers] },
+      (blob, start) => store.content.reader(blob.digest, { start, ...cancel }), {
+        ...cancel,
+        onBlob: (e) => options.onBlob?.(`${shortDigest(e.digest)}: ${e.result === 'exists' ? 'Layer already exists' : e.result === 'mounted' ? 'Mounted' : 'Pushed'}`),
       });
-    return { digest, size: bytes.length, uploaded, present };
+    return { mediaType: converted.mediaType, digest, size: bytes.length };
+  };
+
+  try {
+    if (!isIndexType(record.target.mediaType)) {
+      const pushed = await pushImage(record.target, ref);
+      return { digest: pushed.digest, size: pushed.size };
+    }
+    const index = await readJson<Index>(store.content, record.target, cancel);
+    const byDigest: ImageReference = { registry: ref.registry, repository: ref.repository };
+    const manifests: Descriptor[] = [];
+    for (const child of index.manifests) {
+      const present = await store.content.info(child.digest).then(() => true, (err: unknown) => { if (isNotFound(err)) return false; throw err; });
+      if (!present || !isManifestType(child.mediaType)) {
+        options.warn?.(`${name}: ${child.digest} (${child.platform ? `${child.platform.os}/${child.platform.architecture}` : child.mediaType}) is ${present ? 'not an image manifest' : 'not in the store'}: left out of the pushed index`);
+        continue;
+      }
+      const pushed = await pushImage(child, byDigest);
+      manifests.push({ ...child, mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size });
+    }
+    const bytes = Buffer.from(JSON.stringify({ ...index, manifests }));
+    const digest = await putManifest(client, ref, index.mediaType ?? record.target.mediaType, bytes, signal);
+    return { digest, size: bytes.length };
   } finally {
     await client.close();
     await store.leases.delete(lease.id).catch(() => undefined);
@@ -59,4 +89,3 @@ export function pushedLine(name: string, result: PushResult): string {
   const ref = parseReference(name);
   return `${ref.tag ?? ref.digest}: digest: ${result.digest} size: ${result.size}`;
 }
-

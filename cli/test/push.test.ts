@@ -6,11 +6,14 @@
  * leaves no tag and nothing damaged.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MediaType } from '@tsbuild/core';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { MediaType, sha256 } from '@tsbuild/core';
+import { RegistryClient, pushManifest, putManifest } from '@tsbuild/registry-client';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
 import { startFaultProxy } from '../../registry-client/test/support/fault-proxy.js';
@@ -132,5 +135,46 @@ describe('tsbuild push (docker-registry, skopeo)', function () {
     } finally {
       await tls.stop();
     }
+  });
+
+  it('pushes a multi-platform index loaded into the store as an index, each platform pullable', async () => {
+    // A two-platform index made in the registry with the client API, copied by skopeo into an OCI archive, loaded.
+    const client = new RegistryClient({ credentials: async () => undefined });
+    const blobs = new Map<string, Buffer>();
+    const add = (bytes: Buffer, mediaType: string) => { blobs.set(sha256(bytes), bytes); return { mediaType, digest: sha256(bytes), size: bytes.length }; };
+    const open = async (d: { digest: string }, start: number) => Readable.from([blobs.get(d.digest)!.subarray(start)]);
+    const entries = [];
+    for (const architecture of ['amd64', 'arm64']) {
+      const dir = join(tmp.path, `layer-${architecture}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'arch'), architecture);
+      const tar = execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-cf', '-', '-C', dir, '.']);
+      const layer = add(gzipSync(tar), MediaType.OciLayerGzip);
+      const config = add(Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(tar)] } })), MediaType.OciConfig);
+      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [layer] }));
+      const digest = await pushManifest(client, { registry: reg.host, repository: 'multi/src', tag: architecture }, { mediaType: MediaType.OciManifest, bytes, blobs: [config, layer] }, open);
+      entries.push({ mediaType: MediaType.OciManifest, digest, size: bytes.length, platform: { os: 'linux', architecture } });
+    }
+    await putManifest(client, { registry: reg.host, repository: 'multi/src', tag: 'v1' }, MediaType.OciIndex, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries })));
+    await client.close();
+    const archive = join(tmp.path, 'multi.oci.tar');
+    await run('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${reg.host}/multi/src:v1`, `oci-archive:${archive}:multi`]);
+    const store = join(tmp.path, 'multi-store');
+    const loaded = await tsbuild(store, 'load', '-i', archive);
+    expect(loaded.code, loaded.stderr).to.equal(0);
+    const ref = `${reg.host}/multi/pushed:v1`;
+    expect((await tsbuild(store, 'tag', 'multi', ref)).code).to.equal(0);
+
+    const pushed = await tsbuild(store, 'push', ref);
+    expect([pushed.code, pushed.stderr]).to.deep.equal([0, '']);
+    const digest = /^v1: digest: (sha256:[a-f0-9]{64}) size: \d+$/m.exec(pushed.stdout)![1];
+    const rawBytes = (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' })).stdout as Buffer;
+    expect(sha256(rawBytes)).to.equal(digest);
+    const raw = JSON.parse(rawBytes.toString());
+    expect(raw.mediaType).to.equal(MediaType.OciIndex);
+    expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).to.deep.equal(['amd64', 'arm64']);
+    const arm = await tsbuild(join(tmp.path, 'multi-pull'), 'pull', '--platform', 'linux/arm64', ref);
+    expect(arm.code, arm.stderr).to.equal(0);
+    expect(arm.stdout).to.include(`Digest: ${raw.manifests[1].digest}\n`);
   });
 });
