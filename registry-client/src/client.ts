@@ -17,7 +17,7 @@ import { httpTransport } from './http-transport.js';
 import { ping, type PingResult } from './ping.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { repositoryScope } from './token.js';
-import { readText, withUserAgent, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
+import { discard, readText, withUserAgent, type RegistryRequest, type RegistryResponse, type Transport } from './transport.js';
 
 export interface RegistryClientOptions {
   /** Default: docker's config.json and credential helpers. */
@@ -65,7 +65,9 @@ export class RegistryClient {
       : request.path.startsWith('/v2/') ? `${host.ping.base}${request.path}` : `${host.ping.base}/v2/${repository}${request.path}`;
     const context: ErrorContext = { operation: request.operation, registry, repository, digest: request.digest };
     const scopes = [repositoryScope(repository, actions), ...extraScopes];
-    const authed = withAuth(host.chain, this.authorizer, { registry, challenge: host.ping.challenge, scopes });
+    // An upload location on another origin (a storage backend) gets no Authorization: the token is the registry's.
+    const sameOrigin = new URL(url).origin === new URL(host.ping.base).origin;
+    const authed = sameOrigin ? withAuth(host.chain, this.authorizer, { registry, challenge: host.ping.challenge, scopes }) : host.chain;
     const { path: _path, operation: _op, digest: _digest, ...rest } = request;
     return authed({ ...rest, url, context });
   }
@@ -86,7 +88,9 @@ export class RegistryClient {
 
   /** The error for a response that was not what the operation needed; consumes its body. */
   async failure(registry: string, repository: string, request: Pick<RepositoryRequest, 'operation' | 'digest'>, response: RegistryResponse): Promise<RegistryError> {
-    const text = request.operation.startsWith('HEAD') ? '' : await readText(response).catch(() => '');
+    let text = '';
+    if (request.operation.startsWith('HEAD')) discard(response);
+    else text = await readText(response).catch(() => '');
     const err = registryError({ operation: request.operation, registry, repository, digest: request.digest }, response.status, text);
     if (response.status !== 401) return err;
     const hint = (await this.authorizer.hasCredentials(registry).catch(() => false))
