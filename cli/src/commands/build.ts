@@ -23,7 +23,6 @@ import { formatError } from '../format-error.js';
 import { createProgressWriter } from '../progress/index.js';
 import { applyEvent, createModel, type ProgressModel } from '../progress/model.js';
 import { builderBuild, openBuildDeps } from '../run-build.js';
-import { pushedLine, pushStoredImage } from '../registry-push.js';
 import { storeFor } from '../store-access.js';
 
 export const buildCommand: Command = {
@@ -128,6 +127,8 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
     let pushedDigest: string | undefined;
     if (inv.push) {
+      // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
+      const { pushedLine, pushStoredImage } = await import('../registry-push.js');
       for (const tag of result.tags) {
         const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
         (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
