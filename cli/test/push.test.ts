@@ -66,6 +66,18 @@ describe('tsbuild push (docker-registry, skopeo)', function () {
     expect(back.Config).to.deep.equal(original.Config);
   });
 
+  it('mounts blobs from another repository of the same registry that a tag in the store names', async () => {
+    // push/bb:v1 was pushed by the first test and is still tagged in store a.
+    const ref = `${reg.host}/mounted/bb:v1`;
+    expect((await tsbuild(a, 'tag', 'bb', ref)).code).to.equal(0);
+    const r = await tsbuild(a, 'push', ref);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout.trimEnd().split('\n').slice(0, -1).map((l) => l.replace(/^[a-f0-9]{12}: /, ''))).to.deep.equal(['Mounted', 'Mounted']);
+    const first = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/push/bb:v1`])).stdout);
+    const mounted = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`])).stdout);
+    expect(mounted.Digest).to.equal(first.Digest);
+  });
+
   it('build --push pushes every -t and prints the digest', async () => {
     const ctxDir = join(tmp.path, 'ctx');
     mkdirSync(ctxDir);
