@@ -37,6 +37,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   compression: { type: 'string' },
   runtime: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  push: { type: 'boolean' },
   trace: { type: 'string' },
   report: { type: 'string' },
 };
@@ -52,6 +53,8 @@ export interface BuildInvocation {
   progress: ProgressMode;
   quiet: boolean;
   check: boolean;
+  /** `--push`: push every `-t` name to its registry after the build. */
+  push: boolean;
   /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
   print?: PrintFormat | 'definition';
   runtime?: string;
@@ -112,6 +115,8 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
     options.sourceDateEpoch = epoch;
   }
 
+  const push = flag(args, 'push');
+  if (push && !tags.length) throw new UsageError('--push needs at least one -t/--tag naming where to push');
   const quiet = flag(args, 'quiet');
   const progress = oneOf('--progress', str(args, 'progress'), PROGRESS_MODES) ?? (quiet ? 'quiet' : 'auto');
   const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json', 'definition'] as const);
@@ -121,7 +126,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
   return {
-    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check,
+    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
     ...(print ? { print } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),

@@ -136,14 +136,38 @@ export class ExecError extends TsbuildError {
   }
 }
 
-/** A registry answered with an error (HTTP status plus the OCI error code when the body had one). */
+/** Where a registry failure happened; each part is named in the message when known. */
+export interface RegistryErrorDetails {
+  registry?: string | undefined;
+  repository?: string | undefined;
+  digest?: string | undefined;
+}
+
+/**
+ * A registry answered with an error, or could not be reached (status 0): the
+ * HTTP status, the OCI distribution error code when the body had one
+ * (`BLOB_UNKNOWN`, `DENIED`, `MANIFEST_INVALID`, ...), and the registry,
+ * repository and digest the request was about.
+ */
 export class RegistryError extends TsbuildError {
   readonly status: number;
   readonly ociCode: string | undefined;
-  constructor(category: ErrorCategory, message: string, status: number, ociCode?: string, options: TsbuildErrorOptions = {}) {
+  readonly registry: string | undefined;
+  readonly repository: string | undefined;
+  readonly digest: string | undefined;
+  constructor(
+    category: ErrorCategory,
+    message: string,
+    status: number,
+    ociCode?: string,
+    options: TsbuildErrorOptions & RegistryErrorDetails = {},
+  ) {
     super(category, message, { code: ociCode ? `REGISTRY_${ociCode}` : `REGISTRY_HTTP_${status}`, ...options });
     this.status = status;
     this.ociCode = ociCode;
+    this.registry = options.registry;
+    this.repository = options.repository;
+    this.digest = options.digest;
   }
 }
 

@@ -50,6 +50,22 @@ describe('core', () => {
     expect(() => parseReference('UPPER')).to.throw(/invalid reference/);
   });
 
+  // splitDockerDomain in github.com/distribution/reference normalize.go (vendored in BuildKit):
+  // the first component is a domain when it is localhost, has "." or ":", or is not lowercase.
+  it('splits the domain as docker does: localhost, dots and colons, uppercase, index.docker.io, digests', () => {
+    const d = `sha256:${'a'.repeat(64)}`;
+    expect(parseReference('localhost/foo')).to.deep.equal({ registry: 'localhost', repository: 'foo', tag: 'latest' });
+    expect(parseReference('localhost')).to.deep.equal({ registry: 'docker.io', repository: 'library/localhost', tag: 'latest' });
+    expect(parseReference('a/b')).to.deep.equal({ registry: 'docker.io', repository: 'a/b', tag: 'latest' });
+    expect(parseReference('Foo/bar')).to.deep.equal({ registry: 'Foo', repository: 'bar', tag: 'latest' });
+    expect(parseReference('[::1]:5000/x')).to.deep.equal({ registry: '[::1]:5000', repository: 'x', tag: 'latest' });
+    expect(parseReference('index.docker.io/library/busybox')).to.deep.equal({ registry: 'docker.io', repository: 'library/busybox', tag: 'latest' });
+    expect(parseReference('docker.io/busybox')).to.deep.equal({ registry: 'docker.io', repository: 'library/busybox', tag: 'latest' });
+    expect(parseReference(`127.0.0.1:5000/x@${d}`)).to.deep.equal({ registry: '127.0.0.1:5000', repository: 'x', digest: d });
+    expect(parseReference(`x:1@${d}`)).to.deep.equal({ registry: 'docker.io', repository: 'library/x', tag: '1', digest: d });
+    expect(() => parseReference('x@sha256:short')).to.throw(/bad digest/);
+  });
+
   it('maps compression to layer media types and back', () => {
     expect(layerMediaType('gzip')).to.equal('application/vnd.oci.image.layer.v1.tar+gzip');
     expect(layerMediaType('zstd', 'docker')).to.equal('application/vnd.docker.image.rootfs.diff.tar.zstd');

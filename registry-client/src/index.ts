@@ -1,1 +1,16 @@
-export {};
+export * from './challenge.js';
+export * from './endpoint.js';
+export * from './errors.js';
+export * from './transport.js';
+export * from './http-transport.js';
+export * from './certs.js';
+export * from './retry.js';
+export * from './credentials.js';
+export * from './ping.js';
+export * from './token.js';
+export * from './auth.js';
+export * from './client.js';
+export * from './requests.js';
+export * from './pull.js';
+export * from './push.js';
+export * from './login.js';

@@ -120,10 +120,22 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   };
   const files = { ...(inv.trace ? { trace: inv.trace } : {}), ...(inv.report ? { report: inv.report } : {}) };
   try {
-    const deps = await openBuildDeps({ store: await storeFor(ctx), ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
+    const store = await storeFor(ctx);
+    const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
     const result = await builderBuild()(options, deps);
     progress.close();
-    await writeResultFiles(result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
+    // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
+    let pushedDigest: string | undefined;
+    if (inv.push) {
+      // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
+      const { pushedLine, pushStoredImage } = await import('../registry-push.js');
+      for (const tag of result.tags) {
+        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
+        (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
+        pushedDigest = pushed.digest;
+      }
+    }
+    await writeResultFiles(pushedDigest ? { ...result, metadata: { ...result.metadata, 'containerimage.digest': pushedDigest } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
     if (inv.quiet) ctx.stdout.write(`${result.digest}\n`);
     return 0;

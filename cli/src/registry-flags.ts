@@ -1,0 +1,33 @@
+/**
+ * The flags every registry-speaking command shares (pull, push, login):
+ * `--insecure-registry HOST` (plain HTTP allowed; loopback always is) and
+ * `--registry-ca FILE` (a PEM CA trusted for every registry, besides the
+ * system's and `/etc/docker/certs.d/<host>/`). Credentials are docker's,
+ * read from the command's environment.
+ */
+import { readFile } from 'node:fs/promises';
+import { dockerConfigCredentials, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { list, type Command, type OptionSpec, type ParsedArgs } from './command.js';
+import { UsageError } from './usage-error.js';
+
+export const REGISTRY_OPTIONS: OptionSpec = {
+  'insecure-registry': { type: 'string', multiple: true },
+  'registry-ca': { type: 'string', multiple: true },
+};
+
+export const REGISTRY_HELP: NonNullable<Command['help']> = [
+  ['--insecure-registry HOST', 'allow plain HTTP to HOST[:PORT] (loopback is always allowed); repeatable'],
+  ['--registry-ca FILE', 'trust this PEM CA for registries too (besides /etc/docker/certs.d/<host>/); repeatable'],
+];
+
+export async function registryClientOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<RegistryClientOptions> {
+  const ca: string[] = [];
+  for (const file of list(args, 'registry-ca')) {
+    try {
+      ca.push(await readFile(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--registry-ca: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return { insecure: list(args, 'insecure-registry'), ca, credentials: dockerConfigCredentials({ env }) };
+}

@@ -1,0 +1,127 @@
+/**
+ * Pushes an image of the store to the registry its name points at (for
+ * `tsbuild push` and `tsbuild build --push`). Layers the store keeps
+ * uncompressed are gzip'd first through the store's convertImage, whose
+ * layer-variants memo keeps the compressed blob, so the next push does not
+ * compress again; blobs stream from the store, held by a lease until the
+ * manifest is up. An index is pushed as an index: each of its manifests the
+ * store holds is converted and pushed by digest, then the index naming them
+ * (platform and annotations kept); manifests the store lacks (an index
+ * pulled or loaded for some platforms) are left out, with a warning. A blob
+ * another tag of the store says is in another repository of the same
+ * registry is mounted from there rather than uploaded.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  isIndexType, isLayerType, isManifestType, isNotFound, parseReference, shortDigest,
+  type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
+} from '@tsbuild/core';
+import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { convertImage, readBlobBytes, readJson, type Store } from '@tsbuild/store';
+
+export interface PushResult {
+  digest: Digest;
+  size: number;
+}
+
+export interface PushOptions {
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  client?: RegistryClientOptions;
+  warn?: (message: string) => void;
+  /** One line per blob: `<short digest>: Pushed | Layer already exists | Mounted`. */
+  onBlob?: (line: string) => void;
+}
+
+export async function pushStoredImage(store: Store, name: string, options: PushOptions = {}): Promise<PushResult> {
+  const { signal } = options;
+  const cancel = signal ? { signal } : {};
+  const ref = parseReference(name);
+  const record = await store.images.get(name);
+  const lease = await store.leases.create({ id: `push-${randomUUID()}`, ttlMs: 3600_000 });
+  const client = new RegistryClient(options.client ?? { credentials: dockerConfigCredentials(options.env ? { env: options.env } : {}) });
+  const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
+
+  const mountable = await mountSources(store, ref, cancel);
+
+  /** One image manifest: its layers gzip'd where the store keeps them uncompressed, its blobs, then itself under `target`. */
+  const pushImage = async (desc: Descriptor, target: ImageReference): Promise<Descriptor> => {
+    const manifest = await readJson<Manifest>(store.content, desc, cancel);
+    const convertible = manifest.layers.every((l) => isLayerType(l.mediaType));
+    const converted = convertible
+      ? await convertImage(desc, { root: store.root, content: store.content, compression: 'gzip', ...cancel, onBlob: (blob) => hold(blob.digest) })
+      : desc;
+    await hold(converted.digest);
+    const bytes = await readBlobBytes(store.content, converted.digest, cancel);
+    const pushed = JSON.parse(bytes.toString('utf8')) as Manifest;
+    // A gzip'd layer came from the store's layer at the same position: a repository holding either can mount it.
+    const sourceOf = new Map(pushed.layers.map((l, i) => [l.digest, manifest.layers[i]?.digest]));
+    const mountFrom = (d: Digest) => mountable.get(d) ?? mountable.get(sourceOf.get(d) ?? d);
+    const digest = await pushManifest(client, target, { mediaType: converted.mediaType, bytes, blobs: [pushed.config, ...pushed.layers] },
+      (blob, start) => store.content.reader(blob.digest, { start, ...cancel }), {
+        ...cancel,
+        mountFrom,
+        onBlob: (e) => options.onBlob?.(`${shortDigest(e.digest)}: ${e.result === 'exists' ? 'Layer already exists' : e.result === 'mounted' ? 'Mounted' : 'Pushed'}`),
+      });
+    return { mediaType: converted.mediaType, digest, size: bytes.length };
+  };
+
+  try {
+    if (!isIndexType(record.target.mediaType)) {
+      const pushed = await pushImage(record.target, ref);
+      return { digest: pushed.digest, size: pushed.size };
+    }
+    const index = await readJson<Index>(store.content, record.target, cancel);
+    const byDigest: ImageReference = { registry: ref.registry, repository: ref.repository };
+    const manifests: Descriptor[] = [];
+    for (const child of index.manifests) {
+      const present = await store.content.info(child.digest).then(() => true, (err: unknown) => { if (isNotFound(err)) return false; throw err; });
+      if (!present || !isManifestType(child.mediaType)) {
+        options.warn?.(`${name}: ${child.digest} (${child.platform ? `${child.platform.os}/${child.platform.architecture}` : child.mediaType}) is ${present ? 'not an image manifest' : 'not in the store'}: left out of the pushed index`);
+        continue;
+      }
+      const pushed = await pushImage(child, byDigest);
+      manifests.push({ ...child, mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size });
+    }
+    const bytes = Buffer.from(JSON.stringify({ ...index, manifests }));
+    const digest = await putManifest(client, ref, index.mediaType ?? record.target.mediaType, bytes, signal);
+    return { digest, size: bytes.length };
+  } finally {
+    await client.close();
+    await store.leases.delete(lease.id).catch(() => undefined);
+  }
+}
+
+/** docker's last line of a push: `v1: digest: sha256:… size: 528`. */
+export function pushedLine(name: string, result: PushResult): string {
+  const ref = parseReference(name);
+  return `${ref.tag ?? ref.digest}: digest: ${result.digest} size: ${result.size}`;
+}
+
+/**
+ * Blobs a repository of the same registry may already hold, by digest: the
+ * ones named by the store's other tags on that registry (pulled from it or
+ * pushed to it), each mapped to that tag's repository. Only a hint: a mount
+ * the registry declines becomes an upload.
+ */
+async function mountSources(store: Store, ref: ImageReference, cancel: { signal?: AbortSignal }): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const record of await store.images.list()) {
+    let other: ImageReference;
+    try {
+      other = parseReference(record.name);
+    } catch {
+      continue;
+    }
+    if (other.registry !== ref.registry || other.repository === ref.repository) continue;
+    const queue: Descriptor[] = [record.target];
+    while (queue.length) {
+      const desc = queue.shift()!;
+      const json = await readJson<Partial<Manifest & Index>>(store.content, desc, cancel).catch(() => undefined);
+      if (!json) continue;
+      if (Array.isArray(json.manifests)) queue.push(...json.manifests.filter((m) => isManifestType(m.mediaType)));
+      for (const blob of [...(json.config ? [json.config] : []), ...(json.layers ?? [])]) if (!out.has(blob.digest)) out.set(blob.digest, other.repository);
+    }
+  }
+  return out;
+}

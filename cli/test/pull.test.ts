@@ -1,0 +1,77 @@
+/**
+ * `tsbuild pull` against a real registry (Debian's docker-registry on
+ * 127.0.0.1): an image pushed by `skopeo copy` is pulled, its digest equals
+ * what skopeo reads back, it runs, fsck finds nothing damaged, a second pull fetches
+ * nothing, and an unknown tag is a precise error.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sha256 } from '@tsbuild/core';
+import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
+import { tsbuild } from './support.js';
+
+const run = promisify(execFile);
+
+describe('tsbuild pull (docker-registry, skopeo)', function () {
+  this.timeout(120_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let reg: TestRegistry;
+  before(async () => {
+    tmp = tempDir('tsbuild-pull-');
+    reg = await startRegistry();
+  });
+  after(async () => { await reg.stop(); tmp.cleanup(); });
+
+  it('pulls what skopeo copy pushed, with the digest skopeo reads, and fetches nothing the second time', async () => {
+    const a = join(tmp.path, 'a');
+    const rootfs = makeBusyboxRootfs(join(tmp.path, 'rootfs'));
+    expect((await tsbuild(a, 'import', rootfs, '-t', 'bb', '--change', 'CMD ["sh"]')).code).to.equal(0);
+    const archive = join(tmp.path, 'bb.tar');
+    expect((await tsbuild(a, 'save', '--format', 'oci', '-o', archive, 'bb')).code).to.equal(0);
+    const ref = `${reg.host}/interop/bb:v1`;
+    await run('skopeo', ['copy', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${ref}`]);
+    const dockerRef = `${reg.host}/interop/bb:docker`;
+    await run('skopeo', ['copy', '--format', 'v2s2', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${dockerRef}`]);
+    const raw = (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' })).stdout as Buffer;
+
+    const b = join(tmp.path, 'b');
+    const pulled = await tsbuild(b, 'pull', ref);
+    expect(pulled.stderr).to.equal('');
+    expect(pulled.code).to.equal(0);
+    expect(pulled.stdout).to.match(/^Pulled \d+ blobs for /);
+    expect(pulled.stdout).to.include(`Digest: ${sha256(raw)}\n${ref}\n`);
+    const inspect = JSON.parse((await tsbuild(b, 'inspect', ref)).stdout)[0];
+    const original = JSON.parse((await tsbuild(a, 'inspect', 'bb')).stdout)[0];
+    expect(inspect.Config).to.deep.equal(original.Config);
+    expect(inspect.RootFS).to.deep.equal(original.RootFS);
+    expect((await tsbuild(b, 'fsck')).code).to.equal(0);
+    const ran = await tsbuild(b, 'run', '--rm', ref, 'sh', '-c', 'echo pulled-and-ran');
+    expect([ran.code, ran.stdout]).to.deep.equal([0, 'pulled-and-ran\n']);
+
+    // The same image with Docker schema2 media types.
+    const rawDocker = JSON.parse((await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${dockerRef}`])).stdout);
+    expect(rawDocker.mediaType).to.equal('application/vnd.docker.distribution.manifest.v2+json');
+    const pulledDocker = await tsbuild(b, 'pull', dockerRef);
+    expect(pulledDocker.code, pulledDocker.stderr).to.equal(0);
+    expect(JSON.parse((await tsbuild(b, 'inspect', dockerRef)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
+
+    // By digest: stored under the digest reference.
+    const byDigest = `${reg.host}/interop/bb@${sha256(raw)}`;
+    const pulledByDigest = await tsbuild(join(tmp.path, 'e'), 'pull', byDigest);
+    expect([pulledByDigest.code, pulledByDigest.stderr]).to.deep.equal([0, '']);
+    expect(JSON.parse((await tsbuild(join(tmp.path, 'e'), 'inspect', byDigest)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
+
+    const again = await tsbuild(b, 'pull', ref);
+    expect(again.stdout).to.equal(`Image is up to date for ${ref}\nDigest: ${sha256(raw)}\n${ref}\n`);
+  });
+
+  it('names registry, repository and code when the tag does not exist', async () => {
+    const r = await tsbuild(join(tmp.path, 'c'), 'pull', `${reg.host}/interop/none:v9`);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.equal(`error: registry ${reg.host}, repository interop/none: GET manifest v9: 404 MANIFEST_UNKNOWN: manifest unknown\n`);
+    expect(r.stderr).to.not.match(/\n\s+at /);
+  });
+});
