@@ -1,14 +1,29 @@
 /**
  * The mechanics of RUN --mount: each ExecMount becomes a runtime-spec mount,
  * plus whatever host-side state it needs (an overlay for a writable bind, a
- * cache lease, a private tmpfs holding secrets). Everything host-side lives in
- * the per-run directory, outside the rootfs, and is undone by `cleanup`.
+ * cache lease, an in-memory file holding a secret). Everything host-side lives
+ * in the per-run directory, outside the rootfs, and is undone by `cleanup`.
+ *
+ * Secrets never touch a disk and never outlive the run's processes. BuildKit
+ * writes each to a size-limited tmpfs (solver/llbsolver/mounts/mount.go,
+ * `secretMountInstance.Mount`: a `tmpfs` with `size=1m`, unmounted on
+ * Release) — which a SIGKILL of the builder leaves mounted, in clear, on the
+ * host. Here that tmpfs is made in a private mount namespace of the runtime
+ * process itself (`secretLauncher`): the runtime is started through
+ * `unshare --mount --propagation private`, which mounts the tmpfs, copies the
+ * secrets into it from sealed memfds (sys.ts `memfdSecret`; no path on any
+ * filesystem) and execs the runtime. The kernel tears the tmpfs down with the
+ * last process of that namespace, whatever kills it; no other process on the
+ * host ever sees it mounted. (A memfd cannot be bind-mounted itself: it lives
+ * on the kernel's internal shm mount, which is in no namespace — EINVAL.)
  */
-import { chown, copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { closeSync, rmdirSync } from 'node:fs';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@tsbuild/core';
 import type { CacheMountManager } from './cache-mounts.js';
 import { mount, unmount } from './mounter.js';
+import { sys } from './sys.js';
 import type { SpecMount } from './spec-defaults.js';
 import type { ExecMount } from './types.js';
 
@@ -17,6 +32,8 @@ export interface PreparedMounts {
   env: string[];
   /** Undoes all host-side state; safe to call once, never throws for already-gone state. */
   cleanup(): Promise<void>;
+  /** Set when the runtime must be started through it (secrets: see the header). */
+  launcher?: Launcher;
 }
 
 export interface PrepareMountsOptions {
@@ -32,8 +49,8 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
   };
   const out: SpecMount[] = [];
   const env: string[] = [];
-  let secretsDir: string | undefined;
   let sshCount = 0;
+  const secrets: SecretFile[] = [];
   try {
     for (const [i, m] of mounts.entries()) {
       switch (m.type) {
@@ -73,18 +90,10 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
           out.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...(m.size ? [`size=${m.size}`] : [])] });
           break;
         case 'secret': {
-          if (!secretsDir) {
-            // A private tmpfs so secret bytes never touch a disk.
-            secretsDir = join(opts.runDir, 'secrets');
-            await mkdir(secretsDir, { mode: 0o700 });
-            await mount({ type: 'tmpfs', source: 'tmpfs', options: ['mode=0700', 'size=16m', 'nosuid', 'nodev', 'noexec'] }, secretsDir);
-            const dir = secretsDir;
-            undo.push(() => unmount(dir));
-          }
-          const file = join(secretsDir, `secret-${i}`);
-          await writeFile(file, m.data, { mode: m.mode ?? 0o400 });
-          await chown(file, m.uid ?? 0, m.gid ?? 0);
-          out.push({ destination: m.target ?? `/run/secrets/${m.id}`, type: 'bind', source: file, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+          const fd = sys().memfdSecret(`tsbuild-secret-${i}`, m.data);
+          undo.push(async () => closeSync(fd));
+          secrets.push({ fd, name: `secret-${i}`, mode: m.mode ?? 0o400, uid: m.uid ?? 0, gid: m.gid ?? 0 });
+          out.push({ destination: m.target ?? `/run/secrets/${m.id}`, type: 'bind', source: join(opts.runDir, 'secrets', `secret-${i}`), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
           break;
         }
         case 'ssh': {
@@ -97,11 +106,50 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
           throw new InvalidArgumentError(`unknown mount type ${(m as { type: string }).type}`, { code: 'RUNTIME_BAD_MOUNT' });
       }
     }
+    if (secrets.length > 0) {
+      const dir = join(opts.runDir, 'secrets'); // a mount point only inside the launcher's namespace
+      await mkdir(dir, { mode: 0o700 });
+      undo.push(async () => rmdirSync(dir));
+    }
   } catch (err) {
     await cleanup();
     throw err;
   }
-  return { mounts: out, env, cleanup };
+  return { mounts: out, env, cleanup, ...(secrets.length > 0 ? { launcher: secretLauncher(join(opts.runDir, 'secrets'), secrets) } : {}) };
+}
+
+interface SecretFile {
+  fd: number;
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** What starts the runtime in place of a plain spawn: argv to put before it, and fds to hand to it as fds 3, 4, …. */
+export interface Launcher {
+  prefix: string[];
+  fds: number[];
+}
+
+/**
+ * The runtime's launcher for a run with secrets (see the header): a private
+ * mount namespace, a tmpfs on `dir` inside it, each secret copied in from its
+ * memfd (inherited as fd 3+i) with its mode and owner, then `exec` of the
+ * runtime argv that follows. Size-limited like BuildKit's (16 MiB: a secret
+ * beyond that is refused by the copy, not silently truncated).
+ */
+export function secretLauncher(dir: string, secrets: readonly SecretFile[]): Launcher {
+  const script = [
+    'set -e',
+    'dir=$1; n=$2; shift 2',
+    'mount -t tmpfs -o mode=0700,size=16m,nosuid,nodev,noexec tmpfs "$dir"',
+    'i=3',
+    'while [ "$n" -gt 0 ]; do install -m "$2" -o "$3" -g "$4" "/proc/self/fd/$i" "$dir/$1"; shift 4; i=$((i+1)); n=$((n-1)); done',
+    'exec "$@"',
+  ].join('\n');
+  const args = secrets.flatMap((s) => [s.name, s.mode.toString(8), String(s.uid), String(s.gid)]);
+  return { prefix: ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'tsbuild-secrets', dir, String(secrets.length), ...args], fds: secrets.map((s) => s.fd) };
 }
 
 function bind(destination: string, source: string, readonly: boolean): SpecMount {

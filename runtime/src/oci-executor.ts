@@ -15,7 +15,7 @@ import { AlreadyExistsError, CanceledError, InvalidArgumentError, throwIfAborted
 import { CacheMountManager } from './cache-mounts.js';
 import { runCommand } from './command.js';
 import { writeEtcFiles } from './etc-files.js';
-import { prepareMounts } from './exec-mounts.js';
+import { prepareMounts, type Launcher } from './exec-mounts.js';
 import { findRuntime, readHybridCgroupControllers } from './find-runtime.js';
 import { mountAll } from './mounter.js';
 import { OutputLimiter } from './output.js';
@@ -100,16 +100,17 @@ export class OciExecutor implements Executor {
       undo.push(() => removeStubs(stubs));
       undo.push(() => this.deleteIfPresent(id));
       throwIfAborted(signal);
-      return await this.spawnRun(bundle, id, request, options);
+      return await this.spawnRun(bundle, id, request, options, prepared.launcher);
     } finally {
       for (const fn of undo.reverse()) await fn().catch(() => undefined);
     }
   }
 
   /** Runs the container in the foreground; the abort signal kills its whole pid namespace. */
-  private async spawnRun(bundle: string, id: string, request: ExecRequest, { signal, stdin, stdout, stderr }: RunOptions): Promise<RunResult> {
+  private async spawnRun(bundle: string, id: string, request: ExecRequest, { signal, stdin, stdout, stderr }: RunOptions, launcher?: Launcher): Promise<RunResult> {
     const inv = runInvocation(this.runtime, bundle, id);
-    const child = spawn(inv.file, inv.args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const [file, ...args] = launcher ? [...launcher.prefix, inv.file, ...inv.args] : [inv.file, ...inv.args];
+    const child = spawn(file!, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(launcher?.fds ?? [])] });
     const limiter = new OutputLimiter(request.outputLimitBytes ?? Infinity);
     const out = limiter.writable(stdout);
     const err = limiter.writable(stderr);
