@@ -19,6 +19,7 @@ import { prepareMounts, type Launcher } from './exec-mounts.js';
 import { findRuntime, readHybridCgroupControllers } from './find-runtime.js';
 import { mountAll } from './mounter.js';
 import { OutputLimiter } from './output.js';
+import { DEFAULT_BUNDLE_DIR, ownerDir } from './owner-dirs.js';
 import { resolveInRoot } from './root-path.js';
 import { deleteInvocation, hybridCgroupShim, killInvocation, runInvocation, type RuntimeCommand } from './runtime-argv.js';
 import { buildSpec } from './spec.js';
@@ -32,7 +33,7 @@ export interface ExecutorOptions {
   runtime?: string;
   /** The runtime's `--root`; default `/run/tsbuild/<runtime name>`. */
   stateDir?: string;
-  /** Where per-run bundles are made; default `/run/tsbuild/bundles`. */
+  /** Where per-run bundles are made (in a folder of this process: owner-dirs.ts); default `/run/tsbuild/bundles`. */
   bundleDir?: string;
   /** Base directory for cache mounts (the builder passes `<storeRoot>/cache-mounts`); without it cache mounts are refused. */
   cacheMountsDir?: string;
@@ -47,7 +48,7 @@ export async function createExecutor(options: ExecutorOptions = {}, { signal }: 
   throwIfAborted(signal);
   const path = await findRuntime(options.runtime);
   const stateDir = options.stateDir ?? join('/run/tsbuild', basename(path));
-  const bundleDir = options.bundleDir ?? '/run/tsbuild/bundles';
+  const bundleDir = options.bundleDir ?? DEFAULT_BUNDLE_DIR;
   await Promise.all([mkdir(stateDir, { recursive: true, mode: 0o700 }), mkdir(bundleDir, { recursive: true, mode: 0o700 })]);
   const cacheMounts = options.cacheMounts ?? (options.cacheMountsDir ? new CacheMountManager(options.cacheMountsDir) : undefined);
   const shim = hybridCgroupShim(path, await readHybridCgroupControllers());
@@ -71,7 +72,7 @@ export class OciExecutor implements Executor {
     const id = request.id ?? `tsb-${randomBytes(8).toString('hex')}`;
     if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid container id ${JSON.stringify(id)}`, { code: 'RUNTIME_BAD_ID' });
     if (request.process.args.length === 0) throw new InvalidArgumentError('process args are empty', { code: 'RUNTIME_BAD_PROCESS' });
-    const bundle = join(this.bundleDir, id);
+    const bundle = join(ownerDir(this.bundleDir), id);
     const rootfs = join(bundle, 'rootfs');
     const runDir = join(bundle, 'run');
     try {

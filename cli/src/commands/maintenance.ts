@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { flag, type Command } from '../command.js';
+import { hostLeftoverProblems } from '../reclaim.js';
 import { storeFor } from '../store-access.js';
 import { formatTable, humanSize } from '../table.js';
 
@@ -17,7 +18,7 @@ export const pruneCommand: Command = {
     // The build cache's explanation maps that no last build names any more (the store does not know the cache's format).
     const { pruneContentMaps } = await import('@tsbuild/builder');
     const maps = await pruneContentMaps(join(store.root, 'cache'), graceMs);
-    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots, ${maps.removed} cache content maps\nTotal reclaimed space: ${humanSize(r.bytesReclaimed + maps.bytes)}\n`);
+    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots, ${maps.removed} cache content maps, ${r.leftoversRemoved ?? 0} leftovers of dead processes\nTotal reclaimed space: ${humanSize(r.bytesReclaimed + maps.bytes)}\n`);
     return 0;
   },
 };
@@ -48,12 +49,16 @@ export const duCommand: Command = {
 
 export const fsckCommand: Command = {
   name: 'fsck',
-  summary: 'Verify every blob digest and reference; --repair removes what is broken',
+  summary: 'Verify every blob digest and reference, list what dead builds left; --repair removes both',
   usage: '[--repair]',
   options: { repair: { type: 'boolean' } },
   async run(ctx, args) {
-    const store = await storeFor(ctx);
-    const report = await store.fsck({ repair: flag(args, 'repair'), signal: ctx.signal });
+    // No reclaim at open: fsck reports what dead processes left, and --repair removes it.
+    const store = await storeFor(ctx, { reclaim: false });
+    const repair = flag(args, 'repair');
+    const host = hostLeftoverProblems(repair);
+    const report = await store.fsck({ repair, signal: ctx.signal });
+    report.problems.push(...host);
     for (const p of report.problems) ctx.stdout.write(`${p.repaired ? 'repaired' : 'problem'}: ${p.kind} ${p.subject}: ${p.message}\n`);
     const open = report.problems.filter((p) => !p.repaired).length;
     ctx.stdout.write(`checked ${report.blobsChecked} blobs, ${report.refsChecked} references: ${report.problems.length} problems${report.problems.length ? `, ${report.problems.length - open} repaired` : ''}\n`);
