@@ -8,8 +8,9 @@
  * left over. `fsck` does not reclaim at start: it reports, and `--repair`
  * removes (fsckCommand).
  */
+import { existsSync } from 'node:fs';
 import { reclaimHost, type HostLeftover } from '@tsbuild/runtime';
-import { openStore, type FsckProblem, type OpenStoreOptions, type Store } from '@tsbuild/store';
+import { createSnapshotter, FileLeaseManager, openStore, reclaimStoreLeftovers, type FsckProblem, type OpenStoreOptions, type Store } from '@tsbuild/store';
 
 export async function openStoreReclaiming(options: OpenStoreOptions & { reclaim?: boolean }): Promise<Store> {
   const { reclaim = true, ...rest } = options;
@@ -21,6 +22,20 @@ export async function openStoreReclaiming(options: OpenStoreOptions & { reclaim?
 export async function reclaimLeftovers(store: Store): Promise<void> {
   reclaimHost({ repair: true });
   await store.reclaim();
+}
+
+/**
+ * The CLI's form, run by main before every command (also those that never
+ * open the store, like `ps`), without opening — or creating — the store.
+ * A failure is a warning: it must not stop the command the user asked for.
+ */
+export async function reclaimAtStart(root: string, warn: (message: string) => void): Promise<void> {
+  try {
+    reclaimHost({ repair: true });
+    if (existsSync(root)) await reclaimStoreLeftovers({ root, leases: new FileLeaseManager(root), snapshotter: () => createSnapshotter(root) });
+  } catch (err) {
+    warn(`reclaiming what earlier tsbuild processes left failed: ${(err as Error).message}`);
+  }
 }
 
 /** Host leftovers as fsck problems. */

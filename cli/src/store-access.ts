@@ -1,16 +1,13 @@
-import type { Store } from '@tsbuild/store';
+import { openStore, type Store } from '@tsbuild/store';
 import type { CliContext } from './context.js';
-import { openStoreReclaiming } from './reclaim.js';
 
 /**
  * Opens the store at the command's --root, warning once on stderr if overlayfs
- * is unavailable, and reclaims what dead tsbuild processes left (reclaim.ts)
- * unless `reclaim: false` (fsck, which reports it instead).
+ * is unavailable. (What dead processes left was reclaimed by main: reclaim.ts.)
  */
-export function storeFor(ctx: CliContext, { reclaim = true }: { reclaim?: boolean } = {}): Promise<Store> {
-  return openStoreReclaiming({
+export function storeFor(ctx: CliContext): Promise<Store> {
+  return openStore({
     root: ctx.root,
     onWarning: (w) => ctx.stderr.write(`warning: ${w.message}\n`),
-    reclaim,
   });
 }

@@ -54,7 +54,7 @@ export const fsckCommand: Command = {
   options: { repair: { type: 'boolean' } },
   async run(ctx, args) {
     // No reclaim at open: fsck reports what dead processes left, and --repair removes it.
-    const store = await storeFor(ctx, { reclaim: false });
+    const store = await storeFor(ctx);
     const repair = flag(args, 'repair');
     const host = hostLeftoverProblems(repair);
     const report = await store.fsck({ repair, signal: ctx.signal });
