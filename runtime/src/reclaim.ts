@@ -60,7 +60,7 @@ export function reclaimHost(options: ReclaimHostOptions = {}): HostLeftover[] {
       for (const [runtime, state] of Object.entries(stateDirs)) {
         if (!existsSync(join(state, id))) continue;
         const leftover: HostLeftover = { kind: 'container', path: join(state, id), owner: d.owner };
-        if (repair) leftover.repaired = spawnSync(runtime, ['--root', state, 'delete', '--force', id], { stdio: 'ignore' }).status === 0;
+        if (repair) leftover.repaired = deleteContainer(runtime, state, id);
         found.push(leftover);
       }
     }
@@ -119,4 +119,19 @@ function deadOwnerDirs(bases: readonly string[], kind: DeadDir['kind']): DeadDir
     }
   }
   return out;
+}
+
+/**
+ * `<runtime> delete --force`: kills the container and removes its state. Its
+ * exit status is not the verdict (crun exits 1 when the container's process
+ * died during the call, having removed the state all the same): the state
+ * directory's absence is. Retried briefly.
+ */
+function deleteContainer(runtime: string, state: string, id: string): boolean {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    spawnSync(runtime, ['--root', state, 'delete', '--force', id], { stdio: 'ignore' });
+    if (!existsSync(join(state, id))) return true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  return false;
 }
