@@ -5,10 +5,10 @@
  * in the per-run directory, outside the rootfs, and is undone by `cleanup`.
  *
  * Secrets never touch a disk and never outlive the run's processes. BuildKit
- * writes each to a size-limited tmpfs (solver/llbsolver/mounts/mount.go,
- * `secretMountInstance.Mount`: a `tmpfs` with `size=1m`, unmounted on
- * Release) — which a SIGKILL of the builder leaves mounted, in clear, on the
- * host. Here that tmpfs is made in a private mount namespace of the runtime
+ * writes each to a tmpfs on a host temp dir (solver/llbsolver/mounts/mount.go,
+ * `secretMountInstance.Mount`: `os.MkdirTemp("", "buildkit-secrets")`, a
+ * `tmpfs` with nodev,nosuid,uid=,gid=, unmounted and removed by its cleanup
+ * func) — which a SIGKILL of the builder leaves mounted, in clear, on the host. Here that tmpfs is made in a private mount namespace of the runtime
  * process itself (`secretLauncher`): the runtime is started through
  * `unshare --mount --propagation private`, which mounts the tmpfs, copies the
  * secrets into it from sealed memfds (sys.ts `memfdSecret`; no path on any

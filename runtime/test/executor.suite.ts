@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { ExecError, isCanceled, isInvalidArgument } from '@tsbuild/core';
+import { ExecError, formatOwner, isCanceled, isInvalidArgument } from '@tsbuild/core';
 import { createExecutor, runOrThrow, type ExecRequest, type OciExecutor } from '@tsbuild/runtime';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { capture, freshOverlay, mountsUnder, processesWith, tree, type Overlay } from './helpers.js';
@@ -33,7 +33,9 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
     afterEach(() => {
       // Every test must leave nothing behind: no mounts, no bundles, no runtime state.
       expect(mountsUnder(t.path), 'leftover mounts').to.deep.equal([]);
-      expect(readdirSync(join(t.path, 'bundles')), 'leftover bundles').to.deep.equal([]);
+      // Bundles are made in this process's folder (owner-dirs.ts), which stays until exit.
+      const bundles = join(t.path, 'bundles');
+      expect(readdirSync(bundles).flatMap((owner) => readdirSync(join(bundles, owner))), 'leftover bundles').to.deep.equal([]);
       expect(readdirSync(join(t.path, 'state')).filter((n) => !n.startsWith('.')), 'leftover runtime state').to.deep.equal([]);
       expect(processesWith(join(t.path, 'state')), 'leftover runtime processes').to.deep.equal([]);
     });
@@ -116,7 +118,7 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
         let caught: unknown;
         await executor.run({ ...sh('true').req, id: 'dup-id' }).catch((e) => (caught = e));
         expect((caught as { code?: string }).code).to.equal('RUNTIME_ID_IN_USE');
-        expect(existsSync(join(t.path, 'bundles', 'dup-id', 'config.json'))).to.equal(true);
+        expect(existsSync(join(t.path, 'bundles', formatOwner(), 'dup-id', 'config.json'))).to.equal(true);
         controller.abort();
         expect(isCanceled(await first)).to.equal(true);
       });

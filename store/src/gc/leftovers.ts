@@ -8,11 +8,11 @@
  * owner. Active snapshots without such a mark (a `tsbuild run` container's,
  * kept by its record) are never touched here.
  *
- * BuildKit/containerd do this by garbage collection over leases: a lease
- * (containerd core/leases) holds resources until deleted or expired, and
- * containerd's metadata GC (core/metadata/gc.go) removes what no lease or
- * root references. Their leases do not die with a process (a daemon owns
- * them); ours are made by short-lived CLI processes, hence the owner check.
+ * BuildKit leaves this to expiry: its leases are made with an expiration
+ * (util/leaseutil/manager.go, `NewLease`: `leases.WithExpiration(time.Hour)`)
+ * and containerd's garbage collection removes what no live lease or root
+ * references. A long-lived daemon owns them; ours are made by short-lived CLI
+ * processes, so the owner's death ends them at once, not an hour later.
  *
  * `reclaimStoreLeftovers` is the cheap form every command runs when it opens
  * the store: two readdirs, and the snapshot table is read only when a dead
