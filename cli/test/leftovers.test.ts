@@ -29,9 +29,10 @@ describe('issue 13: the CLI\'s mounts and what a killed build leaves', function 
   after(() => tmp.cleanup());
 
   /** Starts `tsbuild build` of a RUN that sleeps; resolves with the process once its container runs. */
-  async function startSleepingBuild(env: NodeJS.ProcessEnv = process.env) {
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM busybox\nRUN echo ${Math.random()} && sleep 30\n`);
-    const child = spawn(bin, ['--root', root, 'build', '--progress', 'plain', ctx], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  async function startSleepingBuild(secretFile?: string) {
+    const mount = secretFile ? '--mount=type=secret,id=tok ' : '';
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM busybox\nRUN ${mount}echo ${Math.random()} && sleep 30\n`);
+    const child = spawn(bin, ['--root', root, 'build', '--progress', 'plain', ...(secretFile ? ['--secret', `id=tok,src=${secretFile}`] : []), ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(child);
     for (let i = 0; i < 400; i++) {
       const mine = readdirSync('/run/tsbuild/bundles').find((n) => n.startsWith(`${child.pid}-`));
@@ -56,6 +57,32 @@ describe('issue 13: the CLI\'s mounts and what a killed build leaves', function 
       child.kill('SIGINT');
       await done;
     }
+  });
+
+  it('a secret\'s tmpfs is mounted in the build\'s namespace only, and a kill of the build leaves no byte of it', async () => {
+    const secret = `leftovers-secret-${process.pid}-${Math.random()}`;
+    const secretFile = join(tmp.path, 'secret.txt');
+    writeFileSync(secretFile, secret);
+    const { child, done, folder } = await startSleepingBuild(secretFile);
+    const grep = () => {
+      try {
+        return execFileSync('grep', ['-rlsF', '--devices=skip', secret, '/run', '/dev/shm', root], { encoding: 'utf8' });
+      } catch (err) {
+        return (err as { stdout?: string }).stdout ?? '';
+      }
+    };
+    try {
+      expect(readFileSync(`/proc/${child.pid}/mountinfo`, 'utf8'), 'the build mounts it').to.match(/\/secrets .* - tmpfs /);
+      expect(hostMountsUnder(folder), 'the host never sees it').to.deep.equal([]);
+      expect(grep(), 'no process outside can read it').to.equal('');
+    } finally {
+      child.kill('SIGKILL'); // tsbuild alone: its runtime and container (which hold the namespace) live on until reclaimed
+      await done;
+    }
+    expect(grep()).to.equal('');
+    const repair = await collect(spawn(bin, ['--root', root, 'fsck', '--repair'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(repair.stdout).to.match(/repaired: container /);
+    expect(grep()).to.equal('');
   });
 
   it('fsck reports a killed build\'s container, bundle, lease and temporary snapshot; --repair removes them', async () => {

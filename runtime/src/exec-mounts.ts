@@ -8,21 +8,23 @@
  * writes each to a tmpfs on a host temp dir (solver/llbsolver/mounts/mount.go,
  * `secretMountInstance.Mount`: `os.MkdirTemp("", "buildkit-secrets")`, a
  * `tmpfs` with nodev,nosuid,uid=,gid=, unmounted and removed by its cleanup
- * func) — which a SIGKILL of the builder leaves mounted, in clear, on the host. Here that tmpfs is made in a private mount namespace of the runtime
- * process itself (`secretLauncher`): the runtime is started through
- * `unshare --mount --propagation private`, which mounts the tmpfs, copies the
- * secrets into it from sealed memfds (sys.ts `memfdSecret`; no path on any
- * filesystem) and execs the runtime. The kernel tears the tmpfs down with the
- * last process of that namespace, whatever kills it; no other process on the
- * host ever sees it mounted. (A memfd cannot be bind-mounted itself: it lives
- * on the kernel's internal shm mount, which is in no namespace — EINVAL.)
+ * func) — which a SIGKILL of the builder leaves mounted, in clear, on the host.
+ * Here the tmpfs is only ever mounted in a private mount namespace, which the
+ * kernel tears down with its last process, whatever kills it: the CLI's own
+ * (cli/bin/tsbuild.js), or else one made for the runtime process alone
+ * (`secretLauncher`: `unshare --mount --propagation private`, then a short sh
+ * that mounts the tmpfs, copies the secrets in from sealed memfds — sys.ts
+ * `memfdSecret`, anonymous memory with no path — and execs the runtime). No
+ * process outside sees it mounted. (A memfd cannot be bind-mounted itself: it
+ * lives on the kernel's internal shm mount, in no namespace — EINVAL.)
  */
-import { closeSync, rmdirSync } from 'node:fs';
+import { chownSync, closeSync, rmdirSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@tsbuild/core';
 import type { CacheMountManager } from './cache-mounts.js';
 import { mount, unmount } from './mounter.js';
+import { inPrivateNamespace } from './namespace.js';
 import { sys } from './sys.js';
 import type { SpecMount } from './spec-defaults.js';
 import type { ExecMount } from './types.js';
@@ -51,6 +53,7 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
   const env: string[] = [];
   let sshCount = 0;
   const secrets: SecretFile[] = [];
+  let launcher: Launcher | undefined;
   try {
     for (const [i, m] of mounts.entries()) {
       switch (m.type) {
@@ -90,9 +93,7 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
           out.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...(m.size ? [`size=${m.size}`] : [])] });
           break;
         case 'secret': {
-          const fd = sys().memfdSecret(`tsbuild-secret-${i}`, m.data);
-          undo.push(async () => closeSync(fd));
-          secrets.push({ fd, name: `secret-${i}`, mode: m.mode ?? 0o400, uid: m.uid ?? 0, gid: m.gid ?? 0 });
+          secrets.push({ data: m.data, name: `secret-${i}`, mode: m.mode ?? 0o400, uid: m.uid ?? 0, gid: m.gid ?? 0 });
           out.push({ destination: m.target ?? `/run/secrets/${m.id}`, type: 'bind', source: join(opts.runDir, 'secrets', `secret-${i}`), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
           break;
         }
@@ -106,20 +107,43 @@ export async function prepareMounts(mounts: ExecMount[], opts: PrepareMountsOpti
           throw new InvalidArgumentError(`unknown mount type ${(m as { type: string }).type}`, { code: 'RUNTIME_BAD_MOUNT' });
       }
     }
-    if (secrets.length > 0) {
-      const dir = join(opts.runDir, 'secrets'); // a mount point only inside the launcher's namespace
-      await mkdir(dir, { mode: 0o700 });
-      undo.push(async () => rmdirSync(dir));
-    }
+    if (secrets.length > 0) launcher = await prepareSecrets(join(opts.runDir, 'secrets'), secrets, undo);
   } catch (err) {
     await cleanup();
     throw err;
   }
-  return { mounts: out, env, cleanup, ...(secrets.length > 0 ? { launcher: secretLauncher(join(opts.runDir, 'secrets'), secrets) } : {}) };
+  return { mounts: out, env, cleanup, ...(launcher ? { launcher } : {}) };
+}
+
+/**
+ * The secrets' tmpfs on `dir`. In the CLI's private namespace (namespace.ts)
+ * it is mounted right here: only this process and its children see it, and it
+ * dies with them — a mount(2) and a write, microseconds. Anywhere else (the
+ * programmatic API, in the user's process and namespace) the runtime's
+ * launcher makes it in a namespace of its own (`secretLauncher`, ~10-15 ms of
+ * execs per step with secrets).
+ */
+async function prepareSecrets(dir: string, secrets: readonly SecretFile[], undo: (() => Promise<unknown>)[]): Promise<Launcher | undefined> {
+  await mkdir(dir, { mode: 0o700 });
+  undo.push(async () => rmdirSync(dir));
+  if (inPrivateNamespace()) {
+    await mount({ type: 'tmpfs', source: 'tmpfs', options: ['mode=0700', 'size=16m', 'nosuid', 'nodev', 'noexec'] }, dir);
+    undo.push(() => unmount(dir));
+    for (const s of secrets) {
+      const file = join(dir, s.name);
+      writeFileSync(file, s.data, { mode: s.mode });
+      chownSync(file, s.uid, s.gid);
+    }
+    return undefined;
+  }
+  const fds: number[] = [];
+  undo.push(async () => fds.forEach((fd) => closeSync(fd)));
+  for (const s of secrets) fds.push(sys().memfdSecret(`tsbuild-${s.name}`, s.data));
+  return secretLauncher(dir, secrets.map((s, i) => ({ ...s, fd: fds[i]! })));
 }
 
 interface SecretFile {
-  fd: number;
+  data: Uint8Array;
   name: string;
   mode: number;
   uid: number;
@@ -139,7 +163,7 @@ export interface Launcher {
  * runtime argv that follows. Size-limited like BuildKit's (16 MiB: a secret
  * beyond that is refused by the copy, not silently truncated).
  */
-export function secretLauncher(dir: string, secrets: readonly SecretFile[]): Launcher {
+export function secretLauncher(dir: string, secrets: readonly (SecretFile & { fd: number })[]): Launcher {
   const script = [
     'set -e',
     'dir=$1; n=$2; shift 2',

@@ -8,12 +8,35 @@
  * `hostPrefix()` is then empty.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
-/** `/proc/<pid>/fd/<n>` of the host namespace's descriptor, when this process runs in a private one. */
+let checked: { fd: string | undefined; path: string | undefined } | undefined;
+
+/**
+ * `/proc/<pid>/fd/<n>` of the host namespace's descriptor, when this process
+ * runs in a private one: the descriptor named by TSBUILD_HOST_MNTNS must be a
+ * mount namespace other than this process's own (an inherited variable alone
+ * proves nothing).
+ */
 export function hostNamespacePath(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const fd = env.TSBUILD_HOST_MNTNS;
-  return fd && /^\d+$/.test(fd) ? `/proc/${process.pid}/fd/${fd}` : undefined;
+  if (checked && checked.fd === fd) return checked.path;
+  let path: string | undefined;
+  if (fd && /^\d+$/.test(fd)) {
+    try {
+      const host = readlinkSync(`/proc/self/fd/${fd}`);
+      if (host.startsWith('mnt:[') && host !== readlinkSync('/proc/self/ns/mnt')) path = `/proc/${process.pid}/fd/${fd}`;
+    } catch {
+      // not open (any more)
+    }
+  }
+  checked = { fd, path };
+  return path;
+}
+
+/** Whether this process runs in a private mount namespace of its own (the CLI's): what it mounts dies with it. */
+export function inPrivateNamespace(): boolean {
+  return hostNamespacePath() !== undefined;
 }
 
 /**
