@@ -71,7 +71,11 @@ export function hostMounts(): MountEntry[] {
 export function unmountInHost(targets: readonly string[]): void {
   const ns = hostNamespacePath();
   if (!ns || targets.length === 0) return;
-  execFileSync('nsenter', [`--mount=${ns}`, '--', 'umount', '-l', ...targets], { stdio: 'ignore' });
+  try {
+    execFileSync('nsenter', [`--mount=${ns}`, '--', 'umount', '-l', ...targets], { stdio: 'ignore' });
+  } catch {
+    // umount(8) exits non-zero when any one target failed (gone meanwhile): the caller re-reads the table
+  }
 }
 
 /** /proc/PID/mountinfo lines → entries (field 5 is the mount point, octal-escaped; the fs type follows ` - `). */

@@ -68,7 +68,9 @@ export function reclaimHost(options: ReclaimHostOptions = {}): HostLeftover[] {
   const under = (mounts: MountEntry[]) =>
     mounts.map((m) => m.target).filter((t) => dead.some((d) => t.startsWith(`${d.dir}/`))).sort((a, b) => b.length - a.length);
   const hostTargets = under(hostMounts());
-  for (const target of hostTargets) found.push({ kind: 'mount', path: target, owner: dead.find((d) => target.startsWith(`${d.dir}/`))!.owner, ...(repair ? { repaired: true } : {}) });
+  const ownerOf = (target: string) => dead.find((d) => target.startsWith(`${d.dir}/`))!.owner;
+  const mountLeftovers = hostTargets.map((target): HostLeftover => ({ kind: 'mount', path: target, owner: ownerOf(target) }));
+  found.push(...mountLeftovers);
   if (repair) {
     if (hostNamespacePath()) unmountInHost(hostTargets);
     for (const target of under(ownMounts())) {
@@ -80,6 +82,10 @@ export function reclaimHost(options: ReclaimHostOptions = {}): HostLeftover[] {
     }
   }
   const stillMounted = repair ? under(ownMounts()) : [];
+  if (repair) {
+    const left = new Set(hostNamespacePath() ? under(hostMounts()) : stillMounted);
+    for (const l of mountLeftovers) l.repaired = !left.has(l.path);
+  }
   for (const d of dead) {
     const blocked = stillMounted.some((t) => t.startsWith(`${d.dir}/`));
     if (repair && !blocked) rmSync(d.dir, { recursive: true, force: true });
