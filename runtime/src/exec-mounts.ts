@@ -18,7 +18,7 @@
  * process outside sees it mounted. (A memfd cannot be bind-mounted itself: it
  * lives on the kernel's internal shm mount, in no namespace — EINVAL.)
  */
-import { chownSync, closeSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, rmdirSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@tsbuild/core';
@@ -131,8 +131,9 @@ async function prepareSecrets(dir: string, secrets: readonly SecretFile[], undo:
     undo.push(() => unmount(dir));
     for (const s of secrets) {
       const file = join(dir, s.name);
-      writeFileSync(file, s.data, { mode: s.mode });
+      writeFileSync(file, s.data, { mode: 0o400 });
       chownSync(file, s.uid, s.gid);
+      chmodSync(file, s.mode); // exactly, whatever the umask
     }
     return undefined;
   }
@@ -160,8 +161,11 @@ export interface Launcher {
  * The runtime's launcher for a run with secrets (see the header): a private
  * mount namespace, a tmpfs on `dir` inside it, each secret copied in from its
  * memfd (inherited as fd 3+i) with its mode and owner, then `exec` of the
- * runtime argv that follows. Size-limited like BuildKit's (16 MiB: a secret
- * beyond that is refused by the copy, not silently truncated).
+ * runtime argv that follows. 16 MiB for all of a step's secrets, as in the
+ * in-process path (BuildKit's tmpfs has no size option): more fails the copy,
+ * never truncates.
+ * A failed copy ends the launcher before the runtime starts, with its exit
+ * status as the step's.
  */
 export function secretLauncher(dir: string, secrets: readonly (SecretFile & { fd: number })[]): Launcher {
   const script = [
