@@ -5,16 +5,17 @@
  * the tsbuild process (its runtime and container live on), or a build started
  * through the programmatic API (no private mount namespace: its mounts are in
  * the host's). After each kill the next tsbuild command, whichever it is,
- * leaves no mount the killed process made (under /run/tsbuild, the store or
- * the temp dir), no bundle folder, no secret bytes in /run, /tmp, /dev/shm or
- * the store, and `fsck` then reports nothing.
+ * leaves no mount the killed process made (under /run/tsbuild — its mount
+ * points live there now, not in the temp dir — or the store), no bundle
+ * folder, no runtime process of its containers, no secret bytes in /run, /tmp,
+ * /dev/shm or the store, and `fsck` then reports nothing.
  */
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collect, type ChildResult } from '../cli/test/run-support.js';
+import { collect, processesMentioning, type ChildResult } from '../cli/test/run-support.js';
 import { makeBusyboxRootfs, tempDir } from './support/fixtures.js';
 import { mulberry32 as prng } from './support/prng.js';
 
@@ -97,10 +98,14 @@ describe('issue 13: nothing left behind after SIGKILL at random moments', functi
       const after = await cli(root, ...next);
       expect(after.code, `${next.join(' ')} after kill ${k}: ${after.stderr}`).to.equal(0);
       const where = `kill ${k} (${mode}, variant ${variant}), then ${next.join(' ')}`;
-      expect(hostMounts().filter((m) => m.includes(`/run/tsbuild/bundles/${owner}`) || m.includes(`/run/tsbuild/mnt/${owner}`) || m.includes(root) || m.includes('/tsbuild-mnt-')), `mounts after ${where}`).to.deep.equal([]);
+      expect(hostMounts().filter((m) => m.includes(`/run/tsbuild/bundles/${owner}`) || m.includes(`/run/tsbuild/mnt/${owner}`) || m.includes(root)), `mounts after ${where}`).to.deep.equal([]);
       for (const base of ['/run/tsbuild/bundles', '/run/tsbuild/mnt']) {
         expect(readdirSafe(base).filter((n) => n.startsWith(owner)), `folders in ${base} after ${where}`).to.deep.equal([]);
       }
+      // Its runtime processes (`crun run --bundle <its folder>/…`) end once the reclaim deleted their containers.
+      let runtimes = processesMentioning(`/run/tsbuild/bundles/${owner}`);
+      for (let i = 0; i < 100 && runtimes.length > 0; i++, runtimes = processesMentioning(`/run/tsbuild/bundles/${owner}`)) await sleep(20);
+      expect(runtimes, `runtime processes after ${where}`).to.deep.equal([]);
       expect(secretHits(secret, [root], startMarker).filter((f) => f !== secretFile), `secret bytes after ${where}`).to.deep.equal([]);
       const fsck = await cli(root, 'fsck');
       expect(fsck.stdout, `fsck after ${where}`).to.match(/: 0 problems\n$/);
