@@ -227,6 +227,9 @@ describe('gc: prune, du, fsck', () => {
       snaps.add(`extract-2@${dead} sha256:x`, 'active', undefined, new Date().toISOString());
       snaps.add(`exec-3@${live}`, 'active', 'orphan-base');
       snaps.add('container-abc', 'active');
+      // An earlier version's temporary keys: an orphan once an hour old (createdAt defaults to 1970), not before.
+      snaps.add('exec-0f1e2d3c-1111-4222-8333-944455556666', 'active');
+      snaps.add('file-0f1e2d3c-1111-4222-8333-944455556667', 'active', undefined, new Date().toISOString());
       return snaps;
     }
 
@@ -237,13 +240,14 @@ describe('gc: prune, du, fsck', () => {
       expect(kinds).to.deep.equal([
         `ingest-leftover /ingest/${dead}-aaaa`,
         'lease-dead build-dead',
+        'snapshot-orphan exec-0f1e2d3c-1111-4222-8333-944455556666',
         `snapshot-orphan exec-1@${dead}`,
         `snapshot-orphan extract-2@${dead} sha256:x`,
       ]);
       const repaired = await fsck({ root, content, images, leases, snapshotter: snaps, repair: true });
       expect(repaired.problems.every((p) => p.repaired)).to.equal(true);
       expect((await leases.list()).map((l) => l.id)).to.deep.equal(['build-live']);
-      expect([...snaps.infos.keys()].sort()).to.deep.equal([`exec-3@${live}`, 'container-abc', 'orphan-base'].sort());
+      expect([...snaps.infos.keys()].sort()).to.deep.equal([`exec-3@${live}`, 'container-abc', 'file-0f1e2d3c-1111-4222-8333-944455556667', 'orphan-base'].sort());
       expect(existsSync(join(root, 'ingest', `${live}-bbbb`)) && existsSync(join(root, 'ingest', 'legacy-cccc'))).to.equal(true);
       expect((await fsck({ root, content, images, leases, snapshotter: snaps })).problems).to.deep.equal([]);
     });
@@ -252,8 +256,8 @@ describe('gc: prune, du, fsck', () => {
       const snaps = await leftovers();
       snaps.infos.delete(`exec-3@${live}`); // nothing live keeps orphan-base now
       const result = await prune({ root, content, images, leases, snapshotter: snaps });
-      expect(result.leftoversRemoved).to.equal(4); // two snapshots, one ingest file, one lease
-      expect(snaps.removed).to.deep.equal([`exec-1@${dead}`, `extract-2@${dead} sha256:x`, 'orphan-base']);
+      expect(result.leftoversRemoved).to.equal(5); // three snapshots, one ingest file, one lease
+      expect(snaps.removed).to.deep.equal([`exec-1@${dead}`, `extract-2@${dead} sha256:x`, 'exec-0f1e2d3c-1111-4222-8333-944455556666', 'orphan-base']);
       expect((await leases.list()).map((l) => l.id)).to.deep.equal(['build-live']);
       expect(existsSync(join(root, 'ingest', `${dead}-aaaa`))).to.equal(false);
     });

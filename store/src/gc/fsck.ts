@@ -76,7 +76,7 @@ export async function fsck(options: FsckOptions): Promise<FsckReport> {
     const found = await findStoreLeftovers(lo);
     const { removed } = repair ? await removeStoreLeftovers(lo, found) : { removed: new Set<string>() };
     const done = (id: string) => (repair ? { repaired: removed.has(id) } : {});
-    for (const s of found.orphanSnapshots) problem({ kind: 'snapshot-orphan', subject: s.key, message: 'temporary snapshot of a process that is gone', ...done(`snapshot:${s.key}`) });
+    for (const s of found.orphanSnapshots) problem({ kind: 'snapshot-orphan', subject: s.key, message: s.key.includes('@') ? 'temporary snapshot of a process that is gone' : 'temporary snapshot of an earlier tsbuild, over an hour old', ...done(`snapshot:${s.key}`) });
     for (const f of found.orphanIngest) {
       reported.add(f.path);
       problem({ kind: 'ingest-leftover', subject: f.path, message: `${f.size} bytes left by a process that is gone`, ...done(`ingest:${f.path}`) });

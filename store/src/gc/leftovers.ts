@@ -5,8 +5,10 @@
  * ingest file is `ingest/<pid>-<start>-<uuid>`, a temporary snapshot's key
  * carries `@<pid>-<start>` (core's ProcessOwner) — so an orphan is known at
  * once, with no age threshold, and a recycled pid is not mistaken for its
- * owner. Active snapshots without such a mark (a `tsbuild run` container's,
- * kept by its record) are never touched here.
+ * owner. Temporary keys of tsbuild versions before owners were named
+ * (`exec-<uuid>`, `extract-<uuid> <chain id>` …) count as orphans once an
+ * hour old, as ingest leftovers always did. Other active snapshots (a
+ * `tsbuild run` container's, kept by its record) are never touched here.
  *
  * BuildKit leaves this to expiry: its leases are made with an expiration
  * (util/leaseutil/manager.go, `NewLease`: `leases.WithExpiration(time.Hour)`)
@@ -23,7 +25,7 @@ import { join } from 'node:path';
 import { ownerAlive, parseOwner } from '@tsbuild/core';
 import { leaseOwnerAlive } from '../lease/file-lease-manager.js';
 import type { Lease, LeaseManager, SnapshotInfo, Snapshotter } from '../types.js';
-import { filesIn, type ScannedFile } from './fs-scan.js';
+import { filesIn, ONE_HOUR_MS, type ScannedFile } from './fs-scan.js';
 
 export interface StoreLeftovers {
   deadLeases: Lease[];
@@ -36,7 +38,12 @@ export interface LeftoverOptions {
   leases: LeaseManager;
   /** Without it, active snapshots are not looked at. */
   snapshotter?: Snapshotter;
+  /** Age past which an unmarked temporary snapshot of an earlier version is an orphan (default one hour). */
+  legacyMaxAgeMs?: number;
 }
+
+/** The temporary snapshot keys of versions that did not name their owner. */
+const LEGACY_TEMP_KEY = /^(exec|file|git|http|extract)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}( |$)/;
 
 /** Dead-owner leases, ingest files and temporary snapshots. */
 export async function findStoreLeftovers(o: LeftoverOptions): Promise<StoreLeftovers> {
@@ -44,8 +51,11 @@ export async function findStoreLeftovers(o: LeftoverOptions): Promise<StoreLefto
   const orphanIngest = (await filesIn(join(o.root, 'ingest'))).filter((f) => deadOwner(/^(\d+-\d+)-/.exec(basename(f.path))?.[1]));
   const orphanSnapshots: SnapshotInfo[] = [];
   if (o.snapshotter) {
+    const legacyCutoff = Date.now() - (o.legacyMaxAgeMs ?? ONE_HOUR_MS);
     for await (const info of o.snapshotter.walk()) {
-      if (info.kind === 'active' && deadOwner(/@(\d+-\d+)(?: |$)/.exec(info.key)?.[1])) orphanSnapshots.push(info);
+      if (info.kind !== 'active') continue;
+      const legacy = LEGACY_TEMP_KEY.test(info.key) && Date.parse(info.createdAt) < legacyCutoff;
+      if (legacy || deadOwner(/@(\d+-\d+)(?: |$)/.exec(info.key)?.[1])) orphanSnapshots.push(info);
     }
   }
   return { deadLeases, orphanIngest, orphanSnapshots };
