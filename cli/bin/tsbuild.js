@@ -8,6 +8,21 @@
 if [ -n "$NODE_EXTRA_CA_CERTS" ]; then
   TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS
 fi
+# With CAP_SYS_ADMIN (bit 21 of CapEff), node runs in a private mount namespace
+# of its own: every mount the build makes (overlays, bind mounts) is torn down
+# by the kernel when the process dies, however it dies (docs/ARCHITECTURE.md,
+# "Nothing left behind"). Node cannot unshare(CLONE_NEWNS) itself: its threads
+# share one fs_struct (EINVAL). Fd 9 keeps the namespace it came from, for the
+# few things that must happen there (runtime/src/namespace.ts). Builtins only,
+# so the check costs no fork; unshare costs one exec (~1 ms).
+if [ -z "$TSBUILD_HOST_MNTNS" ] && [ "$TSBUILD_MOUNT_NS" != 0 ] && command -v unshare >/dev/null 2>&1; then
+  while read -r key value _; do [ "$key" = CapEff: ] && break; done </proc/self/status
+  if [ "$key" = CapEff: ] && [ $(( (0x$value >> 21) & 1 )) = 1 ]; then
+    exec 9</proc/self/ns/mnt
+    TSBUILD_HOST_MNTNS=9; export TSBUILD_HOST_MNTNS
+    exec unshare --mount --propagation private node "$0" "$@"
+  fi
+fi
 exec node "$0" "$@"
 */
 // The tsbuild binary: a thin shim over the compiled CLI. It runs the esbuild

@@ -19,6 +19,7 @@ const GLOBAL_OPTIONS: OptionSpec = {
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
+import { reclaimAtStart } from './reclaim.js';
 
 export interface MainOptions {
   stdout?: NodeJS.WritableStream & import('node:stream').Writable;
@@ -66,6 +67,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     const root = typeof args.values.root === 'string' ? args.values.root : global.root ?? defaultRoot(env);
     const ctx: CliContext = { root, debug, stdout, stderr, stdin: process.stdin, signal, env };
+    // Every command reclaims what dead tsbuild processes left, except fsck, which reports it.
+    if (command.name !== 'fsck') await reclaimAtStart(root, (m) => stderr.write(`warning: ${m}\n`));
     return await command.run(ctx, args);
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { build, type BuildDeps, type BuildOptions, type BuildResult } from '@tsbuild/builder';
 import { createExecutor } from '@tsbuild/runtime';
-import { openStore, type Store } from '@tsbuild/store';
+import type { Store } from '@tsbuild/store';
+import { openStoreReclaiming } from './reclaim.js';
 
 type BuildFn = (options: BuildOptions, deps: BuildDeps) => Promise<BuildResult>;
 
@@ -26,7 +27,7 @@ export interface DepsOptions {
 
 /** Opens the store (unless given) and an executor whose cache mounts live in the store. */
 export async function openBuildDeps(options: DepsOptions): Promise<BuildDeps> {
-  const store = options.store ?? await openStore({
+  const store = options.store ?? await openStoreReclaiming({
     ...(options.root !== undefined ? { root: options.root } : {}),
     ...(options.onWarning ? { onWarning: (w: { message: string }) => options.onWarning!(w.message) } : {}),
   });

@@ -1,7 +1,10 @@
 import { openStore, type Store } from '@tsbuild/store';
 import type { CliContext } from './context.js';
 
-/** Opens the store at the command's --root, warning once on stderr if overlayfs is unavailable. */
+/**
+ * Opens the store at the command's --root, warning once on stderr if overlayfs
+ * is unavailable. (What dead processes left was reclaimed by main: reclaim.ts.)
+ */
 export function storeFor(ctx: CliContext): Promise<Store> {
   return openStore({
     root: ctx.root,

@@ -7,16 +7,20 @@
  * (`EBUSY`), like Node's own fs errors. The exception is umount2Async: the
  * last unmount of a written overlay syncs the upper filesystem (milliseconds),
  * so it runs on libuv's thread pool and returns a promise, which rejects
- * with the same kind of Error.
+ * with the same kind of Error. memfdSecret makes the anonymous, sealed
+ * in-memory file a secret mount is bound from (no path on any filesystem).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define CHECK(call)                                                              \
@@ -182,12 +186,55 @@ static napi_value js_set_mtime(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * memfdSecret(name, bytes) → fd: memfd_create(2) (close-on-exec), the bytes
+ * written, then sealed against any write, growth or shrink. The file has no
+ * name in any filesystem: it lives while the fd or a bind mount of it does,
+ * so a process's death (the fd closes) leaves it only inside the mount
+ * namespaces of containers still running.
+ */
+static napi_value js_memfd_secret(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int ok;
+  char *name = argc >= 2 ? string_arg(env, argv[0], &ok) : NULL;
+  if (!name) { if (argc < 2 || ok) napi_throw_type_error(env, NULL, "memfdSecret(name, bytes)"); return NULL; }
+  void *data = NULL;
+  size_t len = 0;
+  bool is_typed;
+  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed) { free(name); napi_throw_type_error(env, NULL, "bytes must be a Uint8Array"); return NULL; }
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[1], &type, &len, &data, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
+    free(name); napi_throw_type_error(env, NULL, "bytes must be a Uint8Array"); return NULL;
+  }
+  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) { throw_errno(env, errno, "memfd_create", name); free(name); return NULL; }
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, (const char *)data + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { int e = errno; close(fd); throw_errno(env, e, "write", name); free(name); return NULL; }
+    done += (size_t)n;
+  }
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+    int e = errno; close(fd); throw_errno(env, e, "fcntl(F_ADD_SEALS)", name); free(name); return NULL;
+  }
+  free(name);
+  napi_value result;
+  CHECK(napi_create_int32(env, fd, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
     {"umount2Async", NULL, js_umount2_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setMtime", NULL, js_set_mtime, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"memfdSecret", NULL, js_memfd_secret, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

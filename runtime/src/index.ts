@@ -33,3 +33,6 @@ export { findRuntime, type RuntimeName } from './find-runtime.js';
 export { mount, unmount, mountAll, mountCalls, MS, type MountCall } from './mounter.js';
 export { CacheMountManager, type CacheMountLease, type CacheMountRequest } from './cache-mounts.js';
 export { hostsFile, resolvConf } from './etc-files.js';
+export { ownerDir, scratchMountPoint, DEFAULT_BUNDLE_DIR, DEFAULT_MOUNT_DIR } from './owner-dirs.js';
+export { reclaimHost, type HostLeftover, type ReclaimHostOptions } from './reclaim.js';
+export { hostPrefix, hostNamespacePath, parseMountinfo } from './namespace.js';

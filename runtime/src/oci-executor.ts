@@ -15,10 +15,11 @@ import { AlreadyExistsError, CanceledError, InvalidArgumentError, resolveInRoot,
 import { CacheMountManager } from './cache-mounts.js';
 import { runCommand } from './command.js';
 import { writeEtcFiles } from './etc-files.js';
-import { prepareMounts } from './exec-mounts.js';
+import { prepareMounts, type Launcher } from './exec-mounts.js';
 import { findRuntime, readHybridCgroupControllers } from './find-runtime.js';
 import { mountAll } from './mounter.js';
 import { OutputLimiter } from './output.js';
+import { DEFAULT_BUNDLE_DIR, ownerDir } from './owner-dirs.js';
 import { deleteInvocation, hybridCgroupShim, killInvocation, runInvocation, type RuntimeCommand } from './runtime-argv.js';
 import { buildSpec } from './spec.js';
 import { capabilitiesFromMask } from './spec-defaults.js';
@@ -31,7 +32,7 @@ export interface ExecutorOptions {
   runtime?: string;
   /** The runtime's `--root`; default `/run/tsbuild/<runtime name>`. */
   stateDir?: string;
-  /** Where per-run bundles are made; default `/run/tsbuild/bundles`. */
+  /** Where per-run bundles are made (in a folder of this process: owner-dirs.ts); default `/run/tsbuild/bundles`. */
   bundleDir?: string;
   /** Base directory for cache mounts (the builder passes `<storeRoot>/cache-mounts`); without it cache mounts are refused. */
   cacheMountsDir?: string;
@@ -46,7 +47,7 @@ export async function createExecutor(options: ExecutorOptions = {}, { signal }: 
   throwIfAborted(signal);
   const path = await findRuntime(options.runtime);
   const stateDir = options.stateDir ?? join('/run/tsbuild', basename(path));
-  const bundleDir = options.bundleDir ?? '/run/tsbuild/bundles';
+  const bundleDir = options.bundleDir ?? DEFAULT_BUNDLE_DIR;
   await Promise.all([mkdir(stateDir, { recursive: true, mode: 0o700 }), mkdir(bundleDir, { recursive: true, mode: 0o700 })]);
   const cacheMounts = options.cacheMounts ?? (options.cacheMountsDir ? new CacheMountManager(options.cacheMountsDir) : undefined);
   const shim = hybridCgroupShim(path, await readHybridCgroupControllers());
@@ -70,7 +71,7 @@ export class OciExecutor implements Executor {
     const id = request.id ?? `tsb-${randomBytes(8).toString('hex')}`;
     if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid container id ${JSON.stringify(id)}`, { code: 'RUNTIME_BAD_ID' });
     if (request.process.args.length === 0) throw new InvalidArgumentError('process args are empty', { code: 'RUNTIME_BAD_PROCESS' });
-    const bundle = join(this.bundleDir, id);
+    const bundle = join(ownerDir(this.bundleDir), id);
     const rootfs = join(bundle, 'rootfs');
     const runDir = join(bundle, 'run');
     try {
@@ -99,16 +100,17 @@ export class OciExecutor implements Executor {
       undo.push(() => removeStubs(stubs));
       undo.push(() => this.deleteIfPresent(id));
       throwIfAborted(signal);
-      return await this.spawnRun(bundle, id, request, options);
+      return await this.spawnRun(bundle, id, request, options, prepared.launcher);
     } finally {
       for (const fn of undo.reverse()) await fn().catch(() => undefined);
     }
   }
 
   /** Runs the container in the foreground; the abort signal kills its whole pid namespace. */
-  private async spawnRun(bundle: string, id: string, request: ExecRequest, { signal, stdin, stdout, stderr }: RunOptions): Promise<RunResult> {
+  private async spawnRun(bundle: string, id: string, request: ExecRequest, { signal, stdin, stdout, stderr }: RunOptions, launcher?: Launcher): Promise<RunResult> {
     const inv = runInvocation(this.runtime, bundle, id);
-    const child = spawn(inv.file, inv.args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const [file, ...args] = launcher ? [...launcher.prefix, inv.file, ...inv.args] : [inv.file, ...inv.args];
+    const child = spawn(file!, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(launcher?.fds ?? [])] });
     const limiter = new OutputLimiter(request.outputLimitBytes ?? Infinity);
     const out = limiter.writable(stdout);
     const err = limiter.writable(stderr);

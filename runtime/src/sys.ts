@@ -14,6 +14,8 @@ export interface Sys {
   umount2Async(target: string, flags: number): Promise<void>;
   /** The mtime of `path` itself (symlinks not followed), to the nanosecond; atime unchanged. */
   setMtime(path: string, seconds: number, nanoseconds: number): void;
+  /** An anonymous in-memory file (memfd, close-on-exec) holding `bytes`, sealed read-only; returns its fd. */
+  memfdSecret(name: string, bytes: Uint8Array): number;
 }
 
 let loaded: Sys | undefined;

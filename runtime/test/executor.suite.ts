@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:net';
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { ExecError, isCanceled, isInvalidArgument } from '@tsbuild/core';
+import { Readable, Writable } from 'node:stream';
+import { ExecError, formatOwner, isCanceled, isInvalidArgument } from '@tsbuild/core';
 import { createExecutor, runOrThrow, type ExecRequest, type OciExecutor } from '@tsbuild/runtime';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { capture, freshOverlay, mountsUnder, processesWith, tree, type Overlay } from './helpers.js';
@@ -33,7 +33,9 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
     afterEach(() => {
       // Every test must leave nothing behind: no mounts, no bundles, no runtime state.
       expect(mountsUnder(t.path), 'leftover mounts').to.deep.equal([]);
-      expect(readdirSync(join(t.path, 'bundles')), 'leftover bundles').to.deep.equal([]);
+      // Bundles are made in this process's folder (owner-dirs.ts), which stays until exit.
+      const bundles = join(t.path, 'bundles');
+      expect(readdirSync(bundles).flatMap((owner) => readdirSync(join(bundles, owner))), 'leftover bundles').to.deep.equal([]);
       expect(readdirSync(join(t.path, 'state')).filter((n) => !n.startsWith('.')), 'leftover runtime state').to.deep.equal([]);
       expect(processesWith(join(t.path, 'state')), 'leftover runtime processes').to.deep.equal([]);
     });
@@ -116,7 +118,7 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
         let caught: unknown;
         await executor.run({ ...sh('true').req, id: 'dup-id' }).catch((e) => (caught = e));
         expect((caught as { code?: string }).code).to.equal('RUNTIME_ID_IN_USE');
-        expect(existsSync(join(t.path, 'bundles', 'dup-id', 'config.json'))).to.equal(true);
+        expect(existsSync(join(t.path, 'bundles', formatOwner(), 'dup-id', 'config.json'))).to.equal(true);
         controller.abort();
         expect(isCanceled(await first)).to.equal(true);
       });
@@ -239,6 +241,22 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
         expect(r.stdout).to.equal('s3cr3t\n400 0 0\n440 1000 1000\n');
         expect(tree(ov.upper).filter((p) => p.startsWith('run') || p.includes('npmrc'))).to.deep.equal([]);
       });
+      it('issue 13: a secret is never mounted or written on the host, during the run or after it is canceled', async () => {
+        const secret = `issue13-secret-${process.pid}`;
+        const { req } = sh('cat /run/secrets/token > /dev/null; echo started; sleep 5', { mounts: [{ type: 'secret', id: 'token', data: Buffer.from(secret) }] });
+        const controller = new AbortController();
+        let seen = '';
+        const stdout = new Writable({ write(c: Buffer, _e, cb) { seen += c.toString(); cb(); } });
+        const running = executor.run(req, { stdout, signal: controller.signal }).catch((e: unknown) => e);
+        for (let i = 0; i < 100 && !seen.includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
+        expect(seen).to.include('started');
+        // Mid-run: the host's mount table has no secrets tmpfs, and no file under the bundles holds the bytes.
+        expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('/secrets'))).to.deep.equal([]);
+        expect(grepTree(join(t.path, 'bundles'), secret)).to.deep.equal([]);
+        controller.abort();
+        await running;
+        expect(grepTree(join(t.path, 'bundles'), secret)).to.deep.equal([]);
+      });
       it('ssh binds the agent socket and sets SSH_AUTH_SOCK', async () => {
         const sock = join(t.path, 'agent.sock');
         const server: Server = createServer(() => undefined);
@@ -346,4 +364,18 @@ export function runExecutorSuite(runtime: 'crun' | 'runc'): void {
       });
     });
   });
+}
+
+/** Regular files under `dir` whose bytes contain `needle`. */
+function grepTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return hits;
 }

@@ -11,6 +11,7 @@ import { defaultStoreRoot } from '@tsbuild/core';
 import { LocalContentStore } from './content/local-content-store.js';
 import { du } from './gc/du.js';
 import { fsck } from './gc/fsck.js';
+import { reclaimStoreLeftovers } from './gc/leftovers.js';
 import { prune } from './gc/prune.js';
 import { initLayout } from './layout/oci-layout.js';
 import { OciLayoutImageStore } from './layout/oci-layout-image-store.js';
@@ -36,6 +37,8 @@ export interface Store {
   prune(options: Cancellable & { graceMs?: number; roots: readonly GcRootProvider[] }): Promise<PruneResult>;
   du(options: Cancellable & { roots: readonly GcRootProvider[] }): Promise<DiskUsage[]>;
   fsck(options?: Cancellable & { repair?: boolean }): Promise<FsckReport>;
+  /** Removes what dead processes left (their leases, ingest files, temporary snapshots); cheap when there is nothing. */
+  reclaim(): Promise<void>;
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
@@ -56,6 +59,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
       return prune({ ...roles, snapshotter: await getSnapshotter(o), ...o });
     },
     du: async (o) => du({ ...roles, snapshotter: await getSnapshotter(o), ...o }),
-    fsck: async (o = {}) => fsck({ ...roles, ...o }),
+    fsck: async (o = {}) => fsck({ ...roles, snapshotter: await getSnapshotter(o), ...o }),
+    reclaim: () => reclaimStoreLeftovers({ root, leases, snapshotter: () => getSnapshotter() }),
   };
 }

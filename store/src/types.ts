@@ -83,6 +83,8 @@ export interface Lease {
   createdAt: string;
   expiresAt?: string;
   pid?: number;
+  /** The creating process's start time (/proc/PID/stat field 22): a recycled pid is not its owner. */
+  pidStart?: string;
   resources: LeaseResource[];
 }
 
@@ -185,6 +187,8 @@ export interface PruneResult {
   blobsRemoved: number;
   snapshotsRemoved: number;
   bytesReclaimed: number;
+  /** Dead processes' leases, ingest files and temporary snapshots removed (gc/leftovers.ts). */
+  leftoversRemoved?: number;
 }
 
 export interface DiskUsage {
@@ -195,7 +199,10 @@ export interface DiskUsage {
 }
 
 export interface FsckProblem {
-  kind: 'blob-digest' | 'blob-missing' | 'blob-unreadable' | 'ref-dangling' | 'snapshot' | 'ingest-leftover' | 'index';
+  kind:
+    | 'blob-digest' | 'blob-missing' | 'blob-unreadable' | 'ref-dangling' | 'snapshot' | 'ingest-leftover' | 'index'
+    // what a dead process left (gc/leftovers.ts; and, from the CLI, runtime's reclaim.ts)
+    | 'lease-dead' | 'snapshot-orphan' | 'container' | 'mount' | 'bundle' | 'mount-point';
   subject: string;
   message: string;
   repaired?: boolean;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CanceledError, MediaType, NotFoundError, FailedPreconditionError, UnavailableError, sha256, type Descriptor, type Digest } from '@tsbuild/core';
+import { CanceledError, MediaType, NotFoundError, FailedPreconditionError, UnavailableError, formatOwner, sha256, type Descriptor, type Digest } from '@tsbuild/core';
 import {
   FileLeaseManager,
   LocalContentStore,
@@ -12,6 +12,7 @@ import {
   fsck,
   prune,
   readJson,
+  reclaimStoreLeftovers,
   writeImage,
   type GcRootProvider,
   type GcRoots,
@@ -265,5 +266,68 @@ describe('gc: prune, du, fsck', () => {
     writeFileSync(join(root, 'index.json'), '{not json');
     const report = await fsck({ root, content, images });
     expect(report.problems.map((p) => p.kind)).to.deep.equal(['index']);
+  });
+
+  describe('issue 13: what dead processes left', () => {
+    // A pid with a start time it never had: the maker is gone (and a recycled pid is not taken for it).
+    const dead = `${process.pid}-1`;
+    const live = formatOwner();
+
+    async function leftovers(): Promise<DirSnapshotter> {
+      const base = await tagged('app:1', 'layer-a');
+      void base;
+      mkdirSync(join(root, 'leases'), { recursive: true });
+      writeFileSync(join(root, 'leases', 'build-dead.json'), JSON.stringify({ id: 'build-dead', createdAt: new Date().toISOString(), pid: process.pid, pidStart: '1', resources: [] }));
+      await leases.create({ id: 'build-live' });
+      mkdirSync(join(root, 'ingest'), { recursive: true });
+      for (const name of [`${dead}-aaaa`, `${live}-bbbb`, 'legacy-cccc']) writeFileSync(join(root, 'ingest', name), 'partial');
+      const snaps = new DirSnapshotter(root);
+      snaps.add('orphan-base', 'committed');
+      snaps.add(`exec-1@${dead}`, 'active', 'orphan-base', new Date().toISOString());
+      snaps.add(`extract-2@${dead} sha256:x`, 'active', undefined, new Date().toISOString());
+      snaps.add(`exec-3@${live}`, 'active', 'orphan-base');
+      snaps.add('container-abc', 'active');
+      // An earlier version's temporary keys: an orphan once an hour old (createdAt defaults to 1970), not before.
+      snaps.add('exec-0f1e2d3c-1111-4222-8333-944455556666', 'active');
+      snaps.add('file-0f1e2d3c-1111-4222-8333-944455556667', 'active', undefined, new Date().toISOString());
+      return snaps;
+    }
+
+    it('fsck reports dead leases, their ingest files and temporary snapshots; --repair removes exactly those', async () => {
+      const snaps = await leftovers();
+      const report = await fsck({ root, content, images, leases, snapshotter: snaps });
+      const kinds = report.problems.map((p) => `${p.kind} ${p.subject.replace(root, '')}`).sort();
+      expect(kinds).to.deep.equal([
+        `ingest-leftover /ingest/${dead}-aaaa`,
+        'lease-dead build-dead',
+        'snapshot-orphan exec-0f1e2d3c-1111-4222-8333-944455556666',
+        `snapshot-orphan exec-1@${dead}`,
+        `snapshot-orphan extract-2@${dead} sha256:x`,
+      ]);
+      const repaired = await fsck({ root, content, images, leases, snapshotter: snaps, repair: true });
+      expect(repaired.problems.every((p) => p.repaired)).to.equal(true);
+      expect((await leases.list()).map((l) => l.id)).to.deep.equal(['build-live']);
+      expect([...snaps.infos.keys()].sort()).to.deep.equal([`exec-3@${live}`, 'container-abc', 'file-0f1e2d3c-1111-4222-8333-944455556667', 'orphan-base'].sort());
+      expect(existsSync(join(root, 'ingest', `${live}-bbbb`)) && existsSync(join(root, 'ingest', 'legacy-cccc'))).to.equal(true);
+      expect((await fsck({ root, content, images, leases, snapshotter: snaps })).problems).to.deep.equal([]);
+    });
+
+    it('prune removes them first, whatever their age, so that what only they kept is swept too', async () => {
+      const snaps = await leftovers();
+      snaps.infos.delete(`exec-3@${live}`); // nothing live keeps orphan-base now
+      const result = await prune({ root, content, images, leases, snapshotter: snaps });
+      expect(result.leftoversRemoved).to.equal(5); // three snapshots, one ingest file, one lease
+      expect(snaps.removed).to.deep.equal([`exec-1@${dead}`, `extract-2@${dead} sha256:x`, 'exec-0f1e2d3c-1111-4222-8333-944455556666', 'orphan-base']);
+      expect((await leases.list()).map((l) => l.id)).to.deep.equal(['build-live']);
+      expect(existsSync(join(root, 'ingest', `${dead}-aaaa`))).to.equal(false);
+    });
+
+    it('with no dead owner, reclaim does not open the snapshotter and removes nothing', async () => {
+      await leases.create({ id: 'build-live' });
+      let asked = false;
+      await reclaimStoreLeftovers({ root, leases, snapshotter: async () => { asked = true; throw new Error('not needed'); } });
+      expect(asked).to.equal(false);
+      expect((await leases.list()).map((l) => l.id)).to.deep.equal(['build-live']);
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AlreadyExistsError, NotFoundError, sha256 } from '@tsbuild/core';
+import { AlreadyExistsError, NotFoundError, selfOwner, sha256 } from '@tsbuild/core';
 import { FileLeaseManager, isLeaseLive } from '@tsbuild/store';
 import { tempDir } from '../../test/support/fixtures.js';
 
@@ -58,5 +58,15 @@ describe('lease: FileLeaseManager', () => {
     const crashed = (await leases.list()).find((l) => l.id === 'crashed')!;
     expect(crashed.pid).to.not.equal(process.pid);
     expect(isLeaseLive(crashed)).to.equal(false);
+  });
+
+  it('issue 13: a recycled pid does not keep a dead lease live (the start time is recorded and compared)', async () => {
+    const mine = await leases.create({ id: 'mine' });
+    expect(mine.pidStart).to.equal(selfOwner().start);
+    expect(isLeaseLive(mine)).to.equal(true);
+    // Same pid, another start time: the process that made it is gone and this pid was given to another.
+    writeFileSync(join(dir.path, 'leases', 'recycled.json'), JSON.stringify({ id: 'recycled', createdAt: new Date().toISOString(), pid: process.pid, pidStart: '1', resources: [] }));
+    const recycled = (await leases.list()).find((l) => l.id === 'recycled')!;
+    expect(isLeaseLive(recycled)).to.equal(false);
   });
 });

@@ -2,21 +2,23 @@
  * Mounting snapshots on the host, for the ops that work on a tree directly
  * (file ops write into a prepared snapshot; COPY --from and bind mounts read a
  * read-only view of another result). A single bind mount is used in place
- * (no mount needed); anything else is mounted on a temp dir and always
- * unmounted and removed afterwards, also on failure or abort.
+ * (no mount needed); anything else is mounted on a fresh directory in this
+ * process's folder under /run/tsbuild/mnt (runtime's scratchMountPoint: a
+ * killed process's folder is found and reclaimed by the next tsbuild) and
+ * always unmounted and removed afterwards, also on failure or abort.
  */
-import { mkdtempSync, rmdirSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountAll, type Mount } from '@tsbuild/runtime';
+import { mountAll, scratchMountPoint, type Mount } from '@tsbuild/runtime';
 import type { Worker } from './worker.js';
 import type { LayerResult } from './types.js';
 
 export async function withMounted<T>(mounts: Mount[], fn: (dir: string) => Promise<T>): Promise<T> {
   if (mounts.length === 1 && mounts[0]!.type === 'bind') return fn(mounts[0]!.source);
   // Synchronous mkdtemp/rmdir: microseconds each, where a promise waits its turn in the thread pool.
-  const dir = mkdtempSync(join(tmpdir(), 'tsbuild-mnt-'));
+  const dir = scratchMountPoint();
   try {
     const unmount = await mountAll(mounts, dir);
     try {

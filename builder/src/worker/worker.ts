@@ -10,7 +10,7 @@
  * Cached results stay alive afterwards through their cache records.
  */
 import { randomUUID } from 'node:crypto';
-import type { Compression, Digest } from '@tsbuild/core';
+import { formatOwner, type Compression, type Digest } from '@tsbuild/core';
 import type { Executor } from '@tsbuild/runtime';
 import { sharedCompressPool, type Lease, type SelectedSnapshotter, type Store } from '@tsbuild/store';
 
@@ -81,9 +81,14 @@ export class Worker {
     if (this.compression !== 'none') sharedCompressPool().warm();
   }
 
-  /** A unique key for an active snapshot of this build. */
+  /**
+   * A unique key for an active snapshot of this build. It names this process
+   * (`@<pid>-<start>`, core's ProcessOwner), the owner of the build's lease:
+   * when the process dies, the snapshot is an orphan (store's gc/leftovers.ts)
+   * without a lease write per step.
+   */
   tempKey(kind: string): string {
-    return `${kind}-${randomUUID()}`;
+    return `${kind}-${randomUUID()}@${formatOwner()}`;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { flag, type Command } from '../command.js';
+import { hostLeftoverProblems } from '../reclaim.js';
 import { storeFor } from '../store-access.js';
 import { formatTable, humanSize } from '../table.js';
 
@@ -18,7 +19,7 @@ export const pruneCommand: Command = {
     const r = await store.prune({ signal: ctx.signal, roots: [cache], ...graceMs });
     // ... and the cache drops the explanation maps that no last build names any more.
     const maps = await pruneContentMaps(cache.dir, graceMs);
-    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots, ${maps.removed} cache content maps\nTotal reclaimed space: ${humanSize(r.bytesReclaimed + maps.bytes)}\n`);
+    ctx.stdout.write(`Deleted ${r.blobsRemoved} blobs, ${r.snapshotsRemoved} snapshots, ${maps.removed} cache content maps, ${r.leftoversRemoved ?? 0} leftovers of dead processes\nTotal reclaimed space: ${humanSize(r.bytesReclaimed + maps.bytes)}\n`);
     return 0;
   },
 };
@@ -50,12 +51,16 @@ export const duCommand: Command = {
 
 export const fsckCommand: Command = {
   name: 'fsck',
-  summary: 'Verify every blob digest and reference; --repair removes what is broken',
+  summary: 'Verify every blob digest and reference, list what dead builds left; --repair removes both',
   usage: '[--repair]',
   options: { repair: { type: 'boolean' } },
   async run(ctx, args) {
+    // No reclaim at open: fsck reports what dead processes left, and --repair removes it.
     const store = await storeFor(ctx);
-    const report = await store.fsck({ repair: flag(args, 'repair'), signal: ctx.signal });
+    const repair = flag(args, 'repair');
+    const host = hostLeftoverProblems(repair);
+    const report = await store.fsck({ repair, signal: ctx.signal });
+    report.problems.push(...host);
     for (const p of report.problems) ctx.stdout.write(`${p.repaired ? 'repaired' : 'problem'}: ${p.kind} ${p.subject}: ${p.message}\n`);
     const open = report.problems.filter((p) => !p.repaired).length;
     ctx.stdout.write(`checked ${report.blobsChecked} blobs, ${report.refsChecked} references: ${report.problems.length} problems${report.problems.length ? `, ${report.problems.length - open} repaired` : ''}\n`);

@@ -13,6 +13,7 @@ import {
   NotFoundError,
   digestAlgorithm,
   digestHex,
+  formatOwner,
   isCanceled,
   isDigest,
   throwIfAborted,
@@ -97,7 +98,8 @@ export class LocalContentStore implements ContentStore {
       }
     }
     mkdirSync(this.ingestDir, { recursive: true });
-    const tmp = join(this.ingestDir, randomUUID());
+    // Named for its writer (core's ProcessOwner): a dead writer's file is an orphan at once (gc/leftovers.ts).
+    const tmp = join(this.ingestDir, `${formatOwner()}-${randomUUID()}`);
     const digester = new Digester();
     try {
       await pipeline(

@@ -2,15 +2,19 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { digestAlgorithm, isIndexType, isManifestType, throwIfAborted, type Descriptor, type Digest, type Index, type Manifest } from '@tsbuild/core';
 import { readJson } from '../content/helpers.js';
-import type { Cancellable, ContentStore, FsckProblem, FsckReport, ImageRecord, ImageStore } from '../types.js';
+import type { Cancellable, ContentStore, FsckProblem, FsckReport, ImageRecord, ImageStore, LeaseManager, Snapshotter } from '../types.js';
+import { findStoreLeftovers, removeStoreLeftovers } from './leftovers.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
 
 export interface FsckOptions extends Cancellable {
   root: string;
   content: ContentStore;
   images: ImageStore;
-  /** Remove corrupt blobs, tags whose target is missing or corrupt, and ingest leftovers. */
+  /** Remove corrupt blobs, tags whose target is missing or corrupt, ingest leftovers and what dead processes left. */
   repair?: boolean;
+  /** With them, dead processes' leases and temporary snapshots are checked too (gc/leftovers.ts). */
+  leases?: LeaseManager;
+  snapshotter?: Snapshotter;
   /** Ingest files older than this are leftovers (default one hour; younger ones may be in-flight writes). */
   ingestMaxAgeMs?: number;
 }
@@ -66,7 +70,21 @@ export async function fsck(options: FsckOptions): Promise<FsckReport> {
       problem({ kind: 'blob-missing', subject: missing.digest, message: `${missing.mediaType} referenced by ${record.name} is missing or corrupt` });
     }
   }
+  const reported = new Set<string>();
+  if (options.leases) {
+    const lo = { root: options.root, leases: options.leases, ...(options.snapshotter ? { snapshotter: options.snapshotter } : {}) };
+    const found = await findStoreLeftovers(lo);
+    const { removed } = repair ? await removeStoreLeftovers(lo, found) : { removed: new Set<string>() };
+    const done = (id: string) => (repair ? { repaired: removed.has(id) } : {});
+    for (const s of found.orphanSnapshots) problem({ kind: 'snapshot-orphan', subject: s.key, message: s.key.includes('@') ? 'temporary snapshot of a process that is gone' : 'temporary snapshot of an earlier tsbuild, over an hour old', ...done(`snapshot:${s.key}`) });
+    for (const f of found.orphanIngest) {
+      reported.add(f.path);
+      problem({ kind: 'ingest-leftover', subject: f.path, message: `${f.size} bytes left by a process that is gone`, ...done(`ingest:${f.path}`) });
+    }
+    for (const l of found.deadLeases) problem({ kind: 'lease-dead', subject: l.id, message: `lease of process ${l.pid} that is gone`, ...done(`lease:${l.id}`) });
+  }
   for (const f of await ingestLeftovers(options.root, options.ingestMaxAgeMs ?? ONE_HOUR_MS)) {
+    if (reported.has(f.path)) continue;
     const p: FsckProblem = { kind: 'ingest-leftover', subject: f.path, message: `${f.size} bytes left by an unfinished write` };
     if (repair) {
       await rm(f.path, { force: true });

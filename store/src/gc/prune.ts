@@ -5,6 +5,7 @@ import { isNotFound, throwIfAborted, withLock } from '@tsbuild/core';
 import { LayerVariants } from '../image/layer-variants.js';
 import type { Cancellable, ContentStore, GcRootProvider, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
+import { findStoreLeftovers, removeStoreLeftovers, type LeftoverOptions } from './leftovers.js';
 import { markReachable, type MarkSet } from './mark.js';
 
 /** The roles prune and du work on. */
@@ -37,12 +38,16 @@ export interface PruneOptions extends GcOptions {
  * it — and snapshot creation times / directory mtimes).
  * Layer conversion memos whose blobs are gone go with them.
  * The root providers' own records are theirs to collect, not the store's.
+ * Leases of dead processes, their ingest files and temporary snapshots go
+ * first, whatever their age (gc/leftovers.ts).
  */
 export async function prune(options: PruneOptions): Promise<PruneResult> {
   const { root, signal } = options;
   return withLock(join(root, 'gc.lock'), async () => {
     const cutoff = Date.now() - (options.graceMs ?? 60_000);
     const result: PruneResult = { blobsRemoved: 0, snapshotsRemoved: 0, bytesReclaimed: 0 };
+    // First what dead processes left: their temporary snapshots would otherwise keep their parents.
+    if (options.leases) result.leftoversRemoved = await pruneLeftovers({ root, leases: options.leases, ...(options.snapshotter ? { snapshotter: options.snapshotter } : {}) });
     const mark = await markReachable(options);
     throwIfAborted(signal);
     for await (const blob of options.content.walk()) {
@@ -107,4 +112,9 @@ async function sweepSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: n
 
 async function dirMtime(dir: string): Promise<number> {
   return (await stat(dir).catch(() => undefined))?.mtimeMs ?? 0;
+}
+
+async function pruneLeftovers(o: LeftoverOptions): Promise<number> {
+  const { removed } = await removeStoreLeftovers(o, await findStoreLeftovers(o));
+  return removed.size;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, pidAlive, withLock } from '@tsbuild/core';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, ownerAlive, pidAlive, selfOwner, withLock } from '@tsbuild/core';
 import { writeFileAtomic } from '../content/atomic-file.js';
 import type { Lease, LeaseManager, LeaseResource } from '../types.js';
 
@@ -27,7 +27,7 @@ export class FileLeaseManager implements LeaseManager {
     const id = options.id ?? randomUUID();
     if (!ID_RE.test(id)) throw new InvalidArgumentError(`invalid lease id ${JSON.stringify(id)}`, { code: 'STORE_LEASE_INVALID_ID' });
     const now = Date.now();
-    const lease: Lease = { id, createdAt: new Date(now).toISOString(), pid: process.pid, resources: [] };
+    const lease: Lease = { id, createdAt: new Date(now).toISOString(), pid: process.pid, pidStart: selfOwner().start, resources: [] };
     if (options.ttlMs !== undefined) lease.expiresAt = new Date(now + options.ttlMs).toISOString();
     await mkdir(this.dir, { recursive: true });
     await withLock(this.lockPath(id), async () => {
@@ -94,11 +94,20 @@ export class FileLeaseManager implements LeaseManager {
   }
 }
 
-/** A lease protects its resources until deleted, until `expiresAt`, and only while its creating pid (if recorded) is alive. */
+/**
+ * A lease protects its resources until deleted, until `expiresAt`, and only
+ * while its creating process (if recorded) is alive: the same pid with the
+ * same start time, when that was recorded (a pid can be reused).
+ */
 export function isLeaseLive(lease: Lease, now = Date.now()): boolean {
   if (lease.expiresAt !== undefined && Date.parse(lease.expiresAt) <= now) return false;
-  if (lease.pid !== undefined && !pidAlive(lease.pid)) return false;
-  return true;
+  return leaseOwnerAlive(lease);
+}
+
+/** Whether the process that created `lease` still runs (true when none is recorded). */
+export function leaseOwnerAlive(lease: Lease): boolean {
+  if (lease.pid === undefined) return true;
+  return lease.pidStart !== undefined ? ownerAlive({ pid: lease.pid, start: lease.pidStart }) : pidAlive(lease.pid);
 }
 
 function sameResource(a: LeaseResource, b: LeaseResource): boolean {

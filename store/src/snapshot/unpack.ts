@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { finished } from 'node:stream/promises';
-import { InvalidArgumentError, isAlreadyExists, isNotFound, throwIfAborted, type Descriptor, type Digest } from '@tsbuild/core';
+import { formatOwner, InvalidArgumentError, isAlreadyExists, isNotFound, throwIfAborted, type Descriptor, type Digest } from '@tsbuild/core';
 import type { ContentProvider, Snapshotter } from '../types.js';
 import { applyLayer } from '../layer/tar-apply.js';
 import { openLayer } from '../layer/layer-reader.js';
@@ -87,7 +87,8 @@ interface UnpackOne extends UnpackOptions {
 /** Applies one layer and commits it as `chainId`. False when a concurrent unpack committed it first. */
 async function unpackOne(o: UnpackOne): Promise<boolean> {
   const { snapshotter, signal } = o;
-  const tmpKey = `extract-${randomUUID()} ${o.chainId}`;
+  // `@owner` marks it as this process's temporary (gc/leftovers.ts reclaims it if the process dies).
+  const tmpKey = `extract-${randomUUID()}@${formatOwner()} ${o.chainId}`;
   await snapshotter.prepare(tmpKey, o.parent, o.labels ? { labels: o.labels } : {});
   try {
     const tar = await openLayer(o.provider, o.layer, { verifyDiffID: o.diffID, ...(signal ? { signal } : {}) });

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { RELIABLE_FS_TYPES, type WatchAnswer } from './protocol.js';
+import { hostPrefix } from '@tsbuild/runtime';
 
 /** What a ready daemon vouches for: nothing under the root changed while these stay the same. */
 export interface WatchState {
@@ -137,7 +138,9 @@ export class ContextWatchClient {
       if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid)) return;
       const script = fileURLToPath(daemonUrl);
       const args = fromSource ? ['--import', tsxLoader(), script] : [script];
-      const child = spawn(process.execPath, [...args, this.contextDir, this.socketPath, String(this.idleMs)], { detached: true, stdio: 'ignore', cwd: '/' });
+      // In the host's mount namespace: started from the CLI's private one, it would keep that namespace (and its mounts) alive.
+      const [file, ...rest] = [...hostPrefix(), process.execPath, ...args, this.contextDir, this.socketPath, String(this.idleMs)];
+      const child = spawn(file!, rest, { detached: true, stdio: 'ignore', cwd: '/' });
       child.on('error', () => undefined);
       child.unref();
     } catch {
