@@ -54,6 +54,8 @@ export async function openTarStream(path: string, kind: ArchiveKind, signal?: Ab
   if (kind === 'tar') return file;
   const decoder = createDecompressStream(kind);
   file.on('error', (err) => decoder.destroy(err));
+  // pipe() does not close its source when the destination is closed early (a refused entry): do it here.
+  decoder.once('close', () => file.destroy());
   return file.pipe(decoder);
 }
 
