@@ -24,11 +24,12 @@ const debug = args.includes('--debug') || args.includes('-D');
 if (debug) process.setSourceMapsEnabled(true);
 // The command names the code cache: each command's hot functions are in its own.
 const command = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--root');
-const { main } = bundleIsFresh()
+const { runCli } = bundleIsFresh()
   ? createRequire(import.meta.url)('./bundle-loader.cjs').loadBundle(fileURLToPath(new URL('../dist/bundle/tsbuild.js', import.meta.url)), { cache: !debug, variant: command })
   : await import('../dist/main.js');
 
-process.exitCode = await main(args);
+// runCli sets the exit code; it turns a crash or an unsettled await into one clear line.
+await runCli(args);
 
 function bundleIsFresh() {
   const mtime = (rel) => statSync(new URL(rel, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;

@@ -18,6 +18,12 @@ const GLOBAL_OPTIONS: OptionSpec = {
 };
 
 export { UsageError } from './usage-error.js';
+import { runAsProcess } from './process-guard.js';
+
+/** The binary's entry (cli/bin/tsbuild.js): `main` with the process-level guard around it. */
+export function runCli(argv: string[]): Promise<void> {
+  return runAsProcess(main, argv);
+}
 import { UsageError } from './usage-error.js';
 
 export interface MainOptions {
