@@ -7,3 +7,4 @@ export * from './platform.js';
 export * from './oci.js';
 export * from './reference.js';
 export * from './store-root.js';
+export * from './user-file.js';

@@ -1,8 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { isNotFound, type Digest } from '@tsbuild/core';
+import { isNotFound, openUserFile, type Digest } from '@tsbuild/core';
 import { chainIds, loadArchive, resolveImage, saveArchive, unpackLayers, type Store } from '@tsbuild/store';
 import { flag, str, type Command } from '../command.js';
 import { storeFor } from '../store-access.js';
@@ -49,7 +49,7 @@ export const loadCommand: Command = {
   async run(ctx, args) {
     const input = str(args, 'input');
     const store = await storeFor(ctx);
-    const stream = input ? createReadStream(input) : Readable.from(ctx.stdin as AsyncIterable<Buffer>);
+    const stream = input ? (await openUserFile(input, 'the archive')).createReadStream() : Readable.from(ctx.stdin as AsyncIterable<Buffer>);
     const { tags } = await loadArchive({ root: store.root, content: store.content, images: store.images, input: stream, signal: ctx.signal });
     // Unpacked now, as `docker load` and containerd's import do: the first build FROM it starts at once.
     if (!flag(args, 'no-unpack')) for (const t of tags) await unpackForHost(store, t, ctx.signal);
