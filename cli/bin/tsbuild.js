@@ -8,7 +8,10 @@
 if [ -n "$NODE_EXTRA_CA_CERTS" ]; then
   TSBUILD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export TSBUILD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS
 fi
-exec node "$0" "$@"
+# "--": Node 20 reads an `--env-file F` anywhere in its argv, even after the
+# script's name, as its own option (before any JS runs): `tsbuild run --env-file F`
+# would load F into tsbuild's environment, and block forever on a FIFO.
+exec node "$0" -- "$@"
 */
 // The tsbuild binary: a thin shim over the compiled CLI. It runs the esbuild
 // bundle (scripts/bundle-cli.mjs; far quicker to start, and through V8's code
@@ -18,7 +21,8 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
+// The shell prologue passes `--` first (see above); `node tsbuild.js …` does not.
+const args = process.argv[2] === '--' ? process.argv.slice(3) : process.argv.slice(2);
 // Stack traces (--debug) point into the TypeScript sources, not the bundle.
 const debug = args.includes('--debug') || args.includes('-D');
 if (debug) process.setSourceMapsEnabled(true);
