@@ -17,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { Header } from 'tar';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { mountsMentioning } from './run-support.js';
 
 const bin = resolve(import.meta.dirname, '../bin/tsbuild.js');
 const TIMEOUT_MS = 30_000;
@@ -123,6 +124,11 @@ describe('hostile and unlucky inputs end cleanly (issue 13)', function () {
     for (const [name, args, message] of cases) {
       it(name, () => expectOneLineFailure(tsbuildBin(root, args()), message));
     }
+
+    it('a bad archive in ADD over a base image leaves no overlay mounted', () => {
+      expectOneLineFailure(tsbuildBin(root, ['build', '--no-cache', badAddContext()]), /would be written outside the destination$/);
+      expect(mountsMentioning(tmp.path)).to.deep.equal([]);
+    });
 
     it('--debug adds the stack to the same first line', () => {
       const r = tsbuildBin(root, ['--debug', 'inspect', 'no-such-image']);
