@@ -200,6 +200,22 @@ describe('hostile and unlucky inputs end cleanly (issue 13)', function () {
     expect(r.stderr).to.include('FROBNICATE \\x1b]0;pwned\\x07 \\x1b[2J now');
   });
 
+  it("a failing step's output is escaped in the error summary (point 6)", () => {
+    const df = write('ctl-run.Dockerfile', 'FROM busybox\nRUN printf "\\033]0;pwned\\007\\033[2J\\n"; exit 3\n');
+    const r = tsbuildBin(root, ['build', '--no-cache', '--progress', 'quiet', '-f', df, p('ctx')]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.not.match(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(r.stderr).to.include('\\x1b]0;pwned\\x07\\x1b[2J');
+  });
+
+  it('plain progress escapes the Dockerfile text in step names (point 6)', () => {
+    const df = write('ctl-name.Dockerfile', 'FROM busybox\nRUN echo hi # \x1b]0;pwned\x07\n');
+    const r = tsbuildBin(root, ['build', '--no-cache', '--progress', 'plain', '-f', df, p('ctx')]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.include('RUN echo hi # \\x1b]0;pwned\\x07\n');
+    expect(r.stderr).to.not.match(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+
   function write(name: string, content: string | Buffer): string {
     writeFileSync(p(name), content);
     return p(name);

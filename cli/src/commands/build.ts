@@ -20,6 +20,7 @@ import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-f
 import { BUILD_HELP } from '../build-help.js';
 import { writeEventFiles, writeResultFiles } from '../build-results.js';
 import { formatError } from '../format-error.js';
+import { escapeControls } from '../terminal-text.js';
 import { createProgressWriter } from '../progress/index.js';
 import { applyEvent, createModel, type ProgressModel } from '../progress/model.js';
 import { builderBuild, openBuildDeps } from '../run-build.js';
@@ -144,7 +145,8 @@ function failedStepTail(err: unknown, model: ProgressModel): string {
   if (err instanceof ExecError && err.outputTail) return '';
   const failed = [...model.vertices.values()].find((v) => v.state === 'error');
   if (!failed || failed.logs.length === 0) return '';
-  return `  ${failed.name}:\n` + failed.logs.slice(-TAIL).map((l) => `  ${l.line}\n`).join('');
+  // The step's own output, quoted in our summary: escaped like every other user text (terminal-text.ts).
+  return escapeControls(`  ${failed.name}:\n` + failed.logs.slice(-TAIL).map((l) => `  ${l.line}\n`).join(''));
 }
 
 function readable(file: string): boolean {
