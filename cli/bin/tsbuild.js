@@ -20,10 +20,13 @@ if [ -z "$TSBUILD_HOST_MNTNS" ] && [ "$TSBUILD_MOUNT_NS" != 0 ] && command -v un
   if [ "$key" = CapEff: ] && [ $(( (0x$value >> 21) & 1 )) = 1 ]; then
     exec 9</proc/self/ns/mnt
     TSBUILD_HOST_MNTNS=9; export TSBUILD_HOST_MNTNS
-    exec unshare --mount --propagation private node "$0" "$@"
+    exec unshare --mount --propagation private node "$0" -- "$@"
   fi
 fi
-exec node "$0" "$@"
+# "--": Node 20 reads an `--env-file F` anywhere in its argv, even after the
+# script's name, as its own option (before any JS runs): `tsbuild run --env-file F`
+# would load F into tsbuild's environment, and block forever on a FIFO.
+exec node "$0" -- "$@"
 */
 // The tsbuild binary: a thin shim over the compiled CLI. It runs the esbuild
 // bundle (scripts/bundle-cli.mjs; far quicker to start, and through V8's code
@@ -33,17 +36,19 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
+// The shell prologue passes `--` first (see above); `node tsbuild.js …` does not.
+const args = process.argv[2] === '--' ? process.argv.slice(3) : process.argv.slice(2);
 // Stack traces (--debug) point into the TypeScript sources, not the bundle.
 const debug = args.includes('--debug') || args.includes('-D');
 if (debug) process.setSourceMapsEnabled(true);
 // The command names the code cache: each command's hot functions are in its own.
 const command = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--root');
-const { main } = bundleIsFresh()
+const { runCli } = bundleIsFresh()
   ? createRequire(import.meta.url)('./bundle-loader.cjs').loadBundle(fileURLToPath(new URL('../dist/bundle/tsbuild.js', import.meta.url)), { cache: !debug, variant: command })
   : await import('../dist/main.js');
 
-process.exitCode = await main(args);
+// runCli sets the exit code; it turns a crash or an unsettled await into one clear line.
+await runCli(args);
 
 function bundleIsFresh() {
   const mtime = (rel) => statSync(new URL(rel, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;

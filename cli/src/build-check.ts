@@ -13,6 +13,7 @@ import type { Writable } from 'node:stream';
 import type { BuildWarning } from '@tsbuild/builder';
 import { buildStageGraph, findDirective, printStageGraph, type PrintFormat, type StageGraph } from '@tsbuild/dockerfile';
 import { warningLocation } from './progress/format.js';
+import { escapeControls } from './terminal-text.js';
 
 export interface FrontendInput {
   text: string;
@@ -66,7 +67,7 @@ export function runCheck(input: FrontendInput, out: Writable): number {
   const { warnings, config } = checkWarnings(input);
   const level = config.error ? 'error' : 'warning';
   for (const w of warnings) {
-    out.write(`${warningLocation(w, input.file)}: ${level}: ${w.rule}: ${w.message}${w.url ? ` (${w.url})` : ''}\n`);
+    out.write(escapeControls(`${warningLocation(w, input.file)}: ${level}: ${w.rule}: ${w.message}${w.url ? ` (${w.url})` : ''}`) + '\n');
   }
   if (warnings.length === 0) {
     out.write('Check complete, no warnings found.\n');

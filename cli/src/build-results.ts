@@ -4,7 +4,8 @@
  * --trace / --report files. Writes are temp file + rename, so a reader never
  * sees half a file.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { InvalidArgumentError } from '@tsbuild/core';
 import type { BuildEvent, BuildResult } from '@tsbuild/builder';
 import { htmlReport } from './report/html-report.js';
 import { chromeTrace } from './trace/chrome-trace.js';
@@ -30,8 +31,16 @@ export async function writeEventFiles(events: BuildEvent[], files: { trace?: str
   if (files.report) await atomicWrite(files.report, htmlReport(events));
 }
 
+/** Temp + rename: a FIFO or device at `path` is replaced, never opened (so never waited on). */
 async function atomicWrite(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' ? 'a parent is not a directory' : code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new InvalidArgumentError(`cannot write ${path}: ${why}`, { code: 'BUILD_RESULT_FILE_UNWRITABLE', cause: err });
+  }
 }

@@ -1,8 +1,10 @@
 import { DockerfileError, ExecError, TsbuildError } from '@tsbuild/core';
+import { escapeControls } from './terminal-text.js';
 
 /**
  * One clear line for the user (plus the Dockerfile snippet where there is one);
- * the stack only with --debug.
+ * the stack only with --debug. Everything in it may carry user text (Dockerfile
+ * lines, paths, refs, a container's output): control characters are escaped.
  */
 export function formatError(err: unknown, { debug, readSource }: { debug: boolean; readSource?: (file: string) => string | undefined }): string {
   const lines: string[] = [];
@@ -28,7 +30,7 @@ export function formatError(err: unknown, { debug, readSource }: { debug: boolea
       cause = cause.cause;
     }
   }
-  return lines.join('\n') + '\n';
+  return escapeControls(lines.join('\n')) + '\n';
 }
 
 function sourceSnippet(err: DockerfileError, readSource?: (file: string) => string | undefined): string | undefined {

@@ -3,9 +3,9 @@
  * Exit codes: the command's own (e.g. `run` propagates the container's),
  * 1 for an error, 2 for bad usage, 130 when interrupted.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs'; // version() only
 import { parseArgs } from 'node:util';
-import { isCanceled } from '@tsbuild/core';
+import { isCanceled, readUserFileSync } from '@tsbuild/core';
 import type { Command, OptionSpec, ParsedArgs } from './command.js';
 import { commands } from './commands/index.js';
 import { defaultRoot, type CliContext } from './context.js';
@@ -18,6 +18,12 @@ const GLOBAL_OPTIONS: OptionSpec = {
 };
 
 export { UsageError } from './usage-error.js';
+import { runAsProcess } from './process-guard.js';
+
+/** The binary's entry (cli/bin/tsbuild.js): `main` with the process-level guard around it. */
+export function runCli(argv: string[]): Promise<void> {
+  return runAsProcess(main, argv);
+}
 import { UsageError } from './usage-error.js';
 import { reclaimAtStart } from './reclaim.js';
 
@@ -129,7 +135,7 @@ function firstPositional(argv: string[], options: OptionSpec): number {
 
 function tryRead(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    return readUserFileSync(file, 'the Dockerfile').toString('utf8');
   } catch {
     return undefined;
   }

@@ -11,3 +11,4 @@ export * from './mount.js';
 export { resolveInRoot, resolveInRootSync, isInside, type ResolveOptions as ResolveInRootOptions } from './root-path.js';
 export { withLock, acquireLock, tryLock, pidAlive, type LockOptions, type ReleaseLock } from './lock-file.js';
 export * from './process-owner.js';
+export * from './user-file.js';

@@ -27,7 +27,8 @@ export { openStore, type Store, type OpenStoreOptions } from './store.js';
 export { defaultStoreRoot } from '@tsbuild/core';
 export { openLayerStream } from './layer/layer-reader.js';
 export { saveArchive, type SaveOptions } from './archive/save.js';
-export { loadArchive, type LoadOptions } from './archive/load.js';
+export { loadArchive, type LoadOptions, type LoadedImage } from './archive/load.js';
+export { checkLayer } from './layer/check-layer.js';
 // compression, layer writer/reader, snapshotters, unpack (added by the lead for the CLI; owners may extend)
 export { writeLayer, type WriteLayerOptions } from './layer/layer-writer.js';
 export { openLayer, sniffCompression, type OpenLayerOptions } from './layer/layer-reader.js';

@@ -9,10 +9,9 @@
  * DockerfileError at the instruction that names it (there is no pull yet).
  * `--build-context`s replace stages and image names first (named-contexts.ts).
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import {
-  DockerfileError, InvalidArgumentError, formatPlatform, hostPlatform, isNotFound, normalizeReference, parsePlatform, throwIfAborted,
+  DockerfileError, InvalidArgumentError, formatPlatform, hostPlatform, isNotFound, normalizeReference, parsePlatform, readUserFile, throwIfAborted,
   type Platform, type SourceRange,
 } from '@tsbuild/core';
 import { resolveImage, type Store } from '@tsbuild/store';
@@ -44,9 +43,9 @@ export async function loadBuild(options: BuildOptions, store: Store, { signal }:
   const dockerfilePath = resolve(options.dockerfile ?? resolve(contextDir, 'Dockerfile'));
   const rel = relative(contextDir, dockerfilePath);
   const file = rel.startsWith('..') || isAbsolute(rel) ? dockerfilePath : rel;
-  const text = options.dockerfileText ?? (await readFile(dockerfilePath, 'utf8'));
+  const text = options.dockerfileText ?? (await readUserFile(dockerfilePath, 'the Dockerfile')).toString('utf8');
   const choice = await selectIgnoreFile(contextDir, dockerfilePath, signal ? { signal } : {});
-  const ignore = choice ? createMatcher(readDockerignore(await readFile(choice.path, 'utf8'))) : undefined;
+  const ignore = choice ? createMatcher(readDockerignore((await readUserFile(choice.path, 'the .dockerignore')).toString('utf8'))) : undefined;
   const host = hostPlatform();
   const platform = options.platform ? parsePlatform(options.platform) : host;
   const { parsed, placeholders } = replaceStages(parseInstructions(text, { file }), contexts);

@@ -145,8 +145,8 @@ export async function openTarStream(path: string, kind: ArchiveKind, signal?: Ab
   if (kind === 'tar') return file;
   const decoder = createDecompressStream(kind);
   file.on('error', (err) => decoder.destroy(err));
-  // A reader that stops early destroys the decoder: the file (and its descriptor) goes with it.
-  decoder.on('close', () => file.destroy());
+  // pipe() does not close its source when the destination is closed early (a refused entry): do it here.
+  decoder.once('close', () => file.destroy());
   return file.pipe(decoder);
 }
 

@@ -18,7 +18,7 @@
  */
 import { Parser, type ReadEntry } from 'tar';
 import { posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { once, type EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { throwIfAborted } from '@tsbuild/core';
 import type { DestWriter, Owner } from './dest-writer.js';
@@ -34,32 +34,61 @@ export interface ExtractOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Extracts the plain tar stream; resolves to the number of entries written. */
+/**
+ * Extracts the plain tar stream; resolves to the number of entries written.
+ * The first failure (a stream error, a parse error, an entry that cannot be
+ * written) stops the feed, closes `tar` and is what rejects. The feed is a loop,
+ * not stream.pipeline: node-tar's Parser never emits 'close', so a pipeline
+ * whose source was closed early (an entry refused while gunzip still held the
+ * rest of the archive) never called back — issue 13's silent exit 13.
+ */
 export async function extractTar(tar: Readable, options: ExtractOptions): Promise<number> {
   const parser = new Parser({ strict: true });
+  const stop = new AbortController();
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
+  const fail = (err: unknown) => {
+    failure ??= err;
+    stop.abort();
+  };
   let written = 0;
+  parser.on('error', fail);
   parser.on('entry', (entry: ReadEntry) => {
     chain = chain.then(async () => {
       if (failure) return void entry.resume();
       try {
         if (await writeEntry(entry, options)) written++;
       } catch (err) {
-        failure ??= err;
+        fail(err);
         entry.resume();
-        tar.destroy();
       }
     });
   });
   try {
-    await pipeline(tar, parser as unknown as NodeJS.WritableStream);
+    // Leaving the loop early (break or throw) destroys `tar`: a decompressor is closed with it.
+    for await (const chunk of tar) {
+      if (failure) break;
+      if (!parser.write(chunk as Buffer)) await untilEvent(parser, 'drain', stop.signal);
+      if (failure) break;
+    }
+    if (!failure) {
+      const ended = untilEvent(parser, 'end', stop.signal); // end() may emit 'end' at once
+      parser.end();
+      await ended;
+    }
   } catch (err) {
-    failure ??= err;
+    fail(err);
   }
   await chain;
   if (failure) throw failure;
   return written;
+}
+
+/** Resolves on `event`, or as soon as `stop` aborts (the caller then reads its failure). */
+async function untilEvent(emitter: EventEmitter, event: string, stop: AbortSignal): Promise<void> {
+  await once(emitter, event, { signal: stop }).catch((err: unknown) => {
+    if (!stop.aborted) throw err;
+  });
 }
 
 async function writeEntry(entry: ReadEntry, options: ExtractOptions): Promise<boolean> {

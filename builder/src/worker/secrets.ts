@@ -10,7 +10,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { InvalidArgumentError, NotFoundError } from '@tsbuild/core';
+import { InvalidArgumentError, isInvalidArgument, NotFoundError, readUserFile } from '@tsbuild/core';
 
 export interface SecretSource {
   id: string;
@@ -45,7 +45,8 @@ export class SecretProvider {
       }
       return Buffer.from(value);
     }
-    return readFile(spec.src).catch((err: NodeJS.ErrnoException) => {
+    return readUserFile(spec.src, `secret ${id}`).catch((err: NodeJS.ErrnoException) => {
+      if (isInvalidArgument(err)) throw err; // a FIFO or device: UserPathError names it
       throw new InvalidArgumentError(`secret ${id}: cannot read ${spec.src}: ${err.code ?? err.message}`, { code: 'BUILD_SECRET_NOT_FOUND' });
     });
   }

@@ -7,11 +7,11 @@
  * Dockerfile snippet or the failing step's last output); 2 bad flags; 130
  * interrupted (the builder cleans up when ctx.signal aborts).
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
-import { DockerfileError, ExecError, isCanceled } from '@tsbuild/core';
+import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Command } from '../command.js';
 import type { CliContext } from '../context.js';
 import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
@@ -20,6 +20,7 @@ import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-f
 import { BUILD_HELP } from '../build-help.js';
 import { writeEventFiles, writeResultFiles } from '../build-results.js';
 import { formatError } from '../format-error.js';
+import { escapeControls } from '../terminal-text.js';
 import { createProgressWriter } from '../progress/index.js';
 import { applyEvent, createModel, type ProgressModel } from '../progress/model.js';
 import { builderBuild, openBuildDeps } from '../run-build.js';
@@ -84,9 +85,11 @@ async function loadDockerfile(inv: BuildInvocation, contextDir: string, stdin: N
   const file = rel && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel) ? rel : inv.dockerfile ?? path;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readUserFile(path, 'the Dockerfile')).toString('utf8');
   } catch (err) {
-    throw new DockerfileError(`cannot read the Dockerfile: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, file);
+    const why = err instanceof UserPathError ? `${err.path} is ${err.kind}, not a regular file`
+      : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new DockerfileError(`cannot read the Dockerfile: ${why}`, file, undefined, { cause: err });
   }
   return { text, file, path };
 }
@@ -166,7 +169,8 @@ function failedStepTail(err: unknown, model: ProgressModel): string {
   if (err instanceof ExecError && err.outputTail) return '';
   const failed = [...model.vertices.values()].find((v) => v.state === 'error');
   if (!failed || failed.logs.length === 0) return '';
-  return `  ${failed.name}:\n` + failed.logs.slice(-TAIL).map((l) => `  ${l.line}\n`).join('');
+  // The step's own output, quoted in our summary: escaped like every other user text (terminal-text.ts).
+  return escapeControls(`  ${failed.name}:\n` + failed.logs.slice(-TAIL).map((l) => `  ${l.line}\n`).join(''));
 }
 
 function readable(file: string): boolean {
@@ -180,7 +184,7 @@ function readable(file: string): boolean {
 
 function tryRead(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    return readUserFileSync(file, 'the Dockerfile').toString('utf8');
   } catch {
     return undefined;
   }

@@ -1,10 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   formatPlatform,
   hostPlatform,
   normalizeReference,
+  openUserFile,
   parsePlatform,
   type Compression,
   type ContainerConfig,
@@ -81,5 +81,5 @@ async function sourceTar(source: string, stdin: NodeJS.ReadableStream, epoch: nu
   if (source === '-') return openLayerStream(Readable.from(stdin as AsyncIterable<Buffer>), { signal });
   const st = await stat(source);
   if (st.isDirectory()) return packDirectory(source, { ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}), signal });
-  return openLayerStream(createReadStream(source), { signal });
+  return openLayerStream((await openUserFile(source, 'the archive to import')).createReadStream(), { signal });
 }

@@ -2,6 +2,7 @@ import { flag, type Command } from '../command.js';
 import { hostLeftoverProblems } from '../reclaim.js';
 import { storeFor } from '../store-access.js';
 import { formatTable, humanSize } from '../table.js';
+import { UsageError } from '../usage-error.js';
 
 export const pruneCommand: Command = {
   name: 'prune',
@@ -10,9 +11,11 @@ export const pruneCommand: Command = {
   help: [['--grace SECONDS', 'keep anything newer than this (default 60)']],
   options: { grace: { type: 'string' } },
   async run(ctx, args) {
-    const store = await storeFor(ctx);
     const grace = typeof args.values.grace === 'string' ? Number(args.values.grace) * 1000 : undefined;
-    const graceMs = grace !== undefined && Number.isFinite(grace) ? { graceMs: grace } : {};
+    // A typo must not silently fall back to the default grace.
+    if (grace !== undefined && !(Number.isFinite(grace) && grace >= 0)) throw new UsageError(`--grace wants a number of seconds, not ${JSON.stringify(args.values.grace)}`);
+    const graceMs = grace !== undefined ? { graceMs: grace } : {};
+    const store = await storeFor(ctx);
     // The store keeps what the build cache reports (it does not know the cache's format) ...
     const { openBuildCache, pruneContentMaps } = await import('@tsbuild/builder');
     const cache = openBuildCache(store.root);

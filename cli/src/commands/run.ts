@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readUserFile } from '@tsbuild/core';
 import type { Readable } from 'node:stream';
 import { list, flag, str, type Command } from '../command.js';
 import { EXIT_ENGINE_ERROR, signalExitCode } from '../containers/exit-codes.js';
@@ -57,7 +57,7 @@ export const runCommand: Command = {
     if (network !== 'host' && network !== 'none') throw new UsageError(`unsupported network ${network} (host or none)`);
     const stdin = flag(args, 'interactive') ? ctx.stdin : undefined;
     try {
-      const envFiles = await Promise.all(list(args, 'env-file').map((f) => readFile(f, 'utf8')));
+      const envFiles = await Promise.all(list(args, 'env-file').map(async (f) => (await readUserFile(f, 'the env file')).toString('utf8')));
       const mounts = await resolveVolumes(list(args, 'volume'), process.cwd());
       const store = await storeFor(ctx);
       const entrypoint = str(args, 'entrypoint');

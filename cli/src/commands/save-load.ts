@@ -1,9 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { isNotFound, type Digest } from '@tsbuild/core';
-import { chainIds, loadArchive, resolveImage, saveArchive, unpackLayers, type Store } from '@tsbuild/store';
+import { isNotFound, openUserFile, type Descriptor, type Digest } from '@tsbuild/core';
+import { chainIds, checkLayer, imageBlobs, loadArchive, resolveImage, saveArchive, unpackLayers, type LoadedImage, type Store } from '@tsbuild/store';
 import { flag, str, type Command } from '../command.js';
 import { storeFor } from '../store-access.js';
 import { UsageError } from '../usage-error.js';
@@ -48,36 +48,55 @@ export const loadCommand: Command = {
   options: { input: { type: 'string', short: 'i' }, 'no-unpack': { type: 'boolean' } },
   async run(ctx, args) {
     const input = str(args, 'input');
+    const unpack = !flag(args, 'no-unpack');
     const store = await storeFor(ctx);
-    const stream = input ? createReadStream(input) : Readable.from(ctx.stdin as AsyncIterable<Buffer>);
-    const { tags } = await loadArchive({ root: store.root, content: store.content, images: store.images, input: stream, signal: ctx.signal });
-    // Unpacked now, as `docker load` and containerd's import do: the first build FROM it starts at once.
-    if (!flag(args, 'no-unpack')) for (const t of tags) await unpackForHost(store, t, ctx.signal);
+    const stream = input ? (await openUserFile(input, 'the archive')).createReadStream() : Readable.from(ctx.stdin as AsyncIterable<Buffer>);
+    // Every image is checked before any is tagged (a failed load tags nothing): unpacked now, as
+    // `docker load` and containerd's import do, so the first build FROM it starts at once; with
+    // --no-unpack its layers are read through, so a build cannot meet an unpackable one later.
+    // One lease, held until the tags are written, keeps what was ingested and unpacked from a concurrent prune.
+    const lease = await store.leases.create({ id: `load-${randomUUID()}`, ttlMs: 3600_000 });
+    const beforeTag = async (images: readonly LoadedImage[]) => {
+      const seen = new Set<string>();
+      for (const { target } of images) {
+        if (seen.has(target.digest)) continue;
+        seen.add(target.digest);
+        const blobs = await imageBlobs(store.content, target, ctx.signal ? { signal: ctx.signal } : {});
+        await store.leases.addResources(lease.id, blobs.map((d) => ({ type: 'content' as const, digest: d.digest })));
+        await checkForHost(store, lease.id, target, unpack, ctx.signal);
+      }
+    };
+    let tags: string[];
+    try {
+      ({ tags } = await loadArchive({ root: store.root, content: store.content, images: store.images, input: stream, signal: ctx.signal, beforeTag }));
+    } finally {
+      await store.leases.delete(lease.id).catch(() => undefined);
+    }
     for (const t of tags) ctx.stdout.write(`Loaded image: ${t}\n`);
     return 0;
   },
 };
 
 /**
- * Unpacks the host platform's image of `tag` into snapshots (reusing layers
- * already unpacked), under a lease so a concurrent prune cannot take them
- * half made; afterwards the image itself keeps them (GC marks its chain ids).
- * An archive without an image for this platform is left packed.
+ * Unpacks (or, with `unpack` false, reads through) the host platform's image
+ * of `target` into snapshots, reusing layers already unpacked, under the
+ * load's lease so a concurrent prune cannot take them half made; once tagged,
+ * the image itself keeps them (GC marks its chain ids). An archive without an
+ * image for this platform is left packed.
  */
-async function unpackForHost(store: Store, tag: string, signal: AbortSignal | undefined): Promise<void> {
-  const record = await store.images.get(tag);
-  const image = await resolveImage(store.content, record.target, signal ? { signal } : {}).catch((err: unknown) => {
+async function checkForHost(store: Store, leaseId: string, target: Descriptor, unpack: boolean, signal: AbortSignal | undefined): Promise<void> {
+  const image = await resolveImage(store.content, target, signal ? { signal } : {}).catch((err: unknown) => {
     if (isNotFound(err)) return undefined;
     throw err;
   });
   if (!image || image.manifest.layers.length === 0) return;
-  const diffIDs = image.config.rootfs.diff_ids as Digest[];
-  const lease = await store.leases.create({ id: `load-${randomUUID()}`, ttlMs: 3600_000 });
-  try {
-    await store.leases.addResources(lease.id, chainIds(diffIDs).map((key) => ({ type: 'snapshot' as const, key })));
-    const snapshotter = await store.snapshotter(signal ? { signal } : {});
-    await unpackLayers({ provider: store.content, snapshotter, layers: image.manifest.layers, diffIDs, ...(signal ? { signal } : {}) });
-  } finally {
-    await store.leases.delete(lease.id).catch(() => undefined);
+  const sig = signal ? { signal } : {};
+  if (!unpack) {
+    for (const layer of image.manifest.layers) await checkLayer(store.content, layer, sig);
+    return;
   }
+  const diffIDs = image.config.rootfs.diff_ids as Digest[];
+  await store.leases.addResources(leaseId, chainIds(diffIDs).map((key) => ({ type: 'snapshot' as const, key })));
+  const snapshotter = await store.snapshotter(sig);
+  await unpackLayers({ provider: store.content, snapshotter, layers: image.manifest.layers, diffIDs, ...sig });
 }

@@ -9,10 +9,16 @@
  *
  * Our addition: why a step missed the cache, as `#N rebuilding: …` lines
  * right after its start line.
+ *
+ * User text in our own lines (step names are Dockerfile lines; explanations
+ * quote build args and paths; errors, tags) has its control characters escaped
+ * (terminal-text.ts). A step's output is printed as it came, as BuildKit's
+ * printer does (printer.go, textMux.printVtx: `fmt.Fprintf(p.w, "#%d %s", v.index, l)`).
  */
 import { explainLines } from './explain-lines.js';
 import type { BuildEvent } from '@tsbuild/builder';
 import { formatWarning, seconds } from './format.js';
+import { escapeControls } from '../terminal-text.js';
 
 export interface PlainRenderer {
   /** The text this event adds (possibly empty). */
@@ -62,7 +68,7 @@ function render(s: PlainState, e: BuildEvent): string {
     case 'vertex.started': {
       s.started.set(e.id, e.time);
       let out = open(s, e.id, e.name);
-      for (const line of s.explain.get(e.id) ?? []) out += `#${s.index.get(e.id)} rebuilding: ${line}\n`;
+      for (const line of s.explain.get(e.id) ?? []) out += `#${s.index.get(e.id)} rebuilding: ${escapeControls(line)}\n`;
       s.explain.delete(e.id);
       return out;
     }
@@ -74,7 +80,7 @@ function render(s: PlainState, e: BuildEvent): string {
       {
         const lines = explainLines(e);
         if (lines.length === 0) return '';
-        return open(s, e.id, e.name) + lines.map((l) => `#${s.index.get(e.id)} rebuilding: ${l}\n`).join('');
+        return open(s, e.id, e.name) + lines.map((l) => `#${s.index.get(e.id)} rebuilding: ${escapeControls(l)}\n`).join('');
       }
     case 'vertex.log': {
       const key = `${e.id}\0${e.stream}`;
@@ -91,7 +97,7 @@ function render(s: PlainState, e: BuildEvent): string {
       s.finished++;
       return close(s, e.id, open(s, e.id, e.name) + flush(s, e.id, e.time) + `#${s.index.get(e.id)} DONE ${seconds(e.durationMs)}\n`);
     case 'vertex.failed':
-      return close(s, e.id, open(s, e.id, e.name) + flush(s, e.id, e.time) + `#${s.index.get(e.id)} ERROR: ${e.message}\n`);
+      return close(s, e.id, open(s, e.id, e.name) + flush(s, e.id, e.time) + `#${s.index.get(e.id)} ERROR: ${escapeControls(e.message)}\n`);
     case 'warning':
       s.warnings.push(formatWarning(e.warning));
       return '';
@@ -101,14 +107,14 @@ function render(s: PlainState, e: BuildEvent): string {
     case 'export.completed':
       s.exportStart ??= e.time - e.durationMs;
       if (e.name.startsWith('naming to')) s.exportNamed = true;
-      return open(s, EXPORT_ID, 'exporting to image') + `#${s.index.get(EXPORT_ID)} ${e.name} ${seconds(e.durationMs)} done\n`;
+      return open(s, EXPORT_ID, 'exporting to image') + `#${s.index.get(EXPORT_ID)} ${escapeControls(e.name)} ${seconds(e.durationMs)} done\n`;
     case 'build.completed': {
       let out = '';
       if (s.exportStart !== undefined || e.tags.length > 0) {
         out += open(s, EXPORT_ID, 'exporting to image');
         const n = s.index.get(EXPORT_ID);
         if (e.digest) out += `#${n} exporting manifest ${e.digest} done\n`;
-        if (!s.exportNamed) for (const tag of e.tags) out += `#${n} naming to ${tag} done\n`;
+        if (!s.exportNamed) for (const tag of e.tags) out += `#${n} naming to ${escapeControls(tag)} done\n`;
         out += close(s, EXPORT_ID, `#${n} DONE ${seconds(e.time - (s.exportStart ?? e.time))}\n`);
       }
       return out + footer(s, `FINISHED in ${seconds(e.durationMs)}`);
@@ -133,7 +139,7 @@ function open(s: PlainState, id: string, name: string): string {
   if (!s.index.has(id)) s.index.set(id, s.index.size + 1);
   s.names.set(id, name);
   s.current = id;
-  return `${out}\n#${s.index.get(id)} ${name}\n`;
+  return `${out}\n#${s.index.get(id)} ${escapeControls(name)}\n`;
 }
 
 function close(s: PlainState, id: string, text: string): string {

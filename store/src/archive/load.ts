@@ -4,6 +4,12 @@
  * unpacked with the hardened layer applier into a scratch directory beside the
  * store (never trusting its paths), then read as an OCI layout when it has an
  * index.json with names, else through docker's manifest.json.
+ *
+ * Tags come last (issue 13 point 4): every blob an image references is
+ * ingested (digest-verified) first, then `beforeTag` checks every image (the
+ * CLI unpacks or reads its layers through), and only when all of them pass is
+ * any tag written. A failed load leaves no tag; the blobs it ingested are
+ * unreferenced and go with the next prune.
  */
 import { createReadStream } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -34,15 +40,30 @@ export interface LoadOptions {
   images: ImageStore;
   input: Readable;
   signal?: AbortSignal;
+  /** Called once with every image the archive names, after their blobs are in the store and before any tag is written; a rejection fails the load untagged. */
+  beforeTag?: (images: readonly LoadedImage[]) => Promise<void>;
+}
+
+export interface LoadedImage {
+  name: string;
+  target: Descriptor;
 }
 
 export async function loadArchive(options: LoadOptions): Promise<{ tags: string[] }> {
-  const { content, images, signal } = options;
+  const pending = await stageArchive(options);
+  await options.beforeTag?.(pending);
+  for (const { name, target } of pending) await options.images.put(name, target);
+  return { tags: pending.map((p) => p.name) };
+}
+
+/** Ingests the archive's blobs; the images it names, not yet tagged. */
+async function stageArchive(options: LoadOptions): Promise<LoadedImage[]> {
+  const { content, signal } = options;
   await mkdir(join(options.root, 'tmp'), { recursive: true });
   const scratch = await mkdtemp(join(options.root, 'tmp', 'load-'));
   try {
     await applyLayer(scratch, await openLayerStream(options.input, { signal }), { signal });
-    const tags: string[] = [];
+    const staged: LoadedImage[] = [];
     if (await exists(join(scratch, 'index.json'))) {
       const layout = await openLayout(scratch);
       const named = (await readIndexEntries(scratch)).filter((d) => d.annotations?.[REF_NAME_ANNOTATION] || d.annotations?.[IMAGE_NAME_ANNOTATION]);
@@ -53,13 +74,12 @@ export async function loadArchive(options: LoadOptions): Promise<{ tags: string[
           }
           const name = normalizeReference(desc.annotations![IMAGE_NAME_ANNOTATION] ?? desc.annotations![REF_NAME_ANNOTATION]!);
           const { annotations: _drop, ...target } = desc;
-          await images.put(name, target);
-          tags.push(name);
+          staged.push({ name, target });
         }
-        return { tags };
+        return staged;
       }
     }
-    if (await exists(join(scratch, 'manifest.json'))) return { tags: await loadDockerManifest(scratch, content, images, signal) };
+    if (await exists(join(scratch, 'manifest.json'))) return await loadDockerManifest(scratch, content, signal);
     throw new InvalidArgumentError('not an image archive: no named index.json and no manifest.json', { code: 'STORE_ARCHIVE_INVALID' });
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -72,9 +92,9 @@ async function readIndexEntries(dir: string): Promise<Descriptor[]> {
 }
 
 /** Classic `docker save`: config JSON files and layer tars named in manifest.json. */
-async function loadDockerManifest(dir: string, content: ContentStore, images: ImageStore, signal?: AbortSignal): Promise<string[]> {
+async function loadDockerManifest(dir: string, content: ContentStore, signal?: AbortSignal): Promise<LoadedImage[]> {
   const entries = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
-  const tags: string[] = [];
+  const staged: LoadedImage[] = [];
   const inside = (p: string) => {
     const n = normalize(p);
     if (n.startsWith('..') || n.startsWith('/')) throw new InvalidArgumentError(`archive path escapes the archive: ${p}`, { code: 'STORE_ARCHIVE_INVALID' });
@@ -100,11 +120,10 @@ async function loadDockerManifest(dir: string, content: ContentStore, images: Im
     const target = await writeJson(content, manifest, MediaType.DockerManifest, { signal });
     for (const tag of entry.RepoTags ?? []) {
       const name = normalizeReference(tag);
-      await images.put(name, { ...target, platform: { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) } });
-      tags.push(name);
+      staged.push({ name, target: { ...target, platform: { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) } } });
     }
   }
-  return tags;
+  return staged;
 }
 
 async function exists(p: string): Promise<boolean> {
