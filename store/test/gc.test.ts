@@ -315,7 +315,7 @@ describe('gc: prune, du, fsck', () => {
     it('prune removes them first, whatever their age, so that what only they kept is swept too', async () => {
       const snaps = await leftovers();
       snaps.infos.delete(`exec-3@${live}`); // nothing live keeps orphan-base now
-      const result = await prune({ root, content, images, leases, snapshotter: snaps });
+      const result = await prune({ root, content, images, leases, roots: [], snapshotter: snaps });
       expect(result.leftoversRemoved).to.equal(5); // three snapshots, one ingest file, one lease
       expect(snaps.removed).to.deep.equal([`exec-1@${dead}`, `extract-2@${dead} sha256:x`, 'exec-0f1e2d3c-1111-4222-8333-944455556666', 'orphan-base']);
       expect((await leases.list()).map((l) => l.id)).to.deep.equal(['build-live']);

@@ -52,6 +52,6 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./maintenance.js')).pruneCommand },
   { name: 'du', summary: 'Show disk usage by kind', usage: '[--format table|json]',
     load: async () => (await import('./maintenance.js')).duCommand },
-  { name: 'fsck', summary: 'Verify every blob digest and reference; --repair removes what is broken', usage: '[--repair]',
+  { name: 'fsck', summary: 'Verify every blob digest and reference, list what dead builds left; --repair removes both', usage: '[--repair]',
     load: async () => (await import('./maintenance.js')).fsckCommand },
 ];
