@@ -78,7 +78,7 @@ export async function pullToStore(store: Store, client: RegistryClient, input: s
       onBlob: (e) => {
         if (e.skipped) return;
         fetched++;
-        options.onLog?.(`${shortDigest(e.digest)} ${(e.size / 1e6).toFixed(2)}MB done`);
+        options.onLog?.(`sha256:${shortDigest(e.digest)} ${humanSize(e.size)} done`);
       },
     });
     const platform = resolved.descriptor.platform ?? desc.platform;
@@ -108,6 +108,15 @@ export function createImagePuller(store: Store, clientOptions: () => Promise<Reg
       await (await client?.catch(() => undefined))?.close();
     },
   };
+}
+
+/** Sizes as BuildKit's progress prints them (go-units HumanSize: decimal, 3 significant digits). */
+function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return `${Number(n.toPrecision(3))}${units[i]}`;
 }
 
 async function configOf(store: Store, desc: Descriptor): Promise<ImageConfig> {
