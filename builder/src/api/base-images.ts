@@ -86,12 +86,13 @@ export function createBaseImageResolver(p: {
 
   return {
     async resolve(ref, at) {
-      const name = normalizeReference(ref);
-      const key = `${name} ${formatPlatform(at.platform)}`;
-      let found = inFlight.get(key);
-      if (!found) inFlight.set(key, (found = locate(name, at.platform)));
+      let name = ref;
       let target: Descriptor | undefined;
       try {
+        name = normalizeReference(ref);
+        const key = `${name} ${formatPlatform(at.platform)}`;
+        let found = inFlight.get(key);
+        if (!found) inFlight.set(key, (found = locate(name, at.platform)));
         target = await found;
       } catch (err) {
         if (!(err instanceof TsbuildError) || err.category === 'Canceled') throw err;
