@@ -111,16 +111,26 @@ describe('tsbuild build pulls base images (docker-registry)', function () {
     expect((await tsbuild(join(tmp.path, 'b'), 'build', '--offline', '--pull', dir)).code).to.equal(2);
   });
 
-  it('two stages of one image (named two ways) fetch each blob once', async () => {
+  it('stages of one image, and another image with the same blobs, fetch each blob once', async () => {
     const ref = `${proxy.host}/base/bb:x`;
-    const dir = context('stages', `FROM ${ref} AS one\nRUN echo 1 > /one\nFROM ${proxy.host}/base/bb:x AS two\nCOPY --from=one /one /one\nRUN test "$(cat /one)" = 1\n`);
+    const dir = context('stages', [
+      `FROM ${ref} AS one`, 'RUN echo 1 > /one',
+      `FROM ${ref} AS two`, 'COPY --from=one /one /one', `COPY --from=${ref} /bin/busybox /bb`,
+      `RUN --mount=from=${proxy.host}/other/bb:y,target=/m test "$(cat /one)" = 1 && test -x /m/bin/busybox`, '',
+    ].join('\n'));
     const from = proxy.seen.length;
-    const r = await tsbuild(join(tmp.path, 'd'), 'build', '--progress', 'plain', dir);
+    const trace = join(tmp.path, 'stages-trace.json');
+    const report = join(tmp.path, 'stages-report.html');
+    const r = await tsbuild(join(tmp.path, 'd'), 'build', '--progress', 'plain', '--trace', trace, '--report', report, dir);
     expect(r.code, r.stderr).to.equal(0);
-    const gets = blobGets(from);
-    expect(gets.length).to.equal(2); // config and one layer
-    expect(new Set(gets).size).to.equal(gets.length);
-    expect(r.stderr.match(/load metadata for/g)).to.have.length(1);
+    // The pull is a step of the trace and the report like any other.
+    expect(readFileSync(trace, 'utf8')).to.include(`load metadata for ${ref}`);
+    expect(readFileSync(report, 'utf8')).to.include(`load metadata for ${ref}`);
+    // base/bb:x and other/bb:y are the same image in two repositories: its config and one layer, each fetched once.
+    const digests = blobGets(from).map((l) => l.slice(l.indexOf('sha256:')));
+    expect(digests.length).to.equal(2);
+    expect(new Set(digests).size).to.equal(2);
+    expect([...new Set(r.stderr.match(/load metadata for \S+/g))].sort()).to.deep.equal([`load metadata for ${ref}`, `load metadata for ${proxy.host}/other/bb:y`]);
   });
 
   it('COPY --from=<image>, RUN --mount=from=<image> and --build-context docker-image:// pull too', async () => {
