@@ -3,7 +3,8 @@
  * ImagePuller that tags the store's busybox under the name asked for (the
  * registry itself is cli/test/build-pull.test.ts's): one pull per image however
  * many instructions name it and however it is spelled, none when the store has
- * it, one more under `always`, none under `never`, and a puller's failure as a
+ * it (unless it is recorded for another platform), one more under `always`,
+ * none under `never`, and a puller's failure as a
  * DockerfileError at the instruction with the puller's code.
  */
 import { expect } from 'chai';
@@ -45,6 +46,16 @@ describe('build: base images pulled through the injected puller', function () {
     expect(p.calls).to.have.length(2);
     await define(text, p, 'never');
     expect(p.calls).to.have.length(2);
+  });
+
+  it('a manifest the store records for another platform is pulled for the build\'s, unless pulling is off', async () => {
+    const { target } = await env.store.images.get('busybox:latest');
+    await env.store.images.put('plat.invalid/p:1', { ...target, platform: { os: 'linux', architecture: 'riscv64' } });
+    const p = puller();
+    await define('FROM plat.invalid/p:1\n', p, 'never');
+    expect(p.calls).to.deep.equal([]);
+    await define('FROM plat.invalid/p:1\n', p);
+    expect(p.calls).to.deep.equal(['plat.invalid/p:1']);
   });
 
   it('never: a missing image is BUILD_BASE_IMAGE_NOT_FOUND at its FROM, and nothing is pulled', async () => {

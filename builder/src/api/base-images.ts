@@ -23,7 +23,7 @@
  * registry's message and code.
  */
 import {
-  DockerfileError, TsbuildError, formatPlatform, isNotFound, normalizeReference, parseReference, sha256,
+  DockerfileError, TsbuildError, formatPlatform, isIndexType, isNotFound, normalizeReference, parseReference, platformMatches, sha256,
   type Descriptor, type Digest, type Platform, type SourceRange,
 } from '@tsbuild/core';
 import { resolveImage, type Store } from '@tsbuild/store';
@@ -78,8 +78,10 @@ export function createBaseImageResolver(p: {
     const pinned = parseReference(name).digest !== undefined;
     if (p.mode !== 'always' || pinned || !p.puller) {
       const stored = await fromStore(name);
-      if (stored && (await holdsPlatform(p.store, stored, platform, p.signal))) return stored;
-      if (p.mode === 'never' || !p.puller) return undefined;
+      const canPull = p.mode !== 'never' && p.puller !== undefined;
+      // A manifest recorded for another platform is used only when the right one cannot be pulled (as before pulls existed).
+      if (stored && (await holdsPlatform(p.store, stored, platform, p.signal)) && (!canPull || !otherPlatform(stored, platform))) return stored;
+      if (!canPull) return undefined;
     }
     return pull(name, platform);
   };
@@ -121,6 +123,11 @@ async function holdsPlatform(store: Store, target: Descriptor, platform: Platfor
     if (isNotFound(err)) return false;
     throw err;
   }
+}
+
+/** A plain manifest whose descriptor names a platform that is not `platform` (an index was matched by holdsPlatform). */
+function otherPlatform(target: Descriptor, platform: Platform): boolean {
+  return target.platform !== undefined && !isIndexType(target.mediaType) && !platformMatches(platform, target.platform);
 }
 
 function notFound(ref: string, mode: PullMode, canPull: boolean, at: { file: string; range: SourceRange }): DockerfileError {
