@@ -71,7 +71,8 @@ export async function runExports(p: {
     'containerimage.descriptor': { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, ...(image.manifest.platform ? { platform: image.manifest.platform } : {}) },
     ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
   };
-  // Not a buildx key (buildx records bases only inside its provenance attestation): the images read and the manifests used.
+  // Ours: BuildKit's exporter response has no key for base images (exporter/containerimage/exptypes/types.go); they appear
+  // only as materials of its provenance attestation (solver/llbsolver/provenance/predicate.go), which tsbuild does not write.
   const bases = baseImagesMetadata(loaded.images.values());
   if (bases.length > 0) metadata['tsbuild.base-images'] = bases;
   return { manifest: image.manifest, configDigest: image.configDigest, tags, metadata };
