@@ -50,7 +50,7 @@ describe('build: failures and cancellation', function () {
     expect(err).to.be.instanceOf(DockerfileError);
     expect(err.code).to.equal('BUILD_BASE_IMAGE_NOT_FOUND');
     expect(err.range?.start.line).to.equal(2);
-    expect(err.message).to.equal('image "nothere:1.0" not found in the store (tsbuild import or tsbuild load it; pulling comes with the registry client)');
+    expect(err.message).to.equal('image "nothere:1.0" not found in the store and this build has no registry access (tsbuild pull, import or load it)');
   });
 
   it('a COPY source missing from the context is a DockerfileError at the COPY', async () => {

@@ -4,12 +4,15 @@
  *
  *   const result = await build({ context: 'app', tags: ['app:dev'], onEvent: (e) => … });
  *
+ * Images the store lacks are pulled (docker's credentials from `env`;
+ * `pull: 'always'` re-resolves tags, `'never'` uses the store only).
  * `root` is the store directory (default $TSBUILD_ROOT or
  * ~/.local/share/tsbuild); `runtime` is `crun`, `runc` or a path. Cancel with
  * `signal`: the builder leaves the store consistent and rejects with a
  * CanceledError.
  */
 import type { BuildOptions, BuildResult } from '@tsbuild/builder';
+import { lazyImagePuller } from './build-puller.js';
 import { defaultRoot } from './context.js';
 import { builderBuild, openBuildDeps } from './run-build.js';
 
@@ -25,7 +28,13 @@ export async function build(options: ApiBuildOptions): Promise<BuildResult> {
     ...(runtime ? { runtime } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return builderBuild()(buildOptions, deps);
+  const env = options.env ?? process.env;
+  const puller = lazyImagePuller(deps.store, async () => ({ credentials: (await import('@tsbuild/registry-client')).dockerConfigCredentials({ env }) }));
+  try {
+    return await builderBuild()(buildOptions, { ...deps, puller });
+  } finally {
+    await puller.close();
+  }
 }
 
-export type { BuildEvent, BuildOptions, BuildResult, BuildWarning, OutputSpec, SecretSpec, SshSpec } from '@tsbuild/builder';
+export type { BuildEvent, BuildOptions, BuildResult, BuildWarning, OutputSpec, PullMode, SecretSpec, SshSpec } from '@tsbuild/builder';

@@ -11,6 +11,7 @@ import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
+import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { UsageError } from './usage-error.js';
 
 export const BUILD_OPTIONS: OptionSpec = {
@@ -38,6 +39,9 @@ export const BUILD_OPTIONS: OptionSpec = {
   runtime: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   push: { type: 'boolean' },
+  pull: { type: 'boolean' },
+  offline: { type: 'boolean' },
+  ...REGISTRY_OPTIONS,
   trace: { type: 'string' },
   report: { type: 'string' },
 };
@@ -115,6 +119,9 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
     options.sourceDateEpoch = epoch;
   }
 
+  if (flag(args, 'pull') && flag(args, 'offline')) throw new UsageError('--pull and --offline cannot be combined');
+  if (flag(args, 'pull')) options.pull = 'always';
+  if (flag(args, 'offline')) options.pull = 'never';
   const push = flag(args, 'push');
   if (push && !tags.length) throw new UsageError('--push needs at least one -t/--tag naming where to push');
   const quiet = flag(args, 'quiet');

@@ -1,3 +1,5 @@
+import { REGISTRY_HELP } from './registry-flags.js';
+
 /** `tsbuild build --help`: the flags in buildx's order of importance. */
 export const BUILD_HELP: Array<[string, string]> = [
   ['-t, --tag REF', 'name the image (repeatable)'],
@@ -24,7 +26,10 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--compression ALG', 'gzip, zstd or none (default: none in the store, gzip for oci/docker outputs)'],
   ['--runtime NAME|PATH', 'OCI runtime: crun (default), runc or a path'],
   ['-q, --quiet', 'print only the image digest'],
+  ['--pull', 'resolve every image tag at its registry again (default: use the store, pull only what it lacks)'],
+  ['--offline', 'use only images in the store; never contact a registry'],
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
+  ...REGISTRY_HELP,
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
 ];

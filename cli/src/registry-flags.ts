@@ -3,10 +3,12 @@
  * `--insecure-registry HOST` (plain HTTP allowed; loopback always is) and
  * `--registry-ca FILE` (a PEM CA trusted for every registry, besides the
  * system's and `/etc/docker/certs.d/<host>/`). Credentials are docker's,
- * read from the command's environment.
+ * read from the command's environment. `build` has them too (for its base
+ * images and --push), so the registry client is imported only when options
+ * are made: a build that pulls nothing does not load it.
  */
 import { readFile } from 'node:fs/promises';
-import { dockerConfigCredentials, type RegistryClientOptions } from '@tsbuild/registry-client';
+import type { RegistryClientOptions } from '@tsbuild/registry-client';
 import { list, type Command, type OptionSpec, type ParsedArgs } from './command.js';
 import { UsageError } from './usage-error.js';
 
@@ -29,5 +31,6 @@ export async function registryClientOptions(args: ParsedArgs, env: NodeJS.Proces
       throw new UsageError(`--registry-ca: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
+  const { dockerConfigCredentials } = await import('@tsbuild/registry-client');
   return { insecure: list(args, 'insecure-registry'), ca, credentials: dockerConfigCredentials({ env }) };
 }

@@ -60,6 +60,9 @@ describe('tsbuild build flags', () => {
     [['--allow', 'security.insecure', '.'], (i) => i.options.allowInsecure, true],
     [['--compression', 'zstd', '.'], (i) => i.options.compression, 'zstd'],
     [['--runtime', 'runc', '.'], (i) => i.runtime, 'runc'],
+    [['--pull', '.'], (i) => i.options.pull, 'always'],
+    [['--offline', '.'], (i) => i.options.pull, 'never'],
+    [['.'], (i) => i.options.pull, undefined],
     [['--trace', 't.json', '--report', 'r.html', '.'], (i) => [i.trace, i.report], ['t.json', 'r.html']],
   ];
   for (const [argv, get, value] of table) {
@@ -98,6 +101,7 @@ describe('tsbuild build flags', () => {
     [['--context-hash', 'mtime', '.'], /^--context-hash: invalid value/],
     [['--allow', 'network.host', '.'], /^--allow: unknown entitlement "network.host"/],
     [['--compression', 'bzip2', '.'], /^--compression: invalid value "bzip2"/],
+    [['--pull', '--offline', '.'], /^--pull and --offline cannot be combined/],
     [['--report', 'r.txt', '.'], /^--report: expected an .html file/],
   ];
   for (const [argv, message] of errors) {

@@ -96,6 +96,8 @@ async function fetchBlobInto(client: RegistryClient, ref: ImageReference, blob: 
   for (let attempt = 1; ; attempt++) {
     const res = await client.send(ref.registry, ref.repository, ['pull'], req);
     if (res.status !== 200) throw await client.failure(ref.registry, ref.repository, req, res);
+    // A sink that already holds the blob destroys the body unread; undici's body then emits an AbortError nobody else listens to.
+    res.body.on('error', () => {});
     try {
       await sink.ingest(res.body, { digest: blob.digest, size: blob.size }, { signal });
       return;

@@ -1,6 +1,6 @@
 /**
  * `build(options, deps)`: one Dockerfile build, end to end —
- *   load (Dockerfile, .dockerignore, stage graph, base images from the store)
+ *   load (Dockerfile, .dockerignore, stage graph, base images from the store or pulled)
  *   → definition (plain data) → resolve (the worker's ops, with the build's
  *   contexts, secrets and ssh) → solve (cache, concurrency, cancellation)
  *   → export (image config + manifest, tags, archives, rootfs outputs).
@@ -58,7 +58,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     // The context watcher is found (or started) first: the build that starts it, a cold one, gives it its whole run to get ready.
     const watch = ContextWatchClient.for({ contextDir: resolve(options.context), storeRoot: root, env: options.env ?? process.env, enabled: options.contextWatch });
     watch?.start();
-    const loaded = await loadBuild(options, deps.store, { signal });
+    const loaded = await loadBuild(options, deps.store, { signal, puller: deps.puller, emit });
     for (const warning of loaded.warnings) emit({ type: 'warning', time: Date.now(), warning });
     const compression = layerCompressionOf(options);
     worker = await Worker.open({

@@ -9,10 +9,10 @@ import { buildDefinition } from '../definition/build-definition.js';
 import type { Definition, DefinitionOptions } from '../definition/types.js';
 import type { BuildWarning } from './events.js';
 import { loadBuild, type LoadedBuild } from './load.js';
-import type { BuildOptions } from './types.js';
+import type { BuildOptions, ImagePuller } from './types.js';
 
-export async function defineBuild(options: BuildOptions, store: Store): Promise<{ definition: Definition; warnings: BuildWarning[] }> {
-  const loaded = await loadBuild(options, store, { signal: options.signal });
+export async function defineBuild(options: BuildOptions, store: Store, puller?: ImagePuller): Promise<{ definition: Definition; warnings: BuildWarning[] }> {
+  const loaded = await loadBuild(options, store, { signal: options.signal, puller });
   return { definition: buildDefinition(definitionOptions(options, loaded)), warnings: loaded.warnings };
 }
 

@@ -9,6 +9,7 @@ import type { Store } from '@tsbuild/store';
 import { exportArchive, exportLocal, exportTar, fromChain, imageConfigOf, tagImage, writeBuiltImage } from '../exporter/index.js';
 import type { LayerResult } from '../worker/types.js';
 import type { BuildEvent } from './events.js';
+import { baseImagesMetadata } from './base-images.js';
 import type { LoadedBuild } from './load.js';
 import type { BuildOptions, OutputSpec } from './types.js';
 
@@ -70,6 +71,10 @@ export async function runExports(p: {
     'containerimage.descriptor': { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.size, ...(image.manifest.platform ? { platform: image.manifest.platform } : {}) },
     ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
   };
+  // Ours: BuildKit's exporter response has no key for base images (exporter/containerimage/exptypes/types.go); they appear
+  // only as materials of its provenance attestation (solver/llbsolver/provenance/predicate.go), which tsbuild does not write.
+  const bases = baseImagesMetadata(loaded.images.values());
+  if (bases.length > 0) metadata['tsbuild.base-images'] = bases;
   return { manifest: image.manifest, configDigest: image.configDigest, tags, metadata };
 }
 

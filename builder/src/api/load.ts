@@ -5,20 +5,22 @@
  * The graph is built twice: the first pass names the images the reachable
  * stages use (FROM, COPY --from, RUN --mount from=); they are resolved for
  * the target platform; the second pass gets their configs, so the bases'
- * ENV, WORKDIR, USER… and ONBUILD triggers apply. A missing image is a
- * DockerfileError at the instruction that names it (there is no pull yet).
+ * ENV, WORKDIR, USER… and ONBUILD triggers apply. Images come from the
+ * store or are pulled into it (base-images.ts: the pull mode, one pull per
+ * image, the `load metadata` progress); all are resolved concurrently. A
+ * missing image is a DockerfileError at the instruction that names it.
  * `--build-context`s replace stages and image names first (named-contexts.ts).
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import {
-  DockerfileError, InvalidArgumentError, formatPlatform, hostPlatform, isNotFound, normalizeReference, parsePlatform, readUserFile, throwIfAborted,
-  type Platform, type SourceRange,
+  InvalidArgumentError, hostPlatform, parsePlatform, readUserFile, throwIfAborted, type Platform, type SourceRange,
 } from '@tsbuild/core';
-import { resolveImage, type Store } from '@tsbuild/store';
+import type { Store } from '@tsbuild/store';
 import { createMatcher, readDockerignore, selectIgnoreFile, type PatternMatcher, parseInstructions, stageGraphFromInstructions, type StageGraph } from '@tsbuild/dockerfile';
 import type { ResolvedBase } from '../definition/types.js';
-import type { BuildWarning } from './events.js';
-import type { BuildOptions } from './types.js';
+import { createBaseImageResolver } from './base-images.js';
+import type { BuildEvent, BuildWarning } from './events.js';
+import type { BuildOptions, ImagePuller } from './types.js';
 import { lookupContext, openLocalContext, parseNamedContexts, replaceStages, resolveLayoutBase, type LocalContext } from './named-contexts.js';
 
 export interface LoadedBuild {
@@ -34,7 +36,14 @@ export interface LoadedBuild {
   warnings: BuildWarning[];
 }
 
-export async function loadBuild(options: BuildOptions, store: Store, { signal }: { signal?: AbortSignal | undefined }): Promise<LoadedBuild> {
+export interface LoadOptions {
+  signal?: AbortSignal | undefined;
+  /** Pulls what the store lacks (BuildDeps.puller); without it, the store only. */
+  puller?: ImagePuller | undefined;
+  emit?: (e: BuildEvent) => void;
+}
+
+export async function loadBuild(options: BuildOptions, store: Store, { signal, puller, emit }: LoadOptions): Promise<LoadedBuild> {
   const contextDir = resolve(options.context);
   const contexts = parseNamedContexts(options.buildContexts ?? {});
   if (options.outputs?.some((o) => o.type === 'image' && o.push)) {
@@ -57,12 +66,19 @@ export async function loadBuild(options: BuildOptions, store: Store, { signal }:
   const first = stageGraphFromInstructions(parsed, graphOptions);
   const images = new Map<string, ResolvedBase>();
   const locals = new Map<string, LocalContext>();
-  for (const [ref, { range, platform: p }] of imageRefs(first)) {
-    throwIfAborted(signal);
+  const bases = createBaseImageResolver({ store, mode: options.pull ?? 'missing', puller, emit: emit ?? (() => {}), signal });
+  throwIfAborted(signal);
+  // Resolved concurrently, settled together (one failed pull leaves none of the others unobserved), kept in Dockerfile order.
+  const settled = await Promise.allSettled([...imageRefs(first)].map(async ([ref, { range, platform: p }]) => {
     const named = lookupContext(ref, contexts, placeholders);
-    if (named?.kind === 'local') locals.set(ref, await openLocalContext(named, p));
-    else if (named?.kind === 'oci-layout') images.set(ref, await resolveLayoutBase(store, named, p, signal));
-    else images.set(ref, await resolveBase(store, named?.ref ?? ref, p, file, range, signal));
+    if (named?.kind === 'local') return { ref, local: await openLocalContext(named, p) };
+    if (named?.kind === 'oci-layout') return { ref, image: await resolveLayoutBase(store, named, p, signal) };
+    return { ref, image: await bases.resolve(named?.ref ?? ref, { platform: p, file, range }) };
+  }));
+  for (const r of settled) {
+    if (r.status === 'rejected') throw r.reason;
+    if (r.value.local) locals.set(r.value.ref, r.value.local);
+    else if (r.value.image) images.set(r.value.ref, r.value.image);
   }
   const graph = stageGraphFromInstructions(parsed, { ...graphOptions, baseImageConfig: (ref) => images.get(ref)?.config ?? locals.get(ref)?.config });
   const warnings: BuildWarning[] = graph.warnings.map((w) => ({ rule: w.rule, message: w.message, file, range: w.range, ...(w.url ? { url: w.url } : {}) }));
@@ -86,26 +102,4 @@ function imageRefs(graph: StageGraph): Map<string, { range: SourceRange; platfor
     }
   }
   return out;
-}
-
-async function resolveBase(store: Store, ref: string, platform: Platform, file: string, range: SourceRange, signal: AbortSignal | undefined): Promise<ResolvedBase> {
-  let record;
-  try {
-    record = await store.images.get(ref);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    throw new DockerfileError(`image "${ref}" not found in the store (tsbuild import or tsbuild load it; pulling comes with the registry client)`, file, range, {
-      code: 'BUILD_BASE_IMAGE_NOT_FOUND',
-      cause: err,
-    });
-  }
-  const resolved = await resolveImage(store.content, record.target, { platform, ...(signal ? { signal } : {}) });
-  return {
-    ref: normalizeReference(ref),
-    manifestDigest: resolved.manifestDescriptor.digest,
-    platform: formatPlatform(platform),
-    layers: resolved.manifest.layers,
-    diffIDs: resolved.config.rootfs.diff_ids,
-    config: resolved.config,
-  };
 }

@@ -4,7 +4,7 @@
  * turns flags into BuildOptions; the server sends them over the wire; both get
  * the same BuildResult and BuildEvents.
  */
-import type { Compression, Digest } from '@tsbuild/core';
+import type { Compression, Descriptor, Digest, Platform } from '@tsbuild/core';
 import type { Executor } from '@tsbuild/runtime';
 import type { Store } from '@tsbuild/store';
 import type { BuildEventListener, BuildWarning } from './events.js';
@@ -83,16 +83,38 @@ export interface BuildOptions {
    * four independent stages run at once on two cores, as under BuildKit (which has no bound).
    */
   maxContainers?: number;
+  /**
+   * Where base images come from (base-images.ts): `missing` (default) the store, pulling what it lacks;
+   * `always` (`--pull`) the registry resolves every tag again; `never` (`--offline`) the store only.
+   */
+  pull?: PullMode;
   /** Environment for `--secret env=`; default process.env. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onEvent?: BuildEventListener;
 }
 
+export type PullMode = 'missing' | 'always' | 'never';
+
+/**
+ * Brings an image from its registry into the store (the CLI makes one with
+ * @tsbuild/registry-client; the builder never speaks the protocol itself).
+ * `pull` resolves `ref` (normalized) for `platform` at its registry once,
+ * copies the blobs the store lacks, tags `ref` in the store, and returns the
+ * manifest descriptor it tagged. `onLog` gets progress lines
+ * (`resolve REF@DIGEST`, one per blob). Failures are TsbuildErrors
+ * (RegistryError: registry, repository, status, the registry's code).
+ */
+export interface ImagePuller {
+  pull(ref: string, options: { platform: Platform; signal?: AbortSignal; onLog?: (line: string) => void }): Promise<Descriptor>;
+}
+
 /** What the builder needs from its host, injected (the CLI and server make them). */
 export interface BuildDeps {
   store: Store;
   executor: Executor;
+  /** Without one, an image the store lacks is a BUILD_BASE_IMAGE_NOT_FOUND error. */
+  puller?: ImagePuller;
 }
 
 export interface BuildResult {

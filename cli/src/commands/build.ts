@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
-import type { Command } from '../command.js';
+import type { Command, ParsedArgs } from '../command.js';
 import type { CliContext } from '../context.js';
 import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
 import { readStdinText, unpackStdinContext, type TempContext } from '../build-context-stdin.js';
@@ -23,6 +23,8 @@ import { formatError } from '../format-error.js';
 import { escapeControls } from '../terminal-text.js';
 import { createProgressWriter } from '../progress/index.js';
 import { applyEvent, createModel, type ProgressModel } from '../progress/model.js';
+import { lazyImagePuller } from '../build-puller.js';
+import { registryClientOptions } from '../registry-flags.js';
 import { builderBuild, openBuildDeps } from '../run-build.js';
 import { storeFor } from '../store-access.js';
 
@@ -48,7 +50,7 @@ export const buildCommand: Command = {
         ...(inv.options.target !== undefined ? { target: inv.options.target } : {}),
       };
       try {
-        if (inv.print === 'definition') return await printDefinition(ctx, inv, contextDir, df);
+        if (inv.print === 'definition') return await printDefinition(ctx, inv, contextDir, df, args);
         if (inv.print) return runPrint(input, inv.print, ctx.stdout);
         if (inv.check) return runCheck(input, ctx.stdout);
         const missing = missingSecret(inv, ctx.env);
@@ -56,7 +58,7 @@ export const buildCommand: Command = {
           ctx.stderr.write(`error: ${missing}\n`);
           return 1;
         }
-        return await runBuild(ctx, inv, contextDir, df);
+        return await runBuild(ctx, inv, contextDir, df, args);
       } catch (err) {
         if (!(err instanceof DockerfileError)) throw err;
         ctx.stderr.write(formatError(err, { debug: ctx.debug, readSource: (f) => (f === df.file ? df.text : tryRead(f)) }));
@@ -104,7 +106,7 @@ function missingSecret(inv: BuildInvocation, env: NodeJS.ProcessEnv): string | u
   return undefined;
 }
 
-async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile): Promise<number> {
+async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile, args: ParsedArgs): Promise<number> {
   const progress = createProgressWriter(inv.progress, ctx.stderr);
   const model = createModel();
   const keep = inv.trace !== undefined || inv.report !== undefined;
@@ -122,10 +124,14 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     },
   };
   const files = { ...(inv.trace ? { trace: inv.trace } : {}), ...(inv.report ? { report: inv.report } : {}) };
+  const registry = () => registryClientOptions(args, ctx.env);
+  let puller: ReturnType<typeof lazyImagePuller> | undefined;
   try {
     const store = await storeFor(ctx);
+    puller = lazyImagePuller(store, registry);
     const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
-    const result = await builderBuild()(options, deps);
+    const result = await builderBuild()(options, { ...deps, puller });
+    await puller.close();
     progress.close();
     // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
     let pushedDigest: string | undefined;
@@ -133,7 +139,7 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
       // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
       const { pushedLine, pushStoredImage } = await import('../registry-push.js');
       for (const tag of result.tags) {
-        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
+        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
         (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
         pushedDigest = pushed.digest;
       }
@@ -144,6 +150,7 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     return 0;
   } catch (err) {
     progress.close();
+    await puller?.close().catch(() => {});
     await writeEventFiles(events, files).catch(() => {});
     const text = formatError(err, { debug: ctx.debug, readSource: (f) => (f === df.file || f === df.path ? df.text : tryRead(f)) });
     ctx.stderr.write(text + failedStepTail(err, model));
@@ -151,13 +158,15 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   }
 }
 
-/** `--print definition`: the build up to its definition (bases resolved from the store), as JSON on stdout. */
-async function printDefinition(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile): Promise<number> {
+/** `--print definition`: the build up to its definition (bases from the store, or pulled into it), as JSON on stdout. */
+async function printDefinition(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile, args: ParsedArgs): Promise<number> {
   const options: BuildOptions = {
     ...inv.options, context: contextDir, env: ctx.env, signal: ctx.signal,
     ...(df.path ? { dockerfile: df.path } : { dockerfile: df.file, dockerfileText: df.text }),
   };
-  const { definition } = await defineBuild(options, await storeFor(ctx));
+  const store = await storeFor(ctx);
+  const puller = lazyImagePuller(store, () => registryClientOptions(args, ctx.env));
+  const { definition } = await defineBuild(options, store, puller).finally(() => puller.close());
   ctx.stdout.write(`${JSON.stringify(definition, null, 2)}\n`);
   return 0;
 }

@@ -1,0 +1,125 @@
+/**
+ * Pulls an image into the store (for `tsbuild pull` and for a build's base
+ * images, through the builder's injected ImagePuller). The tag is resolved to
+ * a manifest digest once; the blobs the store lacks are streamed into it under
+ * a lease (so a prune in another process cannot take them before the tag
+ * exists); the name is tagged last, to the manifest of the platform pulled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  isNotFound, normalizeReference, parseReference, shortDigest,
+  type Descriptor, type Digest, type ImageConfig, type Manifest, type Platform,
+} from '@tsbuild/core';
+import type { ImagePuller } from '@tsbuild/builder';
+import { RegistryClient, pullImage, resolveImage, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { platformOf, readJson, type Store } from '@tsbuild/store';
+
+export interface StorePullOptions {
+  platform?: Platform;
+  signal?: AbortSignal;
+  /**
+   * Blobs other pulls of the same puller are fetching: a pull waits for such a
+   * blob instead of fetching it too (images sharing layers in one build fetch
+   * each layer once). Settles true when the blob is in the store.
+   */
+  inFlight?: Map<Digest, Promise<boolean>>;
+  /** `resolve REF@DIGEST`, then one line per blob fetched. */
+  onLog?: (line: string) => void;
+}
+
+export interface StorePullResult {
+  /** The manifest tagged (with its platform). */
+  descriptor: Descriptor;
+  /** Blobs fetched (0: the store had them all). */
+  fetched: number;
+}
+
+export async function pullToStore(store: Store, client: RegistryClient, input: string, options: StorePullOptions = {}): Promise<StorePullResult> {
+  const { signal } = options;
+  const ref = parseReference(input);
+  const name = normalizeReference(input);
+  const lease = await store.leases.create({ id: `pull-${randomUUID()}`, ttlMs: 3600_000 });
+  const inFlight = options.inFlight ?? new Map<Digest, Promise<boolean>>();
+  /** Blobs this pull fetches: each settled when its ingest ends, or in `finally` for one never ingested. */
+  const mine = new Map<Digest, { settle: (ok: boolean) => void; promise: Promise<boolean> }>();
+  try {
+    const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
+    const inStore = (digest: Digest) => store.content.info(digest).then(() => true, (err: unknown) => { if (isNotFound(err)) return false; throw err; });
+    const has = async (digest: Digest) => {
+      await hold(digest);
+      for (let other = inFlight.get(digest); other; other = inFlight.get(digest)) {
+        if (await other) return true;
+        if (inFlight.get(digest) === other) inFlight.delete(digest); // that pull failed: fetch it here
+      }
+      // Claimed before the store is asked (no await in between), so no other pull fetches it meanwhile.
+      let settle!: (ok: boolean) => void;
+      const promise = new Promise<boolean>((r) => { settle = r; });
+      mine.set(digest, { settle, promise });
+      inFlight.set(digest, promise);
+      if (!(await inStore(digest))) return false;
+      settle(true);
+      return true;
+    };
+    const ingest = async (s: Readable, e: { digest: Digest; size: number }, o?: { signal?: AbortSignal }) => {
+      await hold(e.digest);
+      const info = await store.content.ingest(s, e, o);
+      mine.get(e.digest)?.settle(true);
+      return info;
+    };
+    // The one resolution of the tag: the rest of the pull reads by digest.
+    const resolved = await resolveImage(client, ref, { ...(options.platform ? { platform: options.platform } : {}), ...(signal ? { signal } : {}) });
+    const digest = resolved.descriptor.digest;
+    options.onLog?.(`resolve ${ref.digest ? name : `${name}@${digest}`}`);
+    let fetched = 0;
+    // A manifest in the store means all its blobs are (pullImage ingests it last).
+    const desc = (await has(digest)) ? resolved.descriptor : await pullImage(client, { registry: ref.registry, repository: ref.repository, digest }, { has, ingest }, {
+      ...(signal ? { signal } : {}),
+      onBlob: (e) => {
+        if (e.skipped) return;
+        fetched++;
+        options.onLog?.(`sha256:${shortDigest(e.digest)} ${humanSize(e.size)} done`);
+      },
+    });
+    const platform = resolved.descriptor.platform ?? desc.platform;
+    const target = platform ? { ...desc, platform } : { ...desc, platform: platformOf(await configOf(store, desc)) };
+    await store.images.put(name, target);
+    return { descriptor: target, fetched };
+  } finally {
+    for (const [digest, { settle, promise }] of mine) {
+      settle(false);
+      if (inFlight.get(digest) === promise) inFlight.delete(digest);
+    }
+    await store.leases.delete(lease.id).catch(() => undefined);
+  }
+}
+
+/** The builder's ImagePuller for one build: one registry client (its connections and tokens shared by every pull), closed by `close`. */
+export function createImagePuller(store: Store, clientOptions: () => Promise<RegistryClientOptions>): ImagePuller & { close(): Promise<void> } {
+  let client: Promise<RegistryClient> | undefined;
+  const inFlight = new Map<Digest, Promise<boolean>>();
+  return {
+    async pull(ref, { platform, signal, onLog }) {
+      client ??= clientOptions().then((o) => new RegistryClient(o));
+      const pulled = await pullToStore(store, await client, ref, { platform, inFlight, ...(signal ? { signal } : {}), ...(onLog ? { onLog } : {}) });
+      return pulled.descriptor;
+    },
+    async close() {
+      await (await client?.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** Sizes as BuildKit's progress prints them (go-units HumanSize: decimal, 3 significant digits). */
+function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return `${Number(n.toPrecision(3))}${units[i]}`;
+}
+
+async function configOf(store: Store, desc: Descriptor): Promise<ImageConfig> {
+  const manifest = await readJson<Manifest>(store.content, desc);
+  return readJson<ImageConfig>(store.content, manifest.config);
+}
