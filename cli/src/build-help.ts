@@ -23,7 +23,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--allow security.insecure', 'allow RUN --security=insecure'],
   ['--compression ALG', 'gzip, zstd or none (default: none in the store, gzip for oci/docker outputs)'],
   ['--runtime NAME|PATH', 'OCI runtime: crun (default), runc or a path'],
-  ['-q, --quiet', 'print only the image digest'],
+  ['-q, --quiet', 'print only the image ID (config digest), as buildx does'],
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
