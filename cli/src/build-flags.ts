@@ -10,6 +10,7 @@ import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
+import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { UsageError } from './usage-error.js';
 
@@ -40,6 +41,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   push: { type: 'boolean' },
   trace: { type: 'string' },
   report: { type: 'string' },
+  ...LATER_BUILD_OPTIONS,
 };
 
 export interface BuildInvocation {
@@ -68,6 +70,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const context = args.positionals[0];
   if (!context) throw new UsageError('a build context (a directory, or - for a tar on stdin) is required');
   if (args.positionals.length > 1) throw new UsageError(`one build context expected, got ${args.positionals.length}`);
+  rejectLaterFlags(args);
   const dockerfile = str(args, 'file');
   if (context === '-' && dockerfile === '-') throw new UsageError('-f - and a context on stdin (-) cannot both read stdin');
 
@@ -96,7 +99,6 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (imageOptions.compression) options.compression = imageOptions.compression;
   const platform = str(args, 'platform');
   if (platform !== undefined) {
-    if (platform.includes(',')) throw new UsageError('--platform: one platform per build (multi-platform builds are not supported)');
     options.platform = wrap('--platform', () => (parsePlatform(platform), platform));
   }
   const contexts = Object.fromEntries(list(args, 'build-context').map((c) => keyValue('--build-context', c)));

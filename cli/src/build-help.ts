@@ -1,3 +1,5 @@
+import { LATER_BUILD_HELP } from './build-flags-later.js';
+
 /** `tsbuild build --help`: the flags in buildx's order of importance. */
 export const BUILD_HELP: Array<[string, string]> = [
   ['-t, --tag REF', 'name the image (repeatable)'],
@@ -27,4 +29,5 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
+  ...LATER_BUILD_HELP,
 ];
