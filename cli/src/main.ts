@@ -73,6 +73,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     const root = typeof args.values.root === 'string' ? args.values.root : global.root ?? defaultRoot(env);
     const ctx: CliContext = { root, debug, stdout, stderr, stdin: process.stdin, signal, env };
+    // login/logout keep credentials in docker's config, not in the store.
+    if (command.name !== 'login' && command.name !== 'logout') await (await import('./store-access.js')).checkStoreRoot(root);
     // Every command reclaims what dead tsbuild processes left, except fsck, which reports it.
     if (command.name !== 'fsck') await reclaimAtStart(root, (m) => stderr.write(`warning: ${m}\n`));
     return await command.run(ctx, args);
