@@ -10,6 +10,7 @@ import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
+import { parseAddHosts } from './build-flag-hosts.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { UsageError } from './usage-error.js';
@@ -41,6 +42,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   push: { type: 'boolean' },
   trace: { type: 'string' },
   report: { type: 'string' },
+  'add-host': { type: 'string', multiple: true },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -87,6 +89,9 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (ssh.length) options.ssh = ssh;
   const labels = Object.fromEntries(list(args, 'label').map((l) => keyValue('--label', l)));
   if (Object.keys(labels).length) options.labels = labels;
+  // buildx's --add-host is a StringSlice: commas separate entries too.
+  const extraHosts = parseAddHosts(list(args, 'add-host').flatMap((v) => v.split(',')));
+  if (extraHosts.length) options.extraHosts = extraHosts;
   const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);
   if (network && network !== 'default') options.network = network;
   if (flag(args, 'no-cache')) options.noCache = true;

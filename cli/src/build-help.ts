@@ -29,5 +29,6 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
+  ['--add-host HOST:IP', 'add an /etc/hosts entry to every RUN (repeatable)'],
   ...LATER_BUILD_HELP,
 ];

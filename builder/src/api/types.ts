@@ -66,6 +66,8 @@ export interface BuildOptions {
   contextHash?: 'exact' | 'content';
   /** The `security.insecure` entitlement: RUN --security=insecure allowed. */
   allowInsecure?: boolean;
+  /** `--add-host`: extra /etc/hosts entries of every RUN container (BuildKit's ExecOp Meta.ExtraHosts: part of the step's key). */
+  extraHosts?: Array<{ host: string; ip: string }>;
   /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
   sourceDateEpoch?: number;
   /**

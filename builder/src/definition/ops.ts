@@ -63,6 +63,8 @@ export interface ExecSpec {
   cwd: string;
   user: string;
   network: 'host' | 'none';
+  /** `--add-host` entries written into the container's /etc/hosts (in the key: BuildKit's Meta.ExtraHosts). */
+  extraHosts?: Array<{ host: string; ip: string }>;
   security: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
   platform: string;

@@ -21,7 +21,7 @@ export interface RunStepExec {
   sources: StepSource[];
 }
 
-export function runStepToExec(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunStepExec {
+export function runStepToExec(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean; extraHosts?: ReadonlyArray<{ host: string; ip: string }> }): RunStepExec {
   if (step.expanded.kind !== 'RUN') throw new Error('runStepToExec: not a RUN step');
   const { argv: args, mounts, network, security } = step.expanded;
   const { state } = step;
@@ -79,6 +79,8 @@ export function runStepToExec(step: Step, file: string, options: { network: 'hos
       network: network === 'none' || network === 'host' ? network : options.network,
       security: security === 'insecure' ? 'insecure' : 'sandbox',
       mounts: specs,
+      // Only when given, so a build without --add-host keeps the keys it always had.
+      ...(options.extraHosts?.length ? { extraHosts: options.extraHosts.map((h) => ({ host: h.host, ip: h.ip })) } : {}),
     },
     sources,
   };
