@@ -10,7 +10,7 @@ import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
-import { parseAddHosts } from './build-flag-hosts.js';
+import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { UsageError } from './usage-error.js';
@@ -43,6 +43,8 @@ export const BUILD_OPTIONS: OptionSpec = {
   trace: { type: 'string' },
   report: { type: 'string' },
   'add-host': { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
+  ulimit: { type: 'string', multiple: true },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -92,6 +94,10 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   // buildx's --add-host is a StringSlice: commas separate entries too.
   const extraHosts = parseAddHosts(list(args, 'add-host').flatMap((v) => v.split(',')));
   if (extraHosts.length) options.extraHosts = extraHosts;
+  const shmSize = parseShmSize(str(args, 'shm-size'));
+  if (shmSize) options.shmSize = shmSize;
+  const ulimits = parseUlimits(list(args, 'ulimit'));
+  if (ulimits.length) options.ulimits = ulimits;
   const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);
   if (network && network !== 'default') options.network = network;
   if (flag(args, 'no-cache')) options.noCache = true;

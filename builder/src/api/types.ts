@@ -68,6 +68,10 @@ export interface BuildOptions {
   allowInsecure?: boolean;
   /** `--add-host`: extra /etc/hosts entries of every RUN container (BuildKit's ExecOp Meta.ExtraHosts: part of the step's key). */
   extraHosts?: Array<{ host: string; ip: string }>;
+  /** `--shm-size` in bytes: a tmpfs of that size on /dev/shm of every RUN (dockerfile2llb dispatchRun). */
+  shmSize?: number;
+  /** `--ulimit`: rlimits of every RUN (BuildKit's ExecOp Meta.Ulimit: part of the step's key). */
+  ulimits?: Array<{ name: string; soft: number; hard: number }>;
   /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
   sourceDateEpoch?: number;
   /**

@@ -65,6 +65,8 @@ export interface ExecSpec {
   network: 'host' | 'none';
   /** `--add-host` entries written into the container's /etc/hosts (in the key: BuildKit's Meta.ExtraHosts). */
   extraHosts?: Array<{ host: string; ip: string }>;
+  /** `--ulimit` rlimits (in the key: BuildKit's Meta.Ulimit). */
+  ulimits?: Array<{ name: string; soft: number; hard: number }>;
   security: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
   platform: string;

@@ -72,6 +72,7 @@ export class ExecOp implements Op<LayerResult> {
           mounts,
           network: this.spec.network,
           ...(this.spec.extraHosts ? { extraHosts: this.spec.extraHosts } : {}),
+          ...(this.spec.ulimits ? { ulimits: this.spec.ulimits } : {}),
           security: this.spec.security,
         };
         // An invalid step (USER naming no passwd entry, a bad mount) is the Dockerfile's error: located at the RUN.

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
-import { parseAddHosts } from '../src/build-flag-hosts.js';
+import { parseAddHosts, parseShmSize, parseUlimits } from '../src/build-flag-run.js';
 import { tsbuild } from './support.js';
 
-/** Issue 15 point 5: --add-host, as buildx and BuildKit (ExecOp Meta.ExtraHosts) do it. */
-describe('build --add-host', function () {
+/** Issue 15 point 5: --add-host, --shm-size, --ulimit, as buildx and BuildKit (ExecOp Meta, dispatchRun) do them. */
+describe('build --add-host, --shm-size, --ulimit', function () {
   this.timeout(120_000);
   let tmp: ReturnType<typeof tempDir>;
   let root: string;
@@ -41,5 +41,31 @@ describe('build --add-host', function () {
     const without = await tsbuild(root, 'build', '--progress', 'plain', '-o', `type=local,dest=${out2}`, ctx);
     expect(without.code, without.stderr).to.equal(0);
     expect(readFileSync(join(out2, 'hosts.txt'), 'utf8')).to.equal('');
+  });
+
+  it('parses --shm-size as docker MemBytes and --ulimit as go-units ParseUlimit', () => {
+    expect(parseShmSize('64m')).to.equal(64 * 1024 * 1024);
+    expect(parseShmSize('1g')).to.equal(1024 ** 3);
+    expect(() => parseShmSize('lots')).to.throw(/--shm-size: invalid size "lots"/);
+    expect(parseUlimits(['nofile=1024:2048', 'nproc=-1', 'nofile=512'])).to.deep.equal([
+      { name: 'nofile', soft: 512, hard: 512 }, { name: 'nproc', soft: -1, hard: -1 },
+    ]);
+    expect(() => parseUlimits(['nofile'])).to.throw(/invalid ulimit argument: nofile/);
+    expect(() => parseUlimits(['files=1'])).to.throw(/invalid ulimit type: files/);
+    expect(() => parseUlimits(['nofile=10:5'])).to.throw(/soft limit must be less than or equal to hard limit: 10 > 5/);
+  });
+
+  it('gives every RUN a /dev/shm of --shm-size and the --ulimit rlimits (unlimited too); both in the key', async () => {
+    const dir = join(tmp.path, 'limits');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN (df -k /dev/shm | tail -1 | awk \'{print $2}\'; ulimit -n; ulimit -Hn; ulimit -c) > /limits.txt\nFROM scratch\nCOPY --from=0 /limits.txt /\n');
+    const out = join(tmp.path, 'limits-out');
+    const r = await tsbuild(root, 'build', '--progress', 'plain', '--shm-size', '8m', '--ulimit', 'nofile=1000:2000', '--ulimit', 'core=-1', '-o', `type=local,dest=${out}`, dir);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(readFileSync(join(out, 'limits.txt'), 'utf8').split('\n')).to.deep.equal(['8192', '1000', '2000', 'unlimited', '']);
+    const out2 = join(tmp.path, 'limits-out2');
+    const other = await tsbuild(root, 'build', '--progress', 'plain', '--shm-size', '16m', '--ulimit', 'nofile=1000:2000', '-o', `type=local,dest=${out2}`, dir);
+    expect(other.code, other.stderr).to.equal(0);
+    expect(readFileSync(join(out2, 'limits.txt'), 'utf8').split('\n')[0]).to.equal('16384');
   });
 });
