@@ -10,6 +10,7 @@ import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
+import { parseAnnotations } from './build-flag-annotations.js';
 import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
@@ -44,6 +45,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   report: { type: 'string' },
   'add-host': { type: 'string', multiple: true },
   'shm-size': { type: 'string' },
+  annotation: { type: 'string', multiple: true },
   ulimit: { type: 'string', multiple: true },
   ...LATER_BUILD_OPTIONS,
 };
@@ -96,6 +98,8 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (extraHosts.length) options.extraHosts = extraHosts;
   const shmSize = parseShmSize(str(args, 'shm-size'));
   if (shmSize) options.shmSize = shmSize;
+  const annotations = parseAnnotations(list(args, 'annotation'));
+  if (annotations.length) options.annotations = annotations;
   const ulimits = parseUlimits(list(args, 'ulimit'));
   if (ulimits.length) options.ulimits = ulimits;
   const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);

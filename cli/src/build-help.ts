@@ -30,6 +30,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
   ['--add-host HOST:IP', 'add an /etc/hosts entry to every RUN (repeatable)'],
+  ['--annotation [manifest[PLATFORM]:]K=V', 'an annotation of the image manifest (repeatable)'],
   ['--shm-size SIZE', 'size of /dev/shm in every RUN (e.g. 64m)'],
   ['--ulimit NAME=SOFT[:HARD]', 'an rlimit of every RUN, e.g. nofile=1024:2048 (repeatable)'],
   ...LATER_BUILD_HELP,

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { hostPlatform, formatPlatform } from '@tsbuild/core';
+import { parseAnnotations } from '../src/build-flag-annotations.js';
 import { parseAddHosts, parseShmSize, parseUlimits } from '../src/build-flag-run.js';
 import { tsbuild } from './support.js';
 
-/** Issue 15 point 5: --add-host, --shm-size, --ulimit, as buildx and BuildKit (ExecOp Meta, dispatchRun) do them. */
-describe('build --add-host, --shm-size, --ulimit', function () {
+/** Issue 15 point 5: --add-host, --shm-size, --ulimit, --annotation, as buildx and BuildKit (ExecOp Meta, dispatchRun) do them. */
+describe('build --add-host, --shm-size, --ulimit, --annotation', function () {
   this.timeout(120_000);
   let tmp: ReturnType<typeof tempDir>;
   let root: string;
@@ -67,5 +69,22 @@ describe('build --add-host, --shm-size, --ulimit', function () {
     const other = await tsbuild(root, 'build', '--progress', 'plain', '--shm-size', '16m', '--ulimit', 'nofile=1000:2000', '-o', `type=local,dest=${out2}`, dir);
     expect(other.code, other.stderr).to.equal(0);
     expect(readFileSync(join(out2, 'limits.txt'), 'utf8').split('\n')[0]).to.equal('16384');
+  });
+
+  it('--annotation annotates the manifest: unqualified ones and those for the build platform (buildx/BuildKit syntax)', async () => {
+    expect(parseAnnotations(['a=1', 'manifest:b=x=y', 'manifest[linux/arm64]:c=2'])).to.deep.equal([
+      { key: 'a', value: '1' }, { key: 'b', value: 'x=y' }, { key: 'c', value: '2', platform: 'linux/arm64' },
+    ]);
+    expect(() => parseAnnotations(['novalue'])).to.throw(/invalid annotation "novalue", expected key=value/);
+    expect(() => parseAnnotations(['bogus:k=v'])).to.throw(/unknown annotation type "bogus"/);
+    const host = formatPlatform(hostPlatform());
+    const r = await tsbuild(root, 'build', '-q', '-t', 'annotated', '--annotation', 'org.opencontainers.image.source=https://example.com/repo',
+      '--annotation', `manifest[${host}]:mine=yes`, '--annotation', 'manifest[linux/s390x]:other=no', ctx);
+    expect(r.code, r.stderr).to.equal(0);
+    const manifest = JSON.parse((await tsbuild(root, 'inspect', 'annotated')).stdout)[0].Manifest;
+    expect(manifest.annotations).to.deep.equal({ 'org.opencontainers.image.source': 'https://example.com/repo', mine: 'yes' });
+    const index = await tsbuild(root, 'build', '--annotation', 'index:k=v', ctx);
+    expect(index.code).to.equal(1);
+    expect(index.stderr).to.equal('error: --annotation index:… is not supported yet (tsbuild writes no index)\n');
   });
 });
