@@ -10,6 +10,9 @@ import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
+import { parseAnnotations } from './build-flag-annotations.js';
+import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
+import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { UsageError } from './usage-error.js';
@@ -44,6 +47,11 @@ export const BUILD_OPTIONS: OptionSpec = {
   ...REGISTRY_OPTIONS,
   trace: { type: 'string' },
   report: { type: 'string' },
+  'add-host': { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
+  annotation: { type: 'string', multiple: true },
+  ulimit: { type: 'string', multiple: true },
+  ...LATER_BUILD_OPTIONS,
 };
 
 export interface BuildInvocation {
@@ -72,6 +80,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const context = args.positionals[0];
   if (!context) throw new UsageError('a build context (a directory, or - for a tar on stdin) is required');
   if (args.positionals.length > 1) throw new UsageError(`one build context expected, got ${args.positionals.length}`);
+  rejectLaterFlags(args);
   const dockerfile = str(args, 'file');
   if (context === '-' && dockerfile === '-') throw new UsageError('-f - and a context on stdin (-) cannot both read stdin');
 
@@ -88,6 +97,15 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (ssh.length) options.ssh = ssh;
   const labels = Object.fromEntries(list(args, 'label').map((l) => keyValue('--label', l)));
   if (Object.keys(labels).length) options.labels = labels;
+  // buildx's --add-host is a StringSlice: commas separate entries too.
+  const extraHosts = parseAddHosts(list(args, 'add-host').flatMap((v) => v.split(',')));
+  if (extraHosts.length) options.extraHosts = extraHosts;
+  const shmSize = parseShmSize(str(args, 'shm-size'));
+  if (shmSize) options.shmSize = shmSize;
+  const annotations = parseAnnotations(list(args, 'annotation'));
+  if (annotations.length) options.annotations = annotations;
+  const ulimits = parseUlimits(list(args, 'ulimit'));
+  if (ulimits.length) options.ulimits = ulimits;
   const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);
   if (network && network !== 'default') options.network = network;
   if (flag(args, 'no-cache')) options.noCache = true;
@@ -100,7 +118,6 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (imageOptions.compression) options.compression = imageOptions.compression;
   const platform = str(args, 'platform');
   if (platform !== undefined) {
-    if (platform.includes(',')) throw new UsageError('--platform: one platform per build (multi-platform builds are not supported)');
     options.platform = wrap('--platform', () => (parsePlatform(platform), platform));
   }
   const contexts = Object.fromEntries(list(args, 'build-context').map((c) => keyValue('--build-context', c)));

@@ -1,4 +1,5 @@
 import { REGISTRY_HELP } from './registry-flags.js';
+import { LATER_BUILD_HELP } from './build-flags-later.js';
 
 /** `tsbuild build --help`: the flags in buildx's order of importance. */
 export const BUILD_HELP: Array<[string, string]> = [
@@ -25,11 +26,16 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--allow security.insecure', 'allow RUN --security=insecure'],
   ['--compression ALG', 'gzip, zstd or none (default: none in the store, gzip for oci/docker outputs)'],
   ['--runtime NAME|PATH', 'OCI runtime: crun (default), runc or a path'],
-  ['-q, --quiet', 'print only the image digest'],
+  ['-q, --quiet', 'print only the image ID (config digest), as buildx does'],
   ['--pull', 'resolve every image tag at its registry again (default: use the store, pull only what it lacks)'],
   ['--offline', 'use only images in the store; never contact a registry'],
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
   ...REGISTRY_HELP,
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
+  ['--add-host HOST:IP', 'add an /etc/hosts entry to every RUN (repeatable)'],
+  ['--annotation [manifest[PLATFORM]:]K=V', 'an annotation of the image manifest (repeatable)'],
+  ['--shm-size SIZE', 'size of /dev/shm in every RUN (e.g. 64m)'],
+  ['--ulimit NAME=SOFT[:HARD]', 'an rlimit of every RUN, e.g. nofile=1024:2048 (repeatable)'],
+  ...LATER_BUILD_HELP,
 ];

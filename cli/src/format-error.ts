@@ -43,8 +43,9 @@ function sourceSnippet(err: DockerfileError, readSource?: (file: string) => stri
   for (let n = start.line; n <= Math.min(end.line, start.line + 4); n++) {
     if (all[n - 1] === undefined) break;
     out.push(` ${String(n).padStart(4)} | ${all[n - 1]}`);
+    // The caret goes under the range's first line, also when more lines follow (an unterminated heredoc's body).
+    if (n === start.line) out.push(`      | ${' '.repeat(start.character)}^`);
   }
-  if (out.length === 1) out.push(`      | ${' '.repeat(start.character)}^`);
   return out.join('\n');
 }
 

@@ -73,6 +73,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     const root = typeof args.values.root === 'string' ? args.values.root : global.root ?? defaultRoot(env);
     const ctx: CliContext = { root, debug, stdout, stderr, stdin: process.stdin, signal, env };
+    // login/logout keep credentials in docker's config, not in the store.
+    if (command.name !== 'login' && command.name !== 'logout') await (await import('./store-access.js')).checkStoreRoot(root);
     // Every command reclaims what dead tsbuild processes left, except fsck, which reports it.
     if (command.name !== 'fsck') await reclaimAtStart(root, (m) => stderr.write(`warning: ${m}\n`));
     return await command.run(ctx, args);
@@ -117,8 +119,31 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
       tail = argv.slice(idx + 1);
     }
   }
-  const { values, positionals } = parseArgs({ args: head, options, allowPositionals: true, strict: true });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: head, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw flagError(err);
+  }
+  const { values, positionals } = parsed;
   return { values: values as ParsedArgs['values'], positionals: [...positionals, ...tail] };
+}
+
+/**
+ * node's parseArgs errors in the words of cobra/pflag, which docker and buildx
+ * users know: `unknown flag: --foo`, `unknown shorthand flag: 'z' in -z`,
+ * `flag needs an argument: --tag` (pflag's flag.go, failf calls).
+ */
+function flagError(err: unknown): unknown {
+  if (!(err instanceof TypeError) || !('code' in err)) return err;
+  const m = err.message;
+  let hit: RegExpExecArray | null;
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && (hit = /^Unknown option '(-[^-'])'/.exec(m))) return new UsageError(`unknown shorthand flag: '${hit[1]!.slice(1)}' in ${hit[1]}`);
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && (hit = /^Unknown option '([^']+)'/.exec(m))) return new UsageError(`unknown flag: ${hit[1]!.split('=')[0]}`);
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && (hit = /^Option '(?:-\w, )?(--[^ ']+) <value>' argument missing/.exec(m))) return new UsageError(`flag needs an argument: ${hit[1]}`);
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && (hit = /^Option '(?:-\w, )?(--[^ ']+)' does not take an argument/.exec(m))) return new UsageError(`flag ${hit[1]} takes no value`);
+  if (String(err.code).startsWith('ERR_PARSE_ARGS')) return new UsageError(m);
+  return err;
 }
 
 function firstPositional(argv: string[], options: OptionSpec): number {

@@ -111,4 +111,9 @@ describe('progress: plain renderer on interruption', () => {
     ]);
     expect(text).to.equal('\n#1 [2/2] RUN sleep 60\n#1 0.042 go\n#1 CANCELED\n\nFAILED after 3.6s: 0 steps\n');
   });
+
+  it('prints no FAILED footer for a build that failed before any step (a parse error): the error line says it', async () => {
+    const { T0 } = await import('./progress-fixtures.js');
+    expect(renderPlain([{ type: 'build.failed', time: T0, durationMs: 0, message: 'Dockerfile:2:1: unknown instruction: RUNN' }])).to.equal('');
+  });
 });

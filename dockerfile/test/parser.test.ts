@@ -132,6 +132,22 @@ describe('parser: errors', function () {
     expect(err.range?.start.line).to.equal(2);
   });
 
+  // BuildKit locates both on whole lines (parser.go Parse: withLocation(err, startLine, currentLine));
+  // tsbuild keeps those lines and starts the range where the caret helps: the instruction, the heredoc.
+  it('locates an unterminated heredoc at its <<NAME: the lines BuildKit names, the column of the marker', function () {
+    const err = parseError('FROM a\nRUN cat <<-"A" 3<<B\nA\nbody\n');
+    expect(err.code).to.equal(ParseErrorCode.UnterminatedHeredoc);
+    expect(err.range).to.deep.equal({ start: { line: 2, character: 15 }, end: { line: 4, character: 4 } });
+    expect(err.location).to.equal('df:2:16');
+  });
+
+  it('locates an indented instruction at its keyword, not at column 1', function () {
+    const err = parseError('FROM a\n   ENV A\n');
+    expect(err.code).to.equal(ParseErrorCode.MissingArguments);
+    expect(err.range).to.deep.equal({ start: { line: 2, character: 3 }, end: { line: 2, character: 8 } });
+    expect(err.location).to.equal('df:2:4');
+  });
+
   it('rejects a line over 65535 bytes, counting UTF-8 bytes', function () {
     // 21846 three-byte characters = 65538 bytes, well under 65535 UTF-16 units
     const err = parseError(`FROM a\nLABEL x=${'€'.repeat(21846)}\n`);

@@ -21,7 +21,7 @@ import { mountAll } from './mounter.js';
 import { OutputLimiter } from './output.js';
 import { DEFAULT_BUNDLE_DIR, ownerDir } from './owner-dirs.js';
 import { deleteInvocation, hybridCgroupShim, killInvocation, runInvocation, type RuntimeCommand } from './runtime-argv.js';
-import { buildSpec } from './spec.js';
+import { buildSpec, specJson } from './spec.js';
 import { capabilitiesFromMask } from './spec-defaults.js';
 import { recordStubs, removeStubs } from './stubs.js';
 import type { ExecRequest, Executor, RunOptions, RunResult } from './types.js';
@@ -94,7 +94,7 @@ export class OciExecutor implements Executor {
       const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });
       undo.push(() => prepared.cleanup());
       const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env, ...(this.hostCapabilities ? { hostCapabilities: this.hostCapabilities } : {}) });
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      writeFileSync(join(bundle, 'config.json'), specJson(spec));
       const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
       // Runs before the rootfs is unmounted (undo runs in reverse).
       undo.push(() => removeStubs(stubs));

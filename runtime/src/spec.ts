@@ -40,6 +40,7 @@ export interface RuntimeSpec {
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'permitted', string[]>;
     noNewPrivileges: boolean;
+    rlimits?: Array<{ type: string; hard: number | string; soft: number | string }>;
   };
   root: { path: string; readonly: boolean };
   hostname: string;
@@ -86,6 +87,7 @@ export function buildSpec(request: ExecRequest, user: ResolvedUser, options: Bui
       cwd: request.process.cwd || '/',
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
       noNewPrivileges: false,
+      ...(request.ulimits?.length ? { rlimits: request.ulimits.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, hard: rlimitValue(u.hard), soft: rlimitValue(u.soft) })) } : {}),
     },
     root: { path: options.rootPath ?? 'rootfs', readonly: false },
     hostname: request.hostname ?? 'buildkitsandbox',
@@ -105,4 +107,16 @@ export function buildSpec(request: ExecRequest, user: ResolvedUser, options: Bui
       resources: { devices: insecure ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }] },
     },
   };
+}
+
+/** RLIM_INFINITY marker: -1 is Go's uint64(-1), past a JS number's precision, so specJson writes it verbatim. */
+const RLIM_INFINITY = 'RLIM_INFINITY';
+
+function rlimitValue(n: number): number | string {
+  return n < 0 ? RLIM_INFINITY : n;
+}
+
+/** The spec as config.json: an unlimited rlimit is written as 18446744073709551615 (what runc reads into a uint64). */
+export function specJson(spec: RuntimeSpec): string {
+  return JSON.stringify(spec).replaceAll(`"${RLIM_INFINITY}"`, '18446744073709551615');
 }

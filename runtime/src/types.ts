@@ -96,6 +96,14 @@ export interface ExecRequest {
   outputLimitBytes?: number;
   /** Extra `/etc/hosts` entries. */
   extraHosts?: { host: string; ip: string }[];
+  /** Process rlimits (`nofile`, `nproc`, …; -1 is unlimited), as BuildKit's generateRlimitOpts (executor/oci/spec_linux.go) sets them. */
+  ulimits?: Ulimit[];
+}
+
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 export interface RunOptions {

@@ -7,6 +7,7 @@ export { OciLayoutImageStore, TAGGED_AT_ANNOTATION } from './layout/oci-layout-i
 export { openLayout, type OpenedLayout } from './layout/open-layout.js';
 export { initLayout, readIndex, assertLayout } from './layout/oci-layout.js';
 export { resolveImage, type ResolvedImage, type ResolveOptions } from './image/resolve.js';
+export { findImage, type FoundImage } from './image/find-image.js';
 export { writeImage, platformOf, type WriteImageOptions } from './image/write-image.js';
 export { imageBlobs, type ImageBlobsOptions } from './image/image-blobs.js';
 export { convertImage, convertLayers, needsConversion, type ConvertLayersOptions } from './image/convert-image.js';

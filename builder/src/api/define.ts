@@ -21,6 +21,7 @@ export function definitionOptions(options: BuildOptions, loaded: LoadedBuild): D
   return {
     graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals,
     network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
-    noCacheStages: options.noCacheFilter,
+    noCacheStages: options.noCacheFilter, ...(options.extraHosts?.length ? { extraHosts: options.extraHosts } : {}),
+    ...(options.shmSize ? { shmSize: options.shmSize } : {}), ...(options.ulimits?.length ? { ulimits: options.ulimits } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * `docker` write an archive, `local` / `tar` write the root filesystem — and
  * the metadata buildx writes with `--metadata-file`.
  */
-import type { Compression, Descriptor, ImageConfig } from '@tsbuild/core';
+import { parsePlatform, platformMatches, type Compression, type Descriptor, type ImageConfig, type Platform } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import { exportArchive, exportLocal, exportTar, fromChain, imageConfigOf, tagImage, writeBuiltImage } from '../exporter/index.js';
 import type { LayerResult } from '../worker/types.js';
@@ -46,7 +46,7 @@ export async function runExports(p: {
     return out;
   };
   const image = await step('export.image', 'exporting manifest and config', () =>
-    writeBuiltImage(store, { config, result, flavor: options.mediaTypes ?? 'oci', compression, hold, signal }),
+    writeBuiltImage(store, { config, result, flavor: options.mediaTypes ?? 'oci', compression, hold, signal, annotations: manifestAnnotations(options, loaded.platform) }),
   );
   const outputs: OutputSpec[] = options.outputs ?? [{ type: 'image' }];
   const tags: string[] = [];
@@ -102,4 +102,14 @@ function isoTime(d: Date): string {
 
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
+}
+
+/**
+ * `--annotation`s for this build's manifest: those without a platform and those
+ * for the build's (BuildKit's AnnotationsGroup.Platform, exporter/containerimage/annotations.go,
+ * merges the unqualified ones with the platform's).
+ */
+function manifestAnnotations(options: BuildOptions, platform: Platform): Record<string, string> | undefined {
+  const mine = (options.annotations ?? []).filter((a) => a.platform === undefined || platformMatches(parsePlatform(a.platform), platform));
+  return mine.length ? Object.fromEntries(mine.map((a) => [a.key, a.value])) : undefined;
 }

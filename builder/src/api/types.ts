@@ -66,6 +66,17 @@ export interface BuildOptions {
   contextHash?: 'exact' | 'content';
   /** The `security.insecure` entitlement: RUN --security=insecure allowed. */
   allowInsecure?: boolean;
+  /** `--add-host`: extra /etc/hosts entries of every RUN container (BuildKit's ExecOp Meta.ExtraHosts: part of the step's key). */
+  extraHosts?: Array<{ host: string; ip: string }>;
+  /**
+   * `--annotation`: annotations of the image manifest (BuildKit's `annotation-manifest` exporter attrs);
+   * one with a platform applies only to a build for that platform. OCI manifests only: Docker schema2 has none.
+   */
+  annotations?: Array<{ key: string; value: string; platform?: string }>;
+  /** `--shm-size` in bytes: a tmpfs of that size on /dev/shm of every RUN (dockerfile2llb dispatchRun). */
+  shmSize?: number;
+  /** `--ulimit`: rlimits of every RUN (BuildKit's ExecOp Meta.Ulimit: part of the step's key). */
+  ulimits?: Array<{ name: string; soft: number; hard: number }>;
   /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
   sourceDateEpoch?: number;
   /**

@@ -63,6 +63,10 @@ export interface ExecSpec {
   cwd: string;
   user: string;
   network: 'host' | 'none';
+  /** `--add-host` entries written into the container's /etc/hosts (in the key: BuildKit's Meta.ExtraHosts). */
+  extraHosts?: Array<{ host: string; ip: string }>;
+  /** `--ulimit` rlimits (in the key: BuildKit's Meta.Ulimit). */
+  ulimits?: Array<{ name: string; soft: number; hard: number }>;
   security: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
   platform: string;

@@ -21,7 +21,10 @@ export interface RunStepExec {
   sources: StepSource[];
 }
 
-export function runStepToExec(step: Step, file: string, options: { network: 'host' | 'none'; allowInsecure: boolean }): RunStepExec {
+export function runStepToExec(step: Step, file: string, options: {
+  network: 'host' | 'none'; allowInsecure: boolean; extraHosts?: ReadonlyArray<{ host: string; ip: string }>;
+  shmSize?: number; ulimits?: ReadonlyArray<{ name: string; soft: number; hard: number }>;
+}): RunStepExec {
   if (step.expanded.kind !== 'RUN') throw new Error('runStepToExec: not a RUN step');
   const { argv: args, mounts, network, security } = step.expanded;
   const { state } = step;
@@ -64,6 +67,8 @@ export function runStepToExec(step: Step, file: string, options: { network: 'hos
       }
     }
   });
+  // --shm-size: BuildKit's dispatchRun adds llb.AddMount("/dev/shm", llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(shmSize))).
+  if (options.shmSize) specs.push({ type: 'tmpfs', target: '/dev/shm', size: options.shmSize });
   // A lone `#!` heredoc runs from /dev/pipes/<name> (BuildKit mounts the script there).
   const ins = step.instruction as { files?: Array<{ name: string; data: string }> };
   const script = ins.files?.[0];
@@ -79,6 +84,9 @@ export function runStepToExec(step: Step, file: string, options: { network: 'hos
       network: network === 'none' || network === 'host' ? network : options.network,
       security: security === 'insecure' ? 'insecure' : 'sandbox',
       mounts: specs,
+      // Only when given, so a build without --add-host keeps the keys it always had.
+      ...(options.extraHosts?.length ? { extraHosts: options.extraHosts.map((h) => ({ host: h.host, ip: h.ip })) } : {}),
+      ...(options.ulimits?.length ? { ulimits: options.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
     },
     sources,
   };

@@ -31,6 +31,11 @@ export interface DefinitionOptions {
   locals?: ReadonlyMap<string, LocalSource> | undefined;
   network: 'host' | 'none';
   allowInsecure: boolean;
+  /** `--add-host` entries for every RUN (dockerfile2llb dispatchRun: llb.AddExtraHost for each). */
+  extraHosts?: ReadonlyArray<{ host: string; ip: string }> | undefined;
+  /** `--shm-size` (bytes) and `--ulimit` for every RUN (dockerfile2llb dispatchRun: a /dev/shm tmpfs mount, llb.AddUlimit). */
+  shmSize?: number | undefined;
+  ulimits?: ReadonlyArray<{ name: string; soft: number; hard: number }> | undefined;
   /** SOURCE_DATE_EPOCH: layers are packed with clamped mtimes, so it is part of every layer step's key. */
   sourceDateEpoch?: number | undefined;
   /** `--no-cache-filter`: stage names or indexes whose vertices get `ignoreCache`. */

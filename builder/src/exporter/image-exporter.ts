@@ -20,6 +20,8 @@ export async function writeBuiltImage(
   store: Store,
   options: {
     config: ImageConfig; result: LayerResult; flavor: 'oci' | 'docker'; compression: Compression;
+    /** Manifest annotations (OCI flavor). */
+    annotations?: Record<string, string> | undefined;
     /** Keeps converted layers in the build's lease until their manifest is tagged. */
     hold: (resources: { blobs: string[] }) => Promise<void>;
     signal?: AbortSignal | undefined;
@@ -34,6 +36,7 @@ export async function writeBuiltImage(
     config: options.config,
     layers,
     flavor: options.flavor,
+    ...(options.annotations && Object.keys(options.annotations).length ? { annotations: options.annotations } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const m = await readJson<{ config: Descriptor }>(store.content, manifest, options.signal ? { signal: options.signal } : {});

@@ -71,6 +71,8 @@ export class ExecOp implements Op<LayerResult> {
           process: { args: this.spec.args, env: [...processEnv(this.spec), ...this.env.proxyEnv, ...secretEnv], cwd: this.spec.cwd, ...(this.spec.user ? { user: this.spec.user } : {}) },
           mounts,
           network: this.spec.network,
+          ...(this.spec.extraHosts ? { extraHosts: this.spec.extraHosts } : {}),
+          ...(this.spec.ulimits ? { ulimits: this.spec.ulimits } : {}),
           security: this.spec.security,
         };
         // An invalid step (USER naming no passwd entry, a bad mount) is the Dockerfile's error: located at the RUN.

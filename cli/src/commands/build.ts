@@ -146,7 +146,8 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     }
     await writeResultFiles(pushedDigest ? { ...result, metadata: { ...result.metadata, 'containerimage.digest': pushedDigest } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
-    if (inv.quiet) ctx.stdout.write(`${result.digest}\n`);
+    // The image ID (config digest), as buildx prints it: getImageID in commands/build.go prefers containerimage.config.digest.
+    if (inv.quiet) ctx.stdout.write(`${result.configDigest}\n`);
     return 0;
   } catch (err) {
     progress.close();

@@ -1,3 +1,4 @@
+import { findImage } from '@tsbuild/store';
 import type { Command } from '../command.js';
 import { summarize } from '../image-summary.js';
 import { storeFor } from '../store-access.js';
@@ -12,16 +13,15 @@ export const inspectCommand: Command = {
   async run(ctx, args) {
     if (args.positionals.length === 0) throw new UsageError('at least one image reference is required');
     const store = await storeFor(ctx);
-    const all = await store.images.list();
     const out = [];
     for (const ref of args.positionals) {
-      const record = await store.images.get(ref);
+      const { record, names } = await findImage(store, ref, { signal: ctx.signal });
       const s = await summarize(store, record, ctx.signal);
       out.push({
         Name: s.name,
         Id: s.id,
         Digest: s.digest,
-        RepoTags: all.filter((r) => r.target.digest === record.target.digest).map((r) => r.name),
+        RepoTags: names,
         Created: s.created,
         Platform: s.platform,
         Size: s.size,

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { isNotFound, openUserFile, type Descriptor, type Digest } from '@tsbuild/core';
-import { chainIds, checkLayer, imageBlobs, loadArchive, resolveImage, saveArchive, unpackLayers, type LoadedImage, type Store } from '@tsbuild/store';
+import { chainIds, checkLayer, findImage, imageBlobs, loadArchive, resolveImage, saveArchive, unpackLayers, type LoadedImage, type Store } from '@tsbuild/store';
 import { flag, str, type Command } from '../command.js';
 import { storeFor } from '../store-access.js';
 import { UsageError } from '../usage-error.js';
@@ -24,10 +24,13 @@ export const saveCommand: Command = {
     const output = str(args, 'output');
     if (!output && (ctx.stdout as NodeJS.WriteStream).isTTY) throw new UsageError('refusing to write an archive to a terminal: use -o FILE');
     const store = await storeFor(ctx);
+    // Names, IDs and name@digest all resolve to the tag the archive records (see findImage).
+    const refs: string[] = [];
+    for (const ref of args.positionals) refs.push((await findImage(store, ref, { signal: ctx.signal })).record.name);
     const tmp = output ? `${output}.tmp-${process.pid}` : undefined;
     const out = tmp ? createWriteStream(tmp) : ctx.stdout;
     try {
-      await saveArchive({ root: store.root, content: store.content, images: store.images, refs: args.positionals, format, out, signal: ctx.signal });
+      await saveArchive({ root: store.root, content: store.content, images: store.images, refs, format, out, signal: ctx.signal });
       if (tmp && output) await rename(tmp, output);
     } catch (err) {
       if (tmp) await rm(tmp, { force: true });

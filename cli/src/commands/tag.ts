@@ -1,4 +1,5 @@
 import { normalizeReference } from '@tsbuild/core';
+import { findImage } from '@tsbuild/store';
 import type { Command } from '../command.js';
 import { storeFor } from '../store-access.js';
 import { UsageError } from '../usage-error.js';
@@ -12,7 +13,7 @@ export const tagCommand: Command = {
     const [source, target] = args.positionals;
     if (!source || !target || args.positionals.length > 2) throw new UsageError('exactly SOURCE and TARGET are required');
     const store = await storeFor(ctx);
-    const record = await store.images.get(source);
+    const { record } = await findImage(store, source, { signal: ctx.signal });
     await store.images.put(normalizeReference(target), record.target);
     return 0;
   },

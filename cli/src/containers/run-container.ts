@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isCanceled, isNotFound, NotFoundError, type Digest } from '@tsbuild/core';
-import { chainIds, resolveImage, unpackLayers, type Store } from '@tsbuild/store';
+import { chainIds, findImage, resolveImage, unpackLayers, type Store } from '@tsbuild/store';
 import { createExecutor, type BindExecMount } from '@tsbuild/runtime';
 import { EXIT_ENGINE_ERROR, execFailureExitCode, HeadTap, signalExitCode } from './exit-codes.js';
 import { generateName } from './names.js';
@@ -46,7 +46,7 @@ export interface RunContainerResult {
 
 export async function runContainer(o: RunContainerOptions): Promise<RunContainerResult> {
   const { store, signal } = o;
-  const tag = await store.images.get(o.image).catch((err: unknown) => {
+  const { record: tag } = await findImage(store, o.image, { signal }).catch((err: unknown) => {
     if (isNotFound(err)) throw new NotFoundError(`image "${o.image}" not found in the store`, { code: 'RUN_IMAGE_NOT_FOUND', cause: err });
     throw err;
   });

@@ -126,6 +126,9 @@ function render(s: PlainState, e: BuildEvent): string {
         if (s.ended.has(id)) continue;
         out += close(s, id, open(s, id, s.names.get(id)!) + flush(s, id, e.time) + `#${s.index.get(id)} CANCELED\n`);
       }
+      // A build that failed before any step (a Dockerfile parse error, a bad flag value) has no
+      // steps to sum up: the error line says it all, as buildx prints only its ERROR then.
+      if (s.index.size === 0) return s.warnings.length ? '\n' + s.warnings.map((w) => `WARN: ${w}\n`).join('') : '';
       return out + footer(s, `FAILED after ${seconds(e.durationMs)}`);
     }
   }

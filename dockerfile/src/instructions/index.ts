@@ -2,6 +2,6 @@
 export { parseInstructions } from './parse-instructions.js';
 export type { ParsedInstructions, ParseInstructionsOptions, Stage } from './parse-instructions.js';
 export { InstructionError, InstructionErrorCode } from './errors.js';
-export { parseMountSpec } from './mount.js';
+export { parseMountSpec, ramInBytes } from './mount.js';
 export { parseGoDuration } from './durations.js';
 export type * from './types.js';

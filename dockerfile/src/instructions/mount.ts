@@ -49,7 +49,7 @@ export function csvFields(s: string): string[] {
 }
 
 /** Docker `units.RAMInBytes`: `64m`, `1g`, `512KiB`, `1024`. */
-function ramInBytes(v: string): number | undefined {
+export function ramInBytes(v: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp])?(?:i?b)?$/i.exec(v);
   if (!m) return undefined;
   const pow = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;

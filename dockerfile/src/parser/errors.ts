@@ -28,7 +28,8 @@ export type ParseErrorCode = (typeof ParseErrorCode)[keyof typeof ParseErrorCode
 
 /** A problem found by a line-level function, before its lines are known. */
 export class LineError extends Error {
-  constructor(message: string, readonly code: ParseErrorCode) {
+  /** `column`: where in the instruction's first line the problem is (0-based), when the finder knows it. */
+  constructor(message: string, readonly code: ParseErrorCode, readonly column?: number) {
     super(message);
   }
 }
@@ -52,12 +53,24 @@ export function linesText(lines: readonly string[], start: number, end: number):
 
 /**
  * Wraps a LineError (or rethrows anything else unchanged) as a
- * DockerfileSyntaxError spanning `startLine..endLine` (1-based, whole lines).
+ * DockerfileSyntaxError spanning `startLine..endLine` (1-based). The lines are
+ * BuildKit's (parser.go `Parse`: `withLocation(err, startLine, currentLine)`,
+ * whole lines, Character 0, printed by errdefs `Source.Print` as `>>>` rows).
+ * tsbuild prints a caret, so the range starts where the instruction starts
+ * (after indentation), or at the column the LineError names (the `<<EOF` of an
+ * unterminated heredoc), and ends at the end of the last line's text.
  */
 export function withLocation(err: unknown, file: string, lines: readonly string[], startLine: number, endLine: number): never {
   if (err instanceof LineError) {
     const end = Math.max(startLine, endLine);
-    throw new DockerfileSyntaxError(err.message, file, rangeOf(startLine, 0, end, 0), err.code, linesText(lines, startLine, end), err);
+    const first = trimNewlineEnd(lines[startLine - 1] ?? '');
+    const column = err.column ?? first.length - first.trimStart().length;
+    const range = rangeOf(startLine, column, end, trimNewlineEnd(lines[end - 1] ?? '').length);
+    throw new DockerfileSyntaxError(err.message, file, range, err.code, linesText(lines, startLine, end), err);
   }
   throw err;
+}
+
+function trimNewlineEnd(line: string): string {
+  return line.replace(/\r?\n$/, '');
 }

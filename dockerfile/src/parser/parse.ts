@@ -141,7 +141,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
             }
             content += body;
           }
-          if (!terminated) throw new LineError('unterminated heredoc', ParseErrorCode.UnterminatedHeredoc);
+          if (!terminated) throw new LineError('unterminated heredoc', ParseErrorCode.UnterminatedHeredoc, heredocColumn(lines[startLine - 1] ?? '', h.name));
           child.heredocs.push({ ...h, content });
         }
       }
@@ -227,4 +227,17 @@ function trimSpaceGo(s: string): string {
   while (a < b && isGoSpace(s.charCodeAt(a))) a++;
   while (b > a && isGoSpace(s.charCodeAt(b - 1))) b--;
   return s.slice(a, b);
+}
+
+/** Where `<<NAME` (`<<-NAME`, `<<"NAME"`, `3<<NAME`) starts in the line, or undefined (then the instruction's start is used). */
+function heredocColumn(line: string, name: string): number | undefined {
+  for (let at = line.indexOf('<<'); at >= 0; at = line.indexOf('<<', at + 2)) {
+    const word = line.slice(at + 2).replace(/^-?[\t ]*/, '').replace(/^['"]/, '');
+    if (word.startsWith(name)) {
+      let start = at;
+      while (start > 0 && /\d/.test(line[start - 1]!)) start--;
+      return start;
+    }
+  }
+  return undefined;
 }
