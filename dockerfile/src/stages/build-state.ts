@@ -110,7 +110,7 @@ export function expansionEnv(s: BuildState): Env {
   return { get: (n) => map.get(n), keys: () => keys };
 }
 
-export function defaultShell(platform: Platform): string[] {
+function defaultShell(platform: Platform): string[] {
   return platform.os === 'windows' ? ['cmd', '/S', '/C'] : ['/bin/sh', '-c'];
 }
 
