@@ -49,6 +49,7 @@ const REASONS: Record<string, string> = {
   // A RUN under `USER <name>` gets the user's supplementary groups from the image's /etc/group:
   // newer BuildKit's oci.GetUser returns execUser.Sgids and WithUIDGID sets them as AdditionalGids;
   // v0.8's GetUser returned uid and gid only, so `id` printed the primary group alone.
+  'supplementary-gids': 'newer BuildKit runs RUN with the user\'s supplementary groups',
   // COPY/ADD --chmod with setuid, setgid or sticky bits: newer fsutil (copyFileInfo) sets the
   // mode --chmod gives, special bits included; v0.8 replaced only the 0777 permission bits, so it
   // dropped --chmod's special bits and kept the source's.
@@ -58,7 +59,6 @@ const REASONS: Record<string, string> = {
   // (vendor/github.com/tonistiigi/fsutil/copy/copy.go Copy and prepareTargetDir: MkdirAll with
   // `*ci.Mode`, fsutil #228 for moby/buildkit#4945); v0.8's MkdirAll made them 0755.
   'chmod-created-dirs': 'newer BuildKit creates the directories of a COPY --chmod=<octal> with that mode',
-  'supplementary-gids': 'newer BuildKit runs RUN with the user\'s supplementary groups',
   // A stage built on another stage: BuildKit ≥ 0.15 starts its ARGs with the base stage's
   // (dockerfile2llb/convert.go `dispatchState.init`: `ds.buildArgs = append(ds.buildArgs,
   // ds.base.buildArgs...)`, commit c7c2f0e97), so RUN's history lists them (`runCommandString`,

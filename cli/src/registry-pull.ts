@@ -110,7 +110,11 @@ export function createImagePuller(store: Store, clientOptions: () => Promise<Reg
   };
 }
 
-/** Sizes as BuildKit's progress prints them (go-units HumanSize: decimal, 3 significant digits). */
+/**
+ * Decimal units, 3 significant digits (`12.3MB`). Not BuildKit's exact form: its plain printer
+ * (util/progress/progressui/printer.go, textMux.printVtx) prints `%.2f` of tonistiigi/units.Bytes,
+ * two decimals (`12.35MB`), and `current / total` while a blob is in flight.
+ */
 function humanSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let n = bytes;

@@ -180,8 +180,9 @@ describe('hostile and unlucky inputs end cleanly (issue 13)', function () {
     it('as load -i', () => expectOneLineFailure(tsbuildBin(root, ['load', '-i', p('fifo')]), /the archive: .*fifo is a FIFO, not a regular file$/));
     it('as import FILE', () => expectOneLineFailure(tsbuildBin(root, ['import', p('fifo'), '-t', 'x']), /the archive to import: .*fifo is a FIFO, not a regular file$/));
     it('inside the context: COPY . does not read it', () => {
-      // BuildKit never reads one either: fsutil's copy (copy/copy.go, copyDevice) and the context
-      // receiver (diskwriter.go, handleTarTypeBlockCharFifo) recreate FIFOs with mknod.
+      // BuildKit never reads one either: fsutil's copy (copy/copy.go calls copyDevice, in
+      // copy_nowindows.go) and the context receiver (diskwriter.go calls handleTarTypeBlockCharFifo,
+      // in diskwriter_unix.go) recreate FIFOs with mknod.
       const ctx = p('fifo-ctx');
       mkdirSync(ctx);
       spawnSync('mkfifo', [join(ctx, 'pipe')]);

@@ -22,7 +22,7 @@ export interface Credentials {
 /** Looks up the credentials for a registry name (`docker.io`, `localhost:5000`). */
 export type CredentialSource = (registry: string) => Promise<Credentials | undefined>;
 
-export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
+const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
 
 export interface DockerConfigFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
@@ -97,7 +97,7 @@ export function dockerConfigCredentials(options: { dir?: string; env?: NodeJS.Pr
 }
 
 /** `docker-credential-<name> get` with the server URL on stdin (docker-credential-helpers protocol). */
-export async function helperGet(name: string, serverUrl: string, env?: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
+async function helperGet(name: string, serverUrl: string, env?: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
   const { code, stdout } = await runHelper(name, 'get', serverUrl, env);
   if (code !== 0) {
     if (/credentials not found/i.test(stdout)) return undefined;

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_REGISTRY } from '@tsbuild/core';
 
-export const DOCKER_HUB_HOST = 'registry-1.docker.io';
+const DOCKER_HUB_HOST = 'registry-1.docker.io';
 
 export interface EndpointOptions {
   /** Registry names (`host[:port]`) that may be spoken to over plain HTTP. */

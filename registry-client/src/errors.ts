@@ -24,7 +24,7 @@ export function parseErrorBody(text: string): OciErrorBody[] {
   }
 }
 
-export function categoryForStatus(status: number, ociCode?: string): ErrorCategory {
+function categoryForStatus(status: number, ociCode?: string): ErrorCategory {
   if (ociCode === 'UNAUTHORIZED' || status === 401) return 'Unauthenticated';
   if (ociCode === 'DENIED' || status === 403) return 'PermissionDenied';
   if (status === 404 || (ociCode?.endsWith('_UNKNOWN') ?? false)) return 'NotFound';

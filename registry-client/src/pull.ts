@@ -28,7 +28,7 @@ export interface ResolvedManifest {
 }
 
 /** GET the manifest a reference names; its digest checked against the reference or `Docker-Content-Digest`. */
-export async function fetchManifest(client: RegistryClient, ref: ImageReference, reference?: string, signal?: AbortSignal): Promise<ResolvedManifest> {
+async function fetchManifest(client: RegistryClient, ref: ImageReference, reference?: string, signal?: AbortSignal): Promise<ResolvedManifest> {
   const req = { ...manifestRequest(ref, 'GET', reference), signal };
   const res = await client.send(ref.registry, ref.repository, ['pull'], req);
   if (res.status !== 200) throw await client.failure(ref.registry, ref.repository, req, res);

@@ -58,7 +58,7 @@ export interface PushBlobOptions {
 
 export type BlobPushResult = 'exists' | 'mounted' | 'uploaded';
 
-export async function blobExists(client: RegistryClient, ref: ImageReference, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+async function blobExists(client: RegistryClient, ref: ImageReference, digest: Digest, signal?: AbortSignal): Promise<boolean> {
   const req = { ...pushRequests.headBlob(digest), signal };
   const res = await client.send(ref.registry, ref.repository, ['pull', 'push'], req);
   discard(res);

@@ -3,7 +3,8 @@
  * (docs/spec/auth/token.md): GET the realm with `service` and one `scope`
  * per resource, Basic credentials when there are any (anonymous otherwise);
  * with an identity token, POST `grant_type=refresh_token` (docs/spec/auth/oauth.md),
- * as docker's `auth.FetchToken` does. Request builders are pure; the token
+ * as containerd's remotes/docker/auth does, which BuildKit's resolver uses
+ * (`FetchToken` is the GET, `FetchTokenWithOAuth` the POST). Request builders are pure; the token
  * cache keeps each token until shortly before `issued_at + expires_in`.
  */
 import { registryError } from './errors.js';

@@ -46,6 +46,23 @@ static char *string_arg(napi_env env, napi_value v, int *ok) {
   return s;
 }
 
+/*
+ * The call's arguments, at most `max`, into argv (*argc their count), the first
+ * a string: returned malloc'd. NULL after a thrown error: fewer than `need`
+ * arguments or a null first one throw `usage` as a TypeError.
+ */
+static char *string_first(napi_env env, napi_callback_info info, napi_value *argv, size_t max, size_t need, size_t *argc, const char *usage) {
+  *argc = max;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "ERR_TSBUILD_SYS", "tsbuild-sys: Node-API call failed");
+    return NULL;
+  }
+  int ok = 1;
+  char *s = *argc >= need ? string_arg(env, argv[0], &ok) : NULL;
+  if (!s && (*argc < need || ok)) napi_throw_type_error(env, NULL, usage);
+  return s;
+}
+
 static napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *name = strerrorname_np(err);
   char code[32];
@@ -94,16 +111,11 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
 
 /* The (target, flags) arguments of umount2 and umount2Async; target is malloc'd, NULL after a thrown TypeError. */
 static char *umount_args(napi_env env, napi_callback_info info, const char *usage, int32_t *flags) {
-  size_t argc = 2;
+  size_t argc;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    napi_throw_error(env, "ERR_TSBUILD_SYS", "tsbuild-sys: Node-API call failed");
-    return NULL;
-  }
-  int ok = 1;
-  char *target = argc >= 1 ? string_arg(env, argv[0], &ok) : NULL;
   *flags = 0;
-  if (!target) { if (argc < 1 || ok) napi_throw_type_error(env, NULL, usage); return NULL; }
+  char *target = string_first(env, info, argv, 2, 1, &argc, usage);
+  if (!target) return NULL;
   if (argc >= 2 && napi_get_value_int32(env, argv[1], flags) != napi_ok) { free(target); napi_throw_type_error(env, NULL, "flags must be a number"); return NULL; }
   return target;
 }
@@ -168,12 +180,10 @@ static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
 
 /* setMtime(path, seconds, nanoseconds): the mtime of `path` itself (a symlink is not followed), atime left alone. */
 static napi_value js_set_mtime(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
+  size_t argc;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int ok;
-  char *path = argc >= 3 ? string_arg(env, argv[0], &ok) : NULL;
-  if (!path) { if (argc < 3 || ok) napi_throw_type_error(env, NULL, "setMtime(path, seconds, nanoseconds)"); return NULL; }
+  char *path = string_first(env, info, argv, 3, 3, &argc, "setMtime(path, seconds, nanoseconds)");
+  if (!path) return NULL;
   int64_t sec, nsec;
   if (napi_get_value_int64(env, argv[1], &sec) != napi_ok || napi_get_value_int64(env, argv[2], &nsec) != napi_ok || nsec < 0 || nsec > 999999999) {
     free(path);
@@ -194,12 +204,10 @@ static napi_value js_set_mtime(napi_env env, napi_callback_info info) {
  * namespaces of containers still running.
  */
 static napi_value js_memfd_secret(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  size_t argc;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int ok;
-  char *name = argc >= 2 ? string_arg(env, argv[0], &ok) : NULL;
-  if (!name) { if (argc < 2 || ok) napi_throw_type_error(env, NULL, "memfdSecret(name, bytes)"); return NULL; }
+  char *name = string_first(env, info, argv, 2, 2, &argc, "memfdSecret(name, bytes)");
+  if (!name) return NULL;
   void *data = NULL;
   size_t len = 0;
   bool is_typed;

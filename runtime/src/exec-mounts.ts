@@ -167,7 +167,7 @@ export interface Launcher {
  * A failed copy ends the launcher before the runtime starts, with its exit
  * status as the step's.
  */
-export function secretLauncher(dir: string, secrets: readonly (SecretFile & { fd: number })[]): Launcher {
+function secretLauncher(dir: string, secrets: readonly (SecretFile & { fd: number })[]): Launcher {
   const script = [
     'set -e',
     'dir=$1; n=$2; shift 2',

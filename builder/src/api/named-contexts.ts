@@ -93,7 +93,8 @@ export async function openLocalContext(spec: Extract<NamedContextSpec, { kind: '
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const config: ImageConfig = {
-    // BuildKit's resolveBaseImage gives a context without an image config emptyImage (dockerfile2llb/image.go): WorkingDir "/".
+    // BuildKit's resolveBaseImage gives a context without an image config emptyImage (dockerfile2llb/image.go): WorkingDir "/"
+    // and the default PATH; the PATH is added where a stage starts from it (dockerfile's dispatch-stage.ts, as for any base without one).
     architecture: platform.architecture, os: platform.os, config: { WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [] },
     history: [{ created_by: `[context ${spec.name}] load from client`, comment: 'buildkit.exporter.image.v0' }],

@@ -67,7 +67,7 @@ function compressionOf(head: Uint8Array): Exclude<ArchiveKind, 'tar'> | undefine
  * Whether `head` starts with a tar header archive/tar's Reader.Next accepts
  * (readHeader, getFormat, parser.parseNumeric): see the module comment.
  */
-export function isTarHeader(head: Uint8Array): boolean {
+function isTarHeader(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
   const b = Buffer.from(head.buffer, head.byteOffset, BLOCK);
   if (b.every((x) => x === 0)) return false; // end of archive (or a zero block then junk): io.EOF / ErrHeader

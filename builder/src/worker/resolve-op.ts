@@ -75,7 +75,7 @@ export interface ResolveAt {
   inputs: Vertex<LayerResult>[];
 }
 
-export function resolveOp(d: OpDescription, at: ResolveAt): Op<LayerResult> {
+function resolveOp(d: OpDescription, at: ResolveAt): Op<LayerResult> {
   const { rt, file, range } = at;
   switch (d.op) {
     case 'source':

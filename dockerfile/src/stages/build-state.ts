@@ -99,11 +99,6 @@ const envKey = (entry: string): string => {
   return eq < 0 ? entry : entry.slice(0, eq);
 };
 
-export function getEnvValue(env: readonly string[] | undefined, key: string): string | undefined {
-  for (const e of env ?? []) if (envKey(e) === key) return e.slice(key.length + 1);
-  return undefined;
-}
-
 /**
  * The lookup instructions expand against (BuildKit `getEnv(d.state)`): the
  * state's variables, whichever of ENV and ARG set a name last; ARGs without
@@ -115,7 +110,7 @@ export function expansionEnv(s: BuildState): Env {
   return { get: (n) => map.get(n), keys: () => keys };
 }
 
-export function defaultShell(platform: Platform): string[] {
+function defaultShell(platform: Platform): string[] {
   return platform.os === 'windows' ? ['cmd', '/S', '/C'] : ['/bin/sh', '-c'];
 }
 
