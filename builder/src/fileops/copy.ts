@@ -204,7 +204,11 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
     else if (writer.ensureDirSync(inImage, undefined, 'nofollow').created) writer.ensureDirSync(inImage, meta);
   } else if (st.isSymbolicLink()) {
     writer.writeSymlinkSync(inImage, readlinkSync(hostOf(ctx.options.srcRoot, entry.real)), meta);
-  } else return; // sockets, FIFOs and devices are not copied from a context
+  } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+    // Recreated by type, never read (fsutil copy/copy.go copyDevice; the context receiver's
+    // diskwriter.go handleTarTypeBlockCharFifo): mode, owner and mtime as any other entry.
+    writer.writeSpecialSync(inImage, st, meta);
+  } else return; // sockets are not copied
   ctx.copied++;
 }
 
