@@ -74,4 +74,19 @@ describe('build: COPY of a context holding a FIFO', function () {
     expect(String(res)).to.match(/RUN \[ -p \/c\/pipe \]|exit code/);
     expect(env.executor.runs - before).to.equal(1);
   });
+
+  it('COPY --from a stage recreates a FIFO with its mode and owner (copyFileInfo keeps them)', async () => {
+    const df = [
+      'FROM busybox AS s',
+      'RUN mkfifo -m 604 /p && chown 5:6 /p',
+      'FROM busybox',
+      'COPY --from=s /p /q',
+      'RUN [ -p /q ] && [ "$(stat -c %a:%u:%g /q)" = 604:5:6 ]',
+      '',
+    ].join('\n');
+    const stageCtx = env.context({ Dockerfile: df }, 'ctx-stage');
+    const before = env.executor.runs;
+    await env.build({ context: stageCtx });
+    expect(env.executor.runs - before).to.equal(2);
+  });
 });
