@@ -17,7 +17,7 @@ import { makeBuildEnv, mountsUnder, eventsOf, type BuildEnv } from './build-supp
 
 const DOCKERFILE = 'FROM busybox\nCOPY . /c/\nRUN [ -p /c/pipe ] && [ "$(stat -c %a:%u /c/pipe)" = 640:0 ]\n';
 
-describe('build: COPY of a context holding a FIFO', function () {
+describe('build: COPY of a context holding a FIFO or a device node', function () {
   this.timeout(120_000);
   let env: BuildEnv;
   let ctx: string;
@@ -40,9 +40,10 @@ describe('build: COPY of a context holding a FIFO', function () {
     expect(mountsUnder(env.dir), 'leftover mounts').to.deep.equal([]);
   });
 
-  const lastLayer = async (tag: string): Promise<TarReadEntry[]> => {
+  /** The entries of the image's layer at `index` (negative: from the end). */
+  const layerEntries = async (tag: string, index: number): Promise<TarReadEntry[]> => {
     const { manifest } = await resolveImage(env.store.content, (await env.store.images.get(tag)).target);
-    const [, hex] = manifest.layers.at(-2)!.digest.split(':'); // the COPY's layer (the RUN's is last)
+    const [, hex] = manifest.layers.at(index)!.digest.split(':');
     const raw = readFileSync(join(env.store.root, 'blobs', 'sha256', hex!));
     const entries: TarReadEntry[] = [];
     for await (const e of readTar(Readable.from([raw[0] === 0x1f ? gunzipSync(raw) : raw]))) entries.push(e);
@@ -51,7 +52,8 @@ describe('build: COPY of a context holding a FIFO', function () {
 
   it('recreates it as a FIFO with its mode, owned by root, in the layer as a type 6 entry', async () => {
     await env.build({ context: ctx, tags: ['t/fifo:1'] }); // the RUN checks the snapshot
-    const pipe = (await lastLayer('t/fifo:1')).find((e) => e.path.replace(/^\.?\//, '') === 'c/pipe');
+    const pipe = (await layerEntries('t/fifo:1', -2)) // the COPY's layer (the RUN's is last)
+      .find((e) => e.path.replace(/^\.?\//, '') === 'c/pipe');
     expect(pipe, 'c/pipe in the COPY layer').to.not.equal(undefined);
     expect([pipe!.typeflag, pipe!.type]).to.deep.equal(['6', 'FIFO']);
     expect(pipe!.mode & 0o7777).to.equal(0o640);
@@ -88,5 +90,13 @@ describe('build: COPY of a context holding a FIFO', function () {
     const before = env.executor.runs;
     await env.build({ context: stageCtx });
     expect(env.executor.runs - before).to.equal(2);
+  });
+
+  it('a character device node in the context is recreated with its device number, never opened', async () => {
+    const devCtx = env.context({ Dockerfile: 'FROM busybox\nCOPY . /c/\n' }, 'ctx-dev');
+    expect(spawnSync('mknod', ['-m', '620', join(devCtx, 'null'), 'c', '1', '3']).status).to.equal(0);
+    await env.build({ context: devCtx, tags: ['t/dev:1'] });
+    const dev = (await layerEntries('t/dev:1', -1)).find((e) => e.path.replace(/^\.?\//, '') === 'c/null');
+    expect(dev && [dev.typeflag, dev.devmajor, dev.devminor, dev.mode & 0o7777, dev.uid]).to.deep.equal(['3', 1, 3, 0o620, 0]);
   });
 });
