@@ -26,7 +26,8 @@
  *   copied tree fails the copy (fsutil copyDirectoryOnly: "cannot copy to
  *   non-directory"), as BuildKit does;
  * - modes kept unless `chmod`; mtimes kept; symlinks inside a copied
- *   directory copied as symlinks;
+ *   directory copied as symlinks; FIFOs and device nodes made again by type
+ *   with mknod, never opened (fsutil copy.go copyDevice); sockets skipped;
  * - hard links among the files of one source (a directory, one wildcard
  *   match) stay hard links; files of different sources or matches are copied
  *   on their own (BuildKit's docopy runs one fsutil Copy, with its own inode
