@@ -39,6 +39,8 @@ export interface CaseSpec {
   tarballs?: Array<{ name: string; of: string[]; compress?: 'gzip' | 'bzip2' | 'xz' }>;
   /** Hard links made in the context before the build (git keeps none): link path → the existing file it becomes another name of. */
   hardlinks?: Record<string, string>;
+  /** FIFOs made in the context before the build (git keeps none), mode 0644 unless `modes` names them. */
+  fifos?: string[];
   /** Cases built (and tagged `<case name>`) before this one: a base image FROM or COPY --from refers to. */
   needs?: string[];
   /**
@@ -86,7 +88,7 @@ export function inBuildOrder(names: string[]): string[] {
 /**
  * Copies a case's context into `dest` (symlinks kept) with deterministic
  * modes: directories 0755, files 0644 or 0755 (executable in git), then
- * `modes`; then its hard links and its tarballs. Returns the build flags both builders get.
+ * its FIFOs, then `modes`; then its hard links and its tarballs. Returns the build flags both builders get.
  */
 export function prepareContext(name: string, dest: string, secretsDir: string): string[] {
   const spec = readCase(name);
@@ -102,6 +104,10 @@ export function prepareContext(name: string, dest: string, secretsDir: string): 
     } else chmodSync(p, st.mode & 0o100 ? 0o755 : 0o644);
   };
   fix(dest);
+  for (const p of spec.fifos ?? []) {
+    mkdirSync(dirname(join(dest, p)), { recursive: true });
+    execFileSync('mkfifo', ['-m', '644', '--', join(dest, p)]);
+  }
   for (const [p, mode] of Object.entries(spec.modes ?? {})) chmodSync(join(dest, p), parseInt(mode, 8));
   for (const [link, existing] of Object.entries(spec.hardlinks ?? {})) {
     rmSync(join(dest, link), { force: true });

@@ -26,7 +26,8 @@
  *   copied tree fails the copy (fsutil copyDirectoryOnly: "cannot copy to
  *   non-directory"), as BuildKit does;
  * - modes kept unless `chmod`; mtimes kept; symlinks inside a copied
- *   directory copied as symlinks;
+ *   directory copied as symlinks; FIFOs and device nodes made again by type
+ *   with mknod, never opened (fsutil copy.go copyDevice); sockets skipped;
  * - hard links among the files of one source (a directory, one wildcard
  *   match) stay hard links; files of different sources or matches are copied
  *   on their own (BuildKit's docopy runs one fsutil Copy, with its own inode
@@ -204,7 +205,11 @@ async function copyEntry(ctx: Ctx, entry: SelectedEntry, inImage: string, isTop:
     else if (writer.ensureDirSync(inImage, undefined, 'nofollow').created) writer.ensureDirSync(inImage, meta);
   } else if (st.isSymbolicLink()) {
     writer.writeSymlinkSync(inImage, readlinkSync(hostOf(ctx.options.srcRoot, entry.real)), meta);
-  } else return; // sockets, FIFOs and devices are not copied from a context
+  } else if (st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice()) {
+    // Recreated by type, never read (fsutil copy/copy.go copyDevice; the context receiver's
+    // diskwriter.go handleTarTypeBlockCharFifo): mode, owner and mtime as any other entry.
+    writer.writeSpecialSync(inImage, st, meta);
+  } else return; // sockets are not copied
   ctx.copied++;
 }
 

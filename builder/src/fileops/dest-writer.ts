@@ -26,6 +26,7 @@
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeSync, type ReadStream, type Stats } from 'node:fs';
 import { copyFile, lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { NotFoundError, throwIfAborted } from '@tsbuild/core';
 import { resolveInRoot, resolveInRootSync } from '@tsbuild/core';
@@ -247,6 +248,27 @@ export class DestWriter {
     return this.createLeaf(inImage, (h) => linkSync(existingHost, h));
   }
 
+  /**
+   * A FIFO or device node like `st` (its type and, for a device, its number),
+   * made with mknod, never opened: fsutil's copyDevice (copy/copy_nowindows.go)
+   * and diskwriter's handleTarTypeBlockCharFifo do the same for BuildKit's COPY.
+   * mknod(1) as store's tar-apply-entry writeSpecial does: Node has no mknod(2),
+   * these entries are rare, and mknod(1) does not follow a final symlink.
+   */
+  writeSpecialSync(inImage: string, st: { isFIFO(): boolean; isBlockDevice(): boolean; rdev: bigint }, meta: EntryMeta): string {
+    const kind = st.isFIFO() ? ['p'] : [st.isBlockDevice() ? 'b' : 'c', String(majorOf(st.rdev)), String(minorOf(st.rdev))];
+    const host = this.createLeaf(inImage, (h) => {
+      if (lstatOrUndefined(h)) throw Object.assign(new Error(`${h} exists`), { code: 'EEXIST' });
+      const r = spawnSync('mknod', ['-m', '600', '--', h, ...kind], { encoding: 'utf8' });
+      if (r.error) throw r.error;
+      if (r.status !== 0) throw new Error(`mknod ${inImage}: ${r.stderr.trim()}`);
+    });
+    lchownSync(host, meta.uid, meta.gid);
+    chmodSync(host, meta.mode); // after chown, which clears setuid/setgid; chmod of a FIFO never opens it
+    if (meta.mtime !== undefined) lutimesSync(host, meta.mtime, meta.mtime);
+    return host;
+  }
+
   /** Applies directory mtimes, deepest first. Call once after all writes. */
   async finish(): Promise<void> {
     for (const [host, mtime] of [...this.dirTimes].reverse()) utimesSync(host, mtime, mtime);
@@ -341,4 +363,13 @@ export async function removeInRoot(root: string, inImage: string, allowNotFound:
     throw new NotFoundError(`${path}: not found`, { code: 'FILEOPS_NOT_FOUND' });
   }
   await rm(host, { recursive: true, force: true });
+}
+
+/** Linux's dev_t encoding (glibc gnu_dev_major / gnu_dev_minor). */
+function majorOf(dev: bigint): bigint {
+  return ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+}
+
+function minorOf(dev: bigint): bigint {
+  return (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
 }
