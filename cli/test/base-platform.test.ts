@@ -1,10 +1,11 @@
 /**
  * `--platform linux/arm64` over a base the store holds only for amd64 (issue 15,
- * point 6). Current BuildKit takes a plain manifest whatever its platform and
- * warns with the InvalidBaseImagePlatform check (dockerfile2llb/validations.go
- * validateBaseImagePlatform, message from linter/ruleset.go); tsbuild gives the
- * same warning and, unlike BuildKit's convert.go (which writes the target
- * platform into the config), labels the result with the platform its layers are
+ * point 6). Current BuildKit warns with its InvalidBaseImagePlatform check when
+ * a FROM image's OS or architecture differ from the stage's
+ * (dockerfile2llb/validations.go validateBaseImagePlatform, the message from
+ * linter/ruleset.go); tsbuild gives the same warning and, unlike BuildKit's
+ * convert.go finalizeResultImage (which writes the requested platform into the
+ * config), labels the result with the platform its layers are
  * (builder/src/api/base-platform.ts).
  */
 import { expect } from 'chai';

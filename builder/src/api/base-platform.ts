@@ -1,18 +1,18 @@
 /**
  * A FROM image of another platform than its stage's (`--platform linux/arm64`
- * over an amd64-only base: a plain manifest is taken whatever its platform, as
- * BuildKit's resolver takes it; an index without the platform fails earlier).
+ * over an amd64-only base: base-images.ts uses the store's plain manifest of
+ * another platform when the right one cannot be pulled, e.g. under --offline).
  *
  * - A warning, as current BuildKit gives one: dockerfile2llb/convert.go
- *   dispatchStage calls validateBaseImagePlatform (validations.go) for each
+ *   resolveBaseImage calls validateBaseImagePlatform (validations.go) for each
  *   reachable FROM image, which compares OS and architecture only and runs the
  *   lint rule InvalidBaseImagePlatform (linter/ruleset.go) with its message
  *   `Base image NAME was pulled with platform "ACTUAL", expected "EXPECTED" for
  *   current build`, both formatted by platforms.FormatAll(platforms.Normalize(…)).
  * - The exported config keeps the platform its layers are. Here tsbuild differs
- *   from BuildKit on purpose (issue 15): convert.go's toDispatchState overwrites
- *   target.image.OS/Architecture with the requested target platform, which labels
- *   amd64 binaries arm64.
+ *   from BuildKit on purpose (issue 15): convert.go's finalizeResultImage, for an
+ *   explicit target platform, overwrites target.image.OS/Architecture with it,
+ *   which labels amd64 binaries arm64.
  */
 import { formatPlatform, type Platform } from '@tsbuild/core';
 import type { StageGraph } from '@tsbuild/dockerfile';
