@@ -12,6 +12,7 @@ import type { BuildEvent } from './events.js';
 import { baseImagesMetadata } from './base-images.js';
 import type { LoadedBuild } from './load.js';
 import type { BuildOptions, OutputSpec } from './types.js';
+import { exportPlatform } from './base-platform.js';
 
 export interface Exported {
   manifest: Descriptor;
@@ -37,7 +38,9 @@ export async function runExports(p: {
   const baseConfig = root.base.kind === 'image' ? (loaded.images.get(root.base.ref)?.config ?? localBase(loaded, root.base.ref)) : undefined;
   // Times come from the steps' results (a cached rebuild exports the same image); SOURCE_DATE_EPOCH overrides them.
   const epoch = options.sourceDateEpoch === undefined ? undefined : isoTime(new Date(options.sourceDateEpoch * 1000));
-  const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform: loaded.platform, epoch, labels: options.labels });
+  // The platform the base's layers are, when FROM took an image of another one (base-platform.ts).
+  const platform = exportPlatform(loaded.platform, root.base.kind === 'image' ? loaded.images.get(root.base.ref) : undefined);
+  const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform, epoch, labels: options.labels });
   const step = async <T>(id: string, name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     emit({ type: 'export.started', time: Date.now(), id, name });

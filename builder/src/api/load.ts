@@ -17,6 +17,7 @@ import {
 } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import { createMatcher, readDockerignore, selectIgnoreFile, type PatternMatcher, parseInstructions, stageGraphFromInstructions, type StageGraph } from '@tsbuild/dockerfile';
+import { baseImagePlatformWarnings } from './base-platform.js';
 import type { ResolvedBase } from '../definition/types.js';
 import { createBaseImageResolver } from './base-images.js';
 import type { BuildEvent, BuildWarning } from './events.js';
@@ -82,6 +83,7 @@ export async function loadBuild(options: BuildOptions, store: Store, { signal, p
   }
   const graph = stageGraphFromInstructions(parsed, { ...graphOptions, baseImageConfig: (ref) => images.get(ref)?.config ?? locals.get(ref)?.config });
   const warnings: BuildWarning[] = graph.warnings.map((w) => ({ rule: w.rule, message: w.message, file, range: w.range, ...(w.url ? { url: w.url } : {}) }));
+  warnings.push(...baseImagePlatformWarnings(graph, images, file));
   if (graph.unusedBuildArgs.length > 0) {
     warnings.push({ rule: 'UnusedBuildArgs', message: `One or more build-args [${graph.unusedBuildArgs.join(' ')}] were not consumed`, file });
   }
