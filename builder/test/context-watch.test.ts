@@ -262,7 +262,7 @@ describe('context watcher', function () {
     // A socket nobody listens on.
     execFileSync(process.execPath, ['-e', `const s=require('net').createServer().listen(${JSON.stringify(c.socketPath)},()=>process.exit(0))`]);
     expect(existsSync(c.socketPath)).to.equal(true);
-    expect(await queryContextWatch(c.socketPath)).to.equal('absent');
+    expect(await queryContextWatch(c.socketPath, ctx)).to.equal('absent');
     expect(await ready()).to.have.property('id');
   });
 
