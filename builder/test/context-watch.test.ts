@@ -300,4 +300,72 @@ describe('context watcher', function () {
       execFileSync('umount', [merged]);
     }
   });
+
+  describe('one daemon per store, many contexts', () => {
+    const N = 30;
+    const contexts = (): string[] =>
+      Array.from({ length: N }, (_, i) => {
+        const c = join(dir, `many/c${i}`);
+        mkdirSync(join(c, 'sub'), { recursive: true });
+        writeFileSync(join(c, 'sub/f'), String(i));
+        return c;
+      });
+
+    /** What build.ts does: forBuild (nothing on a first build), start, then a session that checksums and saves. */
+    const build = async (contextDir: string, env: NodeJS.ProcessEnv = {}) => {
+      const watch = ContextWatchClient.forBuild({ contextDir, storeRoot: store, env });
+      watch?.start();
+      const s = new ContextSession({ storeRoot: store, contextDir, watch, openCache: async () => createMemoryChecksumCache() });
+      const sum = await s.checksum({ contextDir, patterns: ['.'] });
+      await s.save();
+      expect(sum.digest).to.equal((await checksumContext({ contextDir, patterns: ['.'], cache: createMemoryChecksumCache() })).digest);
+      return { watched: watch !== undefined, hits: s.stats.memoHits, walks: s.stats.walks };
+    };
+
+    it('30 contexts built once each start no watcher', async () => {
+      for (const c of contexts()) expect((await build(c)).watched).to.equal(false);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(daemonPids(dir)).to.have.length(0);
+    });
+
+    it('30 contexts built twice each share exactly one daemon, and a repeated build takes the fast path', async () => {
+      const all = contexts();
+      for (const c of all) await build(c);
+      for (const c of all) expect((await build(c)).watched).to.equal(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(daemonPids(dir), 'one daemon for the store').to.have.length(1);
+      // The second build registered the context (and recorded a memo when the daemon was ready in time); from then on no walk.
+      const c0 = all[0]!;
+      await build(c0);
+      expect(await build(c0)).to.include({ hits: 1, walks: 0 });
+      // A change is still seen.
+      writeFileSync(join(c0, 'sub/f'), 'changed');
+      expect(await build(c0)).to.include({ walks: 1 });
+      expect(daemonPids(dir)).to.have.length(1);
+    });
+
+    it('a deleted context is dropped, and the daemon exits when it watches nothing', async () => {
+      const [a, b] = contexts();
+      for (const c of [a!, b!, a!, b!, a!, b!]) await build(c);
+      expect(await build(a!)).to.include({ hits: 1 });
+      // A second daemon spawned while the first was still starting loses the bind and exits.
+      await until('one daemon', () => daemonPids(dir).length === 1);
+      rmSync(a!, { recursive: true });
+      // b is still served by the same daemon; a's answers are gone with it.
+      expect(await build(b!)).to.include({ hits: 1 });
+      expect(daemonPids(dir)).to.have.length(1);
+      rmSync(b!, { recursive: true });
+      await until('the daemon to exit once both contexts are gone', () => daemonPids(dir).length === 0);
+    });
+
+    it('drops contexts idle past TSBUILD_CONTEXT_WATCH_IDLE_MS and then exits', async () => {
+      const env = { TSBUILD_CONTEXT_WATCH_IDLE_MS: '400' };
+      const [a] = contexts();
+      await build(a!, env);
+      await build(a!, env);
+      await until('the daemon to start', () => daemonPids(dir).length === 1);
+      await until('the idle daemon to exit', () => daemonPids(dir).length === 0, 5000);
+      expect(existsSync(join(store, 'run/watch.sock')), 'its socket is removed').to.equal(false);
+    });
+  });
 });
