@@ -358,6 +358,34 @@ describe('context watcher', function () {
       await until('the daemon to exit once both contexts are gone', () => daemonPids(dir).length === 0);
     });
 
+    it('keeps within its bounds: the least recently built context is evicted (and walks), a context too big alone is refused', async () => {
+      const env = { TSBUILD_CONTEXT_WATCH_MAX_ROOTS: '2', TSBUILD_CONTEXT_WATCH_MAX_WATCHES: '40' };
+      const [a, b, c, big] = contexts();
+      for (const x of [a!, b!, a!, b!, a!, b!]) await build(x, env);
+      expect(await build(a!, env)).to.include({ hits: 1 });
+      expect(await build(b!, env)).to.include({ hits: 1 });
+      // c makes three: a, the least recently built, goes.
+      await build(c!, env);
+      await build(c!, env);
+      expect(await build(a!, env)).to.include({ hits: 0, walks: 1 });
+      // a is back (b was evicted for it); builds stay right throughout.
+      await build(a!, env);
+      expect(await build(a!, env)).to.include({ hits: 1 });
+      // 50 directories pass the 40-watch bound alone: refused, always walks.
+      for (let i = 0; i < 50; i++) mkdirSync(join(big!, `d${i}`));
+      for (let i = 0; i < 4; i++) expect(await build(big!, env)).to.include({ hits: 0, walks: 1 });
+      await until('one daemon', () => daemonPids(dir).length === 1);
+      // Refused alone, it does not make builds start (and lose) another daemon each time.
+      rmSync(a!, { recursive: true });
+      rmSync(c!, { recursive: true });
+      await new Promise((r) => setTimeout(r, 300));
+      const pids = daemonPids(dir);
+      expect(pids).to.have.length(1);
+      for (let i = 0; i < 3; i++) expect(await build(big!, env)).to.include({ hits: 0, walks: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(daemonPids(dir)).to.deep.equal(pids);
+    });
+
     it('drops contexts idle past TSBUILD_CONTEXT_WATCH_IDLE_MS and then exits', async () => {
       const env = { TSBUILD_CONTEXT_WATCH_IDLE_MS: '400' };
       const [a] = contexts();

@@ -38,7 +38,10 @@ export interface WatchState {
 export interface ContextWatchOptions {
   contextDir: string;
   storeRoot: string;
-  /** Where TSBUILD_CONTEXT_WATCH (and TSBUILD_CONTEXT_WATCH_IDLE_MS, for tests) are read; default process.env. */
+  /**
+   * Where TSBUILD_CONTEXT_WATCH (and, for tests, TSBUILD_CONTEXT_WATCH_IDLE_MS,
+   * _MAX_ROOTS and _MAX_WATCHES: the daemon's bounds when this client starts it) are read; default process.env.
+   */
   env?: NodeJS.ProcessEnv | undefined;
   /** false: no watcher (like TSBUILD_CONTEXT_WATCH=0). */
   enabled?: boolean | undefined;
@@ -84,6 +87,7 @@ export class ContextWatchClient {
     readonly contextDir: string,
     readonly socketPath: string,
     private readonly idleMs: number,
+    private readonly bounds: string[],
   ) {}
 
   /** A client for the context, or undefined where the watcher is not used. */
@@ -93,7 +97,10 @@ export class ContextWatchClient {
     const socketPath = watchSocketPath(options.storeRoot);
     if (!socketPath) return undefined;
     const idle = options.idleMs ?? (Number(env.TSBUILD_CONTEXT_WATCH_IDLE_MS) > 0 ? Number(env.TSBUILD_CONTEXT_WATCH_IDLE_MS) : DEFAULT_IDLE_MS);
-    return new ContextWatchClient(options.contextDir, socketPath, idle);
+    const roots = Number(env.TSBUILD_CONTEXT_WATCH_MAX_ROOTS);
+    const watches = Number(env.TSBUILD_CONTEXT_WATCH_MAX_WATCHES);
+    const bounds = [String(roots > 0 ? roots : 0), String(watches > 0 ? watches : 0)];
+    return new ContextWatchClient(options.contextDir, socketPath, idle, bounds);
   }
 
   /**
@@ -119,7 +126,7 @@ export class ContextWatchClient {
   /** Looks for the daemon and starts one if there is none, without waiting for either. */
   start(): void {
     this.probe ??= query(this.socketPath, this.contextDir).then((answer) => {
-      if (answer === 'absent' || (answer !== undefined && answer.unknown)) this.spawn();
+      if (answer === 'absent' || (answer !== undefined && answer.exiting)) this.spawn();
       return answer;
     });
   }
@@ -137,7 +144,7 @@ export class ContextWatchClient {
         const answer = await query(this.socketPath, this.contextDir);
         if (answer !== undefined && answer !== 'absent') {
           if (answer.unknown) {
-            this.spawn(); // for the next build
+            if (answer.exiting) this.spawn(); // for the next build
             return undefined;
           }
           if (answer.ready && typeof answer.gen === 'number' && typeof answer.id === 'string') return { id: answer.id, gen: answer.gen };
@@ -163,7 +170,7 @@ export class ContextWatchClient {
       const script = fileURLToPath(daemonUrl);
       const args = fromSource ? ['--import', tsxLoader(), script] : [script];
       // In the host's mount namespace: started from the CLI's private one, it would keep that namespace (and its mounts) alive.
-      const [file, ...rest] = [...hostPrefix(), process.execPath, ...args, this.socketPath, String(this.idleMs)];
+      const [file, ...rest] = [...hostPrefix(), process.execPath, ...args, this.socketPath, String(this.idleMs), ...this.bounds, this.contextDir];
       const child = spawn(file!, rest, { detached: true, stdio: 'ignore', cwd: '/' });
       child.on('error', () => undefined);
       child.unref();

@@ -6,7 +6,9 @@
  * pair proves that nothing under the root changed since that build asked,
  * so its checksum results still hold (session.ts).
  *
- * Run as `node context-watch-daemon.js <socket> <idleMs>`, detached
+ * Run as `node context-watch-daemon.js <socket> <idleMs> <maxRoots> <maxWatches> <root>`
+ * (0: the default bound; `<root>`, the spawning build's context, is
+ * registered at start so that it gets ready during that build), detached
  * (client.ts spawns it, in the host's mount namespace). Only node builtins
  * are imported: the process stays small, and the same file runs from the
  * bundle, from tsc's output and from the TypeScript source under tsx.
@@ -18,7 +20,8 @@
  * Bounds (memory does not grow with the number of contexts built):
  * - at most MAX_ROOTS roots and MAX_WATCHES inotify watches in all; a root
  *   that would pass either bound evicts the least recently queried ones, and
- *   a root that alone passes MAX_WATCHES is refused (its builds walk);
+ *   a root that alone passes MAX_WATCHES is refused (its builds walk, and
+ *   it is not walked again until it has gone `idleMs` without queries);
  * - a root not queried for `idleMs` is dropped, and so is one whose directory
  *   is gone or replaced;
  * - the daemon exits when it watches nothing, when its socket file is no
@@ -44,9 +47,11 @@ export const MAX_ROOTS = 64;
 /** inotify watches held at once, over all roots (the kernel's default max_user_watches is 8192 on older kernels). */
 export const MAX_WATCHES = 4096;
 
-export function runWatchDaemon(socketPath: string, idleMs: number): void {
+export function runWatchDaemon(socketPath: string, idleMs: number, maxRoots = MAX_ROOTS, maxWatches = MAX_WATCHES, firstRoot?: string): void {
   /** Insertion order is query order (a query moves its root to the end): the first entry is the least recently used. */
   const roots = new Map<string, RootWatch>();
+  /** Roots refused for passing maxWatches alone, and when: answered "unknown" without another walk until idle. */
+  const refused = new Map<string, number>();
   const started = Date.now();
   let socketIno = -1;
   let exiting = false;
@@ -73,17 +78,23 @@ export function runWatchDaemon(socketPath: string, idleMs: number): void {
 
   const onDie = (r: RootWatch): void => {
     if (roots.get(r.root) === r) roots.delete(r.root);
-    if (roots.size === 0) exit();
+    if (roots.size === 0 && refused.size === 0) exit();
   };
 
   /** Evicts least recently queried roots (never `keep`) until the bounds hold; false when `keep` alone passes them. */
   const enforceBounds = (keep: RootWatch): boolean => {
     const total = (): number => [...roots.values()].reduce((n, r) => n + r.watches, 0);
     for (const r of roots.values()) {
-      if (roots.size <= MAX_ROOTS && total() <= MAX_WATCHES) break;
+      if (roots.size <= maxRoots && total() <= maxWatches) break;
       if (r !== keep) r.die();
     }
-    return keep.watches <= MAX_WATCHES;
+    return keep.watches <= maxWatches;
+  };
+
+  const refuse = (r: RootWatch): void => {
+    if (refused.size >= maxRoots) refused.delete(refused.keys().next().value!);
+    refused.set(r.root, Date.now());
+    r.die();
   };
 
   const register = (root: string): RootWatch | undefined => {
@@ -97,22 +108,32 @@ export function runWatchDaemon(socketPath: string, idleMs: number): void {
     setImmediate(() => {
       if (r.dead) return;
       r.setUp();
-      if (!r.dead && !enforceBounds(r)) r.die();
+      if (!r.dead && !enforceBounds(r)) refuse(r);
     });
     return r;
   };
 
+  /** A root that died answering may have been the last: then say the daemon is going. */
+  const withExiting = (answer: WatchAnswer): WatchAnswer => (exiting ? { ...answer, exiting: true } : answer);
+
   const answerFor = (root: string): WatchAnswer => {
-    if (exiting) return { id: '', ready: false, unknown: true };
+    if (exiting) return { id: '', ready: false, unknown: true, exiting: true };
+    if (refused.has(root)) {
+      refused.delete(root);
+      refused.set(root, Date.now());
+      return { id: '', ready: false, unknown: true };
+    }
     let r = roots.get(root);
     if (r) {
       // Most recently used: to the end of the map.
       roots.delete(root);
       roots.set(root, r);
-      return r.answer();
+      // Its tree may have grown since it was set up.
+      if (!r.dead && !enforceBounds(r)) refuse(r);
+      return withExiting(r.answer());
     }
     r = register(root);
-    return r ? r.answer() : { id: '', ready: false, unknown: true };
+    return r ? withExiting(r.answer()) : { id: '', ready: false, unknown: true };
   };
 
   const serve = (sock: Socket): void => {
@@ -133,7 +154,7 @@ export function runWatchDaemon(socketPath: string, idleMs: number): void {
         // answered "unknown" below
       }
       void drain().then(() => {
-        const answer: WatchAnswer = typeof root === 'string' && root.startsWith('/') ? answerFor(root) : { id: '', ready: false, unknown: true };
+        const answer: WatchAnswer = typeof root === 'string' && root.startsWith('/') ? answerFor(root) : { id: '', ready: false, unknown: true, exiting };
         sock.end(`${JSON.stringify(answer)}\n`);
       });
     });
@@ -145,13 +166,15 @@ export function runWatchDaemon(socketPath: string, idleMs: number): void {
     } catch {
       process.exit(0);
     }
+    if (firstRoot?.startsWith('/') && !register(firstRoot)) exit();
     const timer = setInterval(() => {
       const now = Date.now();
       for (const r of [...roots.values()]) {
         if (now - r.lastQuery > idleMs || !r.intact()) r.die();
       }
+      for (const [root, at] of refused) if (now - at > idleMs) refused.delete(root);
       // Spawned for a query that never came (or every root went): nothing to do.
-      if (roots.size === 0 && now - started > Math.min(idleMs, 5000)) exit();
+      if (roots.size === 0 && refused.size === 0 && now - started > Math.min(idleMs, 5000)) exit();
       // Another daemon took the socket path (or it was removed): nobody can ask this one any more.
       try {
         if (lstatSync(socketPath).ino !== socketIno) exit();
@@ -199,8 +222,9 @@ async function drain(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-// Entry point: `node context-watch-daemon.js <socket> <idleMs>`.
-const [, self, socketArg, idleArg] = process.argv;
+// Entry point: `node context-watch-daemon.js <socket> <idleMs> <maxRoots> <maxWatches> <root>`.
+const [, self, socketArg, idleArg, rootsArg, watchesArg, rootArg] = process.argv;
 if (self && /context-watch-daemon\.(js|ts|mjs)$/.test(self) && socketArg) {
-  runWatchDaemon(socketArg, Number(idleArg) > 0 ? Number(idleArg) : 600_000);
+  const positive = (arg: string | undefined, fallback: number): number => (Number(arg) > 0 ? Number(arg) : fallback);
+  runWatchDaemon(socketArg, positive(idleArg, 600_000), positive(rootsArg, MAX_ROOTS), positive(watchesArg, MAX_WATCHES), rootArg);
 }
