@@ -1,6 +1,6 @@
 /**
- * The context watcher, for real: inotify, a detached daemon process per
- * root, unix sockets, the memo in a store directory. Every answer is checked
+ * The context watcher, for real: inotify, one detached daemon process per
+ * store watching each registered root, unix sockets, the memo in a store directory. Every answer is checked
  * against a fresh walk (checksumContext without any memo or cache): a memo
  * hit that differs from a walk is a wrong build.
  */
