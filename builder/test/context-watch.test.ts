@@ -1,6 +1,6 @@
 /**
- * The context watcher, for real: inotify, a detached daemon process per
- * root, unix sockets, the memo in a store directory. Every answer is checked
+ * The context watcher, for real: inotify, one detached daemon process per
+ * store watching each registered root, unix sockets, the memo in a store directory. Every answer is checked
  * against a fresh walk (checksumContext without any memo or cache): a memo
  * hit that differs from a walk is a wrong build.
  */
@@ -262,7 +262,7 @@ describe('context watcher', function () {
     // A socket nobody listens on.
     execFileSync(process.execPath, ['-e', `const s=require('net').createServer().listen(${JSON.stringify(c.socketPath)},()=>process.exit(0))`]);
     expect(existsSync(c.socketPath)).to.equal(true);
-    expect(await queryContextWatch(c.socketPath)).to.equal('absent');
+    expect(await queryContextWatch(c.socketPath, ctx)).to.equal('absent');
     expect(await ready()).to.have.property('id');
   });
 
@@ -299,5 +299,101 @@ describe('context watcher', function () {
     } finally {
       execFileSync('umount', [merged]);
     }
+  });
+
+  describe('one daemon per store, many contexts', () => {
+    const N = 30;
+    const contexts = (): string[] =>
+      Array.from({ length: N }, (_, i) => {
+        const c = join(dir, `many/c${i}`);
+        mkdirSync(join(c, 'sub'), { recursive: true });
+        writeFileSync(join(c, 'sub/f'), String(i));
+        return c;
+      });
+
+    /** What build.ts does: forBuild (nothing on a first build), start, then a session that checksums and saves. */
+    const build = async (contextDir: string, env: NodeJS.ProcessEnv = {}) => {
+      const watch = ContextWatchClient.forBuild({ contextDir, storeRoot: store, env });
+      watch?.start();
+      const s = new ContextSession({ storeRoot: store, contextDir, watch, openCache: async () => createMemoryChecksumCache() });
+      const sum = await s.checksum({ contextDir, patterns: ['.'] });
+      await s.save();
+      expect(sum.digest).to.equal((await checksumContext({ contextDir, patterns: ['.'], cache: createMemoryChecksumCache() })).digest);
+      return { watched: watch !== undefined, hits: s.stats.memoHits, walks: s.stats.walks };
+    };
+
+    it('30 contexts built once each start no watcher', async () => {
+      for (const c of contexts()) expect((await build(c)).watched).to.equal(false);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(daemonPids(dir)).to.have.length(0);
+    });
+
+    it('30 contexts built twice each share exactly one daemon, and a repeated build takes the fast path', async () => {
+      const all = contexts();
+      for (const c of all) await build(c);
+      for (const c of all) expect((await build(c)).watched).to.equal(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(daemonPids(dir), 'one daemon for the store').to.have.length(1);
+      // The second build registered the context (and recorded a memo when the daemon was ready in time); from then on no walk.
+      const c0 = all[0]!;
+      await build(c0);
+      expect(await build(c0)).to.include({ hits: 1, walks: 0 });
+      // A change is still seen.
+      writeFileSync(join(c0, 'sub/f'), 'changed');
+      expect(await build(c0)).to.include({ walks: 1 });
+      expect(daemonPids(dir)).to.have.length(1);
+    });
+
+    it('a deleted context is dropped, and the daemon exits when it watches nothing', async () => {
+      const [a, b] = contexts();
+      for (const c of [a!, b!, a!, b!, a!, b!]) await build(c);
+      expect(await build(a!)).to.include({ hits: 1 });
+      // A second daemon spawned while the first was still starting loses the bind and exits.
+      await until('one daemon', () => daemonPids(dir).length === 1);
+      rmSync(a!, { recursive: true });
+      // b is still served by the same daemon; a's answers are gone with it.
+      expect(await build(b!)).to.include({ hits: 1 });
+      expect(daemonPids(dir)).to.have.length(1);
+      rmSync(b!, { recursive: true });
+      await until('the daemon to exit once both contexts are gone', () => daemonPids(dir).length === 0);
+    });
+
+    it('keeps within its bounds: the least recently built context is evicted (and walks), a context too big alone is refused', async () => {
+      const env = { TSBUILD_CONTEXT_WATCH_MAX_ROOTS: '2', TSBUILD_CONTEXT_WATCH_MAX_WATCHES: '40' };
+      const [a, b, c, big] = contexts();
+      for (const x of [a!, b!, a!, b!, a!, b!]) await build(x, env);
+      expect(await build(a!, env)).to.include({ hits: 1 });
+      expect(await build(b!, env)).to.include({ hits: 1 });
+      // c makes three: a, the least recently built, goes.
+      await build(c!, env);
+      await build(c!, env);
+      expect(await build(a!, env)).to.include({ hits: 0, walks: 1 });
+      // a is back (b was evicted for it); builds stay right throughout.
+      await build(a!, env);
+      expect(await build(a!, env)).to.include({ hits: 1 });
+      // 50 directories pass the 40-watch bound alone: refused, always walks.
+      for (let i = 0; i < 50; i++) mkdirSync(join(big!, `d${i}`));
+      for (let i = 0; i < 4; i++) expect(await build(big!, env)).to.include({ hits: 0, walks: 1 });
+      await until('one daemon', () => daemonPids(dir).length === 1);
+      // Refused alone, it does not make builds start (and lose) another daemon each time.
+      rmSync(a!, { recursive: true });
+      rmSync(c!, { recursive: true });
+      await new Promise((r) => setTimeout(r, 300));
+      const pids = daemonPids(dir);
+      expect(pids).to.have.length(1);
+      for (let i = 0; i < 3; i++) expect(await build(big!, env)).to.include({ hits: 0, walks: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(daemonPids(dir)).to.deep.equal(pids);
+    });
+
+    it('drops contexts idle past TSBUILD_CONTEXT_WATCH_IDLE_MS and then exits', async () => {
+      const env = { TSBUILD_CONTEXT_WATCH_IDLE_MS: '400' };
+      const [a] = contexts();
+      await build(a!, env);
+      await build(a!, env);
+      await until('the daemon to start', () => daemonPids(dir).length === 1);
+      await until('the idle daemon to exit', () => daemonPids(dir).length === 0, 5000);
+      expect(existsSync(join(store, 'run/watch.sock')), 'its socket is removed').to.equal(false);
+    });
   });
 });

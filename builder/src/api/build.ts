@@ -55,8 +55,8 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
   let worker: Worker | undefined;
   try {
     throwIfAborted(signal);
-    // The context watcher is found (or started) first: the build that starts it, a cold one, gives it its whole run to get ready.
-    const watch = ContextWatchClient.for({ contextDir: resolve(options.context), storeRoot: root, env: options.env ?? process.env, enabled: options.contextWatch });
+    // The context watcher is found (or started) first, from the context's second build on (a first build only records itself): the build that starts it gets its whole run to get ready.
+    const watch = ContextWatchClient.forBuild({ contextDir: resolve(options.context), storeRoot: root, env: options.env ?? process.env, enabled: options.contextWatch });
     watch?.start();
     const loaded = await loadBuild(options, deps.store, { signal, puller: deps.puller, emit });
     for (const warning of loaded.warnings) emit({ type: 'warning', time: Date.now(), warning });

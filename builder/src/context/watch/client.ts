@@ -1,7 +1,7 @@
 /**
  * The build's side of the context watcher (context-watch-daemon.ts): finds
- * or starts the daemon of one context root and asks it for
- * `(daemonId, generation)`. Never fails a build: any error, a timeout, a
+ * or starts the store's daemon and asks it for the context root's
+ * `(id, generation)` (the first query registers the root with it). Never fails a build: any error, a timeout, a
  * daemon that is starting or exiting — the answer is "unknown" (undefined),
  * and the build walks the context as it would without a watcher.
  *
@@ -9,12 +9,17 @@
  * ext2/3/4, xfs, btrfs or tmpfs (statfs), and not when
  * `TSBUILD_CONTEXT_WATCH=0` (or the build's `contextWatch: false`).
  *
- * The socket: `<storeRoot>/run/watch-<sha256(contextDir), 16 hex>.sock`, or
- * under `<tmpdir>/tsbuild-<uid>/` when that path is too long for a unix
- * socket (108 bytes).
+ * The socket: `<storeRoot>/run/watch.sock` (one daemon per store), or
+ * `<tmpdir>/tsbuild-<uid>/watch-<sha256(storeRoot), 16 hex>.sock` when that
+ * path is too long for a unix socket (108 bytes).
+ *
+ * A build registers its context only from the context's second build
+ * (ContextWatchClient.forBuild): a first build only leaves a marker file
+ * next to the context's memo, so contexts built once (a test suite's, a CI
+ * runner's) start nothing.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -33,7 +38,10 @@ export interface WatchState {
 export interface ContextWatchOptions {
   contextDir: string;
   storeRoot: string;
-  /** Where TSBUILD_CONTEXT_WATCH (and TSBUILD_CONTEXT_WATCH_IDLE_MS, for tests) are read; default process.env. */
+  /**
+   * Where TSBUILD_CONTEXT_WATCH (and, for tests, TSBUILD_CONTEXT_WATCH_IDLE_MS,
+   * _MAX_ROOTS and _MAX_WATCHES: the daemon's bounds when this client starts it) are read; default process.env.
+   */
   env?: NodeJS.ProcessEnv | undefined;
   /** false: no watcher (like TSBUILD_CONTEXT_WATCH=0). */
   enabled?: boolean | undefined;
@@ -62,13 +70,12 @@ export function contextWatchUsable(contextDir: string, env: NodeJS.ProcessEnv = 
   }
 }
 
-/** The daemon's socket path for a context (see the module comment); undefined when none can be had. */
-export function watchSocketPath(storeRoot: string, contextDir: string): string | undefined {
-  const hex = createHash('sha256').update(contextDir).digest('hex').slice(0, 16);
-  const inStore = join(storeRoot, 'run', `watch-${hex}.sock`);
+/** The store's daemon socket path (see the module comment); undefined when none can be had. */
+export function watchSocketPath(storeRoot: string): string | undefined {
+  const inStore = join(storeRoot, 'run', 'watch.sock');
   if (Buffer.byteLength(inStore) <= MAX_SOCKET_PATH) return inStore;
-  const both = createHash('sha256').update(`${storeRoot}\0${contextDir}`).digest('hex').slice(0, 16);
-  const fallback = join(tmpdir(), `tsbuild-${process.getuid?.() ?? 0}`, `watch-${both}.sock`);
+  const hex = createHash('sha256').update(storeRoot).digest('hex').slice(0, 16);
+  const fallback = join(tmpdir(), `tsbuild-${process.getuid?.() ?? 0}`, `watch-${hex}.sock`);
   return Buffer.byteLength(fallback) <= MAX_SOCKET_PATH ? fallback : undefined;
 }
 
@@ -80,22 +87,46 @@ export class ContextWatchClient {
     readonly contextDir: string,
     readonly socketPath: string,
     private readonly idleMs: number,
+    private readonly bounds: string[],
   ) {}
 
   /** A client for the context, or undefined where the watcher is not used. */
   static for(options: ContextWatchOptions): ContextWatchClient | undefined {
     const env = options.env ?? process.env;
     if (options.enabled === false || !contextWatchUsable(options.contextDir, env)) return undefined;
-    const socketPath = watchSocketPath(options.storeRoot, options.contextDir);
+    const socketPath = watchSocketPath(options.storeRoot);
     if (!socketPath) return undefined;
     const idle = options.idleMs ?? (Number(env.TSBUILD_CONTEXT_WATCH_IDLE_MS) > 0 ? Number(env.TSBUILD_CONTEXT_WATCH_IDLE_MS) : DEFAULT_IDLE_MS);
-    return new ContextWatchClient(options.contextDir, socketPath, idle);
+    const roots = Number(env.TSBUILD_CONTEXT_WATCH_MAX_ROOTS);
+    const watches = Number(env.TSBUILD_CONTEXT_WATCH_MAX_WATCHES);
+    const bounds = [String(roots > 0 ? roots : 0), String(watches > 0 ? watches : 0)];
+    return new ContextWatchClient(options.contextDir, socketPath, idle, bounds);
+  }
+
+  /**
+   * For a build: a client only from the context's second build on (the
+   * first one records that it ran: an empty marker file next to the
+   * context's memo). Undefined: walk, start nothing.
+   */
+  static forBuild(options: ContextWatchOptions): ContextWatchClient | undefined {
+    const client = ContextWatchClient.for(options);
+    if (!client) return undefined;
+    try {
+      const dir = join(options.storeRoot, 'cache', 'context-memo');
+      const marker = join(dir, `${createHash('sha256').update(options.contextDir).digest('hex')}.built`);
+      if (existsSync(marker)) return client;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(marker, '');
+    } catch {
+      // no marker: this build walks, and so may the next
+    }
+    return undefined;
   }
 
   /** Looks for the daemon and starts one if there is none, without waiting for either. */
   start(): void {
-    this.probe ??= query(this.socketPath).then((answer) => {
-      if (answer === 'absent' || (answer !== undefined && answer.unknown)) this.spawn();
+    this.probe ??= query(this.socketPath, this.contextDir).then((answer) => {
+      if (answer === 'absent' || (answer !== undefined && answer.exiting)) this.spawn();
       return answer;
     });
   }
@@ -110,10 +141,10 @@ export class ContextWatchClient {
       if (this.probe) await this.probe;
       const deadline = performance.now() + waitMs;
       for (;;) {
-        const answer = await query(this.socketPath);
+        const answer = await query(this.socketPath, this.contextDir);
         if (answer !== undefined && answer !== 'absent') {
           if (answer.unknown) {
-            this.spawn(); // for the next build
+            if (answer.exiting) this.spawn(); // for the next build
             return undefined;
           }
           if (answer.ready && typeof answer.gen === 'number' && typeof answer.id === 'string') return { id: answer.id, gen: answer.gen };
@@ -139,7 +170,7 @@ export class ContextWatchClient {
       const script = fileURLToPath(daemonUrl);
       const args = fromSource ? ['--import', tsxLoader(), script] : [script];
       // In the host's mount namespace: started from the CLI's private one, it would keep that namespace (and its mounts) alive.
-      const [file, ...rest] = [...hostPrefix(), process.execPath, ...args, this.contextDir, this.socketPath, String(this.idleMs)];
+      const [file, ...rest] = [...hostPrefix(), process.execPath, ...args, this.socketPath, String(this.idleMs), ...this.bounds, this.contextDir];
       const child = spawn(file!, rest, { detached: true, stdio: 'ignore', cwd: '/' });
       child.on('error', () => undefined);
       child.unref();
@@ -155,8 +186,8 @@ function tsxLoader(): string {
   return pathToFileURL(join(root, 'dist/loader.mjs')).href;
 }
 
-/** One query: the answer; 'absent' when nothing listens there; undefined on any other failure. */
-export function query(socketPath: string): Promise<WatchAnswer | 'absent' | undefined> {
+/** One query about `contextDir` (registering it): the answer; 'absent' when nothing listens there; undefined on any other failure. */
+export function query(socketPath: string, contextDir: string): Promise<WatchAnswer | 'absent' | undefined> {
   return new Promise((resolve) => {
     let done = false;
     let text = '';
@@ -173,7 +204,7 @@ export function query(socketPath: string): Promise<WatchAnswer | 'absent' | unde
     const totalTimer = setTimeout(() => finish(undefined), QUERY_TIMEOUT_MS);
     sock.on('connect', () => {
       clearTimeout(connectTimer);
-      sock.write('q\n');
+      sock.write(`${JSON.stringify({ q: contextDir })}\n`);
     });
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {

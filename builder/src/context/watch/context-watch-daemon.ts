@@ -1,41 +1,31 @@
 /**
- * The context watcher: a small long-lived process per build-context root
- * that watches the tree with inotify and keeps a *generation* counter that
- * grows on every event under the root. A build asks it for
- * `(daemonId, generation)` before it walks the context; a memo recorded by an
- * earlier build with the same pair proves that nothing under the root changed
- * since that build asked, so its checksum results still hold (session.ts).
+ * The context watcher: one small long-lived process per store that watches
+ * the build contexts registered with it (root-watch.ts, one RootWatch each)
+ * with inotify. A build asks it for its context's `(id, generation)` before
+ * it walks the context; a memo recorded by an earlier build with the same
+ * pair proves that nothing under the root changed since that build asked,
+ * so its checksum results still hold (session.ts).
  *
- * Run as `node context-watch-daemon.js <root> <socket> <idleMs>`, detached
- * (client.ts spawns it). Only node builtins are imported: the process stays
- * small, and the same file runs from the bundle, from tsc's output and from
- * the TypeScript source under tsx.
+ * Run as `node context-watch-daemon.js <socket> <idleMs> <maxRoots> <maxWatches> <root>`
+ * (0: the default bound; `<root>`, the spawning build's context, is
+ * registered at start so that it gets ready during that build), detached
+ * (client.ts spawns it, in the host's mount namespace). Only node builtins
+ * are imported: the process stays small, and the same file runs from the
+ * bundle, from tsc's output and from the TypeScript source under tsx.
  *
- * Correctness (a wrong answer is a wrong build, so every doubt is "unknown"):
- * - one fs.watch (one inotify watch) per directory, added by walking the tree
- *   at start; the daemon answers only after that walk ("ready");
- * - every event bumps the generation, before and after any watch is added or
- *   removed for it, inside one synchronous handler: a change made while a
- *   watch is being replaced happened before the next answer, so the build that
- *   gets that answer walks after it and sees it;
- * - an event naming an entry that is now a directory (created, moved in,
- *   chmod'ed…) drops any watches at and below that path and watches it again
- *   with its whole subtree (a directory deleted and recreated may reuse the
- *   inode number, so a known inode is never trusted);
- * - before answering, the event loop runs a few full iterations, so inotify
- *   events the kernel queued before the query (every write that returned
- *   before the client asked) are counted first. libuv reads the inotify fd
- *   until EAGAIN in one poll phase;
- * - an inotify queue overflow (libuv drops IN_Q_OVERFLOW silently) needs
- *   16,384 queued events of this process's own inotify instance, which are
- *   read (and counted) before the next answer, so no answer predates them;
- * - the root must keep its dev+ino (checked on every query), its filesystem
- *   must be one where inotify is reliable (ext2/3/4, xfs, btrfs, tmpfs; every
- *   watched directory on another device is checked too), and the set of mount
- *   points at or under the root must not change (a mount brings content that
- *   made no event); a watcher error, a failed watch (e.g. the
- *   max_user_watches limit), any event the root reports about itself, or a
- *   failed check → the daemon answers "unknown" and exits.
+ * Protocol: one JSON line `{"q": "<contextDir>"}` per connection, answered
+ * by one JSON line (protocol.ts). A query for a root the daemon does not
+ * watch registers it (answer: not ready; its tree is walked next).
+ *
+ * Bounds (memory does not grow with the number of contexts built):
+ * - at most MAX_ROOTS roots and MAX_WATCHES inotify watches in all; a root
+ *   that would pass either bound evicts the least recently queried ones, and
+ *   a root that alone passes MAX_WATCHES is refused (its builds walk, and
+ *   it is not walked again until it has gone `idleMs` without queries);
+ * - a root not queried for `idleMs` is dropped, and so is one whose directory
+ *   is gone or replaced;
+ * - the daemon exits when it watches nothing, when its socket file is no
+ *   longer its own, and on SIGTERM.
  *
  * Known limitation (also in builder/README.md): writes through a shared
  * writable mmap, and writes to a hard-linked file through a path outside the
@@ -43,46 +33,35 @@
  * changes are not seen while a watcher runs; `TSBUILD_CONTEXT_WATCH=0`
  * turns the watcher off.
  *
- * Lifetime: exits after `idleMs` without queries, when the root disappears or
- * is replaced, and when its socket file is no longer its own. One per root:
- * the socket bind is the lock (a stale socket file of a dead daemon is
- * replaced).
+ * One per store: the socket bind is the lock (a stale socket file of a dead
+ * daemon is replaced).
  */
-import { lstatSync, readdirSync, readFileSync, realpathSync, statfsSync, statSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
 
-import { RELIABLE_FS_TYPES, type WatchAnswer } from './protocol.js';
+import { RootWatch } from './root-watch.js';
+import type { WatchAnswer } from './protocol.js';
 
-interface Watched {
-  watcher: FSWatcher;
-}
+/** Roots watched at once (least recently queried evicted first). */
+export const MAX_ROOTS = 64;
+/** inotify watches held at once, over all roots (the kernel's default max_user_watches is 8192 on older kernels). */
+export const MAX_WATCHES = 4096;
 
-export function runWatchDaemon(root: string, socketPath: string, idleMs: number): void {
-  const id = randomUUID();
-  let generation = 0;
-  let ready = false;
-  let dead = false;
-  let lastQuery = Date.now();
-  const watched = new Map<string, Watched>();
-  const rootStat = statSync(root);
-  if (!rootStat.isDirectory() || !RELIABLE_FS_TYPES.has(statfsSync(root).type)) process.exit(0);
-  const rootDev = rootStat.dev;
-  const rootIno = rootStat.ino;
-  const rootName = basename(root);
-  const realRoot = realpathSync(root);
-  const mountsAtStart = mountPointsUnder(realRoot);
+export function runWatchDaemon(socketPath: string, idleMs: number, maxRoots = MAX_ROOTS, maxWatches = MAX_WATCHES, firstRoot?: string): void {
+  /** Insertion order is query order (a query moves its root to the end): the first entry is the least recently used. */
+  const roots = new Map<string, RootWatch>();
+  /** Roots refused for passing maxWatches alone, and when: answered "unknown" without another walk until idle. */
+  const refused = new Map<string, number>();
+  const started = Date.now();
   let socketIno = -1;
+  let exiting = false;
 
   const server = createServer((sock) => serve(sock));
 
-  const die = (): void => {
-    if (dead) return;
-    dead = true;
-    generation++;
-    for (const w of watched.values()) w.watcher.close();
-    watched.clear();
+  const exit = (): void => {
+    if (exiting) return;
+    exiting = true;
+    for (const r of [...roots.values()]) r.die();
     server.close();
     removeOwnSocket();
     // Answers in flight get "unknown"; then go.
@@ -97,105 +76,85 @@ export function runWatchDaemon(root: string, socketPath: string, idleMs: number)
     }
   };
 
-  /** Drops the watches at and below `path`. */
-  const unwatch = (path: string): void => {
-    const prefix = `${path}/`;
-    for (const [p, w] of watched) {
-      if (p === path || p.startsWith(prefix)) {
-        w.watcher.close();
-        watched.delete(p);
-      }
-    }
+  const onDie = (r: RootWatch): void => {
+    if (roots.get(r.root) === r) roots.delete(r.root);
+    if (roots.size === 0 && refused.size === 0) exit();
   };
 
-  /** Watches directory `path` and every directory below it (after dropping any earlier watches there). */
-  const watchTree = (path: string): void => {
-    unwatch(path);
-    const stack = [path];
-    while (stack.length) {
-      const dir = stack.pop()!;
-      let st;
-      try {
-        st = lstatSync(dir);
-      } catch (err) {
-        if (isGone(err)) continue; // removed meanwhile: its parent's event says so
-        throw err;
-      }
-      if (!st.isDirectory()) continue;
-      if (st.dev !== rootDev && !RELIABLE_FS_TYPES.has(statfsSync(dir).type)) throw new Error(`unreliable filesystem at ${dir}`);
-      const watcher = watch(dir, { persistent: true }, (_event, name) => onEvent(dir, name));
-      watcher.on('error', () => die());
-      watched.set(dir, { watcher });
-      let names;
-      try {
-        names = readdirSync(dir, { withFileTypes: true });
-      } catch (err) {
-        if (isGone(err)) continue;
-        throw err;
-      }
-      for (const d of names) {
-        // A name that is not valid UTF-8 cannot be named back exactly: no vouching for that tree.
-        if (d.name.includes('\uFFFD')) throw new Error(`undecodable name in ${dir}`);
-        if (d.isDirectory()) stack.push(`${dir}/${d.name}`);
-      }
+  /** Evicts least recently queried roots (never `keep`) until the bounds hold; false when `keep` alone passes them. */
+  const enforceBounds = (keep: RootWatch): boolean => {
+    const total = (): number => [...roots.values()].reduce((n, r) => n + r.watches, 0);
+    for (const r of roots.values()) {
+      if (roots.size <= maxRoots && total() <= maxWatches) break;
+      if (r !== keep) r.die();
     }
+    return keep.watches <= maxWatches;
   };
 
-  const onEvent = (dir: string, name: string | Buffer | null): void => {
-    generation++;
-    if (dead) return;
+  const refuse = (r: RootWatch): void => {
+    if (refused.size >= maxRoots) refused.delete(refused.keys().next().value!);
+    refused.set(r.root, Date.now());
+    r.die();
+  };
+
+  const register = (root: string): RootWatch | undefined => {
+    let r: RootWatch;
     try {
-      const n = name === null ? null : String(name);
-      if (n !== null && n.includes('\uFFFD')) throw new Error('undecodable name');
-      if (dir === root && (n === null || n === rootName)) throw new Error('root event');
-      if (n === null) {
-        // No name: look at every subdirectory again.
-        watchTree(dir);
-      } else {
-        const path = `${dir}/${n}`;
-        let st;
-        try {
-          st = lstatSync(path);
-        } catch (err) {
-          if (!isGone(err)) throw err;
-        }
-        if (st?.isDirectory()) watchTree(path);
-        else if (watched.has(path)) unwatch(path);
-        // A self event (the directory itself deleted or moved) is named by its basename: check the directory.
-        if (dir !== root && n === basename(dir)) {
-          const self = statOrUndefined(dir);
-          if (!self?.isDirectory()) unwatch(dir);
-        }
-      }
+      r = new RootWatch(root, onDie);
     } catch {
-      die();
+      return undefined;
     }
-    generation++;
+    roots.set(root, r);
+    setImmediate(() => {
+      if (r.dead) return;
+      r.setUp();
+      if (!r.dead && !enforceBounds(r)) refuse(r);
+    });
+    return r;
   };
 
-  const rootIntact = (): boolean => {
-    try {
-      const st = statSync(root);
-      return st.dev === rootDev && st.ino === rootIno && mountPointsUnder(realRoot) === mountsAtStart;
-    } catch {
-      return false;
+  /** A root that died answering may have been the last: then say the daemon is going. */
+  const withExiting = (answer: WatchAnswer): WatchAnswer => (exiting ? { ...answer, exiting: true } : answer);
+
+  const answerFor = (root: string): WatchAnswer => {
+    if (exiting) return { id: '', ready: false, unknown: true, exiting: true };
+    if (refused.has(root)) {
+      refused.delete(root);
+      refused.set(root, Date.now());
+      return { id: '', ready: false, unknown: true };
     }
+    let r = roots.get(root);
+    if (r) {
+      // Most recently used: to the end of the map.
+      roots.delete(root);
+      roots.set(root, r);
+      // Its tree may have grown since it was set up.
+      if (!r.dead && !enforceBounds(r)) refuse(r);
+      return withExiting(r.answer());
+    }
+    r = register(root);
+    return r ? withExiting(r.answer()) : { id: '', ready: false, unknown: true };
   };
 
   const serve = (sock: Socket): void => {
     sock.on('error', () => undefined);
+    sock.setEncoding('utf8');
+    let text = '';
     let asked = false;
-    sock.on('data', () => {
+    sock.on('data', (chunk: string) => {
       if (asked) return;
+      text += chunk;
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
       asked = true;
-      lastQuery = Date.now();
+      let root: unknown;
+      try {
+        root = (JSON.parse(text.slice(0, nl)) as { q?: unknown }).q;
+      } catch {
+        // answered "unknown" below
+      }
       void drain().then(() => {
-        let answer: WatchAnswer;
-        if (dead) answer = { id, ready: false, unknown: true };
-        else if (!rootIntact()) {
-          die();
-          answer = { id, ready: false, unknown: true };
-        } else answer = ready ? { id, ready: true, gen: generation } : { id, ready: false };
+        const answer: WatchAnswer = typeof root === 'string' && root.startsWith('/') ? answerFor(root) : { id: '', ready: false, unknown: true, exiting };
         sock.end(`${JSON.stringify(answer)}\n`);
       });
     });
@@ -203,29 +162,24 @@ export function runWatchDaemon(root: string, socketPath: string, idleMs: number)
 
   const setUp = (): void => {
     try {
-      const st = lstatSync(socketPath);
-      socketIno = st.ino;
+      socketIno = lstatSync(socketPath).ino;
     } catch {
       process.exit(0);
     }
-    try {
-      watchTree(root);
-      if (!rootIntact()) throw new Error('root changed during setup');
-      ready = true;
-    } catch {
-      die();
-      return;
-    }
+    if (firstRoot?.startsWith('/') && !register(firstRoot)) exit();
     const timer = setInterval(() => {
-      if (Date.now() - lastQuery > idleMs) die();
-      else {
-        // Another daemon took the socket path (or it was removed): nobody can ask this one any more.
-        try {
-          if (lstatSync(socketPath).ino !== socketIno) die();
-        } catch {
-          die();
-        }
-        if (!rootIntact()) die();
+      const now = Date.now();
+      for (const r of [...roots.values()]) {
+        if (now - r.lastQuery > idleMs || !r.intact()) r.die();
+      }
+      for (const [root, at] of refused) if (now - at > idleMs) refused.delete(root);
+      // Spawned for a query that never came (or every root went): nothing to do.
+      if (roots.size === 0 && refused.size === 0 && now - started > Math.min(idleMs, 5000)) exit();
+      // Another daemon took the socket path (or it was removed): nobody can ask this one any more.
+      try {
+        if (lstatSync(socketPath).ino !== socketIno) exit();
+      } catch {
+        exit();
       }
     }, Math.max(50, Math.min(idleMs / 4, 30_000)));
     timer.unref();
@@ -254,42 +208,23 @@ export function runWatchDaemon(root: string, socketPath: string, idleMs: number)
   });
 }
 
-/** A few full turns of the event loop: inotify events queued before the query are handled first. */
+/**
+ * A few full turns of the event loop before answering: inotify events the
+ * kernel queued before the query (every write that returned before the
+ * client asked) are counted first. libuv reads the inotify fd until EAGAIN
+ * in one poll phase. An inotify queue overflow (libuv drops IN_Q_OVERFLOW
+ * silently) needs 16,384 queued events of this process's own inotify
+ * instance, which are read (and counted) before the next answer.
+ */
 async function drain(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   await new Promise<void>((resolve) => setTimeout(resolve, 0));
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-function isGone(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function statOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The mount points at or under `root` (from /proc/self/mountinfo), as one comparable string. */
-function mountPointsUnder(root: string): string {
-  const text = readFileSync('/proc/self/mountinfo', 'utf8');
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const point = line.split(' ')[4];
-    if (point === undefined) continue;
-    const decoded = point.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (decoded === root || decoded.startsWith(prefix)) out.push(line.split(' ').slice(0, 5).join(' '));
-  }
-  return out.sort().join('\n');
-}
-
-// Entry point: `node context-watch-daemon.js <root> <socket> <idleMs>`.
-const [, self, rootArg, socketArg, idleArg] = process.argv;
-if (self && /context-watch-daemon\.(js|ts|mjs)$/.test(self) && rootArg && socketArg) {
-  runWatchDaemon(rootArg, socketArg, Number(idleArg) > 0 ? Number(idleArg) : 600_000);
+// Entry point: `node context-watch-daemon.js <socket> <idleMs> <maxRoots> <maxWatches> <root>`.
+const [, self, socketArg, idleArg, rootsArg, watchesArg, rootArg] = process.argv;
+if (self && /context-watch-daemon\.(js|ts|mjs)$/.test(self) && socketArg) {
+  const positive = (arg: string | undefined, fallback: number): number => (Number(arg) > 0 ? Number(arg) : fallback);
+  runWatchDaemon(socketArg, positive(idleArg, 600_000), positive(rootsArg, MAX_ROOTS), positive(watchesArg, MAX_WATCHES), rootArg);
 }

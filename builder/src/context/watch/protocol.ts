@@ -11,6 +11,8 @@ export interface WatchAnswer {
   ready: boolean;
   /** The generation (only when ready). */
   gen?: number;
-  /** The daemon cannot vouch for anything (it is exiting): walk. */
+  /** The daemon cannot vouch for this context now: walk. */
   unknown?: boolean;
+  /** With unknown: the daemon itself is going (the client starts another for the next build). */
+  exiting?: boolean;
 }
