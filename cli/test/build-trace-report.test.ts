@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { htmlReport } from '../src/report/html-report.js';
 import { axisTicks, tickLabel } from '../src/report/svg.js';
+import { activeVertices, modelOf } from '../src/progress/model.js';
+import { assignLanes } from '../src/trace/lanes.js';
 import { chromeTrace } from '../src/trace/chrome-trace.js';
-import { FINAL, FROM, NUMBERS, WORDS, failedBuild, successfulBuild } from './progress-fixtures.js';
+import { FINAL, FROM, NUMBERS, T0, WORDS, failedBuild, successfulBuild } from './progress-fixtures.js';
 
 describe('build --trace: Chrome trace', () => {
   const trace = JSON.parse(JSON.stringify(chromeTrace(successfulBuild())));
@@ -120,5 +122,16 @@ describe('build --report: HTML report', () => {
     expect(dag).to.include('<title>#4 [stage-2 2/2] COPY --from=numbers /numbers /data/');
     expect(dag).to.match(/<tspan[^>]*>#4 \[stage-2 2\/2\]<\/tspan><tspan[^>]*>COPY --from=numbers \/numbers…<\/tspan>/);
     expect(html).to.match(/svg\.dag,svg\.timeline\{max-width:100%/);
+  });
+
+  it('draws a step from when its work began: its end less the solver\'s duration, not an earlier start event', () => {
+    const events = successfulBuild();
+    // A step announced at 0.44s whose work took the last 30 ms of the 50 until it completed.
+    const i = events.findIndex((e) => e.type === 'vertex.completed' && e.id === FINAL);
+    const completed = events[i] as { time: number; durationMs: number };
+    events[i] = { ...(events[i] as object), durationMs: 30 } as (typeof events)[number];
+    const bar = assignLanes(activeVertices(modelOf(events)), T0 + 10_000).find((t) => t.vertex.id === FINAL)!;
+    expect(bar.start).to.equal(completed.time - 30);
+    expect(bar.end).to.equal(completed.time);
   });
 });
