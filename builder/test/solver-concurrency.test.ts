@@ -55,6 +55,25 @@ describe('solver: concurrency', () => {
     expect(counters.maxRunning).to.equal(2);
   });
 
+  it('a vertex queued for a slot is started only when it holds one, and its duration leaves the wait out', async () => {
+    const latch = new Latch();
+    const solver = new Solver({ cache: new MemoryCacheStorage(), limits: { exec: 1 } });
+    const events: SolveEvent[] = [];
+    const done = solver.solve(g.add(g.slow(g.const(1), latch, 'a'), g.slow(g.const(2), latch, 'b')), { onEvent: (e) => events.push(e) });
+    const slow = (n: string) => n.startsWith('slow');
+    await counters.until(() => [...counters.active].filter(slow).length === 1);
+    await settle();
+    const startedSlow = () => events.filter((e) => e.type === 'vertex.started' && slow(e.vertex.name)).map((e) => e.vertex.name);
+    expect(startedSlow()).to.have.length(1); // the other waits for the slot, not yet started
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    latch.release();
+    expect((await done).result.value).to.equal(3);
+    const [, second] = startedSlow();
+    const waited = events.find((e) => e.type === 'vertex.completed' && e.vertex.name === second);
+    // It ran once the latch opened: its duration is not the 150 ms it spent queued before.
+    expect(waited?.type === 'vertex.completed' && waited.durationMs).to.be.below(150);
+  });
+
   it('io-class vertices have their own limiter', async () => {
     const latch = new Latch();
     const solver = new Solver({ cache: new MemoryCacheStorage(), limits: { exec: 1, io: 3 } });

@@ -90,9 +90,19 @@ describe('tsbuild build end to end (busybox, crun)', function () {
     expect(first.stderr).to.match(/^error: .*exit code: 3/m);
     expect(first.stderr).to.match(/oops/);
     writeFileSync(join(dir, 'a.txt'), 'two\n');
-    const second = await tsbuild(root, 'build', '--progress', 'plain', dir);
+    const report = join(tmp.path, 'failed-report.html');
+    const second = await tsbuild(root, 'build', '--progress', 'plain', '--report', report, dir);
     expect(second.code).to.equal(1);
     expect(second.stderr).to.match(/^#\d+ rebuilding: file "a.txt" changed$/m);
+    // The report has the failing command's output in its own section; "why it ran" only says why.
+    const html = readFileSync(report, 'utf8');
+    const section = html.slice(html.indexOf('<h2 class="failed">'));
+    expect(section).to.match(/^<h2 class="failed">#\d+ \[3\/3\] RUN cat \/a.txt &amp;&amp; echo &quot;oops&quot;/);
+    expect(section).to.match(/<pre class="output">[^<]*two\n[^<]*oops[^<]*<\/pre>|<pre class="output">[^<]*oops\n[^<]*two[^<]*<\/pre>/);
+    expect(html).to.match(/<td class="why">file &quot;a.txt&quot; changed<\/td>/);
+    const ticks = [...html.matchAll(/<text class="tick"[^>]*>(\d+(?:\.\d+)?)(ms|s)<\/text>/g)].map((m) => Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+    expect(ticks.length).to.be.at.least(3);
+    ticks.slice(1).forEach((t, i) => expect(t).to.be.greaterThan(ticks[i]!));
   });
 
   it('Ctrl-C while a step runs: exit 130 and a consistent store', async () => {

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { htmlReport } from '../src/report/html-report.js';
+import { axisTicks, tickLabel } from '../src/report/svg.js';
+import { activeVertices, modelOf } from '../src/progress/model.js';
+import { assignLanes } from '../src/trace/lanes.js';
 import { chromeTrace } from '../src/trace/chrome-trace.js';
-import { FINAL, FROM, NUMBERS, WORDS, failedBuild, successfulBuild } from './progress-fixtures.js';
+import { FINAL, FROM, NUMBERS, T0, WORDS, failedBuild, successfulBuild } from './progress-fixtures.js';
 
 describe('build --trace: Chrome trace', () => {
   const trace = JSON.parse(JSON.stringify(chromeTrace(successfulBuild())));
@@ -71,9 +74,64 @@ describe('build --report: HTML report', () => {
     expect(html).to.match(/<tr class="cached"><td>1<\/td>.*<td>CACHED<\/td>/);
   });
 
-  it('reports a failed build with the step’s error', () => {
+  it('reports a failed build with the failing command’s output in its own section, not in "why it ran"', () => {
     const failed = htmlReport(failedBuild());
     expect(failed).to.include('failed</span> after 0.1s');
-    expect(failed).to.include('error: process &quot;/bin/sh -c false&quot; did not complete successfully: exit code: 1');
+    const section = failed.slice(failed.indexOf('<h2 class="failed">#2 [2/2] RUN false failed</h2>'));
+    expect(section).to.match(/^<h2 class="failed">/);
+    expect(section).to.match(/error: <code>process &quot;\/bin\/sh -c false&quot; did not complete successfully: exit code: 1<\/code>/);
+    expect(section).to.match(/<pre class="output">about to fail<\/pre>/);
+    const row = failed.match(/<tr class="error">.*<\/tr>/)![0];
+    expect(row).to.include('<td>ERROR</td>');
+    expect(row).to.match(/<td class="why"><\/td>/);
+  });
+
+  it('escapes a failed step’s output', () => {
+    const events = failedBuild();
+    events.splice(3, 0, { type: 'vertex.log', time: events[3]!.time, id: (events[2] as { id: string }).id, name: '[2/2] RUN false', stream: 'stdout', data: '<script>alert(1)</script>\n' });
+    const failed = htmlReport(events);
+    expect(failed).not.to.include('<script>');
+    expect(failed).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('labels the timeline axis with increasing, distinct times', () => {
+    for (const html of [htmlReport(failedBuild()), htmlReport(successfulBuild())]) {
+      const labels = [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+      expect(labels.length).to.be.at.least(3);
+      const ms = labels.map((l) => {
+        const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(l);
+        expect(m, l).to.not.equal(null);
+        return Number(m![1]) * (m![2] === 's' ? 1000 : 1);
+      });
+      for (let i = 1; i < ms.length; i++) expect(ms[i]).to.be.greaterThan(ms[i - 1]!);
+    }
+    for (const span of [7, 120, 999, 1000, 1234, 7300, 65_000]) {
+      const ticks = axisTicks(span);
+      const labels = ticks.map((t) => tickLabel(t, span));
+      expect(new Set(labels).size, `${span}: ${labels.join(' ')}`).to.equal(labels.length);
+      expect(ticks[ticks.length - 1]).to.be.at.most(span);
+      expect(ticks.length).to.be.within(3, 11);
+    }
+    expect(axisTicks(120).map((t) => tickLabel(t, 120))).to.deep.equal(['0ms', '20ms', '40ms', '60ms', '80ms', '100ms', '120ms']);
+    expect(axisTicks(7300).map((t) => tickLabel(t, 7300))).to.deep.equal(['0s', '2s', '4s', '6s']);
+  });
+
+  it('has a colour legend and keeps whole step names in the graph (wrapped, with a hover title)', () => {
+    expect(html).to.match(/<p class="legend">.*<i class="cached"><\/i>from the cache.*<i class="error"><\/i>failed/);
+    const dag = html.slice(html.indexOf('<svg class="dag"'), html.indexOf('</svg>') + 6);
+    expect(dag).to.include('<title>#4 [stage-2 2/2] COPY --from=numbers /numbers /data/');
+    expect(dag).to.match(/<tspan[^>]*>#4 \[stage-2 2\/2\]<\/tspan><tspan[^>]*>COPY --from=numbers \/numbers…<\/tspan>/);
+    expect(html).to.match(/svg\.dag,svg\.timeline\{max-width:100%/);
+  });
+
+  it('draws a step from when its work began: its end less the solver\'s duration, not an earlier start event', () => {
+    const events = successfulBuild();
+    // A step announced at 0.44s whose work took the last 30 ms of the 50 until it completed.
+    const i = events.findIndex((e) => e.type === 'vertex.completed' && e.id === FINAL);
+    const completed = events[i] as { time: number; durationMs: number };
+    events[i] = { ...(events[i] as object), durationMs: 30 } as (typeof events)[number];
+    const bar = assignLanes(activeVertices(modelOf(events)), T0 + 10_000).find((t) => t.vertex.id === FINAL)!;
+    expect(bar.start).to.equal(completed.time - 30);
+    expect(bar.end).to.equal(completed.time);
   });
 });

@@ -258,26 +258,42 @@ export class Solver<R extends Result = Result> {
       }
     }
     // Why it missed is read (the last record of its explain id, maybe a big content map) while it runs, not before.
+    // Started when its work begins — once it holds its resource slot — so time spent queued for a
+    // slot is neither in its duration nor before its start (an eager op takes its slots itself).
+    // The explanation follows the start, as progress shows it under the step.
+    let started: number | undefined;
+    let onStart!: () => void;
+    const startedOnce = new Promise<void>((resolve) => (onStart = resolve));
+    const start = (): void => {
+      if (started !== undefined) return;
+      emit({ type: 'vertex.started', vertex: ref, key: p.key });
+      started = performance.now();
+      onStart();
+    };
     const explained = (p.noCache ? Promise.resolve([{ kind: 'no-cache' } as const]) : this.explain(p.components, p.key, signal))
-      .then((reasons) => reasons && emit({ type: 'vertex.explain', vertex: ref, key: p.key, reasons }), () => undefined);
-    emit({ type: 'vertex.started', vertex: ref, key: p.key });
-    const started = performance.now();
+      .then(async (reasons) => {
+        await startedOnce;
+        if (reasons) emit({ type: 'vertex.explain', vertex: ref, key: p.key, reasons });
+      }, () => undefined);
     let result: R;
     try {
+      if (p.early) start();
       result = p.early
         ? await p.early.result
-        : await this.run(v.resourceClass ?? 'exec', signal, () =>
-            v.op.exec(p.inputs.map((r) => r.result), { signal, log: (stream, data) => emit({ type: 'vertex.log', vertex: ref, stream, data }) }),
-          );
+        : await this.run(v.resourceClass ?? 'exec', signal, () => {
+            start();
+            return v.op.exec(p.inputs.map((r) => r.result), { signal, log: (stream, data) => emit({ type: 'vertex.log', vertex: ref, stream, data }) });
+          });
     } catch (err) {
       const error = signal.aborted ? canceled(signal) : new VertexError(ref, err);
+      start(); // canceled while queued: still a started → failed pair for progress
       await explained;
-      emit({ type: 'vertex.failed', vertex: ref, error, durationMs: performance.now() - started });
+      emit({ type: 'vertex.failed', vertex: ref, error, durationMs: performance.now() - started! });
       throw error;
     }
     await explained;
     // An eager op that began before its inputs were all ready (COPYs side by side) reports that time too.
-    const durationMs = performance.now() - Math.min(started, p.early?.beganAt ?? started);
+    const durationMs = performance.now() - Math.min(started!, p.early?.beganAt ?? started!);
     const at = now();
     const record: CacheRecord<R> = {
       key: p.key,

@@ -113,8 +113,10 @@ export class FileOp implements Op<LayerResult> {
         this.footprint.resolve(clear ? { base: start.base, writes: [...start.writes, dest] } : undefined);
         if (!clear && start.rebase) return 'wait';
         const inputs = [start.base, ...(await Promise.all(pending.slice(1)))];
-        ctx.began();
-        await ctx.slot(() => this.located(() => this.apply(this.spec.actions[0]!, root, inputs, ctx.signal)));
+        await ctx.slot(() => {
+          ctx.began(); // in the slot: waiting for one is not the COPY's time
+          return this.located(() => this.apply(this.spec.actions[0]!, root, inputs, ctx.signal));
+        });
         return 'built';
       });
     } catch (err) {

@@ -22,7 +22,10 @@ svg text{font:12px monospace;fill:#111}
 .cached rect{fill:#d8f3dc}.done rect{fill:#cfe2ff}.error rect{fill:#ffd6d6}.running rect{fill:#fff3bf}.planned rect{fill:#eee}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
 td.why{font-family:monospace;white-space:pre-wrap}.tick{fill:#666}
-.scroll{overflow-x:auto}
+svg.dag,svg.timeline{max-width:100%;height:auto;display:block}
+.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;border:1px solid #555;margin-right:4px;vertical-align:-1px}
+.legend .cached{background:#d8f3dc}.legend .done{background:#cfe2ff}.legend .error{background:#ffd6d6}.legend .running{background:#fff3bf}.legend .planned{background:#eee}
+pre.output{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;max-height:480px}
 `;
 
 export function htmlReport(events: BuildEvent[], options: { title?: string } = {}): string {
@@ -45,10 +48,12 @@ export function htmlReport(events: BuildEvent[], options: { title?: string } = {
 <h1>${title}</h1>
 <p>Build ${status}. ${active.filter((v) => !v.export).length} steps, ${cached} from the cache.</p>
 ${image}
+${failedOutputs(active)}
 <h2>Graph</h2>
-<div class="scroll">${dagSvg(layoutDag(all))}</div>
+${LEGEND}
+${dagSvg(layoutDag(all))}
 <h2>Timeline</h2>
-<div class="scroll">${timelineSvg(timed, t0, t1)}</div>
+${timelineSvg(timed, t0, t1)}
 <h2>Steps</h2>
 <table><thead><tr><th>#</th><th>Step</th><th>Result</th><th>Time</th><th>Why it ran</th></tr></thead><tbody>
 ${active.map(stepRow).join('\n')}
@@ -61,8 +66,28 @@ ${warningsSection(model.warnings.map(formatWarning))}
 function stepRow(v: VertexRecord): string {
   const result = v.state === 'cached' ? 'CACHED' : v.state === 'error' ? 'ERROR' : v.state === 'done' ? 'built' : v.state;
   const time = v.state === 'cached' ? '' : v.durationMs !== undefined ? seconds(v.durationMs) : '';
-  const why = v.state === 'cached' ? '' : [...v.explain, ...(v.error ? [`error: ${v.error}`] : [])].join('\n');
+  const why = v.state === 'cached' ? '' : v.explain.join('\n');
   return `<tr class="${v.state}"><td>${v.index}</td><td>${escapeHtml(v.name)}</td><td>${result}</td><td>${time}</td><td class="why">${escapeHtml(why)}</td></tr>`;
+}
+
+const LEGEND = `<p class="legend">${[['cached', 'from the cache'], ['done', 'built'], ['error', 'failed'], ['running', 'unfinished'], ['planned', 'not reached']]
+  .map(([state, text]) => `<span><i class="${state}"></i>${text}</span>`).join('')}</p>`;
+
+/** Lines of a failed step's output shown in the report: its tail, where the cause usually is. */
+const OUTPUT_LINES = 200;
+
+/**
+ * One section per failed step: its error and the tail of its output (stdout
+ * and stderr as they arrived), escaped — the "why it ran" column keeps only the
+ * rebuild reasons.
+ */
+function failedOutputs(active: VertexRecord[]): string {
+  return active.filter((v) => v.state === 'error').map((v) => {
+    const lines = v.logs.slice(-OUTPUT_LINES).map((l) => l.line);
+    const omitted = v.logs.length > OUTPUT_LINES ? `… ${v.logs.length - OUTPUT_LINES} earlier lines not shown\n` : '';
+    const output = lines.length ? `<pre class="output">${escapeHtml(omitted + lines.join('\n'))}</pre>` : '<p>(no output)</p>';
+    return `<h2 class="failed">#${v.index} ${escapeHtml(v.name)} failed</h2>\n<p>error: <code>${escapeHtml(v.error ?? '')}</code></p>\n${output}`;
+  }).join('\n');
 }
 
 function warningsSection(lines: string[]): string {

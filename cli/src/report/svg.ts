@@ -8,7 +8,9 @@ import type { TimedVertex } from '../trace/lanes.js';
 import type { DagLayout } from './dag-layout.js';
 
 const NODE_W = 220;
-const NODE_H = 34;
+const NODE_H = 42;
+/** Characters of a 12px monospace label that fit in a node, per line. */
+const LABEL_CHARS = 29;
 const GAP_X = 60;
 const GAP_Y = 16;
 
@@ -27,7 +29,7 @@ export function dagSvg(layout: DagLayout): string {
     const v = n.vertex;
     return `<g class="node ${v.state}"><title>${escapeHtml(tooltip(v))}</title>` +
       `<rect x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="5"/>` +
-      `<text x="${x + 8}" y="${y + 21}">${escapeHtml(clip(label(v), 30))}</text></g>`;
+      `<text x="${x + 8}" y="${y + 16}">${wrapLabel(label(v)).map((line, k) => `<tspan x="${x + 8}" dy="${k === 0 ? 0 : 15}">${escapeHtml(line)}</tspan>`).join('')}</text></g>`;
   });
   return `<svg class="dag" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="build graph">${edges.join('')}${nodes.join('')}</svg>`;
 }
@@ -50,9 +52,31 @@ export function timelineSvg(timed: TimedVertex[], t0: number, t1: number, width 
       `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${escapeHtml(clip(`#${v.index} ${v.name}`, Math.max(0, Math.floor(w / 7))))}</text></g>`;
   });
   const axisY = lanes * (BAR_H + 6) + 18;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) =>
-    `<text class="tick" x="${(10 + LABEL_W + f * (width - LABEL_W - 20)).toFixed(1)}" y="${axisY}">${((f * span) / 1000).toFixed(1)}s</text>`);
+  const ticks = axisTicks(span).map((ms) =>
+    `<text class="tick" x="${(10 + LABEL_W + ms * scale).toFixed(1)}" y="${axisY}" text-anchor="middle">${tickLabel(ms, span)}</text>`);
   return `<svg class="timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">${bars.join('')}${ticks.join('')}</svg>`;
+}
+
+/**
+ * Axis tick positions in ms from the build's start: 0 and every multiple of a
+ * "nice" step (1, 2 or 5 × 10^k ms) up to the span, three to seven of them, so the
+ * labels are distinct and increasing however short the build was.
+ */
+export function axisTicks(spanMs: number): number[] {
+  const raw = Math.max(1, spanMs) / 6;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let t = 0; t <= spanMs + 1e-9; t += step) ticks.push(Math.round(t * 1000) / 1000);
+  return ticks;
+}
+
+/** A tick's label: milliseconds under a second of span, else seconds with as many decimals as the step needs. */
+export function tickLabel(ms: number, spanMs: number): string {
+  if (spanMs < 1000) return `${Math.round(ms)}ms`;
+  const step = axisTicks(spanMs)[1] ?? spanMs;
+  const decimals = step >= 1000 ? 0 : step >= 100 ? 1 : 2;
+  return `${(ms / 1000).toFixed(decimals)}s`;
 }
 
 export function escapeHtml(s: string): string {
@@ -65,6 +89,18 @@ function label(v: VertexRecord): string {
 
 function tooltip(v: VertexRecord): string {
   return [label(v), v.state, ...v.explain.map((e) => `rebuilding: ${e}`), ...(v.error ? [`error: ${v.error}`] : [])].join('\n');
+}
+
+/**
+ * A node's label in at most two lines: the step prefix (`#3 [stage 2/4]`) on
+ * the first, the instruction on the second, the tail clipped with `…` — the
+ * node's <title> carries the whole name for hovering.
+ */
+function wrapLabel(s: string): string[] {
+  if (s.length <= LABEL_CHARS) return [s];
+  const bracket = s.indexOf('] ');
+  const cut = bracket > 0 && bracket < LABEL_CHARS ? bracket + 1 : s.lastIndexOf(' ', LABEL_CHARS) > 0 ? s.lastIndexOf(' ', LABEL_CHARS) : LABEL_CHARS;
+  return [s.slice(0, cut), clip(s.slice(cut).trimStart(), LABEL_CHARS)];
 }
 
 function clip(s: string, n: number): string {

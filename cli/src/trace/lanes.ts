@@ -16,7 +16,7 @@ export interface TimedVertex {
 export function assignLanes(vertices: VertexRecord[], now: number): TimedVertex[] {
   const timed = vertices
     .filter((v) => v.state !== 'cached' && v.started !== undefined)
-    .map((v) => ({ vertex: v, start: v.started!, end: v.ended ?? now, lane: 0 }))
+    .map((v) => ({ vertex: v, start: workStart(v), end: v.ended ?? now, lane: 0 }))
     .sort((a, b) => a.start - b.start || a.vertex.index - b.vertex.index);
   const laneEnds: number[] = [];
   for (const t of timed) {
@@ -26,4 +26,13 @@ export function assignLanes(vertices: VertexRecord[], now: number): TimedVertex[
     t.lane = lane;
   }
   return timed;
+}
+
+/**
+ * When a finished vertex's work began: its end less the solver's duration,
+ * which counts from when the op held its slot — or, for an eager COPY, from
+ * when it began copying, before the solver announced it. Else its start event.
+ */
+function workStart(v: VertexRecord): number {
+  return v.ended !== undefined && v.durationMs !== undefined ? v.ended - v.durationMs : v.started!;
 }
