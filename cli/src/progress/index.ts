@@ -27,7 +27,12 @@ export function resolveMode(mode: ProgressMode, isTTY: boolean): Exclude<Progres
   return mode === 'auto' ? (isTTY ? 'tty' : 'plain') : mode;
 }
 
-export function createProgressWriter(mode: ProgressMode, out: Writable & { isTTY?: boolean; columns?: number; rows?: number }): ProgressWriter {
+/** `env` is read for NO_COLOR (tty mode only). */
+export function createProgressWriter(
+  mode: ProgressMode,
+  out: Writable & { isTTY?: boolean; columns?: number; rows?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressWriter {
   switch (resolveMode(mode, out.isTTY === true)) {
     case 'quiet':
       return { onEvent() {}, close() {} };
@@ -44,20 +49,21 @@ export function createProgressWriter(mode: ProgressMode, out: Writable & { isTTY
       };
     }
     case 'tty':
-      return ttyWriter(out);
+      return ttyWriter(out, !env['NO_COLOR']);
   }
 }
 
 /** At most this often: redrawing on every log line would cost more than the build. */
 const REDRAW_MS = 100;
 
-function ttyWriter(out: Writable & { columns?: number; rows?: number }): ProgressWriter {
+/** `color`: false when NO_COLOR is set non-empty, as BuildKit's progressui init.go `init` reads it (no-color.org). */
+function ttyWriter(out: Writable & { columns?: number; rows?: number }, color: boolean): ProgressWriter {
   const model = createModel();
   let printed = 0;
   let closed = false;
   const draw = (final: boolean) => {
     if (model.started === undefined) return; // nothing to show yet (or the build never began)
-    let lines = renderTtyFrame(model, Date.now(), { width: out.columns || 80, final });
+    let lines = renderTtyFrame(model, Date.now(), { width: out.columns || 80, final, color });
     const rows = out.rows || 0;
     // The cursor cannot move above the screen's top: a live frame keeps to the screen.
     if (!final && rows > 2 && lines.length > rows - 1) lines = [lines[0]!, ...lines.slice(lines.length - (rows - 2))];
