@@ -34,6 +34,7 @@ describe('progress: tty on a pseudo-terminal', function () {
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY input.txt /input.txt\n');
     const env = { ...process.env };
     delete env['NO_COLOR'];
+    delete env['BUILDKIT_COLORS'];
     const build = (e: NodeJS.ProcessEnv) => onPty(['--root', root, 'build', '-t', 'ttyx', ctx], e);
 
     writeFileSync(join(ctx, 'input.txt'), 'one\n');

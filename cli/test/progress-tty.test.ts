@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { applyEvent, createModel } from '../src/progress/model.js';
-import { COLORS, renderTtyFrame, TAIL_LINES } from '../src/progress/tty-frame.js';
+import { DEFAULT_PALETTE, paletteFromEnv } from '../src/progress/colors.js';
+import { renderTtyFrame, TAIL_LINES } from '../src/progress/tty-frame.js';
 import { DIGEST, T0, failedBuild, successfulBuild } from './progress-fixtures.js';
 import type { BuildEvent } from '@tsbuild/builder';
 
@@ -95,15 +96,25 @@ describe('progress: tty frame, why and colour', () => {
   it('colours completed steps blue, errors red, canceled yellow, output faint; none without colour', () => {
     const model = built();
     applyEvent(model, { type: 'vertex.log', time: T0 + 5, id, name: 'x', stream: 'stdout', data: 'out\n' });
-    expect(renderTtyFrame(model, T0 + 10, { color: true })[1]).not.to.include('\x1b['); // running: plain
-    expect(renderTtyFrame(model, T0 + 10, { color: true })).to.include(`${COLORS.faint} => => # out${COLORS.reset}`);
+    expect(renderTtyFrame(model, T0 + 10, { palette: DEFAULT_PALETTE })[1]).not.to.include('\x1b['); // running: plain
+    expect(renderTtyFrame(model, T0 + 10, { palette: DEFAULT_PALETTE })).to.include(`\x1b[2m => => # out\x1b[0m`);
     applyEvent(model, { type: 'build.failed', time: T0 + 20, durationMs: 20, message: 'interrupted' });
-    expect(renderTtyFrame(model, T0 + 30, { color: true })[1]).to.match(/^\x1b\[33m => CANCELED .*\x1b\[0m$/);
-    const failed = renderTtyFrame(modelAfter(failedBuild(), 99), T0 + 1000, { color: true });
+    expect(renderTtyFrame(model, T0 + 30, { palette: DEFAULT_PALETTE })[1]).to.match(/^\x1b\[33m => CANCELED .*\x1b\[0m$/);
+    const failed = renderTtyFrame(modelAfter(failedBuild(), 99), T0 + 1000, { palette: DEFAULT_PALETTE });
     expect(failed.find((l) => l.includes('ERROR'))).to.match(/^\x1b\[31m => ERROR /);
     const ok = successfulBuild();
-    const done = renderTtyFrame(modelAfter(ok, ok.length), T0 + 10_000, { color: true });
+    const done = renderTtyFrame(modelAfter(ok, ok.length), T0 + 10_000, { palette: DEFAULT_PALETTE });
     expect(done.find((l) => l.includes('CACHED'))).to.match(/^\x1b\[34m => CACHED .*\x1b\[0m$/);
     expect(renderTtyFrame(modelAfter(ok, ok.length), T0 + 10_000).join('')).not.to.include('\x1b');
+  });
+
+  it('takes BuildKit’s palette from the environment: NO_COLOR, BUILDKIT_COLORS names and r,g,b', () => {
+    expect(paletteFromEnv({ NO_COLOR: '1' })).to.equal(undefined);
+    expect(paletteFromEnv({ NO_COLOR: '' })).to.deep.equal(DEFAULT_PALETTE); // only a non-empty NO_COLOR counts (init.go)
+    const p = paletteFromEnv({ BUILDKIT_COLORS: 'run=green:ERROR=light-red:cancel=255,165,0:bogus=red:warning=nope' })!;
+    expect(p.run).to.equal('\x1b[32m');
+    expect(p.error).to.equal('\x1b[91m');
+    expect(p.cancel).to.equal('\x1b[38;5;214m'); // 16 + 36·5 + 6·3 + 0
+    expect(p.warning).to.equal(DEFAULT_PALETTE.warning);
   });
 });

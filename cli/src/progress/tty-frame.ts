@@ -17,7 +17,7 @@
  * Colour follows BuildKit's progressui (display.go, `(*display).print`): a
  * completed step's line in `colorRun`, a canceled one in `colorCancel`, a failed
  * one in `colorError`, running steps uncoloured, output lines `aec.Faint`;
- * defaults from init.go's `init` (blue, yellow, red on non-Windows). Colour is
+ * palette from colors.ts (NO_COLOR, BUILDKIT_COLORS). Colour is
  * applied after a line is cut to width, so codes never count as columns.
  *
  * While the build runs, each running step shows its last TAIL_LINES lines of
@@ -28,6 +28,7 @@
 import { activeVertices, type ProgressModel, type VertexRecord } from './model.js';
 import { formatWarning, seconds } from './format.js';
 import { escapeControls } from '../terminal-text.js';
+import { RESET, type Palette } from './colors.js';
 
 export const TAIL_LINES = 6;
 
@@ -36,12 +37,9 @@ export interface FrameOptions {
   width?: number;
   /** The build is over: print the collapsed summary frame. */
   final?: boolean;
-  /** Emit ANSI colours (the writer turns this off for NO_COLOR); default false. */
-  color?: boolean;
+  /** Colours to use (colors.ts `paletteFromEnv`; none for NO_COLOR); default none. */
+  palette?: Palette;
 }
-
-/** aec's BlueF, YellowF, RedF, Faint and Reset (aec.Apply appends Reset). */
-export const COLORS = { run: '\x1b[34m', cancel: '\x1b[33m', error: '\x1b[31m', faint: '\x1b[2m', reset: '\x1b[0m' } as const;
 
 export function renderTtyFrame(model: ProgressModel, now: number, options: FrameOptions = {}): string[] {
   const width = Math.max(40, options.width ?? 80);
@@ -52,7 +50,7 @@ export function renderTtyFrame(model: ProgressModel, now: number, options: Frame
   const finished = steps.filter((v) => v.state === 'cached' || v.state === 'done').length;
   const elapsed = (model.ended ?? now) - (model.started ?? now);
   const status = !final ? '' : model.result?.ok === false ? ' FAILED' : ' FINISHED';
-  const paint = (line: string, c: keyof typeof COLORS | undefined) => (options.color && c ? COLORS[c] + line + COLORS.reset : line);
+  const paint = (line: string, c: keyof Palette | undefined) => (options.palette && c ? options.palette[c] + line + RESET : line);
   const lines = [fit(`[+] Building ${seconds(elapsed)} (${finished}/${total})${status}`, width)];
   // A step left running when the build ended was canceled; its timer stops with the build.
   const clock = model.ended ?? now;
@@ -93,7 +91,7 @@ function stepLine(v: VertexRecord, now: number, width: number, final: boolean): 
 }
 
 /** BuildKit colours a job's line once it is completed (display.go); running lines stay plain. */
-function stepColor(v: VertexRecord, final: boolean): keyof typeof COLORS | undefined {
+function stepColor(v: VertexRecord, final: boolean): keyof Palette | undefined {
   if (v.state === 'error') return 'error';
   if (v.state === 'running') return final ? 'cancel' : undefined;
   return v.state === 'cached' || v.state === 'done' ? 'run' : undefined;
