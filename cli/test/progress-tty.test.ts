@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { applyEvent, createModel } from '../src/progress/model.js';
+import { DEFAULT_PALETTE, paletteFromEnv } from '../src/progress/colors.js';
 import { renderTtyFrame, TAIL_LINES } from '../src/progress/tty-frame.js';
-import { T0, failedBuild, successfulBuild } from './progress-fixtures.js';
+import { DIGEST, T0, failedBuild, successfulBuild } from './progress-fixtures.js';
 import type { BuildEvent } from '@tsbuild/builder';
 
 function modelAfter(events: BuildEvent[], count: number) {
@@ -18,9 +19,10 @@ describe('progress: tty frame', () => {
     expect(lines[0]).to.equal('[+] Building 0.2s (1/4)');
     expect(lines[1]).to.match(/^ => CACHED \[numbers 1\/2\] FROM docker\.io\/library\/busybox:latest +0\.0s$/);
     expect(lines[2]).to.match(/^ => \[numbers 2\/2\] RUN seq 1 3 +0\.2s$/);
-    expect(lines.slice(3, 6)).to.deep.equal([' => => # 1', ' => => # 2', ' => => # 3']);
-    expect(lines[6]).to.match(/^ => \[words 2\/2\] RUN printf "alpha" +0\.2s$/);
-    expect(lines[7]).to.equal(' => => # alp');
+    expect(lines[3]).to.equal(' => => rebuilding: instruction changed: "seq 1 2" → "seq 1 3"');
+    expect(lines.slice(4, 7)).to.deep.equal([' => => # 1', ' => => # 2', ' => => # 3']);
+    expect(lines[7]).to.match(/^ => \[words 2\/2\] RUN printf "alpha" +0\.2s$/);
+    expect(lines[8]).to.equal(' => => # alp');
     for (const l of lines) expect(l.length).to.be.at.most(80);
     expect(lines[1]!.length).to.equal(80); // timers are right-aligned
   });
@@ -43,8 +45,10 @@ describe('progress: tty frame', () => {
     const events = successfulBuild();
     const lines = renderTtyFrame(modelAfter(events, events.length), T0 + 10_000, { width: 100 });
     expect(lines[0]).to.equal('[+] Building 0.7s (4/4) FINISHED');
-    expect(lines.filter((l) => l.includes('=> =>'))).to.deep.equal([]);
-    expect(lines.filter((l) => l.startsWith(' => '))).to.have.length(5); // 4 steps and the export
+    expect(lines.filter((l) => l.includes('=> => #'))).to.deep.equal([]); // no output tails, the why lines stay
+    expect(lines.filter((l) => l.includes('=> => rebuilding:'))).to.have.length(2);
+    expect(lines).to.include(` => => exporting manifest ${DIGEST}`);
+    expect(lines.filter((l) => l.startsWith(' => ') && !l.startsWith(' => => '))).to.have.length(5); // 4 steps and the export
     expect(lines.find((l) => l.includes('COPY --from'))).to.match(/0\.1s$/);
     expect(lines.slice(-2)).to.deep.equal([' 1 warning found:', ' - JSONArgsRecommended: JSON arguments recommended for CMD (Dockerfile:9)']);
   });
@@ -66,5 +70,51 @@ describe('progress: tty frame on interruption', () => {
     const lines = renderTtyFrame(model, T0 + 99_000, { width: 60 });
     expect(lines[0]).to.equal('[+] Building 1.5s (0/1) FAILED');
     expect(lines[1]).to.match(/^ => CANCELED RUN sleep 60 +1\.5s$/);
+  });
+});
+
+describe('progress: tty frame, why and colour', () => {
+  const id = 'sha256:' + '3'.repeat(64);
+  const built = () => {
+    const model = createModel();
+    applyEvent(model, { type: 'vertex.explain', time: T0, id, name: '[2/2] COPY input.txt /', reasons: [{ kind: 'content', path: 'input.txt', change: 'changed' }], text: ['file "input\x1b]0;x\x07.txt" changed'] } as never);
+    applyEvent(model, { type: 'vertex.started', time: T0, id, name: '[2/2] COPY input.txt /' });
+    return model;
+  };
+
+  it('shows why a step ran under it, live and in the final frame, escaped', () => {
+    const model = built();
+    expect(renderTtyFrame(model, T0 + 10)).to.include(' => => rebuilding: file "input\\x1b]0;x\\x07.txt" changed');
+    applyEvent(model, { type: 'vertex.completed', time: T0 + 50, id, name: '[2/2] COPY input.txt /', durationMs: 50 });
+    applyEvent(model, { type: 'build.completed', time: T0 + 60, durationMs: 60, digest: DIGEST, tags: ['docker.io/library/x:latest'] });
+    const lines = renderTtyFrame(model, T0 + 99);
+    expect(lines[2]).to.equal(' => => rebuilding: file "input\\x1b]0;x\\x07.txt" changed');
+    expect(lines.slice(-2)).to.deep.equal([` => => exporting manifest ${DIGEST}`, ' => => naming to docker.io/library/x:latest']);
+    expect(lines.join('')).not.to.include('\x1b');
+  });
+
+  it('colours completed steps blue, errors red, canceled yellow, output faint; none without colour', () => {
+    const model = built();
+    applyEvent(model, { type: 'vertex.log', time: T0 + 5, id, name: 'x', stream: 'stdout', data: 'out\n' });
+    expect(renderTtyFrame(model, T0 + 10, { palette: DEFAULT_PALETTE })[1]).not.to.include('\x1b['); // running: plain
+    expect(renderTtyFrame(model, T0 + 10, { palette: DEFAULT_PALETTE })).to.include(`\x1b[2m => => # out\x1b[0m`);
+    applyEvent(model, { type: 'build.failed', time: T0 + 20, durationMs: 20, message: 'interrupted' });
+    expect(renderTtyFrame(model, T0 + 30, { palette: DEFAULT_PALETTE })[1]).to.match(/^\x1b\[33m => CANCELED .*\x1b\[0m$/);
+    const failed = renderTtyFrame(modelAfter(failedBuild(), 99), T0 + 1000, { palette: DEFAULT_PALETTE });
+    expect(failed.find((l) => l.includes('ERROR'))).to.match(/^\x1b\[31m => ERROR /);
+    const ok = successfulBuild();
+    const done = renderTtyFrame(modelAfter(ok, ok.length), T0 + 10_000, { palette: DEFAULT_PALETTE });
+    expect(done.find((l) => l.includes('CACHED'))).to.match(/^\x1b\[34m => CACHED .*\x1b\[0m$/);
+    expect(renderTtyFrame(modelAfter(ok, ok.length), T0 + 10_000).join('')).not.to.include('\x1b');
+  });
+
+  it('takes BuildKit’s palette from the environment: NO_COLOR, BUILDKIT_COLORS names and r,g,b', () => {
+    expect(paletteFromEnv({ NO_COLOR: '1' })).to.equal(undefined);
+    expect(paletteFromEnv({ NO_COLOR: '' })).to.deep.equal(DEFAULT_PALETTE); // only a non-empty NO_COLOR counts (init.go)
+    const p = paletteFromEnv({ BUILDKIT_COLORS: 'run=green:ERROR=light-red:cancel=255,165,0:bogus=red:warning=nope' })!;
+    expect(p.run).to.equal('\x1b[32m');
+    expect(p.error).to.equal('\x1b[91m');
+    expect(p.cancel).to.equal('\x1b[38;5;214m'); // 16 + 36·5 + 6·3 + 0
+    expect(p.warning).to.equal(DEFAULT_PALETTE.warning);
   });
 });

@@ -107,7 +107,7 @@ function missingSecret(inv: BuildInvocation, env: NodeJS.ProcessEnv): string | u
 }
 
 async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: string, df: LoadedDockerfile, args: ParsedArgs): Promise<number> {
-  const progress = createProgressWriter(inv.progress, ctx.stderr);
+  const progress = createProgressWriter(inv.progress, ctx.stderr, ctx.env);
   const model = createModel();
   const keep = inv.trace !== undefined || inv.report !== undefined;
   const events: BuildEvent[] = [];

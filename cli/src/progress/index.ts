@@ -9,6 +9,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { BuildEvent } from '@tsbuild/builder';
+import { paletteFromEnv, type Palette } from './colors.js';
 import { renderJsonEvent } from './json.js';
 import { applyEvent, createModel } from './model.js';
 import { createPlainRenderer } from './plain.js';
@@ -27,7 +28,12 @@ export function resolveMode(mode: ProgressMode, isTTY: boolean): Exclude<Progres
   return mode === 'auto' ? (isTTY ? 'tty' : 'plain') : mode;
 }
 
-export function createProgressWriter(mode: ProgressMode, out: Writable & { isTTY?: boolean; columns?: number; rows?: number }): ProgressWriter {
+/** `env` is read for NO_COLOR and BUILDKIT_COLORS (tty mode only). */
+export function createProgressWriter(
+  mode: ProgressMode,
+  out: Writable & { isTTY?: boolean; columns?: number; rows?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressWriter {
   switch (resolveMode(mode, out.isTTY === true)) {
     case 'quiet':
       return { onEvent() {}, close() {} };
@@ -44,20 +50,21 @@ export function createProgressWriter(mode: ProgressMode, out: Writable & { isTTY
       };
     }
     case 'tty':
-      return ttyWriter(out);
+      return ttyWriter(out, paletteFromEnv(env));
   }
 }
 
 /** At most this often: redrawing on every log line would cost more than the build. */
 const REDRAW_MS = 100;
 
-function ttyWriter(out: Writable & { columns?: number; rows?: number }): ProgressWriter {
+/** `palette`: undefined for no colour (NO_COLOR), see colors.ts. */
+function ttyWriter(out: Writable & { columns?: number; rows?: number }, palette: Palette | undefined): ProgressWriter {
   const model = createModel();
   let printed = 0;
   let closed = false;
   const draw = (final: boolean) => {
     if (model.started === undefined) return; // nothing to show yet (or the build never began)
-    let lines = renderTtyFrame(model, Date.now(), { width: out.columns || 80, final });
+    let lines = renderTtyFrame(model, Date.now(), { width: out.columns || 80, final, ...(palette ? { palette } : {}) });
     const rows = out.rows || 0;
     // The cursor cannot move above the screen's top: a live frame keeps to the screen.
     if (!final && rows > 2 && lines.length > rows - 1) lines = [lines[0]!, ...lines.slice(lines.length - (rows - 2))];
