@@ -5,36 +5,14 @@
  * hit that differs from a walk is a wrong build.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, existsSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, chmodSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { checksumContext, createMemoryChecksumCache, openChecksumCache } from '../src/context/index.js';
 import { ContextSession, ContextWatchClient, contextWatchUsable, queryContextWatch } from '../src/context/watch/index.js';
 import { createMatcher } from '@tsbuild/dockerfile';
-
-/** Pids of watcher daemons whose command line mentions `marker`. */
-function daemonPids(marker: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes('context-watch-daemon') && cmd.includes(marker)) out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { daemonPids, until } from '../../test/support/watch-daemons.js';
 
 describe('context watcher', function () {
   this.timeout(60_000);

@@ -3,33 +3,12 @@
  * start no daemon; contexts built twice share the store's one daemon.
  * Daemons are counted by their command line (the store's socket path).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { tsbuild } from './support.js';
-
-function daemonPids(marker: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes('context-watch-daemon') && cmd.includes(marker)) out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { daemonPids, until } from '../../test/support/watch-daemons.js';
 
 describe('tsbuild build: the context watcher across many contexts', function () {
   this.timeout(180_000);
