@@ -15,13 +15,11 @@ import { createSnapshotter, FileLeaseManager, openStore, reclaimStoreLeftovers, 
 export async function openStoreReclaiming(options: OpenStoreOptions & { reclaim?: boolean }): Promise<Store> {
   const { reclaim = true, ...rest } = options;
   const store = await openStore(rest);
-  if (reclaim) await reclaimLeftovers(store);
+  if (reclaim) {
+    reclaimHost({ repair: true });
+    await store.reclaim();
+  }
   return store;
-}
-
-export async function reclaimLeftovers(store: Store): Promise<void> {
-  reclaimHost({ repair: true });
-  await store.reclaim();
 }
 
 /**
