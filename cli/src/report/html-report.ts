@@ -22,7 +22,8 @@ svg text{font:12px monospace;fill:#111}
 .cached rect{fill:#d8f3dc}.done rect{fill:#cfe2ff}.error rect{fill:#ffd6d6}.running rect{fill:#fff3bf}.planned rect{fill:#eee}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
 td.why{font-family:monospace;white-space:pre-wrap}.tick{fill:#666}
-svg.dag,svg.timeline{max-width:100%;height:auto;display:block}
+svg.dag{max-width:100%;height:auto;display:block}
+svg.timeline{display:block;overflow:visible}.bar rect{width:calc(100% - 1px)}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;border:1px solid #555;margin-right:4px;vertical-align:-1px}
 .legend .cached{background:#d8f3dc}.legend .done{background:#cfe2ff}.legend .error{background:#ffd6d6}.legend .running{background:#fff3bf}.legend .planned{background:#eee}
 pre.output{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;max-height:480px}
