@@ -76,7 +76,8 @@ describe('build --report: HTML report', () => {
 
   it('reports a failed build with the failing command’s output in its own section, not in "why it ran"', () => {
     const failed = htmlReport(failedBuild());
-    expect(failed).to.include('failed</span> after 0.1s');
+    expect(failed).to.include('failed</span> after 0.1s at step #2.'); // the error itself is in the step's section, said once
+    expect(failed.match(/<p>Build .*<\/p>/)![0]).not.to.include('did not complete');
     const section = failed.slice(failed.indexOf('<h2 class="failed">#2 [2/2] RUN false failed</h2>'));
     expect(section).to.match(/^<h2 class="failed">/);
     expect(section).to.match(/error: <code>process &quot;\/bin\/sh -c false&quot; did not complete successfully: exit code: 1<\/code>/);

@@ -38,9 +38,12 @@ export function htmlReport(events: BuildEvent[], options: { title?: string } = {
   const timed = assignLanes(active, t1);
   const cached = active.filter((v) => v.state === 'cached').length;
   const result = model.result;
+  const failedStep = active.find((v) => v.state === 'error');
+  // A failed step's error and output get their own section just below; only a failure outside any step is told here.
+  const cause = failedStep ? ` at step #${failedStep.index}` : result && !result.ok ? `: ${escapeHtml(result.message)}` : '';
   const status = !result ? '<span class="failed">incomplete</span>'
     : result.ok ? `<span class="ok">succeeded</span> in ${seconds(result.durationMs)}`
-    : `<span class="failed">failed</span> after ${seconds(result.durationMs)}: ${escapeHtml(result.message)}`;
+    : `<span class="failed">failed</span> after ${seconds(result.durationMs)}${cause}`;
   const image = result?.ok && result.digest ? `<p>Image <code>${escapeHtml(result.digest)}</code>${result.tags.length ? ` tagged ${result.tags.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}` : ''}</p>` : '';
   const title = escapeHtml(options.title ?? 'tsbuild build report');
   return `<!DOCTYPE html>
@@ -71,7 +74,7 @@ function stepRow(v: VertexRecord): string {
   return `<tr class="${v.state}"><td>${v.index}</td><td>${escapeHtml(v.name)}</td><td>${result}</td><td>${time}</td><td class="why">${escapeHtml(why)}</td></tr>`;
 }
 
-const LEGEND = `<p class="legend">${[['cached', 'from the cache'], ['done', 'built'], ['error', 'failed'], ['running', 'unfinished'], ['planned', 'not reached']]
+const LEGEND = `<p class="legend">${[['cached', 'from the cache'], ['done', 'built'], ['error', 'failed'], ['running', 'unfinished'], ['planned', 'not run']]
   .map(([state, text]) => `<span><i class="${state}"></i>${text}</span>`).join('')}</p>`;
 
 /** Lines of a failed step's output shown in the report: its tail, where the cause usually is. */
