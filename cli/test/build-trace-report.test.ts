@@ -52,7 +52,7 @@ describe('build --report: HTML report', () => {
     expect(html).not.to.match(/https?:/);
     expect(html).not.to.match(/<script[^>]*src=|<link /);
     expect(html).to.include('<style>');
-    expect(html.match(/<svg /g)).to.have.length(2);
+    expect(html.match(/<svg class=/g)).to.have.length(2); // the graph and the timeline (whose bars are nested svgs)
   });
 
   it('names every vertex and every explanation, escaped', () => {
@@ -76,7 +76,8 @@ describe('build --report: HTML report', () => {
 
   it('reports a failed build with the failing command’s output in its own section, not in "why it ran"', () => {
     const failed = htmlReport(failedBuild());
-    expect(failed).to.include('failed</span> after 0.1s');
+    expect(failed).to.include('failed</span> after 0.1s at step #2.'); // the error itself is in the step's section, said once
+    expect(failed.match(/<p>Build .*<\/p>/)![0]).not.to.include('did not complete');
     const section = failed.slice(failed.indexOf('<h2 class="failed">#2 [2/2] RUN false failed</h2>'));
     expect(section).to.match(/^<h2 class="failed">/);
     expect(section).to.match(/error: <code>process &quot;\/bin\/sh -c false&quot; did not complete successfully: exit code: 1<\/code>/);
@@ -116,12 +117,23 @@ describe('build --report: HTML report', () => {
     expect(axisTicks(7300).map((t) => tickLabel(t, 7300))).to.deep.equal(['0s', '2s', '4s', '6s']);
   });
 
+  it('fills the page\'s width with the timeline: bars and ticks placed in percent of the build\'s span', () => {
+    const timeline = html.slice(html.indexOf('<svg class="timeline"'), html.lastIndexOf('</svg>') + 6);
+    expect(timeline).to.match(/^<svg class="timeline" width="100%" height="\d+"/);
+    const bars = [...timeline.matchAll(/<svg x="([\d.]+)%" y="\d+" width="([\d.]+)%"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(bars).to.have.length(4);
+    for (const [x, w] of bars) expect(x! + w!).to.be.within(0, 100.01);
+    const ticks = [...timeline.matchAll(/<text class="tick" x="([\d.]+)%"/g)].map((m) => Number(m[1]));
+    expect(ticks[0]).to.equal(0);
+    expect(ticks[ticks.length - 1]).to.be.at.most(100);
+  });
+
   it('has a colour legend and keeps whole step names in the graph (wrapped, with a hover title)', () => {
     expect(html).to.match(/<p class="legend">.*<i class="cached"><\/i>from the cache.*<i class="error"><\/i>failed/);
     const dag = html.slice(html.indexOf('<svg class="dag"'), html.indexOf('</svg>') + 6);
     expect(dag).to.include('<title>#4 [stage-2 2/2] COPY --from=numbers /numbers /data/');
     expect(dag).to.match(/<tspan[^>]*>#4 \[stage-2 2\/2\]<\/tspan><tspan[^>]*>COPY --from=numbers \/numbers…<\/tspan>/);
-    expect(html).to.match(/svg\.dag,svg\.timeline\{max-width:100%/);
+    expect(html).to.match(/svg\.dag\{max-width:100%/);
   });
 
   it('draws a step from when its work began: its end less the solver\'s duration, not an earlier start event', () => {

@@ -22,7 +22,8 @@ svg text{font:12px monospace;fill:#111}
 .cached rect{fill:#d8f3dc}.done rect{fill:#cfe2ff}.error rect{fill:#ffd6d6}.running rect{fill:#fff3bf}.planned rect{fill:#eee}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
 td.why{font-family:monospace;white-space:pre-wrap}.tick{fill:#666}
-svg.dag,svg.timeline{max-width:100%;height:auto;display:block}
+svg.dag{max-width:100%;height:auto;display:block}
+svg.timeline{display:block;overflow:visible}.bar rect{width:calc(100% - 1px)}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;border:1px solid #555;margin-right:4px;vertical-align:-1px}
 .legend .cached{background:#d8f3dc}.legend .done{background:#cfe2ff}.legend .error{background:#ffd6d6}.legend .running{background:#fff3bf}.legend .planned{background:#eee}
 pre.output{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;max-height:480px}
@@ -37,9 +38,12 @@ export function htmlReport(events: BuildEvent[], options: { title?: string } = {
   const timed = assignLanes(active, t1);
   const cached = active.filter((v) => v.state === 'cached').length;
   const result = model.result;
+  const failedStep = active.find((v) => v.state === 'error');
+  // A failed step's error and output get their own section just below; only a failure outside any step is told here.
+  const cause = failedStep ? ` at step #${failedStep.index}` : result && !result.ok ? `: ${escapeHtml(result.message)}` : '';
   const status = !result ? '<span class="failed">incomplete</span>'
     : result.ok ? `<span class="ok">succeeded</span> in ${seconds(result.durationMs)}`
-    : `<span class="failed">failed</span> after ${seconds(result.durationMs)}: ${escapeHtml(result.message)}`;
+    : `<span class="failed">failed</span> after ${seconds(result.durationMs)}${cause}`;
   const image = result?.ok && result.digest ? `<p>Image <code>${escapeHtml(result.digest)}</code>${result.tags.length ? ` tagged ${result.tags.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}` : ''}</p>` : '';
   const title = escapeHtml(options.title ?? 'tsbuild build report');
   return `<!DOCTYPE html>
@@ -70,7 +74,7 @@ function stepRow(v: VertexRecord): string {
   return `<tr class="${v.state}"><td>${v.index}</td><td>${escapeHtml(v.name)}</td><td>${result}</td><td>${time}</td><td class="why">${escapeHtml(why)}</td></tr>`;
 }
 
-const LEGEND = `<p class="legend">${[['cached', 'from the cache'], ['done', 'built'], ['error', 'failed'], ['running', 'unfinished'], ['planned', 'not reached']]
+const LEGEND = `<p class="legend">${[['cached', 'from the cache'], ['done', 'built'], ['error', 'failed'], ['running', 'unfinished'], ['planned', 'not run']]
   .map(([state, text]) => `<span><i class="${state}"></i>${text}</span>`).join('')}</p>`;
 
 /** Lines of a failed step's output shown in the report: its tail, where the cause usually is. */

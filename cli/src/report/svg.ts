@@ -35,26 +35,29 @@ export function dagSvg(layout: DagLayout): string {
 }
 
 const BAR_H = 22;
-const LABEL_W = 0;
 
-export function timelineSvg(timed: TimedVertex[], t0: number, t1: number, width = 900): string {
+/**
+ * The timeline fills the page's width whatever it is: positions are
+ * percentages of the span, so text keeps its size (a viewBox would scale it).
+ * Each bar is a nested <svg>, which clips its label at the bar's end.
+ */
+export function timelineSvg(timed: TimedVertex[], t0: number, t1: number): string {
   const lanes = Math.max(1, ...timed.map((t) => t.lane + 1));
   const span = Math.max(1, t1 - t0);
-  const scale = (width - LABEL_W - 20) / span;
+  const pct = (ms: number) => `${((ms / span) * 100).toFixed(2)}%`;
   const height = lanes * (BAR_H + 6) + 30;
   const bars = timed.map((t) => {
-    const x = 10 + LABEL_W + (t.start - t0) * scale;
-    const w = Math.max(2, (t.end - t.start) * scale);
     const y = 6 + t.lane * (BAR_H + 6);
     const v = t.vertex;
     return `<g class="bar ${v.state}"><title>${escapeHtml(`#${v.index} ${v.name}: ${((t.end - t.start) / 1000).toFixed(2)}s`)}</title>` +
-      `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"/>` +
-      `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${escapeHtml(clip(`#${v.index} ${v.name}`, Math.max(0, Math.floor(w / 7))))}</text></g>`;
+      `<svg x="${pct(t.start - t0)}" y="${y}" width="${pct(Math.max(span / 500, t.end - t.start))}" height="${BAR_H}">` +
+      `<rect x="0.5" y="0.5" width="100%" height="${BAR_H - 1}" rx="3"/>` +
+      `<text x="4" y="15">${escapeHtml(`#${v.index} ${v.name}`)}</text></svg></g>`;
   });
   const axisY = lanes * (BAR_H + 6) + 18;
   const ticks = axisTicks(span).map((ms) =>
-    `<text class="tick" x="${(10 + LABEL_W + ms * scale).toFixed(1)}" y="${axisY}" text-anchor="middle">${tickLabel(ms, span)}</text>`);
-  return `<svg class="timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline">${bars.join('')}${ticks.join('')}</svg>`;
+    `<text class="tick" x="${pct(ms)}" y="${axisY}" text-anchor="middle">${tickLabel(ms, span)}</text>`);
+  return `<svg class="timeline" width="100%" height="${height}" role="img" aria-label="timeline">${bars.join('')}${ticks.join('')}</svg>`;
 }
 
 /**
