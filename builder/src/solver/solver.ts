@@ -116,13 +116,14 @@ export class Solver<R extends Result = Result> {
     const state: SolveState<R> = {
       signal: controller.signal,
       controller,
-      emit: (event) => options.onEvent?.(event),
+      emit: () => undefined, // set below: it needs the state
       noCache: typeof noCache === 'function' ? noCache : () => noCache === true,
       keys: new Map(),
       records: new Map(),
       statuses: new Map(),
       writes: [],
     };
+    state.emit = this.announcingInputs(target, state, (event) => options.onEvent?.(event));
     try {
       const record = await this.materialize(target, state);
       await Promise.all(state.writes);
@@ -138,6 +139,47 @@ export class Solver<R extends Result = Result> {
       options.signal?.removeEventListener('abort', onAbort);
       if (!controller.signal.aborted) controller.abort(new CanceledError('solve finished'));
     }
+  }
+
+  /**
+   * Wraps a solve's event sink as BuildKit's progress stream does
+   * (solver/progress.go `vertexStream.append`): when a vertex starts or is
+   * cached, each input that has reported nothing yet — keyed only, because a
+   * descendant hit the cache — is reported cached first, recursively. So a
+   * rebuild lists `CACHED [1/4] FROM …` and every cached step above the first
+   * one that ran, instead of leaving them out.
+   */
+  private announcingInputs(target: Vertex<R>, s: SolveState<R>, sink: (event: SolveEvent) => void): (event: SolveEvent) => void {
+    const byDigest = new Map<string, Vertex<R>>();
+    const walk = (v: Vertex<R>): void => {
+      if (byDigest.has(v.digest)) return;
+      byDigest.set(v.digest, v);
+      v.inputs.forEach(walk);
+    };
+    walk(target);
+    const reported = new Set<string>();
+    const announced = new Set<string>();
+    const announce = (v: Vertex<R>): void => {
+      for (const input of v.inputs) {
+        const status = s.statuses.get(input);
+        if (reported.has(input.digest) || status?.state !== 'skipped' || status.key === undefined) continue;
+        reported.add(input.digest);
+        announced.add(input.digest);
+        announce(input);
+        this.setStatus(s, input, { key: status.key, state: 'cached' });
+        sink({ type: 'vertex.cached', vertex: vertexRef(input), key: status.key });
+      }
+    };
+    return (event) => {
+      if ('vertex' in event) {
+        const v = byDigest.get(event.vertex.digest);
+        if (v && (event.type === 'vertex.started' || event.type === 'vertex.cached')) announce(v);
+        // Another consumer's definition-key hit on an input announced already: said once.
+        if (event.type === 'vertex.cached' && announced.has(event.vertex.digest)) return;
+        reported.add(event.vertex.digest);
+      }
+      sink(event);
+    };
   }
 
   /** The definition key of a vertex: from cache maps and input definition keys only. */
