@@ -127,8 +127,10 @@ export type SolveEvent =
   | { type: 'vertex.explain'; vertex: VertexRef; key: string; reasons: MissReason[] };
 
 /**
- * The outcome for each vertex of a solve. `skipped`: keyed but never needed
- * (an ancestor of a cached vertex); `shared`: produced by a concurrent solve.
+ * The outcome for each vertex of a solve. `cached` includes an ancestor that
+ * was only keyed because a descendant hit the cache (reported cached, as
+ * BuildKit's progress does); `skipped`: keyed, never needed nor reported (the
+ * solve ended first); `shared`: produced by a concurrent solve.
  */
 export interface VertexStatus {
   vertex: VertexRef;
