@@ -300,6 +300,21 @@ describe('context watcher', function () {
       return { watched: watch !== undefined, hits: s.stats.memoHits, walks: s.stats.walks };
     };
 
+    /**
+     * Until the daemon answers `ready` for the context. A build asks for at most 300 ms, then
+     * walks; on a loaded machine the daemon may take longer to come up, so a test that expects
+     * the next builds to hit waits here first (a test must not depend on the machine's speed).
+     */
+    const watching = async (contextDir: string): Promise<void> => {
+      const end = Date.now() + 10_000;
+      for (;;) {
+        const answer = await queryContextWatch(join(store, 'run/watch.sock'), contextDir);
+        if (answer !== undefined && answer !== 'absent' && answer.ready) return;
+        if (Date.now() > end) throw new Error(`timed out waiting for the daemon to watch ${contextDir}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+
     it('30 contexts built once each start no watcher', async () => {
       for (const c of contexts()) expect((await build(c)).watched).to.equal(false);
       await new Promise((r) => setTimeout(r, 300));
@@ -310,10 +325,11 @@ describe('context watcher', function () {
       const all = contexts();
       for (const c of all) await build(c);
       for (const c of all) expect((await build(c)).watched).to.equal(true);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(daemonPids(dir), 'one daemon for the store').to.have.length(1);
+      // A second daemon spawned while the first was still starting loses the bind and exits.
+      await until('one daemon for the store', () => daemonPids(dir).length === 1);
       // The second build registered the context (and recorded a memo when the daemon was ready in time); from then on no walk.
       const c0 = all[0]!;
+      await watching(c0);
       await build(c0);
       expect(await build(c0)).to.include({ hits: 1, walks: 0 });
       // A change is still seen.
@@ -324,7 +340,10 @@ describe('context watcher', function () {
 
     it('a deleted context is dropped, and the daemon exits when it watches nothing', async () => {
       const [a, b] = contexts();
-      for (const c of [a!, b!, a!, b!, a!, b!]) await build(c);
+      for (const c of [a!, b!, a!, b!]) await build(c);
+      await watching(a!);
+      await watching(b!);
+      for (const c of [a!, b!]) await build(c);
       expect(await build(a!)).to.include({ hits: 1 });
       // A second daemon spawned while the first was still starting loses the bind and exits.
       await until('one daemon', () => daemonPids(dir).length === 1);
@@ -339,7 +358,10 @@ describe('context watcher', function () {
     it('keeps within its bounds: the least recently built context is evicted (and walks), a context too big alone is refused', async () => {
       const env = { TSBUILD_CONTEXT_WATCH_MAX_ROOTS: '2', TSBUILD_CONTEXT_WATCH_MAX_WATCHES: '40' };
       const [a, b, c, big] = contexts();
-      for (const x of [a!, b!, a!, b!, a!, b!]) await build(x, env);
+      for (const x of [a!, b!, a!, b!]) await build(x, env);
+      await watching(a!);
+      await watching(b!);
+      for (const x of [a!, b!]) await build(x, env);
       expect(await build(a!, env)).to.include({ hits: 1 });
       expect(await build(b!, env)).to.include({ hits: 1 });
       // c makes three: a, the least recently built, goes.
@@ -347,6 +369,7 @@ describe('context watcher', function () {
       await build(c!, env);
       expect(await build(a!, env)).to.include({ hits: 0, walks: 1 });
       // a is back (b was evicted for it); builds stay right throughout.
+      await watching(a!);
       await build(a!, env);
       expect(await build(a!, env)).to.include({ hits: 1 });
       // 50 directories pass the 40-watch bound alone: refused, always walks.
