@@ -11,6 +11,7 @@ import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { parseAnnotations } from './build-flag-annotations.js';
+import { parseCall, type CallSpec } from './build-call.js';
 import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
@@ -35,6 +36,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   platform: { type: 'string' },
   'build-context': { type: 'string', multiple: true },
   check: { type: 'boolean' },
+  call: { type: 'string' },
   print: { type: 'string' },
   'context-hash': { type: 'string' },
   allow: { type: 'string', multiple: true },
@@ -65,6 +67,8 @@ export interface BuildInvocation {
   progress: ProgressMode;
   quiet: boolean;
   check: boolean;
+  /** `--call outline|targets|check[,format=json]` (not `build`, the default): a subrequest answered instead of building. */
+  call?: CallSpec;
   /** `--push`: push every `-t` name to its registry after the build. */
   push: boolean;
   /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
@@ -146,12 +150,16 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json', 'definition'] as const);
   const check = flag(args, 'check');
   if (print && check) throw new UsageError('--print and --check cannot be combined');
+  const callFlag = str(args, 'call');
+  const call = callFlag === undefined ? undefined : parseCall(callFlag);
+  if (call && call.name !== 'build' && print) throw new UsageError('--print and --call cannot be combined');
+  if (call && check && call.name !== 'check') throw new UsageError(`--check is --call check: it cannot be combined with --call ${call.name}`);
   const report = str(args, 'report');
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
   return {
     context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
-    ...(print ? { print } : {}),
+    ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
   };

@@ -1,6 +1,6 @@
 /**
  * `tsbuild build [OPTIONS] CONTEXT`: flags (build-flags.ts) → the frontend
- * only (--print, --check) or the builder's build with a progress UI, then the
+ * only (--print, --check, --call) or the builder's build with a progress UI, then the
  * files a build leaves (--iidfile, --metadata-file, --trace, --report).
  *
  * Exit codes: 0 built; 1 the build or the check failed (one error line, the
@@ -14,6 +14,7 @@ import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builde
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliContext } from '../context.js';
+import { runCall } from '../build-call.js';
 import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
 import { readStdinText, unpackStdinContext, type TempContext } from '../build-context-stdin.js';
 import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-flags.js';
@@ -52,6 +53,7 @@ export const buildCommand: Command = {
       try {
         if (inv.print === 'definition') return await printDefinition(ctx, inv, contextDir, df, args);
         if (inv.print) return runPrint(input, inv.print, ctx.stdout);
+        if (inv.call) return runCall(input, inv.call, ctx.stdout);
         if (inv.check) return runCheck(input, ctx.stdout);
         const missing = missingSecret(inv, ctx.env);
         if (missing) {
