@@ -9,7 +9,7 @@ import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/co
 import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
-import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
+import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type DockerLoadOutput, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { parseAnnotations } from './build-flag-annotations.js';
 import { parseCall, type CallSpec } from './build-call.js';
 import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
@@ -44,6 +44,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   runtime: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   push: { type: 'boolean' },
+  load: { type: 'boolean' },
   pull: { type: 'boolean' },
   offline: { type: 'boolean' },
   ...REGISTRY_OPTIONS,
@@ -71,6 +72,8 @@ export interface BuildInvocation {
   call?: CallSpec;
   /** `--push`: push every `-t` name to its registry after the build. */
   push: boolean;
+  /** `--load` (or `-o type=docker` without dest): the image into the docker daemon too; `names` beside the -t names. */
+  load?: { names: string[] };
   /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
   print?: PrintFormat | 'definition';
   runtime?: string;
@@ -116,8 +119,13 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const filters = list(args, 'no-cache-filter').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   if (filters.length) options.noCacheFilter = filters;
   const imageOptions: OutputImageOptions = {};
-  const outputs: OutputSpec[] = list(args, 'output').map((o) => parseOutput(o, imageOptions));
+  const parsedOutputs = list(args, 'output').map((o) => parseOutput(o, imageOptions));
+  const outputs = parsedOutputs.filter((o): o is OutputSpec => !('load' in o));
   if (outputs.length) options.outputs = outputs;
+  // --load is shorthand for --output type=docker (docker's documentation of `buildx build --load`; buildx's own code
+  // is not available here to read): both ask for one load into the daemon, under the -t names and any name=.
+  const loads = parsedOutputs.filter((o): o is DockerLoadOutput => 'load' in o);
+  const load = flag(args, 'load') || loads.length > 0 ? { names: unique(loads.flatMap((o) => o.name ?? [])) } : undefined;
   if (imageOptions.mediaTypes) options.mediaTypes = imageOptions.mediaTypes;
   if (imageOptions.compression) options.compression = imageOptions.compression;
   const platform = str(args, 'platform');
@@ -159,7 +167,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
 
   return {
     context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
-    ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
+    ...(load ? { load } : {}), ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
   };
@@ -177,6 +185,10 @@ function wrap<T>(flagName: string, f: () => T): T {
   } catch (err) {
     throw new UsageError(`${flagName}: ${(err as Error).message}`);
   }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

@@ -129,6 +129,7 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   const registry = () => registryClientOptions(args, ctx.env);
   let puller: ReturnType<typeof lazyImagePuller> | undefined;
   try {
+    if (inv.load) options.outputs = await withDockerLoad(options.outputs, inv.load.names, ctx);
     const store = await storeFor(ctx);
     puller = lazyImagePuller(store, registry);
     const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
@@ -159,6 +160,17 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     ctx.stderr.write(text + failedStepTail(err, model));
     return isCanceled(err) || ctx.signal.aborted ? 130 : 1;
   }
+}
+
+/**
+ * `--load`: one more output, the docker archive streamed into the daemon (after asking that one answers, so a
+ * missing daemon fails before the build). Without -o the image is still named in the store, as a plain build's is.
+ */
+async function withDockerLoad(outputs: BuildOptions['outputs'], names: string[], ctx: CliContext): Promise<BuildOptions['outputs']> {
+  const { dockerLoadStream, dockerSocket, pingDocker } = await import('../docker-load.js');
+  const socket = dockerSocket(ctx.env);
+  await pingDocker(socket, ctx.signal);
+  return [...(outputs ?? [{ type: 'image' }]), { type: 'docker', stream: dockerLoadStream(socket), to: `docker daemon at ${socket}`, ...(names.length ? { name: names } : {}) }];
 }
 
 /** `--print definition`: the build up to its definition (bases from the store, or pulled into it), as JSON on stdout. */
