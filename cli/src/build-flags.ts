@@ -12,7 +12,7 @@ import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js'
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type DockerLoadOutput, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { parseAnnotations } from './build-flag-annotations.js';
 import { parseCall, type CallSpec } from './build-call.js';
-import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
+import { parseAddHosts, parseCgroupParent, parseShmSize, parseUlimits } from './build-flag-run.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
@@ -54,6 +54,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   'shm-size': { type: 'string' },
   annotation: { type: 'string', multiple: true },
   ulimit: { type: 'string', multiple: true },
+  'cgroup-parent': { type: 'string' },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -113,6 +114,8 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (annotations.length) options.annotations = annotations;
   const ulimits = parseUlimits(list(args, 'ulimit'));
   if (ulimits.length) options.ulimits = ulimits;
+  const cgroupParent = parseCgroupParent(str(args, 'cgroup-parent'));
+  if (cgroupParent) options.cgroupParent = cgroupParent;
   const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);
   if (network && network !== 'default') options.network = network;
   if (flag(args, 'no-cache')) options.noCache = true;

@@ -84,6 +84,8 @@ export interface BuildOptions {
   shmSize?: number;
   /** `--ulimit`: rlimits of every RUN (BuildKit's ExecOp Meta.Ulimit: part of the step's key). */
   ulimits?: Array<{ name: string; soft: number; hard: number }>;
+  /** `--cgroup-parent`: every RUN container's cgroup goes under it (BuildKit's ExecOp Meta.CgroupParent: part of the step's key). */
+  cgroupParent?: string;
   /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
   sourceDateEpoch?: number;
   /**
