@@ -14,7 +14,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--no-cache', 'do not use the cache'],
   ['--no-cache-filter STAGE', 'do not use the cache for these stages (repeatable, comma list)'],
   ['--progress MODE', 'auto (default), tty, plain, json, rawjson (BuildKit\'s SolveStatus lines) or quiet'],
-  ['-o, --output SPEC', 'type=image|oci|docker|local|tar,dest=PATH[,name=REF]; DIR = local'],
+  ['-o, --output SPEC', 'type=image|oci|docker|local|tar,dest=PATH[,name=REF]; DIR = local; type=docker without dest = --load'],
   ['--iidfile FILE', 'write the image ID (config digest) to FILE'],
   ['--metadata-file FILE', 'write the build result metadata (JSON) to FILE'],
   ['--platform OS/ARCH', 'target platform (default: this machine)'],
@@ -31,6 +31,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--pull', 'resolve every image tag at its registry again (default: use the store, pull only what it lacks)'],
   ['--offline', 'use only images in the store; never contact a registry'],
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
+  ['--load', 'also load the image into the docker daemon at DOCKER_HOST (unix://) or /var/run/docker.sock; = -o type=docker without dest'],
   ...REGISTRY_HELP,
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],
@@ -38,5 +39,6 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--annotation [manifest[PLATFORM]:]K=V', 'an annotation of the image manifest (repeatable)'],
   ['--shm-size SIZE', 'size of /dev/shm in every RUN (e.g. 64m)'],
   ['--ulimit NAME=SOFT[:HARD]', 'an rlimit of every RUN, e.g. nofile=1024:2048 (repeatable)'],
+  ['--cgroup-parent PATH', "the cgroup every RUN container goes under (PATH/buildkit/ID, or a systemd NAME.slice:)"],
   ...LATER_BUILD_HELP,
 ];
