@@ -1,5 +1,6 @@
 /**
- * Build flags that shape every RUN container: --add-host, --shm-size, --ulimit.
+ * Build flags that shape every RUN container: --add-host, --shm-size, --ulimit,
+ * --cgroup-parent.
  *
  * `--add-host HOST:IP` (or `HOST=IP`), buildx's toBuildkitExtraHosts
  * (build/utils.go): split at the first `=`, else the first `:`; an IPv6
@@ -58,4 +59,14 @@ export function parseUlimits(values: string[]): Array<{ name: string; soft: numb
     byName.set(name, { name, soft, hard });
   }
   return [...byName.values()];
+}
+
+/**
+ * `--cgroup-parent PATH` (or a systemd `NAME.slice:`): where RUN containers' cgroups go (runtime's cgroupsPathOf).
+ * A `..` segment is refused: the parent is a path under the host's cgroup mounts and must stay there.
+ */
+export function parseCgroupParent(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.split(/[/:]/).includes('..')) throw new UsageError(`--cgroup-parent: ${JSON.stringify(value)} must not contain a .. segment`);
+  return value;
 }

@@ -108,11 +108,18 @@ export interface OutputImageOptions {
   compression?: 'gzip' | 'zstd' | 'none';
 }
 
+/** `-o type=docker` without `dest`: load into the docker daemon (docker-load.ts), as `--load`. */
+export interface DockerLoadOutput {
+  type: 'docker';
+  load: true;
+  name?: string[];
+}
+
 /**
  * `-o type=image|oci|docker|local|tar,dest=…[,name=…][,oci-mediatypes=true|false][,compression=gzip|zstd|uncompressed]`;
  * a bare `-o DIR` is `type=local,dest=DIR`.
  */
-export function parseOutput(value: string, image: OutputImageOptions = {}): OutputSpec {
+export function parseOutput(value: string, image: OutputImageOptions = {}): OutputSpec | DockerLoadOutput {
   if (!value.includes('=')) {
     if (value === '' || value === '-') throw new UsageError(`--output: expected a directory or type=…, got ${JSON.stringify(value)}`);
     return { type: 'local', dest: value };
@@ -133,7 +140,11 @@ export function parseOutput(value: string, image: OutputImageOptions = {}): Outp
   switch (type) {
     case 'image':
       return { type, ...(names.length ? { name: names } : {}), ...(push !== undefined ? { push } : {}) };
-    case 'oci': case 'docker':
+    case 'docker':
+      // buildx: type=docker without dest loads the image into the docker daemon (what --load is shorthand for).
+      if (dest === undefined) return { type, load: true, ...(names.length ? { name: names } : {}) };
+      return { type, dest: needDest(type, dest), ...(names.length ? { name: names } : {}) };
+    case 'oci':
       return { type, dest: needDest(type, dest), ...(names.length ? { name: names } : {}) };
     case 'local': case 'tar':
       return { type, dest: needDest(type, dest) };

@@ -9,9 +9,10 @@ import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/co
 import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
-import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
+import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type DockerLoadOutput, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { parseAnnotations } from './build-flag-annotations.js';
-import { parseAddHosts, parseShmSize, parseUlimits } from './build-flag-run.js';
+import { parseCall, type CallSpec } from './build-call.js';
+import { parseAddHosts, parseCgroupParent, parseShmSize, parseUlimits } from './build-flag-run.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
@@ -35,6 +36,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   platform: { type: 'string' },
   'build-context': { type: 'string', multiple: true },
   check: { type: 'boolean' },
+  call: { type: 'string' },
   print: { type: 'string' },
   'context-hash': { type: 'string' },
   allow: { type: 'string', multiple: true },
@@ -42,6 +44,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   runtime: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   push: { type: 'boolean' },
+  load: { type: 'boolean' },
   pull: { type: 'boolean' },
   offline: { type: 'boolean' },
   ...REGISTRY_OPTIONS,
@@ -51,6 +54,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   'shm-size': { type: 'string' },
   annotation: { type: 'string', multiple: true },
   ulimit: { type: 'string', multiple: true },
+  'cgroup-parent': { type: 'string' },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -65,8 +69,12 @@ export interface BuildInvocation {
   progress: ProgressMode;
   quiet: boolean;
   check: boolean;
+  /** `--call outline|targets|check[,format=json]` (not `build`, the default): a subrequest answered instead of building. */
+  call?: CallSpec;
   /** `--push`: push every `-t` name to its registry after the build. */
   push: boolean;
+  /** `--load` (or `-o type=docker` without dest): the image into the docker daemon too; `names` beside the -t names. */
+  load?: { names: string[] };
   /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
   print?: PrintFormat | 'definition';
   runtime?: string;
@@ -106,14 +114,21 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (annotations.length) options.annotations = annotations;
   const ulimits = parseUlimits(list(args, 'ulimit'));
   if (ulimits.length) options.ulimits = ulimits;
+  const cgroupParent = parseCgroupParent(str(args, 'cgroup-parent'));
+  if (cgroupParent) options.cgroupParent = cgroupParent;
   const network = oneOf('--network', str(args, 'network'), ['host', 'none', 'default'] as const);
   if (network && network !== 'default') options.network = network;
   if (flag(args, 'no-cache')) options.noCache = true;
   const filters = list(args, 'no-cache-filter').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   if (filters.length) options.noCacheFilter = filters;
   const imageOptions: OutputImageOptions = {};
-  const outputs: OutputSpec[] = list(args, 'output').map((o) => parseOutput(o, imageOptions));
+  const parsedOutputs = list(args, 'output').map((o) => parseOutput(o, imageOptions));
+  const outputs = parsedOutputs.filter((o): o is OutputSpec => !('load' in o));
   if (outputs.length) options.outputs = outputs;
+  // --load is shorthand for --output type=docker (docker's documentation of `buildx build --load`; buildx's own code
+  // is not available here to read): both ask for one load into the daemon, under the -t names and any name=.
+  const loads = parsedOutputs.filter((o): o is DockerLoadOutput => 'load' in o);
+  const load = flag(args, 'load') || loads.length > 0 ? { names: unique(loads.flatMap((o) => o.name ?? [])) } : undefined;
   if (imageOptions.mediaTypes) options.mediaTypes = imageOptions.mediaTypes;
   if (imageOptions.compression) options.compression = imageOptions.compression;
   const platform = str(args, 'platform');
@@ -146,12 +161,16 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json', 'definition'] as const);
   const check = flag(args, 'check');
   if (print && check) throw new UsageError('--print and --check cannot be combined');
+  const callFlag = str(args, 'call');
+  const call = callFlag === undefined ? undefined : parseCall(callFlag);
+  if (call && call.name !== 'build' && print) throw new UsageError('--print and --call cannot be combined');
+  if (call && check && call.name !== 'check') throw new UsageError(`--check is --call check: it cannot be combined with --call ${call.name}`);
   const report = str(args, 'report');
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
   return {
     context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
-    ...(print ? { print } : {}),
+    ...(load ? { load } : {}), ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
   };
@@ -169,6 +188,10 @@ function wrap<T>(flagName: string, f: () => T): T {
   } catch (err) {
     throw new UsageError(`${flagName}: ${(err as Error).message}`);
   }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

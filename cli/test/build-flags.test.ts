@@ -46,6 +46,15 @@ describe('tsbuild build flags', () => {
     [['--no-cache-filter', 'a,b', '--no-cache-filter', 'c', '.'], (i) => i.options.noCacheFilter, ['a', 'b', 'c']],
     [['--progress', 'plain', '.'], (i) => i.progress, 'plain'],
     [['--progress=json', '.'], (i) => i.progress, 'json'],
+    [['--progress', 'rawjson', '.'], (i) => i.progress, 'rawjson'],
+    [['--call', 'outline,format=json', '.'], (i) => i.call, { name: 'outline', format: 'json' }],
+    [['--call', 'targets', '.'], (i) => i.call, { name: 'targets', format: 'text' }],
+    [['--call', 'check', '--check', '.'], (i) => [i.call, i.check], [{ name: 'check', format: 'text' }, true]],
+    [['--call', 'build', '.'], (i) => i.call, undefined],
+    [['--cgroup-parent', 'ci/jobs', '.'], (i) => i.options.cgroupParent, 'ci/jobs'],
+    [['--load', '.'], (i) => [i.load, i.options.outputs], [{ names: [] }, undefined]],
+    [['-o', 'type=docker,name=a:1', '-o', 'type=tar,dest=fs.tar', '.'], (i) => [i.load, i.options.outputs], [{ names: ['a:1'] }, [{ type: 'tar', dest: 'fs.tar' }]]],
+    [['-o', 'type=docker,dest=img.tar', '.'], (i) => [i.load, i.options.outputs], [undefined, [{ type: 'docker', dest: 'img.tar' }]]],
     [['-q', '.'], (i) => [i.quiet, i.progress], [true, 'quiet']],
     [['-o', 'type=oci,dest=out.tar,name=a:1', '.'], (i) => i.options.outputs, [{ type: 'oci', dest: 'out.tar', name: ['a:1'] }]],
     [['-o', 'type=image,"name=a:1,b:2",push=false', '.'], (i) => i.options.outputs, [{ type: 'image', name: ['a:1', 'b:2'], push: false }]],
@@ -102,6 +111,7 @@ describe('tsbuild build flags', () => {
     [['--compression', 'bzip2', '.'], /^--compression: invalid value "bzip2"/],
     [['--pull', '--offline', '.'], /^--pull and --offline cannot be combined/],
     [['--report', 'r.txt', '.'], /^--report: expected an .html file/],
+    [['--cgroup-parent', '../escape', '.'], /^--cgroup-parent: "..\/escape" must not contain a \.\. segment/],
   ];
   for (const [argv, message] of errors) {
     it(`refuses ${argv.join(' ') || '(no context)'}`, () => {
@@ -143,7 +153,8 @@ describe('tsbuild build flags', () => {
   it('lists every flag in --help', async () => {
     const r = await tsbuild('/nonexistent-root', 'build', '--help');
     expect(r.code).to.equal(0);
-    for (const f of ['--tag', '--file', '--secret', '--ssh', '--progress', '--output', '--check', '--print', '--trace', '--report', '--runtime', '--quiet']) {
+    for (const f of ['--tag', '--file', '--secret', '--ssh', '--progress', '--output', '--check', '--print', '--trace', '--report', '--runtime', '--quiet',
+      '--add-host', '--shm-size', '--ulimit', '--cgroup-parent', '--annotation', '--label', '--call', 'rawjson', '--load']) {
       expect(r.stdout).to.include(f);
     }
   });

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { hostPlatform, formatPlatform } from '@tsbuild/core';
 import { parseAnnotations } from '../src/build-flag-annotations.js';
-import { parseAddHosts, parseShmSize, parseUlimits } from '../src/build-flag-run.js';
+import { parseAddHosts, parseCgroupParent, parseShmSize, parseUlimits } from '../src/build-flag-run.js';
 import { tsbuild } from './support.js';
 
-/** Issue 15 point 5: --add-host, --shm-size, --ulimit, --annotation, as buildx and BuildKit (ExecOp Meta, dispatchRun) do them. */
-describe('build --add-host, --shm-size, --ulimit, --annotation', function () {
+/** Issue 15 point 5: --add-host, --shm-size, --ulimit, --cgroup-parent, --annotation, --label, as buildx and BuildKit (ExecOp Meta, dispatchRun) do them. */
+describe('build --add-host, --shm-size, --ulimit, --cgroup-parent, --annotation, --label', function () {
   this.timeout(120_000);
   let tmp: ReturnType<typeof tempDir>;
   let root: string;
@@ -87,4 +87,47 @@ describe('build --add-host, --shm-size, --ulimit, --annotation', function () {
     expect(index.code).to.equal(1);
     expect(index.stderr).to.equal('error: --annotation index:… is not supported yet (tsbuild writes no index)\n');
   });
+
+  it('--cgroup-parent puts every RUN container under /<parent>/buildkit/<id>; it is in the key', async () => {
+    const parent = `tsbuild-test-${process.pid}`;
+    const dir = join(tmp.path, 'cgroup');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN cat /proc/self/cgroup > /cgroup.txt\nFROM scratch\nCOPY --from=0 /cgroup.txt /\n');
+    try {
+      const out = join(tmp.path, 'cgroup-out');
+      const r = await tsbuild(root, 'build', '--progress', 'plain', '--cgroup-parent', parent, '-o', `type=local,dest=${out}`, dir);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(readFileSync(join(out, 'cgroup.txt'), 'utf8')).to.match(new RegExp(`:/${parent}/buildkit/tsb-[0-9a-f]+$`, 'm'));
+      const out2 = join(tmp.path, 'cgroup-out2');
+      const without = await tsbuild(root, 'build', '--progress', 'plain', '-o', `type=local,dest=${out2}`, dir);
+      expect(without.code, without.stderr).to.equal(0);
+      expect(readFileSync(join(out2, 'cgroup.txt'), 'utf8')).not.to.contain(parent);
+    } finally {
+      removeCgroupDirs(parent);
+    }
+    expect(() => parseCgroupParent('a/../../etc')).to.throw(/must not contain a \.\. segment/);
+  });
+
+  it('--label sets image labels over the base and Dockerfile ones', async () => {
+    const dir = join(tmp.path, 'labels');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nLABEL from.dockerfile=1 overridden=dockerfile\n');
+    const r = await tsbuild(root, 'build', '-q', '-t', 'labelled', '--label', 'overridden=flag', '--label', 'org.x=with space', dir);
+    expect(r.code, r.stderr).to.equal(0);
+    const image = JSON.parse((await tsbuild(root, 'inspect', 'labelled')).stdout)[0].Config;
+    expect(image.config.Labels).to.deep.equal({ 'from.dockerfile': '1', overridden: 'flag', 'org.x': 'with space' });
+  });
 });
+
+/** The cgroup directories the runtime left for `parent` (its containers' own are gone), cgroup v1 or v2. */
+function removeCgroupDirs(parent: string): void {
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const roots = v2 ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c));
+  for (const r of roots) removeDeepest(join(r, parent));
+}
+
+function removeDeepest(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeDeepest(join(dir, e.name));
+  rmdirSync(dir);
+}

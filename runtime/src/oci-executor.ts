@@ -93,7 +93,7 @@ export class OciExecutor implements Executor {
       const etc = await writeEtcFiles(runDir, { hostname, network: request.network, ...(request.extraHosts ? { extraHosts: request.extraHosts } : {}) });
       const prepared = await prepareMounts(request.mounts, { runDir, ...(this.cacheMounts ? { cacheMounts: this.cacheMounts } : {}), ...(signal ? { signal } : {}) });
       undo.push(() => prepared.cleanup());
-      const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env, ...(this.hostCapabilities ? { hostCapabilities: this.hostCapabilities } : {}) });
+      const spec = buildSpec({ ...request, hostname }, user, { mounts: [...etc, ...prepared.mounts], extraEnv: prepared.env, containerId: id, ...(this.hostCapabilities ? { hostCapabilities: this.hostCapabilities } : {}) });
       writeFileSync(join(bundle, 'config.json'), specJson(spec));
       const stubs = await recordStubs(rootfs, spec.mounts.map((m) => m.destination));
       // Runs before the rootfs is unmounted (undo runs in reverse).

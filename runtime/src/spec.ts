@@ -3,6 +3,7 @@
  * function (moby/buildkit `executor/oci/spec.go`): no I/O, so every isolation
  * decision is testable without root.
  */
+import { posix } from 'node:path';
 import type { ExecRequest, ResolvedUser } from './types.js';
 import {
   ALL_CAPABILITIES,
@@ -27,6 +28,8 @@ export interface BuildSpecOptions {
   hostCapabilities?: readonly string[];
   /** Relative to the bundle; default 'rootfs'. */
   rootPath?: string;
+  /** The container id: its cgroup's name under `request.cgroupParent`. */
+  containerId?: string;
 }
 
 /** The subset of the OCI runtime spec we produce; plain JSON. */
@@ -50,6 +53,7 @@ export interface RuntimeSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     resources: { devices: { allow: boolean; access: string }[] };
+    cgroupsPath?: string;
   };
 }
 
@@ -105,8 +109,19 @@ export function buildSpec(request: ExecRequest, user: ResolvedUser, options: Bui
       readonlyPaths: insecure ? [] : [...READONLY_PATHS],
       // Deny all device access but the defaults every runtime adds (null, zero, full, random, urandom, tty, ptmx).
       resources: { devices: insecure ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }] },
+      ...(request.cgroupParent && options.containerId ? { cgroupsPath: cgroupsPathOf(request.cgroupParent, options.containerId) } : {}),
     },
   };
+}
+
+/**
+ * linux.cgroupsPath under a cgroup parent, as BuildKit's GenerateSpec (executor/oci/spec.go): a systemd slice
+ * written `name.slice:` takes the id after the colon (`name.slice:prefix:id` for the systemd driver); any other
+ * parent is a cgroupfs path, `/<parent>/buildkit/<id>`.
+ */
+export function cgroupsPathOf(parent: string, id: string): string {
+  if (parent.includes('.slice') && parent.endsWith(':')) return parent + id;
+  return posix.join('/', parent, 'buildkit', id);
 }
 
 /** RLIM_INFINITY marker: -1 is Go's uint64(-1), past a JS number's precision, so specJson writes it verbatim. */

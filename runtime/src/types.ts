@@ -98,6 +98,8 @@ export interface ExecRequest {
   extraHosts?: { host: string; ip: string }[];
   /** Process rlimits (`nofile`, `nproc`, …; -1 is unlimited), as BuildKit's generateRlimitOpts (executor/oci/spec_linux.go) sets them. */
   ulimits?: Ulimit[];
+  /** `--cgroup-parent`: the container's cgroup goes under it (see cgroupsPathOf in spec.ts). */
+  cgroupParent?: string;
 }
 
 export interface Ulimit {

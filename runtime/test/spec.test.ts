@@ -88,6 +88,14 @@ describe('buildSpec (pure)', () => {
     expect(buildEnv(['HOME=/custom'], [], '/home/t')).to.deep.equal(['HOME=/custom', `PATH=${DEFAULT_PATH}`]);
     expect(buildSpec(request(), { uid: 4242, gid: 0, additionalGids: [], home: '/' }, { mounts: [] }).process.env).to.include('HOME=/');
   });
+
+  it('puts the cgroup under a cgroup parent as BuildKit GenerateSpec does: /<parent>/buildkit/<id>, or a systemd slice + id', () => {
+    const cgroupsPath = (cgroupParent?: string) => buildSpec(request(cgroupParent ? { cgroupParent } : {}), root, { mounts: [], containerId: 'tsb-1' }).linux.cgroupsPath;
+    expect(cgroupsPath()).to.equal(undefined);
+    expect(cgroupsPath('ci/jobs')).to.equal('/ci/jobs/buildkit/tsb-1');
+    expect(cgroupsPath('/ci')).to.equal('/ci/buildkit/tsb-1');
+    expect(cgroupsPath('ci.slice:tsbuild:')).to.equal('ci.slice:tsbuild:tsb-1');
+  });
 });
 
 describe('runtime argv and mount calls (pure)', () => {

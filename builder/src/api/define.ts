@@ -23,5 +23,6 @@ export function definitionOptions(options: BuildOptions, loaded: LoadedBuild): D
     network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
     noCacheStages: options.noCacheFilter, ...(options.extraHosts?.length ? { extraHosts: options.extraHosts } : {}),
     ...(options.shmSize ? { shmSize: options.shmSize } : {}), ...(options.ulimits?.length ? { ulimits: options.ulimits } : {}),
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
   };
 }

@@ -61,10 +61,12 @@ export async function runExports(p: {
       tags.push(...names.filter((n) => !tags.includes(n)));
     } else if (out.type === 'oci' || out.type === 'docker') {
       const names = unique([...(options.tags ?? []), ...(out.name ?? [])]);
-      await step(id, `exporting ${out.type} archive to ${out.dest}`, () => exportArchive(store, image.manifest, { format: out.type as 'oci' | 'docker', dest: out.dest, names, signal }));
+      const to = 'dest' in out ? out.dest : out.to;
+      const sink = 'dest' in out ? { dest: out.dest } : { stream: out.stream };
+      await step(id, `exporting ${out.type} archive to ${to}`, () => exportArchive(store, image.manifest, { format: out.type as 'oci' | 'docker', ...sink, names, signal }));
     } else if (out.type === 'local') {
       await step(id, `copying files to ${out.dest}`, () => exportLocal(store, result, out.dest, { signal }));
-    } else {
+    } else if (out.type === 'tar') {
       await step(id, `sending tarball to ${out.dest}`, () => exportTar(store, result, out.dest, { signal, sourceDateEpoch: options.sourceDateEpoch }));
     }
   }

@@ -4,6 +4,7 @@
  * turns flags into BuildOptions; the server sends them over the wire; both get
  * the same BuildResult and BuildEvents.
  */
+import type { Writable } from 'node:stream';
 import type { Compression, Descriptor, Digest, Platform } from '@tsbuild/core';
 import type { Executor } from '@tsbuild/runtime';
 import type { Store } from '@tsbuild/store';
@@ -29,6 +30,12 @@ export interface SshSpec {
 export type OutputSpec =
   | { type: 'image'; name?: string[]; push?: boolean }
   | { type: 'oci' | 'docker'; dest: string; name?: string[] }
+  /**
+   * The archive streamed into `stream` instead of a file (the CLI's `--load` pipes it into dockerd's image load);
+   * `to` names the receiver in progress. The export step ends when `stream` has finished (its `final` may wait for
+   * the receiver's answer) and fails with the stream's error.
+   */
+  | { type: 'oci' | 'docker'; stream: Writable; to: string; name?: string[] }
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string };
 
@@ -77,6 +84,8 @@ export interface BuildOptions {
   shmSize?: number;
   /** `--ulimit`: rlimits of every RUN (BuildKit's ExecOp Meta.Ulimit: part of the step's key). */
   ulimits?: Array<{ name: string; soft: number; hard: number }>;
+  /** `--cgroup-parent`: every RUN container's cgroup goes under it (BuildKit's ExecOp Meta.CgroupParent: part of the step's key). */
+  cgroupParent?: string;
   /** Clamp timestamps (image created, history, layer mtimes) for reproducible builds. */
   sourceDateEpoch?: number;
   /**

@@ -103,7 +103,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const make = (op: OpDescription, inputs: number[], c = common) => add({ ...c, op, inputs }, m);
     if (step.expanded.kind === 'RUN') {
       const { spec, sources } = runStepToExec(step, file, { network: o.network, allowInsecure: o.allowInsecure, ...(o.extraHosts?.length ? { extraHosts: o.extraHosts } : {}),
-        ...(o.shmSize ? { shmSize: o.shmSize } : {}), ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}) });
+        ...(o.shmSize ? { shmSize: o.shmSize } : {}), ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}) });
       const inputs = [...parentInputs, ...sources.map((s) => sourceVertex(s, m))];
       if (inputs.some((i) => i === undefined)) throw new DockerfileError('a RUN --mount from= an empty stage is not supported', file, step.range, { code: 'BUILD_UNSUPPORTED' });
       // Mount input indexes are relative to the sources; shift them past the parent.

@@ -67,6 +67,8 @@ export interface ExecSpec {
   extraHosts?: Array<{ host: string; ip: string }>;
   /** `--ulimit` rlimits (in the key: BuildKit's Meta.Ulimit). */
   ulimits?: Array<{ name: string; soft: number; hard: number }>;
+  /** `--cgroup-parent` (in the key: BuildKit's Meta.CgroupParent). */
+  cgroupParent?: string;
   security: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
   platform: string;

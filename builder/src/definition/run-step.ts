@@ -23,7 +23,7 @@ export interface RunStepExec {
 
 export function runStepToExec(step: Step, file: string, options: {
   network: 'host' | 'none'; allowInsecure: boolean; extraHosts?: ReadonlyArray<{ host: string; ip: string }>;
-  shmSize?: number; ulimits?: ReadonlyArray<{ name: string; soft: number; hard: number }>;
+  shmSize?: number; ulimits?: ReadonlyArray<{ name: string; soft: number; hard: number }>; cgroupParent?: string;
 }): RunStepExec {
   if (step.expanded.kind !== 'RUN') throw new Error('runStepToExec: not a RUN step');
   const { argv: args, mounts, network, security } = step.expanded;
@@ -87,6 +87,7 @@ export function runStepToExec(step: Step, file: string, options: {
       // Only when given, so a build without --add-host keeps the keys it always had.
       ...(options.extraHosts?.length ? { extraHosts: options.extraHosts.map((h) => ({ host: h.host, ip: h.ip })) } : {}),
       ...(options.ulimits?.length ? { ulimits: options.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })) } : {}),
+      ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
     },
     sources,
   };

@@ -36,6 +36,8 @@ export interface DefinitionOptions {
   /** `--shm-size` (bytes) and `--ulimit` for every RUN (dockerfile2llb dispatchRun: a /dev/shm tmpfs mount, llb.AddUlimit). */
   shmSize?: number | undefined;
   ulimits?: ReadonlyArray<{ name: string; soft: number; hard: number }> | undefined;
+  /** `--cgroup-parent` for every RUN (dockerfile2llb dispatchRun: llb.WithCgroupParent). */
+  cgroupParent?: string | undefined;
   /** SOURCE_DATE_EPOCH: layers are packed with clamped mtimes, so it is part of every layer step's key. */
   sourceDateEpoch?: number | undefined;
   /** `--no-cache-filter`: stage names or indexes whose vertices get `ignoreCache`. */

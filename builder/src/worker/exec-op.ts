@@ -73,6 +73,7 @@ export class ExecOp implements Op<LayerResult> {
           network: this.spec.network,
           ...(this.spec.extraHosts ? { extraHosts: this.spec.extraHosts } : {}),
           ...(this.spec.ulimits ? { ulimits: this.spec.ulimits } : {}),
+          ...(this.spec.cgroupParent ? { cgroupParent: this.spec.cgroupParent } : {}),
           security: this.spec.security,
         };
         // An invalid step (USER naming no passwd entry, a bad mount) is the Dockerfile's error: located at the RUN.

@@ -1,6 +1,6 @@
 /**
  * `tsbuild build [OPTIONS] CONTEXT`: flags (build-flags.ts) → the frontend
- * only (--print, --check) or the builder's build with a progress UI, then the
+ * only (--print, --check, --call) or the builder's build with a progress UI, then the
  * files a build leaves (--iidfile, --metadata-file, --trace, --report).
  *
  * Exit codes: 0 built; 1 the build or the check failed (one error line, the
@@ -14,6 +14,7 @@ import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builde
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliContext } from '../context.js';
+import { runCall } from '../build-call.js';
 import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
 import { readStdinText, unpackStdinContext, type TempContext } from '../build-context-stdin.js';
 import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-flags.js';
@@ -52,6 +53,7 @@ export const buildCommand: Command = {
       try {
         if (inv.print === 'definition') return await printDefinition(ctx, inv, contextDir, df, args);
         if (inv.print) return runPrint(input, inv.print, ctx.stdout);
+        if (inv.call) return runCall(input, inv.call, ctx.stdout);
         if (inv.check) return runCheck(input, ctx.stdout);
         const missing = missingSecret(inv, ctx.env);
         if (missing) {
@@ -127,6 +129,7 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   const registry = () => registryClientOptions(args, ctx.env);
   let puller: ReturnType<typeof lazyImagePuller> | undefined;
   try {
+    if (inv.load) options.outputs = await withDockerLoad(options.outputs, inv.load.names, ctx);
     const store = await storeFor(ctx);
     puller = lazyImagePuller(store, registry);
     const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
@@ -157,6 +160,17 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     ctx.stderr.write(text + failedStepTail(err, model));
     return isCanceled(err) || ctx.signal.aborted ? 130 : 1;
   }
+}
+
+/**
+ * `--load`: one more output, the docker archive streamed into the daemon (after asking that one answers, so a
+ * missing daemon fails before the build). Without -o the image is still named in the store, as a plain build's is.
+ */
+async function withDockerLoad(outputs: BuildOptions['outputs'], names: string[], ctx: CliContext): Promise<BuildOptions['outputs']> {
+  const { dockerLoadStream, dockerSocket, pingDocker } = await import('../docker-load.js');
+  const socket = dockerSocket(ctx.env);
+  await pingDocker(socket, ctx.signal);
+  return [...(outputs ?? [{ type: 'image' }]), { type: 'docker', stream: dockerLoadStream(socket), to: `docker daemon at ${socket}`, ...(names.length ? { name: names } : {}) }];
 }
 
 /** `--print definition`: the build up to its definition (bases from the store, or pulled into it), as JSON on stdout. */

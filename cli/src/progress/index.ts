@@ -1,6 +1,6 @@
 /**
  * Progress writers: the thin, impure side of the progress UIs. Each mode's
- * text comes from a pure renderer (plain.ts, json.ts, tty-frame.ts); a
+ * text comes from a pure renderer (plain.ts, json.ts, rawjson.ts, tty-frame.ts); a
  * writer only decides when to write it to the stream.
  *
  * Lifecycle: `onEvent` for every BuildEvent, then `close()` once (after the
@@ -13,10 +13,11 @@ import { paletteFromEnv, type Palette } from './colors.js';
 import { renderJsonEvent } from './json.js';
 import { applyEvent, createModel } from './model.js';
 import { createPlainRenderer } from './plain.js';
+import { createRawJsonRenderer } from './rawjson.js';
 import { renderTtyFrame } from './tty-frame.js';
 
-export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
-export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'json', 'quiet'];
+export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'rawjson' | 'quiet';
+export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'json', 'rawjson', 'quiet'];
 
 export interface ProgressWriter {
   onEvent(event: BuildEvent): void;
@@ -39,6 +40,10 @@ export function createProgressWriter(
       return { onEvent() {}, close() {} };
     case 'json':
       return { onEvent: (e) => void out.write(renderJsonEvent(e)), close() {} };
+    case 'rawjson': {
+      const r = createRawJsonRenderer();
+      return { onEvent: (e) => void out.write(r.push(e)), close() {} };
+    }
     case 'plain': {
       const r = createPlainRenderer();
       return {

@@ -25,6 +25,8 @@ export interface SaveOptions {
   refs: string[];
   format: 'docker' | 'oci';
   out: Writable;
+  /** Docker format: write no RepoTags (and no `repositories`), so `docker load` keeps the images by ID only — for an untagged build whose `refs` are temporary store names. */
+  unnamed?: boolean;
   signal?: AbortSignal;
 }
 
@@ -51,7 +53,8 @@ export async function saveArchive(options: SaveOptions): Promise<{ images: numbe
       if (options.format === 'docker') {
         const resolved = await resolveImage(content, record.target, { signal });
         const path = (d: Descriptor) => `blobs/sha256/${digestHex(d.digest)}`;
-        dockerManifest.push({ Config: path(resolved.configDescriptor), RepoTags: [record.name], Layers: resolved.manifest.layers.map(path) });
+        dockerManifest.push({ Config: path(resolved.configDescriptor), RepoTags: options.unnamed ? [] : [record.name], Layers: resolved.manifest.layers.map(path) });
+        if (options.unnamed) continue;
         const parsed = parseReference(record.name);
         const repo = record.name.slice(0, record.name.length - (parsed.tag ? parsed.tag.length + 1 : 0));
         (repositories[repo] ??= {})[parsed.tag ?? 'latest'] = digestHex(resolved.configDescriptor.digest);
