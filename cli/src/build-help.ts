@@ -37,5 +37,6 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--annotation [manifest[PLATFORM]:]K=V', 'an annotation of the image manifest (repeatable)'],
   ['--shm-size SIZE', 'size of /dev/shm in every RUN (e.g. 64m)'],
   ['--ulimit NAME=SOFT[:HARD]', 'an rlimit of every RUN, e.g. nofile=1024:2048 (repeatable)'],
+  ['--gc-keep-storage SIZE', 'after the build, GC the build cache down to SIZE (buildkitd\'s default gcpolicy; also TSBUILD_GC_KEEP_STORAGE)'],
   ...LATER_BUILD_HELP,
 ];
