@@ -7,12 +7,16 @@
  * store, crun, overlayfs; `fsck` clean at every end.
  */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { until } from '../../test/support/watch-daemons.js';
 import { collect, spawnTsbuild } from './run-support.js';
 import { tsbuild } from './support.js';
+
+const CLI = fileURLToPath(new URL('../bin/tsbuild.js', import.meta.url));
 
 interface Record { id: string; type: string; size: number; shared: boolean; inUse: boolean; usageCount: number; lastUsedAt: string; createdAt: string; description: string; children: number }
 interface Kind { kind: string; bytes: number }
@@ -166,6 +170,28 @@ describe('build cache lifecycle: GC by policy, prune --cache, du --verbose', fun
     const run = await tsbuild(root, 'run', '--rm', 'beside', 'sh', '-c', 'cat /both; wc -c < /r');
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.equal('x\none\n200000\n');
+    await fsckClean();
+  });
+
+  it('a prune killed (SIGKILL) at any moment leaves a store fsck finds clean, whose remaining cache still builds', async () => {
+    const killedAt: string[] = [];
+    for (let k = 0; k < 6; k++) {
+      for (const i of [200 + 2 * k, 201 + 2 * k]) expect((await build(i)).code).to.equal(0);
+      // The bundled binary starts fast enough for the kill to land inside the prune, at a different point each time.
+      const before = (await records()).length;
+      const child = spawn(CLI, ['--root', root, 'prune', '--cache', '--all', '-f', '--grace', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const done = collect(child);
+      const delay = 700 + 200 * k; // the binary's start-up is ~0.6 s here, the prune's work ~1 s
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      const r = await done;
+      killedAt.push(r.signal === 'SIGKILL' ? `killed after ${delay} ms: ${(await records()).length} of ${before} records left` : `finished first (${r.code})`);
+      await fsckClean();
+      const again = await build(201 + 2 * k);
+      expect(again.code, again.stderr).to.equal(0);
+    }
+    console.log(`      ${killedAt.join('; ')}`);
+    expect(killedAt.filter((x) => x.startsWith('killed'))).to.have.length.at.least(3);
     await fsckClean();
   });
 });
