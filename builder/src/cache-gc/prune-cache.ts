@@ -93,7 +93,7 @@ async function applyPolicy(store: Store, cache: FileCacheStorage, policy: GcPoli
       if (!(await remove(store, cache, r))) continue;
       live.delete(r);
       removed.push(r);
-      if (!r.shared) total -= r.size;
+      total -= r.size; // shared ones too, as BuildKit's prune does: a policy with `all` then stops at the cap rather than taking every shared record
       for (const other of live) if (r.parents.includes(other.id)) other.children--;
     }
   }
