@@ -54,7 +54,7 @@ export class FileCacheStorage<R extends Result = Result> implements CacheStorage
     this.recordsDir = join(dir, 'records');
     this.explainDir = join(dir, 'explain');
     this.contentDir = join(dir, 'content');
-    this.usageLog = new UsageLog(join(dir, 'usage.log'));
+    this.usageLog = new UsageLog(join(dir, 'usage.log'), (path, text) => writeFileAtomic(path, text, { durable: false }));
   }
 
   async get(key: string, options: StorageOptions = {}): Promise<CacheRecord<R> | undefined> {

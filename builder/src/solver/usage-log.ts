@@ -14,7 +14,9 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '@tsbuild/store';
+
+/** Replaces a file whole (temp file + rename): FileCacheStorage passes the store's writeFileAtomic. */
+export type ReplaceFile = (path: string, text: string) => Promise<void>;
 
 export interface KeyUsage {
   /** Milliseconds since the epoch of the last recorded hit. */
@@ -27,7 +29,7 @@ export class UsageLog {
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly replace: ReplaceFile) {}
 
   /** Records a hit of `hex` (a key's hex digest); resolves once it is in the file. */
   record(hex: string, atMs = Date.now()): Promise<void> {
@@ -57,7 +59,7 @@ export class UsageLog {
     await this.flushing;
     const usage = await this.read();
     const lines = [...usage].filter(([hex]) => keep(hex)).map(([hex, u]) => `${hex} ${u.lastUsedMs} ${u.uses}\n`);
-    await writeFileAtomic(this.path, lines.join(''), { durable: false });
+    await this.replace(this.path, lines.join(''));
   }
 
   /** One append at a time; what arrives meanwhile goes in the next. */
