@@ -16,3 +16,5 @@ export { diffDefinitions, type VertexChange } from './definition/diff.js';
 export { planOf } from './definition/plan.js';
 export { opKind, type OpDescription, type OpKind, type ExecSpec, type ExecMountSpec, type FileSpec, type FileAction } from './definition/ops.js';
 export type { Definition, DefinitionVertex, DefinitionOptions, ResolvedBase } from './definition/types.js';
+// build-cache lifecycle: usage records (`du --verbose`) and GC by policy (`prune --cache`, automatic GC after builds)
+export * from './cache-gc/index.js';

@@ -197,3 +197,55 @@ describe('solver cache storage: FileCacheStorage content maps', () => {
     expect(counters.totalExecs).to.equal(3);
   });
 });
+
+describe('solver cache storage: hits go to usage.log, not into the record', () => {
+  it('touch appends one line per hit, leaves the record file alone, and usage() sums them', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const r = sampleRecord(3);
+    await storage.put(r.key, r);
+    const recordFile = join(dir, 'records', `${r.key.slice('sha256:'.length)}.json`);
+    const before = await readFile(recordFile, 'utf8');
+    await Promise.all(Array.from({ length: 50 }, () => storage.touch(r.key)));
+    expect(await readFile(recordFile, 'utf8')).to.equal(before);
+    const lines = (await readFile(join(dir, 'usage.log'), 'utf8')).trimEnd().split('\n');
+    expect(lines).to.have.length(50);
+    const usage = (await storage.usage()).get(r.key)!;
+    expect(usage.uses).to.equal(50);
+    expect(Date.now() - usage.lastUsedMs).to.be.lessThan(60_000);
+  });
+
+  it('a torn last line (a crash mid-append) is skipped, not an error', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const r = sampleRecord(4);
+    await storage.put(r.key, r);
+    await storage.touch(r.key);
+    await writeFile(join(dir, 'usage.log'), `${r.key.slice(7)} 17`, { flag: 'a' });
+    expect((await storage.usage()).get(r.key)?.uses).to.equal(1);
+    await storage.touch(r.key); // the next append starts after the torn bytes: its own line is torn with them, later ones count
+    await storage.touch(r.key);
+    expect((await storage.usage()).get(r.key)?.uses).to.equal(2);
+  });
+
+  it('forgetDeleted drops the explain entries and usage lines of deleted records, keeping the others', async () => {
+    const dir = await tempDir();
+    const storage = new FileCacheStorage(dir);
+    const gone = sampleRecord(5);
+    const kept = sampleRecord(6);
+    for (const r of [gone, kept]) {
+      await storage.put(r.key, r);
+      await storage.setExplainKey(r.explain.explainId!, r.key);
+      await storage.touch(r.key);
+      await storage.touch(r.key);
+    }
+    await storage.delete(gone.key);
+    await storage.forgetDeleted();
+    expect(await storage.getExplainKey(gone.explain.explainId!)).to.equal(undefined);
+    expect(await storage.getExplainKey(kept.explain.explainId!)).to.equal(kept.key);
+    const usage = await storage.usage();
+    expect([...usage.keys()]).to.deep.equal([kept.key]);
+    expect(usage.get(kept.key)?.uses).to.equal(2);
+    expect((await readFile(join(dir, 'usage.log'), 'utf8')).trimEnd().split('\n')).to.have.length(1);
+  });
+});

@@ -7,7 +7,7 @@
  */
 import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
 import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
-import type { PrintFormat } from '@tsbuild/dockerfile';
+import { ramInBytes, type PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type DockerLoadOutput, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
 import { parseAnnotations } from './build-flag-annotations.js';
@@ -55,6 +55,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   annotation: { type: 'string', multiple: true },
   ulimit: { type: 'string', multiple: true },
   'cgroup-parent': { type: 'string' },
+  'gc-keep-storage': { type: 'string' },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -82,6 +83,8 @@ export interface BuildInvocation {
   metadataFile?: string;
   trace?: string;
   report?: string;
+  /** `--gc-keep-storage` / TSBUILD_GC_KEEP_STORAGE: after a successful build, GC the build cache down to this many bytes. */
+  gcKeepStorage?: number;
 }
 
 export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): BuildInvocation {
@@ -168,12 +171,23 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const report = str(args, 'report');
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
+  const gcKeepStorage = parseGcKeepStorage(str(args, 'gc-keep-storage'), env);
+
   return {
     context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
-    ...(load ? { load } : {}), ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
+    ...(load ? { load } : {}), ...(gcKeepStorage !== undefined ? { gcKeepStorage } : {}), ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
   };
+}
+
+/** The flag, else TSBUILD_GC_KEEP_STORAGE; a size as docker reads one (units.RAMInBytes: `2g`, `512MB`). */
+function parseGcKeepStorage(value: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const [text, name] = value !== undefined ? [value, '--gc-keep-storage'] : [env.TSBUILD_GC_KEEP_STORAGE, 'TSBUILD_GC_KEEP_STORAGE'];
+  if (text === undefined || text === '') return undefined;
+  const bytes = ramInBytes(text.trim());
+  if (bytes === undefined || bytes === 0) throw new UsageError(`${name}: invalid size ${JSON.stringify(text)} (e.g. 2g, 512MB)`);
+  return bytes;
 }
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -40,5 +40,6 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--shm-size SIZE', 'size of /dev/shm in every RUN (e.g. 64m)'],
   ['--ulimit NAME=SOFT[:HARD]', 'an rlimit of every RUN, e.g. nofile=1024:2048 (repeatable)'],
   ['--cgroup-parent PATH', "the cgroup every RUN container goes under (PATH/buildkit/ID, or a systemd NAME.slice:)"],
+  ['--gc-keep-storage SIZE', 'after the build, GC the build cache down to SIZE (buildkitd\'s default gcpolicy; also TSBUILD_GC_KEEP_STORAGE)'],
   ...LATER_BUILD_HELP,
 ];

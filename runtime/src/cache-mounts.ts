@@ -9,7 +9,7 @@
  * A directory is created with uid/gid/mode on first use; later options are ignored, like BuildKit.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, utimes } from 'node:fs/promises';
 import { CanceledError, acquireLock, tryLock } from '@tsbuild/core';
 import { join } from 'node:path';
 import type { CacheSharing } from './types.js';
@@ -34,6 +34,9 @@ export class CacheMountManager {
   async acquire(req: CacheMountRequest, { signal }: { signal?: AbortSignal } = {}): Promise<CacheMountLease> {
     const keyDir = join(this.baseDir, createHash('sha256').update(req.id).digest('hex'));
     await mkdir(keyDir, { recursive: true, mode: 0o700 });
+    // Its mtime is its last use, for the build-cache GC (builder's cache-gc: `unused-for`, keep-duration).
+    const now = new Date();
+    await utimes(keyDir, now, now);
     const sharing = req.sharing ?? 'shared';
     if (sharing === 'shared') return { path: await this.instance(keyDir, 0, req), release: async () => {} };
     if (sharing === 'locked') {

@@ -12,7 +12,7 @@ import { LocalContentStore } from './content/local-content-store.js';
 import { du } from './gc/du.js';
 import { fsck } from './gc/fsck.js';
 import { reclaimStoreLeftovers } from './gc/leftovers.js';
-import { prune } from './gc/prune.js';
+import { prune, type ReleasedResources } from './gc/prune.js';
 import { initLayout } from './layout/oci-layout.js';
 import { OciLayoutImageStore } from './layout/oci-layout-image-store.js';
 import { FileLeaseManager } from './lease/file-lease-manager.js';
@@ -34,7 +34,7 @@ export interface Store {
   /** The snapshotter, created (and overlayfs probed) on first use. */
   snapshotter(options?: Cancellable): Promise<SelectedSnapshotter>;
   /** `roots`: what holders outside the store keep (the build cache); required so that none is forgotten. */
-  prune(options: Cancellable & { graceMs?: number; roots: readonly GcRootProvider[] }): Promise<PruneResult>;
+  prune(options: Cancellable & { graceMs?: number; roots: readonly GcRootProvider[]; beforeMark?: () => Promise<ReleasedResources | void> }): Promise<PruneResult>;
   du(options: Cancellable & { roots: readonly GcRootProvider[] }): Promise<DiskUsage[]>;
   fsck(options?: Cancellable & { repair?: boolean }): Promise<FsckReport>;
   /** Removes what dead processes left (their leases, ingest files, temporary snapshots); cheap when there is nothing. */

@@ -89,8 +89,17 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     if (resolved.target) {
       const cores = availableParallelism();
       const io = options.maxParallelism ?? cores * 2;
-      const solver = new Solver<LayerResult>({ cache: openBuildCache<LayerResult>(root), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
-      const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
+      const cache = openBuildCache<LayerResult>(root);
+      const held = worker;
+      // A hit is leased before it is used, then confirmed still recorded: a concurrent cache GC
+      // (cache-gc/prune-cache.ts) deletes records before its store mark, so either the record is
+      // gone now (a miss) or the mark sees this lease.
+      const claim = async (record: { key: string; blobs: string[]; snapshots: string[] }) => {
+        await held.hold(record);
+        return cache.has(record.key);
+      };
+      const solver = new Solver<LayerResult>({ cache, limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+      const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), claim, noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
       result = solved.result;
     }
     await session.save();

@@ -4,9 +4,11 @@
  * a persistent storage reports them to the store's GC as a GcRootProvider)
  * and the key's components (`explain`).
  *
- * Lifecycle: the solver `get`s on lookup, `put`s after an exec and again on a
- * hit (to bump `lastUsedAt`), and records `explainId → last key` so the next
- * miss of the same step can be compared against it. GC `walk`s and `delete`s.
+ * Lifecycle: the solver `get`s on lookup, `put`s after an exec, `touch`es on a
+ * hit (last use and use count, which a persistent storage records apart from
+ * the record: see usage-log.ts), and records `explainId → last key` so the
+ * next miss of the same step can be compared against it. The build-cache GC
+ * (builder/src/cache-gc/) `walk`s and `delete`s.
  * Keys are `sha256:<hex>` digests.
  */
 import type { KeyComponents } from './cache-key.js';
@@ -18,6 +20,7 @@ export interface CacheRecord<R extends Result = Result> {
   /** The identity children are keyed on: `result.contentDigest` ?? the key the result was first stored under. */
   outputKey: string;
   createdAt: string;
+  /** When it was written or last hit (a persistent storage may keep later hits apart: see `usage`). */
   lastUsedAt: string;
   blobs: string[];
   snapshots: string[];
@@ -33,6 +36,8 @@ export interface CacheStorage<R extends Result = Result> {
   get(key: string, options?: StorageOptions): Promise<CacheRecord<R> | undefined>;
   /** Replaces any record under `key`; atomic for persistent backends. */
   put(key: string, record: CacheRecord<R>, options?: StorageOptions): Promise<void>;
+  /** Records a hit of `key` now: cheap, and never rewrites the record. */
+  touch(key: string, options?: StorageOptions): Promise<void>;
   /** Deleting a missing key is not an error. */
   delete(key: string, options?: StorageOptions): Promise<void>;
   walk(options?: StorageOptions): AsyncIterable<CacheRecord<R>>;
@@ -52,6 +57,10 @@ export class MemoryCacheStorage<R extends Result = Result> implements CacheStora
   }
   async put(key: string, record: CacheRecord<R>): Promise<void> {
     this.records.set(key, JSON.stringify(record));
+  }
+  async touch(key: string): Promise<void> {
+    const json = this.records.get(key);
+    if (json !== undefined) this.records.set(key, JSON.stringify({ ...(JSON.parse(json) as CacheRecord<R>), lastUsedAt: new Date().toISOString() }));
   }
   async delete(key: string): Promise<void> {
     this.records.delete(key);

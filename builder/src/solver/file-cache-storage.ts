@@ -3,6 +3,7 @@
  *   <dir>/records/<hex>.json      the CacheRecord (its `blobs`/`snapshots` are what gcRoots reports)
  *   <dir>/explain/<hex>.json      { explainId, key } where hex = sha256(explainId)
  *   <dir>/content/<hex>.json      a big content map (path → checksum), hex = its contentDigestOf
+ *   <dir>/usage.log               hits: `<key hex> <ms> <uses>` lines (usage-log.ts), so a hit never rewrites its record
  * Every write is temp file + rename, so a concurrent reader sees the old
  * record or the new one, never a torn file. Not flushed (`durable: false`):
  * a record only names blobs and snapshots that were made durable before it
@@ -19,9 +20,10 @@
  * `explain.contentRef` instead; `get` gives the record back with
  * `explain.content` read from content/ the first time something looks at it
  * (only an explanation does), and `put` of such a record writes the ref
- * again without reading the map. Content files are never removed (like
- * records, nothing collects them yet); one that has gone missing reads as
- * an empty map (a miss then lists every current file as added).
+ * again without reading the map. Content maps no last build names are
+ * removed by `pruneContentMaps`, records (with their explain entries) by the
+ * build-cache GC (cache-gc/); a map that has gone missing reads as an empty
+ * map (a miss then lists every current file as added).
  *
  * It is the store's GcRootProvider for the build cache: the store's prune and
  * du ask it (`gcRoots`, `diskUsage`) and never read these files themselves.
@@ -33,6 +35,7 @@ import { digestHex, isDigest, sha256, throwIfAborted, InvalidArgumentError, type
 import { writeFileAtomic, type GcRootProvider, type GcRoots } from '@tsbuild/store';
 import type { CacheRecord, CacheStorage, StorageOptions } from './cache-storage.js';
 import type { Result } from './types.js';
+import { UsageLog, type KeyUsage } from './usage-log.js';
 import { contentDigestOf, setStoredContentDigest, storedContentDigest, type KeyComponents } from './cache-key.js';
 
 /** Content maps up to this many paths stay inside the record. */
@@ -45,11 +48,13 @@ export class FileCacheStorage<R extends Result = Result> implements CacheStorage
   private readonly recordsDir: string;
   private readonly explainDir: string;
   private readonly contentDir: string;
+  private readonly usageLog: UsageLog;
 
   constructor(readonly dir: string) {
     this.recordsDir = join(dir, 'records');
     this.explainDir = join(dir, 'explain');
     this.contentDir = join(dir, 'content');
+    this.usageLog = new UsageLog(join(dir, 'usage.log'), (path, text) => writeFileAtomic(path, text, { durable: false }));
   }
 
   async get(key: string, options: StorageOptions = {}): Promise<CacheRecord<R> | undefined> {
@@ -65,9 +70,48 @@ export class FileCacheStorage<R extends Result = Result> implements CacheStorage
     await writeFileAtomic(this.recordPath(key), JSON.stringify({ ...record, explain }, null, 2), { durable: false });
   }
 
+  async touch(key: string, options: StorageOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    if (!isDigest(key)) throw new InvalidArgumentError(`invalid cache key ${JSON.stringify(key)}`, { code: 'CACHE_INVALID_KEY' });
+    await this.usageLog.record(digestHex(key));
+  }
+
   async delete(key: string, options: StorageOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     await rm(this.recordPath(key), { force: true });
+  }
+
+  /** The hits recorded since each record was written, by key (`sha256:<hex>`). */
+  async usage(): Promise<Map<string, KeyUsage>> {
+    const byHex = await this.usageLog.read();
+    return new Map([...byHex].map(([hex, u]) => [`sha256:${hex}`, u]));
+  }
+
+  /** Whether a record file exists under `key` (a GC may have removed one just read). */
+  async has(key: string): Promise<boolean> {
+    return (await stat(this.recordPath(key)).catch(() => undefined)) !== undefined;
+  }
+
+  /** The bytes of a record's own file (0 when it is gone). */
+  async recordBytes(key: string): Promise<number> {
+    return (await stat(this.recordPath(key)).catch(() => undefined))?.size ?? 0;
+  }
+
+  /**
+   * After records were deleted: explain entries naming a key that has no
+   * record any more go (a later miss of that step then says "no previous
+   * build" rather than "record gone"), and the usage log keeps only keys that
+   * still have a record.
+   */
+  async forgetDeleted(options: StorageOptions = {}): Promise<void> {
+    const live = new Set((await readdir(this.recordsDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -5)));
+    for (const name of await readdir(this.explainDir).catch(() => [] as string[])) {
+      throwIfAborted(options.signal);
+      if (name.startsWith('.') || !name.endsWith('.json')) continue;
+      const entry = await readJson<{ key: string }>(join(this.explainDir, name), (e) => typeof e.key === 'string');
+      if (entry && isDigest(entry.key) && !live.has(digestHex(entry.key as Digest))) await rm(join(this.explainDir, name), { force: true });
+    }
+    await this.usageLog.compact((hex) => live.has(hex));
   }
 
   async *walk(options: StorageOptions = {}): AsyncIterable<CacheRecord<R>> {
@@ -100,10 +144,10 @@ export class FileCacheStorage<R extends Result = Result> implements CacheStorage
     return { blobs: [...blobs], snapshots: [...snapshots] };
   }
 
-  /** The record files (`count`) and the bytes of everything this storage wrote: records, explain entries, content maps. */
+  /** The record files (`count`) and the bytes of everything this storage wrote: records, explain entries, content maps, the usage log. */
   async diskUsage(): Promise<{ count: number; bytes: number }> {
     let count = 0;
-    let bytes = 0;
+    let bytes = (await stat(join(this.dir, 'usage.log')).catch(() => undefined))?.size ?? 0;
     for (const dir of [this.recordsDir, this.explainDir, this.contentDir]) {
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         const st = await stat(join(dir, name)).catch(() => undefined);

@@ -48,7 +48,16 @@ export interface SolveOptions<R extends Result = Result> {
   onEvent?: (event: SolveEvent) => void;
   /** `true` for --no-cache; a predicate to bypass the cache for some vertices. Results are still stored. */
   noCache?: boolean | ((vertex: Vertex<R>) => boolean);
+  /**
+   * Called on each hit before its result is used: the host keeps what the
+   * record names alive for this solve's build (the builder: its lease) and says
+   * whether the record still stands (a GC may have removed it meanwhile);
+   * `false` makes the hit a miss.
+   */
+  claim?: (record: CacheRecord<R>, signal: AbortSignal) => Promise<boolean>;
 }
+
+type Claim<R extends Result> = (record: CacheRecord<R>, signal: AbortSignal) => Promise<boolean>;
 
 export interface SolveResult<R extends Result = Result> {
   result: R;
@@ -61,6 +70,7 @@ interface SolveState<R extends Result> {
   controller: AbortController;
   emit: (event: SolveEvent) => void;
   noCache: (vertex: Vertex<R>) => boolean;
+  claim: Claim<R>;
   keys: Map<Vertex<R>, Promise<Keyed>>;
   records: Map<Vertex<R>, Promise<CacheRecord<R>>>;
   statuses: Map<Vertex<R>, VertexStatus>;
@@ -118,6 +128,7 @@ export class Solver<R extends Result = Result> {
       controller,
       emit: () => undefined, // set below: it needs the state
       noCache: typeof noCache === 'function' ? noCache : () => noCache === true,
+      claim: options.claim ?? (async () => true),
       keys: new Map(),
       records: new Map(),
       statuses: new Map(),
@@ -213,7 +224,7 @@ export class Solver<R extends Result = Result> {
         const noCache = v.ignoreCache === true || s.noCache(v);
         if (!forced) {
           const hit = await this.cache.get(defKey, { signal: s.signal });
-          if (hit) {
+          if (hit && (await s.claim(hit, s.signal))) {
             s.writes.push(background(this.touch(hit, s.signal)));
             this.setStatus(s, v, { key: defKey, state: 'cached' });
             s.emit({ type: 'vertex.cached', vertex: vertexRef(v), key: defKey });
@@ -229,8 +240,10 @@ export class Solver<R extends Result = Result> {
           const key = cacheKeyOf(components);
           const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) => {
             adopted = early !== undefined;
-            return this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced, early }, signal, emit);
+            return this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced, early, claim: s.claim }, signal, emit);
           });
+          // Produced for another solve: this one's build holds it too (the record is made, whether or not a GC removed it since).
+          if (shared) await s.claim(value.record, s.signal);
           s.writes.push(value.written);
           const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
           this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
@@ -280,7 +293,7 @@ export class Solver<R extends Result = Result> {
 
   private async produce(
     v: Vertex<R>,
-    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord<R>[]; noCache: boolean; lookedUp: boolean; early?: Eager<R> | undefined },
+    p: { defKey: string; key: string; components: KeyComponents; inputs: CacheRecord<R>[]; noCache: boolean; lookedUp: boolean; early?: Eager<R> | undefined; claim: Claim<R> },
     signal: AbortSignal,
     emit: (event: SolveEvent) => void,
   ): Promise<Produced<R>> {
@@ -288,7 +301,7 @@ export class Solver<R extends Result = Result> {
     const ref = vertexRef(v);
     if (!p.noCache && !(p.lookedUp && p.key === p.defKey)) {
       const hit = await this.cache.get(p.key, { signal });
-      if (hit) {
+      if (hit && (await p.claim(hit, signal))) {
         if (p.early) {
           p.early.cancel(new CanceledError('result cached'));
           await p.early.settled;
@@ -366,10 +379,10 @@ export class Solver<R extends Result = Result> {
     return explainMiss(prev.explain, components);
   }
 
-  /** Bump lastUsedAt and make this key the one the next miss is explained against. */
+  /** Record the hit (last use, use count) and make this key the one the next miss is explained against. */
   private async touch(record: CacheRecord<R>, signal: AbortSignal): Promise<void> {
     await Promise.all([
-      this.cache.put(record.key, { ...record, lastUsedAt: now() }, { signal }),
+      this.cache.touch(record.key, { signal }),
       record.explain.explainId !== undefined && this.cache.setExplainKey(record.explain.explainId, record.key, { signal }),
     ]);
   }

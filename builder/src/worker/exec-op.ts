@@ -106,6 +106,7 @@ export class ExecOp implements Op<LayerResult> {
       }
       case 'cache': {
         const { type, target, id, sharing, readonly, uid, gid, mode } = m;
+        await this.w.hold({ cacheMounts: [id] }); // no cache GC removes it while this RUN uses it
         return next({ type, target, id, readonly, ...defined({ sharing, uid, gid, mode }) });
       }
       case 'tmpfs':

@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { formatOwner, type Compression, type Digest } from '@tsbuild/core';
 import type { Executor } from '@tsbuild/runtime';
-import { sharedCompressPool, type Lease, type SelectedSnapshotter, type Store } from '@tsbuild/store';
+import { sharedCompressPool, type Lease, type LeaseResource, type SelectedSnapshotter, type Store } from '@tsbuild/store';
+import { cacheMountLeaseKey } from '../cache-gc/usage.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -54,13 +55,18 @@ export class Worker {
     return this.lease.id;
   }
 
-  /** Names blobs and snapshots in the build's lease (serialized: the lease file is rewritten per resource). */
-  hold(resources: { blobs?: readonly string[]; snapshots?: readonly string[] }): Promise<void> {
-    const todo = [
+  /**
+   * Names blobs, snapshots and cache mount ids in the build's lease
+   * (serialized: the lease file is rewritten per resource), so that no GC
+   * removes them while the build runs.
+   */
+  hold(resources: { blobs?: readonly string[]; snapshots?: readonly string[]; cacheMounts?: readonly string[] }): Promise<void> {
+    const todo: LeaseResource[] = [
       ...(resources.blobs ?? []).map((d) => ({ type: 'content' as const, digest: d as Digest })),
       ...(resources.snapshots ?? []).map((key) => ({ type: 'snapshot' as const, key })),
+      ...(resources.cacheMounts ?? []).map((id) => ({ type: 'cache' as const, key: cacheMountLeaseKey(id) })),
     ].filter((r) => {
-      const id = r.type === 'content' ? `c:${r.digest}` : `s:${r.key}`;
+      const id = r.type === 'content' ? `c:${r.digest}` : r.type === 'snapshot' ? `s:${r.key}` : r.key;
       if (this.leased.has(id)) return false;
       this.leased.add(id);
       return true;

@@ -10,8 +10,9 @@
 import { accessSync, constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
+import { defaultGcPolicies, defineBuild, pruneBuildCache, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
+import type { Store } from '@tsbuild/store';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliContext } from '../context.js';
 import { runCall } from '../build-call.js';
@@ -149,6 +150,7 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     }
     await writeResultFiles(pushedDigest ? { ...result, metadata: { ...result.metadata, 'containerimage.digest': pushedDigest } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
+    if (inv.gcKeepStorage !== undefined) await gcAfterBuild(ctx, store, inv.gcKeepStorage);
     // The image ID (config digest), as buildx prints it: getImageID in commands/build.go prefers containerimage.config.digest.
     if (inv.quiet) ctx.stdout.write(`${result.configDigest}\n`);
     return 0;
@@ -171,6 +173,19 @@ async function withDockerLoad(outputs: BuildOptions['outputs'], names: string[],
   const socket = dockerSocket(ctx.env);
   await pingDocker(socket, ctx.signal);
   return [...(outputs ?? [{ type: 'image' }]), { type: 'docker', stream: dockerLoadStream(socket), to: `docker daemon at ${socket}`, ...(names.length ? { name: names } : {}) }];
+}
+
+/**
+ * The automatic GC after a build, with buildkitd's default policies for the
+ * cap (the server runs the same). The build has succeeded: a GC that fails
+ * only warns.
+ */
+async function gcAfterBuild(ctx: CliContext, store: Store, keepBytes: number): Promise<void> {
+  try {
+    await pruneBuildCache(store, { signal: ctx.signal, policies: defaultGcPolicies(keepBytes) });
+  } catch (err) {
+    ctx.stderr.write(`warning: build cache GC failed: ${(err as Error).message}\n`);
+  }
 }
 
 /** `--print definition`: the build up to its definition (bases from the store, or pulled into it), as JSON on stdout. */

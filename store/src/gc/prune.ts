@@ -29,6 +29,25 @@ export interface PruneOptions extends GcOptions {
   graceMs?: number;
   /** Ingest files older than this are removed (default one hour). */
   ingestMaxAgeMs?: number;
+  /**
+   * Runs under gc.lock before the mark: a root provider drops records here
+   * (the build-cache GC), so that what they alone kept is swept by this very
+   * prune and no other prune marks while they go. What it returns as
+   * released is swept even inside the grace window (see ReleasedResources).
+   */
+  beforeMark?: () => Promise<ReleasedResources | void>;
+}
+
+/**
+ * What a root provider just stopped naming, each with the time (ms) it was
+ * last made or named: the grace window exists for what a build made and has
+ * not leased yet, and something made again after that time (a re-ingested
+ * blob has a new mtime, a snapshot a new creation time) may be exactly that,
+ * so only what is not newer than its time escapes the window.
+ */
+export interface ReleasedResources {
+  blobs: Map<string, number>;
+  snapshots: Map<string, number>;
 }
 
 /**
@@ -48,13 +67,14 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     const result: PruneResult = { blobsRemoved: 0, snapshotsRemoved: 0, bytesReclaimed: 0 };
     // First what dead processes left: their temporary snapshots would otherwise keep their parents.
     if (options.leases) result.leftoversRemoved = await pruneLeftovers({ root, leases: options.leases, ...(options.snapshotter ? { snapshotter: options.snapshotter } : {}) });
+    const released = (await options.beforeMark?.()) ?? undefined;
     const mark = await markReachable(options);
     throwIfAborted(signal);
     for await (const blob of options.content.walk()) {
       throwIfAborted(signal);
       if (mark.blobs.has(blob.digest)) continue;
       const st = await stat(options.content.blobPath(blob.digest)).catch(() => undefined);
-      if (!st || st.mtimeMs >= cutoff) continue;
+      if (!st || (st.mtimeMs >= cutoff && !(st.mtimeMs <= (released?.blobs.get(blob.digest) ?? -Infinity)))) continue;
       try {
         await options.content.delete(blob.digest);
         result.blobsRemoved++;
@@ -64,7 +84,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
       }
     }
     await new LayerVariants(root).sweep((digest) => existsSync(options.content.blobPath(digest)));
-    if (options.snapshotter) result.snapshotsRemoved = await sweepSnapshots(options.snapshotter, mark, cutoff, signal);
+    if (options.snapshotter) result.snapshotsRemoved = await sweepSnapshots(options.snapshotter, mark, cutoff, signal, released?.snapshots);
     for (const f of await ingestLeftovers(root, options.ingestMaxAgeMs ?? ONE_HOUR_MS)) {
       await rm(f.path, { force: true });
       result.bytesReclaimed += f.size;
@@ -74,7 +94,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
 }
 
 /** The committed snapshots that nothing keeps, children before parents. */
-export async function unreachableSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: number): Promise<SnapshotInfo[]> {
+export async function unreachableSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: number, released?: ReadonlyMap<string, number>): Promise<SnapshotInfo[]> {
   const all = new Map<string, SnapshotInfo>();
   for await (const info of snapshotter.walk()) all.set(info.key, info);
   const keep = new Set<string>();
@@ -85,7 +105,8 @@ export async function unreachableSnapshots(snapshotter: Snapshotter, mark: MarkS
     }
   };
   for (const info of all.values()) {
-    const young = Date.parse(info.createdAt) >= cutoff || (await dirMtime(snapshotter.dir(info.key))) >= cutoff;
+    const made = Math.max(Date.parse(info.createdAt), await dirMtime(snapshotter.dir(info.key)));
+    const young = made >= cutoff && !(made <= (released?.get(info.key) ?? -Infinity));
     if (info.kind !== 'committed' || mark.snapshots.has(info.key) || young) keepWithAncestors(info.key);
   }
   const depth = (info: SnapshotInfo): number => {
@@ -96,9 +117,9 @@ export async function unreachableSnapshots(snapshotter: Snapshotter, mark: MarkS
   return [...all.values()].filter((i) => !keep.has(i.key)).sort((a, b) => depth(b) - depth(a));
 }
 
-async function sweepSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: number, signal: AbortSignal | undefined): Promise<number> {
+async function sweepSnapshots(snapshotter: Snapshotter, mark: MarkSet, cutoff: number, signal: AbortSignal | undefined, released: ReadonlyMap<string, number> | undefined): Promise<number> {
   let removed = 0;
-  for (const info of await unreachableSnapshots(snapshotter, mark, cutoff)) {
+  for (const info of await unreachableSnapshots(snapshotter, mark, cutoff, released)) {
     throwIfAborted(signal);
     try {
       await snapshotter.remove(info.key);
