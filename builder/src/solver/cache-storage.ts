@@ -39,6 +39,14 @@ export interface CacheStorage<R extends Result = Result> {
   /** The key last used for a step with this explain id, if any. */
   getExplainKey(explainId: string, options?: StorageOptions): Promise<string | undefined>;
   setExplainKey(explainId: string, key: string, options?: StorageOptions): Promise<void>;
+  /**
+   * Makes what a record names present before an op reads its result (the
+   * solver calls it on each input record of a vertex it executes). Only a
+   * storage whose records may name content that is not here yet has it: one
+   * imported from a remote cache fetches the record's layers then (lazily:
+   * a cached step nothing runs on is never downloaded).
+   */
+  ready?(record: CacheRecord<R>, options?: StorageOptions): Promise<void>;
 }
 
 /** Records in a Map: for tests and throwaway builds. Values are copied so callers cannot alias them. */
