@@ -98,8 +98,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
       const io = options.maxParallelism ?? cores * 2;
       const solver = new Solver<LayerResult>({ cache, limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
       solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
-      result = solved.result;
-      inlineCache = await caches.solved(solved, cache);
+      ({ result, inlineCache } = await caches.solved(solved, cache, compression));
     }
     await session.save();
     const hold = worker.hold.bind(worker);

@@ -8,7 +8,7 @@
  * export step `exporting cache to R`.
  */
 import { join } from 'node:path';
-import { sha256, type Digest } from '@tsbuild/core';
+import { sha256, type Compression, type Digest } from '@tsbuild/core';
 import type { RegistryClient } from '@tsbuild/registry-client';
 import type { Definition } from '../definition/types.js';
 import { LocalBackend, RegistryBackend, type CacheBackend } from '../remote-cache/backends.js';
@@ -56,12 +56,12 @@ export class RemoteCaches {
     return this.imported;
   }
 
-  /** After the solve: the final result's layers (imported ones fetched), and the inline cache for the image config, if asked. */
-  async solved(solved: SolveResult<LayerResult>, storage: CacheStorage<LayerResult>): Promise<CacheConfig | undefined> {
-    await this.imported?.fetchResult(solved.result, this.options.signal);
-    if (!(this.options.cacheTo ?? []).some((s) => s.type === 'inline')) return undefined;
+  /** After the solve: the final result to export (imported layers fetched), and the inline cache for the image config, if asked. */
+  async solved(solved: SolveResult<LayerResult>, storage: CacheStorage<LayerResult>, compression: Compression): Promise<{ result: LayerResult; inlineCache?: CacheConfig }> {
+    const result = this.imported ? await this.imported.fetchResult(solved.result, compression, this.options.signal) : solved.result;
+    if (!(this.options.cacheTo ?? []).some((s) => s.type === 'inline')) return { result };
     const records = await selectRecords({ vertices: solved.vertices, cache: storage, imported: this.imported, final: solved.result, mode: 'min', signal: this.options.signal });
-    return inlineCacheOf(records, solved.result);
+    return { result, inlineCache: inlineCacheOf(records, result) };
   }
 
   /** Each registry and local `cacheTo`; a failure fails the build unless its spec says `ignoreError`. */

@@ -17,7 +17,7 @@
  * layers are a prefix of the image's); `mode=max` every step's.
  */
 import { Readable } from 'node:stream';
-import { isNotFound, type Compression, type Descriptor, type Digest } from '@tsbuild/core';
+import { isNotFound, layerCompression, type Compression, type Descriptor, type Digest } from '@tsbuild/core';
 import { chainIds, convertLayers, type Store } from '@tsbuild/store';
 import { cacheKeyOf, CACHE_KEY_VERSION, type CacheRecord, type CacheStorage, type VertexStatus } from '../solver/index.js';
 import type { LayerRef, LayerResult } from '../worker/types.js';
@@ -140,7 +140,11 @@ export async function assemble(o: Omit<ExportCacheOptions, 'backend'>): Promise<
   const records = o.records.map(({ keys, record }): CacheRecordEntry => ({
     keys,
     createdAt: record.createdAt,
-    layers: record.result.layers.map((l) => ({ blob: indexOf(exported.get(l.descriptor.digest)!), diffID: l.diffID, ...(l.created === undefined ? {} : { created: l.created }) })),
+    layers: record.result.layers.map((l) => {
+      const out = exported.get(l.descriptor.digest)!;
+      const uncompressed = layerCompression(l.descriptor.mediaType) === 'none' && out.digest !== l.descriptor.digest;
+      return { blob: indexOf(out), diffID: l.diffID, ...(l.created === undefined ? {} : { created: l.created }), ...(uncompressed ? { uncompressed: true as const } : {}) };
+    }),
     steps: record.result.steps,
   }));
   const mounts = (o.mounts ?? []).map((m) => ({ id: m.id, blob: indexOf(m.descriptor), diffID: m.diffID }));
@@ -161,7 +165,11 @@ export function inlineCacheOf(records: readonly SelectedRecord[], final: LayerRe
     .filter(({ record }) => record.result.layers.length === 0 || chains[record.result.layers.length - 1] === record.result.contentDigest)
     .map(({ keys, record }): CacheRecordEntry => ({
       keys, createdAt: record.createdAt, steps: record.result.steps,
-      layers: record.result.layers.map((l, i) => ({ blob: i, diffID: l.diffID, ...(l.created === undefined ? {} : { created: l.created }) })),
+      layers: record.result.layers.map((l, i) => ({
+        blob: i, diffID: l.diffID, ...(l.created === undefined ? {} : { created: l.created }),
+        // The image names it uncompressed (a push compresses it).
+        ...(layerCompression(final.layers[i]!.descriptor.mediaType) === 'none' ? { uncompressed: true as const } : {}),
+      })),
     }));
   return { keyVersion: CACHE_KEY_VERSION, records: entries, mounts: [] };
 }

@@ -33,6 +33,12 @@ export interface CacheLayer {
   blob: number;
   diffID: Digest;
   created?: string;
+  /**
+   * The exporting store held this layer uncompressed (its image names it so;
+   * the cache carries it compressed). A build that keeps its layers
+   * uncompressed uses it so too, so it makes the same image.
+   */
+  uncompressed?: true;
 }
 
 export interface CacheRecordEntry {
@@ -115,7 +121,10 @@ export function decodeCacheConfig(value: unknown, layerCount: number, where: str
   };
   const records = c.records.map((r): CacheRecordEntry => {
     if (!r || !Array.isArray(r.keys) || r.keys.length === 0 || !Array.isArray(r.layers) || !Array.isArray(r.steps)) throw invalid(`${where}: a malformed record`);
-    const layers = r.layers.map((l) => ({ blob: blob(l?.blob), diffID: digest(l?.diffID, 'a diffID'), ...(typeof l?.created === 'string' ? { created: l.created } : {}) }));
+    const layers = r.layers.map((l): CacheLayer => ({
+      blob: blob(l?.blob), diffID: digest(l?.diffID, 'a diffID'),
+      ...(typeof l?.created === 'string' ? { created: l.created } : {}), ...(l?.uncompressed === true ? { uncompressed: true } : {}),
+    }));
     return {
       keys: r.keys.map((k) => digest(k, 'a cache key')),
       createdAt: typeof r.createdAt === 'string' ? r.createdAt : new Date(0).toISOString(),

@@ -22,8 +22,8 @@
  * before it is written, so a concurrent prune cannot take it before the
  * record that keeps it alive exists.
  */
-import { isNotFound, NotFoundError, type Descriptor, type Digest } from '@tsbuild/core';
-import { unpackLayers } from '@tsbuild/store';
+import { isNotFound, NotFoundError, type Compression, type Descriptor, type Digest } from '@tsbuild/core';
+import { convertLayers, unpackLayers } from '@tsbuild/store';
 import { CACHE_KEY_VERSION, type CacheRecord, type CacheStorage, type StorageOptions } from '../solver/index.js';
 import type { LayerRef, LayerResult } from '../worker/types.js';
 import type { Worker } from '../worker/worker.js';
@@ -45,14 +45,15 @@ export class ImportedCache implements CacheStorage<LayerResult> {
   private readonly blobSources = new Map<Digest, CacheBackend>();
   private readonly fetching = new Map<Digest, Promise<void>>();
   private readonly unpacking = new Map<string, Promise<void>>();
-  /** Blobs fetched by this build, for its report. */
-  readonly fetched: Descriptor[] = [];
+  /** Blobs the exporting store held uncompressed (CacheLayer.uncompressed). */
+  private readonly storedUncompressed = new Set<Digest>();
 
   constructor(private readonly local: CacheStorage<LayerResult>, private readonly worker: Worker, sources: readonly ImportedSource[]) {
     for (const { backend, cache } of sources) {
       for (const layer of cache.layers) if (!this.blobSources.has(layer.digest)) this.blobSources.set(layer.digest, backend);
       for (const entry of cache.config.records) {
         const layers: LayerRef[] = entry.layers.map((l) => ({ descriptor: cache.layers[l.blob]!, diffID: l.diffID, ...(l.created === undefined ? {} : { created: l.created }) }));
+        for (const l of entry.layers) if (l.uncompressed) this.storedUncompressed.add(cache.layers[l.blob]!.digest);
         const chain = chainIdOf(layers.map((l) => l.diffID));
         const result: LayerResult = {
           ...(layers.length > 0 ? { snapshot: chain } : {}),
@@ -119,12 +120,24 @@ export class ImportedCache implements CacheStorage<LayerResult> {
   }
 
   /**
-   * The final result's blobs (what an image export reads). Its record is not
-   * written locally (a local record names a snapshot that exists): a later
-   * build without --cache-from runs that step again.
+   * The final result with its blobs here (what an image export reads). Its
+   * record is not written locally (a local record names a snapshot that
+   * exists): a later build without --cache-from runs that step again. A
+   * build whose layers stay uncompressed (`compression` none) gets the layers
+   * the exporting store held uncompressed decompressed again, so the image
+   * is the one that store made.
    */
-  fetchResult(result: LayerResult, signal?: AbortSignal): Promise<void> {
-    return this.fetchLayers(result.layers, signal);
+  async fetchResult(result: LayerResult, compression: Compression, signal?: AbortSignal): Promise<LayerResult> {
+    await this.fetchLayers(result.layers, signal);
+    if (compression !== 'none' || !result.layers.some((l) => this.storedUncompressed.has(l.descriptor.digest))) return result;
+    const todo = result.layers.filter((l) => this.storedUncompressed.has(l.descriptor.digest));
+    const converted = await convertLayers(todo, {
+      root: this.worker.store.root, content: this.worker.store.content, compression: 'none', force: true,
+      onBlob: (d) => this.worker.hold({ blobs: [d.digest] }), ...(signal ? { signal } : {}),
+    });
+    const as = new Map(todo.map((l, i) => [l.descriptor.digest, converted[i]!]));
+    const layers = result.layers.map((l) => ({ ...l, descriptor: as.get(l.descriptor.digest) ?? l.descriptor }));
+    return { ...result, layers, blobs: layers.map((l) => l.descriptor.digest) };
   }
 
   /** Brings the blobs the store lacks, each once, from the cache that lists it. */
@@ -141,7 +154,6 @@ export class ImportedCache implements CacheStorage<LayerResult> {
         const source = this.blobSources.get(desc.digest);
         if (!source) throw new NotFoundError(`blob ${desc.digest} is neither in the store nor in an imported cache`, { code: 'CACHE_REMOTE_BLOB_UNKNOWN' });
         await source.fetchBlob(desc, this.worker.store.content, signal);
-        this.fetched.push(desc);
       })();
       this.fetching.set(desc.digest, pending);
       pending.catch(() => this.fetching.delete(desc.digest));
