@@ -82,7 +82,9 @@ describe('build: remote cache (--cache-to / --cache-from) between two stores', f
       onEvent: (e) => { if (e.type === 'export.started' && e.id === 'export.cache.0') exportStart = proxy.seen.length; },
     });
     const exportRequests = proxy.seen.slice(exportStart);
-    // Four layers (busybox, two COPYs, the RUN) and the tool stage's RUN, then the config: a HEAD and an upload (POST, PUT) each; one manifest PUT.
+    // The target's manifest (none yet), then four layers (busybox, two COPYs, the RUN) and the tool stage's RUN, then the config:
+    // a HEAD and an upload (POST, PUT) each; one manifest PUT.
+    expect(exportRequests.filter((l) => /^GET .*\/manifests\//.test(l))).to.have.length(1);
     expect(exportRequests.filter((l) => l.startsWith('HEAD'))).to.have.length(6);
     expect(exportRequests.filter((l) => /^PUT .*\/manifests\//.test(l))).to.have.length(1);
     const exportMs = eventsOf((first as BuildResult & { events: BuildEvent[] }).events, 'export.completed').find((e) => e.id === 'export.cache.0')!.durationMs;
@@ -118,6 +120,15 @@ describe('build: remote cache (--cache-to / --cache-from) between two stores', f
     expect(r.digest).to.equal(first.digest);
     expect(exportStart).to.be.greaterThan(0);
     expect(proxy.seen.slice(exportStart)).to.deep.equal(['PUT /v2/cache/app/manifests/buildcache']);
+  });
+
+  it('without --cache-from, an unchanged rebuild\'s export reads the target\'s manifest and PUTs it again: two requests', async () => {
+    let exportStart = -1;
+    await run(a, contextIn(a), {
+      cacheTo: [{ type: 'registry', ref: ref(), mode: 'max' }],
+      onEvent: (e) => { if (e.type === 'export.started' && e.id === 'export.cache.0') exportStart = proxy.seen.length; },
+    });
+    expect(proxy.seen.slice(exportStart).filter((l) => l !== 'GET /v2/')).to.deep.equal(['GET /v2/cache/app/manifests/buildcache', 'PUT /v2/cache/app/manifests/buildcache']);
   });
 
   it('type=local (an OCI layout), image-manifest=false: the same on a fresh store; mode=min leaves the other stage out', async () => {

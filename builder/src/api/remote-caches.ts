@@ -16,7 +16,7 @@ import { cacheMountIds, packCacheMounts, restoreCacheMount } from '../remote-cac
 import { exportCache, inlineCacheOf, selectRecords } from '../remote-cache/export.js';
 import { importCaches } from '../remote-cache/import.js';
 import { ImportedCache, type ImportedSource } from '../remote-cache/imported-cache.js';
-import type { CacheConfig } from '../remote-cache/format.js';
+import { manifestBlobs, parseCacheManifest, type CacheConfig } from '../remote-cache/format.js';
 import type { CacheStorage, SolveResult } from '../solver/index.js';
 import type { LayerResult } from '../worker/types.js';
 import type { Worker } from '../worker/worker.js';
@@ -81,7 +81,7 @@ export class RemoteCaches {
           : [];
         await exportCache({
           store: this.deps.store, backend, records, mounts, compression, imageManifest: spec.imageManifest ?? true,
-          known: this.knownAt(backend.location, []), imported: this.imported, hold: (blobs) => hold({ blobs }), signal: this.options.signal,
+          known: await this.knownAtTarget(backend), imported: this.imported, hold: (blobs) => hold({ blobs }), signal: this.options.signal,
         });
       } catch (err) {
         if (!spec.ignoreError || this.options.signal?.aborted) throw err;
@@ -121,6 +121,23 @@ export class RemoteCaches {
         await this.imported!.fetchLayers([{ descriptor, diffID: m.diffID }], this.options.signal);
         await restoreCacheMount(this.deps.store, this.cacheMountsDir, { id: m.id, descriptor, diffID: m.diffID }, this.options.signal);
       }
+    }
+  }
+
+  /**
+   * What the target is known to hold. Without an import from there, its
+   * current manifest is read (one request): what it names is there, so
+   * those blobs need no HEAD each.
+   */
+  private async knownAtTarget(backend: CacheBackend): Promise<Set<Digest>> {
+    const known = this.knownAt(backend.location, []);
+    if (known.size > 0) return known;
+    const bytes = await backend.readManifest(this.options.signal).catch(() => undefined);
+    if (!bytes) return known;
+    try {
+      return this.knownAt(backend.location, manifestBlobs(parseCacheManifest(bytes, backend.name)));
+    } catch {
+      return known; // not a manifest we can read: every blob is asked about
     }
   }
 

@@ -7,10 +7,12 @@
  * - a layer's compressed variant is made once and remembered by the store
  *   (convertLayers), so an unchanged rebuild compresses nothing;
  * - a blob known to be at the target — listed by a cache imported from the
- *   same place, or written there earlier in this build — gets no request at
- *   all; the others go up several at once (UPLOADS_AT_ONCE);
- * - so an unchanged rebuild that imported the cache it exports writes the
- *   same config and layers and costs one manifest PUT.
+ *   same place or by the manifest the target holds (the caller reads it when
+ *   nothing was imported from there), or written there earlier in this
+ *   build — gets no request at all; the others go up several at once
+ *   (UPLOADS_AT_ONCE);
+ * - so an unchanged rebuild writes the same config and layers and costs one
+ *   manifest PUT (and the GET of the target's manifest without an import).
  *
  * `mode=min` (BuildKit's default) exports the records of the results the
  * final image is made of (the base and each step of the final stage: their

@@ -104,6 +104,12 @@ export function parseCacheManifest(bytes: Buffer, where: string): { config: Desc
   return config.mediaType === CACHE_CONFIG_MEDIA_TYPE ? { config, layers } : { image: { config, layers } };
 }
 
+/** Every blob a parsed manifest names (config included): a registry or layout holding the manifest holds them. */
+export function manifestBlobs(parsed: ReturnType<typeof parseCacheManifest>): Digest[] {
+  const named = 'image' in parsed ? parsed.image : parsed;
+  return [named.config.digest, ...named.layers.map((l) => l.digest)];
+}
+
 /** The checked config; `layerCount` is how many layers its manifest lists. */
 export function decodeCacheConfig(value: unknown, layerCount: number, where: string): CacheConfig {
   const c = value as Partial<CacheConfig> | undefined;

@@ -9,7 +9,7 @@
  */
 import type { Descriptor, Digest } from '@tsbuild/core';
 import type { CacheBackend } from './backends.js';
-import { decodeCacheConfig, INLINE_CACHE_FIELD, parseCacheManifest, parseJson, type RemoteCache } from './format.js';
+import { decodeCacheConfig, INLINE_CACHE_FIELD, manifestBlobs, parseCacheManifest, parseJson, type RemoteCache } from './format.js';
 import type { ImportedSource } from './imported-cache.js';
 
 export interface ImportOutcome {
@@ -40,8 +40,7 @@ export async function readCache(backend: CacheBackend, signal?: AbortSignal): Pr
   const bytes = await backend.readManifest(signal);
   if (!bytes) return undefined;
   const parsed = parseCacheManifest(bytes, backend.name);
-  const named = 'image' in parsed ? parsed.image : parsed;
-  const blobs = [named.config.digest, ...named.layers.map((l) => l.digest)];
+  const blobs = manifestBlobs(parsed);
   const cache = 'image' in parsed ? await readInline(backend, parsed.image, signal) : {
     config: decodeCacheConfig(parseJson(await backend.readDocument(parsed.config, signal), `${backend.name}: cache config`), parsed.layers.length, backend.name),
     layers: parsed.layers,
