@@ -72,11 +72,6 @@ export class ImportedCache implements CacheStorage<LayerResult> {
     }
   }
 
-  /** How many keys the imported caches map. */
-  get size(): number {
-    return this.records.size;
-  }
-
   /** The keys an imported record is found under (the cache says), undefined for a key no import maps. */
   keysOf(key: string): string[] | undefined {
     return this.keys.get(key);
