@@ -164,7 +164,7 @@ function needDest(type: string, dest: string | undefined): string {
   return dest;
 }
 
-function csvFields(flag: string, value: string): Array<[string, string]> {
+export function csvFields(flag: string, value: string): Array<[string, string]> {
   let fields: string[];
   try {
     fields = splitCsv(value);
@@ -177,7 +177,7 @@ function csvFields(flag: string, value: string): Array<[string, string]> {
   });
 }
 
-function bool(flag: string, key: string, v: string): boolean {
+export function bool(flag: string, key: string, v: string): boolean {
   if (v === '' || v === 'true') return true;
   if (v === 'false') return false;
   throw new UsageError(`${flag}: ${key}= expects true or false, got ${JSON.stringify(v)}`);

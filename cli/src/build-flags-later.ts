@@ -1,21 +1,18 @@
 /**
- * buildx flags that later issues implement (registry cache, multi-platform,
- * attestations, remote builders). They are parsed, so a CI script written for
+ * buildx flags that later issues implement (multi-platform, attestations,
+ * remote builders). They are parsed, so a CI script written for
  * `docker buildx build` gets one short line naming what tsbuild lacks instead
  * of an unknown-flag error; the build does not start (exit 1: a build that
  * silently dropped its cache export or its SBOM would be worse).
  *
- * Flag kinds follow buildx's buildCmd (commands/build.go): --cache-from,
- * --cache-to and --attest are StringArray, --sbom, --provenance and --builder
- * String. `--provenance=false` / `--sbom=false` ask for what tsbuild does
+ * Flag kinds follow buildx's buildCmd (commands/build.go): --attest is
+ * StringArray, --sbom, --provenance and --builder String. `--provenance=false` / `--sbom=false` ask for what tsbuild does
  * anyway (it writes no attestations) and are accepted.
  */
 import { FailedPreconditionError } from '@tsbuild/core';
 import { list, str, type OptionSpec, type ParsedArgs } from './command.js';
 
 export const LATER_BUILD_OPTIONS: OptionSpec = {
-  'cache-from': { type: 'string', multiple: true },
-  'cache-to': { type: 'string', multiple: true },
   attest: { type: 'string', multiple: true },
   sbom: { type: 'string' },
   provenance: { type: 'string' },
@@ -23,14 +20,12 @@ export const LATER_BUILD_OPTIONS: OptionSpec = {
 };
 
 export const LATER_BUILD_HELP: Array<[string, string]> = [
-  ['--cache-from, --cache-to, --attest, --sbom, --provenance, --builder', 'accepted for buildx compatibility: not supported yet (an error)'],
+  ['--attest, --sbom, --provenance, --builder', 'accepted for buildx compatibility: not supported yet (an error)'],
 ];
 
 /** Throws (code BUILD_FLAG_NOT_SUPPORTED_YET) on the first later flag given; a multi-platform `--platform a,b` too. */
 export function rejectLaterFlags(args: ParsedArgs): void {
-  for (const name of ['cache-from', 'cache-to', 'attest']) {
-    if (list(args, name).length > 0) throw notYet(`--${name}`);
-  }
+  if (list(args, 'attest').length > 0) throw notYet('--attest');
   for (const name of ['sbom', 'provenance']) {
     const v = str(args, name);
     if (v !== undefined && !/^(false|0)$/i.test(v)) throw notYet(`--${name}`);

@@ -14,6 +14,7 @@ import { parseAnnotations } from './build-flag-annotations.js';
 import { parseCall, type CallSpec } from './build-call.js';
 import { parseAddHosts, parseCgroupParent, parseShmSize, parseUlimits } from './build-flag-run.js';
 import { LATER_BUILD_OPTIONS, rejectLaterFlags } from './build-flags-later.js';
+import { parseCacheFrom, parseCacheTo } from './build-flag-cache.js';
 import { PROGRESS_MODES, type ProgressMode } from './progress/index.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 import { UsageError } from './usage-error.js';
@@ -56,6 +57,8 @@ export const BUILD_OPTIONS: OptionSpec = {
   ulimit: { type: 'string', multiple: true },
   'cgroup-parent': { type: 'string' },
   'gc-keep-storage': { type: 'string' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -157,6 +160,10 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (flag(args, 'pull') && flag(args, 'offline')) throw new UsageError('--pull and --offline cannot be combined');
   if (flag(args, 'pull')) options.pull = 'always';
   if (flag(args, 'offline')) options.pull = 'never';
+  const cacheFrom = list(args, 'cache-from').map(parseCacheFrom);
+  if (cacheFrom.length) options.cacheFrom = cacheFrom;
+  const cacheTo = list(args, 'cache-to').map(parseCacheTo);
+  if (cacheTo.length) options.cacheTo = cacheTo;
   const push = flag(args, 'push');
   if (push && !tags.length) throw new UsageError('--push needs at least one -t/--tag naming where to push');
   const quiet = flag(args, 'quiet');

@@ -32,6 +32,8 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--offline', 'use only images in the store; never contact a registry'],
   ['--push', 'push every -t name to its registry after the build; prints each pushed digest'],
   ['--load', 'also load the image into the docker daemon at DOCKER_HOST (unix://) or /var/run/docker.sock; = -o type=docker without dest'],
+  ['--cache-from SPEC', 'import a build cache: type=registry,ref=R (a cache or an image with an inline cache), type=local,src=DIR[,tag=T]; R alone = registry (repeatable)'],
+  ['--cache-to SPEC', 'export the build cache: type=registry,ref=R | type=local,dest=DIR[,tag=T] | type=inline; [,mode=min|max][,image-manifest=true|false][,compression=gzip|zstd|uncompressed][,ignore-error=true][,cache-mounts=true]'],
   ...REGISTRY_HELP,
   ['--trace FILE', 'write the step timings as a Chrome trace (open in Perfetto)'],
   ['--report FILE.html', 'write a self-contained HTML report: graph, timeline, cache misses'],

@@ -31,9 +31,10 @@ export async function openBuildDeps(options: DepsOptions): Promise<BuildDeps> {
     ...(options.root !== undefined ? { root: options.root } : {}),
     ...(options.onWarning ? { onWarning: (w: { message: string }) => options.onWarning!(w.message) } : {}),
   });
+  const cacheMountsDir = join(store.root, 'cache-mounts');
   const executor = await createExecutor(
-    { ...(options.runtime ? { runtime: options.runtime } : {}), cacheMountsDir: join(store.root, 'cache-mounts') },
+    { ...(options.runtime ? { runtime: options.runtime } : {}), cacheMountsDir },
     options.signal ? { signal: options.signal } : {},
   );
-  return { store, executor };
+  return { store, executor, cacheMountsDir };
 }

@@ -101,7 +101,8 @@ describe('hostile and unlucky inputs end cleanly (issue 13)', function () {
     const cases: Array<[string, () => string[], RegExp]> = [
       ['an unknown command', () => ['frobnicate'], /^error: unknown command "frobnicate"/],
       ['build: an unknown flag', () => ['build', '--bogus', p('ctx')], /^error: unknown flag: --bogus$/],
-      ['build: a later buildx flag', () => ['build', '--cache-to', 'type=inline', p('ctx')], /^error: --cache-to is not supported yet$/],
+      ['build: a later buildx flag', () => ['build', '--attest', 'type=sbom', p('ctx')], /^error: --attest is not supported yet$/],
+      ['build: a bad --cache-to', () => ['build', '--cache-to', 'type=s3,bucket=b', p('ctx')], /^error: --cache-to: type=s3 is not supported \(registry, local, inline\)$/],
       ['build: a missing context', () => ['build', p('nowhere')], /^error: .*nowhere/],
       ['build: a missing Dockerfile', () => ['build', '-f', p('nope.Dockerfile'), p('ctx')], /cannot read the Dockerfile: no such file$/],
       ['build: a directory as -f', () => ['build', '-f', p('ctx'), p('ctx')], /cannot read the Dockerfile: .* is a directory, not a regular file$/],

@@ -27,8 +27,8 @@ export interface ResolvedManifest {
   bytes: Buffer;
 }
 
-/** GET the manifest a reference names; its digest checked against the reference or `Docker-Content-Digest`. */
-async function fetchManifest(client: RegistryClient, ref: ImageReference, reference?: string, signal?: AbortSignal): Promise<ResolvedManifest> {
+/** GET the manifest a reference names (no platform selection); its digest checked against the reference or `Docker-Content-Digest`. */
+export async function fetchManifest(client: RegistryClient, ref: ImageReference, reference?: string, signal?: AbortSignal): Promise<ResolvedManifest> {
   const req = { ...manifestRequest(ref, 'GET', reference), signal };
   const res = await client.send(ref.registry, ref.repository, ['pull'], req);
   if (res.status !== 200) throw await client.failure(ref.registry, ref.repository, req, res);
@@ -91,7 +91,7 @@ export async function pullImage(client: RegistryClient, ref: ImageReference, sin
  * the start, up to three times in all; what still fails is a RegistryError
  * naming the blob, never a bare socket error.
  */
-async function fetchBlobInto(client: RegistryClient, ref: ImageReference, blob: Descriptor, sink: BlobSink, signal?: AbortSignal): Promise<void> {
+export async function fetchBlobInto(client: RegistryClient, ref: ImageReference, blob: Descriptor, sink: BlobSink, signal?: AbortSignal): Promise<void> {
   const req = { ...blobRequest(blob.digest), signal };
   for (let attempt = 1; ; attempt++) {
     const res = await client.send(ref.registry, ref.repository, ['pull'], req);
@@ -109,12 +109,23 @@ async function fetchBlobInto(client: RegistryClient, ref: ImageReference, blob: 
   }
 }
 
+/** A small blob (a config) read whole, at most `limit` bytes, its digest checked. */
+export async function fetchSmallBlob(client: RegistryClient, ref: ImageReference, blob: Descriptor, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const req = { ...blobRequest(blob.digest), signal };
+  const res = await client.send(ref.registry, ref.repository, ['pull'], req);
+  if (res.status !== 200) throw await client.failure(ref.registry, ref.repository, req, res);
+  const bytes = await readAll(res, limit);
+  const digest = sha256(bytes);
+  if (digest !== blob.digest) throw new DigestMismatchError(blob.digest, digest);
+  return bytes;
+}
+
 async function readAll(res: RegistryResponse, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of res.body) {
     size += (c as Buffer).length;
-    if (size > limit) { discard(res); throw new InvalidArgumentError(`manifest larger than ${limit} bytes`, { code: 'REGISTRY_MANIFEST_INVALID' }); }
+    if (size > limit) { discard(res); throw new InvalidArgumentError(`a document larger than ${limit} bytes`, { code: 'REGISTRY_MANIFEST_INVALID' }); }
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);

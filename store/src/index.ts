@@ -5,7 +5,7 @@ export { readBlobBytes, readJson, writeJson, copyBlob, MAX_JSON_BLOB_BYTES } fro
 export { writeFileAtomic, fsyncDir } from './content/atomic-file.js';
 export { OciLayoutImageStore, TAGGED_AT_ANNOTATION } from './layout/oci-layout-image-store.js';
 export { openLayout, type OpenedLayout } from './layout/open-layout.js';
-export { initLayout, readIndex, assertLayout } from './layout/oci-layout.js';
+export { initLayout, readIndex, writeIndex, assertLayout } from './layout/oci-layout.js';
 export { resolveImage, type ResolvedImage, type ResolveOptions } from './image/resolve.js';
 export { findImage, type FoundImage } from './image/find-image.js';
 export { writeImage, platformOf, type WriteImageOptions } from './image/write-image.js';

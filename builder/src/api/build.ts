@@ -3,7 +3,8 @@
  *   load (Dockerfile, .dockerignore, stage graph, base images from the store or pulled)
  *   → definition (plain data) → resolve (the worker's ops, with the build's
  *   contexts, secrets and ssh) → solve (cache, concurrency, cancellation)
- *   → export (image config + manifest, tags, archives, rootfs outputs).
+ *   → export (image config + manifest, tags, archives, rootfs outputs)
+ *   → remote cache exports (`cacheTo`; `cacheFrom` caches are imported before the solve).
  * Emits `build.plan` first, then the solver's vertex events, export events,
  * and `build.completed` / `build.failed`. The first failure cancels the rest
  * and rejects with a DockerfileError at the failing instruction (its cause
@@ -19,7 +20,8 @@ import { buildDefinition } from '../definition/build-definition.js';
 import { checkDefinition } from '../definition/check.js';
 import { planOf } from '../definition/plan.js';
 import type { Definition } from '../definition/types.js';
-import { openBuildCache, Solver, VertexError } from '../solver/index.js';
+import type { CacheConfig } from '../remote-cache/format.js';
+import { openBuildCache, Solver, VertexError, type SolveResult } from '../solver/index.js';
 import { resolveDefinition, type ContextSource } from '../worker/resolve-op.js';
 import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
@@ -28,6 +30,7 @@ import type { BuildEvent } from './events.js';
 import { definitionOptions } from './define.js';
 import { layerCompressionOf, runExports } from './exports.js';
 import { loadBuild } from './load.js';
+import { RemoteCaches } from './remote-caches.js';
 import { toBuildEvent } from './solve-events.js';
 import type { BuildDeps, BuildOptions, BuildResult } from './types.js';
 
@@ -53,6 +56,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
   };
   const root = deps.store.root;
   let worker: Worker | undefined;
+  const caches = new RemoteCaches(options, deps, emit);
   try {
     throwIfAborted(signal);
     // The context watcher is found (or started) first, from the context's second build on (a first build only records itself): the build that starts it gets its whole run to get ready.
@@ -86,10 +90,12 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     });
 
     let result: LayerResult = EMPTY_RESULT;
+    let solved: SolveResult<LayerResult> | undefined;
+    let inlineCache: CacheConfig | undefined;
+    const cache = await caches.open(openBuildCache<LayerResult>(root), worker, definition);
     if (resolved.target) {
       const cores = availableParallelism();
       const io = options.maxParallelism ?? cores * 2;
-      const cache = openBuildCache<LayerResult>(root);
       const held = worker;
       // A hit is leased before it is used, then confirmed still recorded: a concurrent cache GC
       // (cache-gc/prune-cache.ts) deletes records before its store mark, so either the record is
@@ -99,12 +105,13 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
         return cache.has(record.key);
       };
       const solver = new Solver<LayerResult>({ cache, limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
-      const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), claim, noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
-      result = solved.result;
+      solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), claim, noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
+      ({ result, inlineCache } = await caches.solved(solved, cache, compression));
     }
     await session.save();
     const hold = worker.hold.bind(worker);
-    const exported = await runExports({ options, store: deps.store, loaded, result, emit, compression, hold });
+    const exported = await runExports({ options, store: deps.store, loaded, result, emit, compression, hold, inlineCache });
+    await caches.export(solved, cache, definition, hold);
     const tags = exported.tags;
     emit({ type: 'build.completed', time: Date.now(), durationMs: performance.now() - started, digest: exported.manifest.digest, tags });
     return { digest: exported.manifest.digest, configDigest: exported.configDigest, tags, metadata: exported.metadata, warnings: loaded.warnings };
@@ -113,6 +120,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     emit({ type: 'build.failed', time: Date.now(), durationMs: performance.now() - started, message: error instanceof Error ? error.message : String(error) });
     throw error;
   } finally {
+    await caches.close();
     await worker?.close();
   }
 }

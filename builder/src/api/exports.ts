@@ -7,6 +7,7 @@
 import { parsePlatform, platformMatches, type Compression, type Descriptor, type ImageConfig, type Platform } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import { exportArchive, exportLocal, exportTar, fromChain, imageConfigOf, tagImage, writeBuiltImage } from '../exporter/index.js';
+import { INLINE_CACHE_FIELD, type CacheConfig } from '../remote-cache/format.js';
 import type { LayerResult } from '../worker/types.js';
 import type { BuildEvent } from './events.js';
 import { baseImagesMetadata } from './base-images.js';
@@ -31,6 +32,8 @@ export async function runExports(p: {
   compression: Compression;
   /** Keeps blobs the export makes (converted layers) in the build's lease until it ends. */
   hold: (resources: { blobs: string[] }) => Promise<void>;
+  /** `cacheTo` inline: the cache written into the image config. */
+  inlineCache?: CacheConfig | undefined;
 }): Promise<Exported> {
   const { options, store, loaded, result, emit, compression, hold } = p;
   const signal = options.signal;
@@ -41,6 +44,8 @@ export async function runExports(p: {
   // The platform the base's layers are, when FROM took an image of another one (base-platform.ts).
   const platform = exportPlatform(loaded.platform, root.base.kind === 'image' ? loaded.images.get(root.base.ref) : undefined);
   const config = imageConfigOf({ graph: loaded.graph, baseConfig, result, platform, epoch, labels: options.labels });
+  // As BuildKit's inline cache (its `moby.buildkit.cache.v0` config field): readers of the image ignore a field they do not know.
+  if (p.inlineCache) (config as unknown as Record<string, unknown>)[INLINE_CACHE_FIELD] = p.inlineCache;
   const step = async <T>(id: string, name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     emit({ type: 'export.started', time: Date.now(), id, name });

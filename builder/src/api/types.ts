@@ -6,6 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Compression, Descriptor, Digest, Platform } from '@tsbuild/core';
+import type { RegistryClient } from '@tsbuild/registry-client';
 import type { Executor } from '@tsbuild/runtime';
 import type { Store } from '@tsbuild/store';
 import type { BuildEventListener, BuildWarning } from './events.js';
@@ -38,6 +39,34 @@ export type OutputSpec =
   | { type: 'oci' | 'docker'; stream: Writable; to: string; name?: string[] }
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string };
+
+/**
+ * `--cache-from`: a remote cache to look keys up in (docs/cache-format.md). A registry reference may name
+ * a cache manifest or an image with an inline cache. A missing or unreadable cache is a warning.
+ */
+export type CacheImportSpec =
+  | { type: 'registry'; ref: string }
+  /** An OCI image layout directory; `tag` its index.json ref name (default `latest`). */
+  | { type: 'local'; src: string; tag?: string };
+
+/** `--cache-to`: where this build's cache goes (BuildKit's cache exporter attributes). */
+export type CacheExportSpec = (
+  | { type: 'registry'; ref: string }
+  | { type: 'local'; dest: string; tag?: string }
+  /** Into the image config (needs an image that is pushed or saved to be useful); always mode=min. */
+  | { type: 'inline' }
+) & {
+  /** `min` (default): the results the image is made of; `max`: every step's. */
+  mode?: 'min' | 'max';
+  /** Default true: an OCI image manifest; false: an OCI index (BuildKit's older form). */
+  imageManifest?: boolean;
+  /** A failed export is a warning instead of failing the build. */
+  ignoreError?: boolean;
+  /** Of layers the store holds uncompressed; default gzip. */
+  compression?: Compression;
+  /** Also the contents of `RUN --mount=type=cache` directories, restored by a `cacheFrom` import (beyond BuildKit). */
+  cacheMounts?: boolean;
+};
 
 export interface BuildOptions {
   /** The build context directory. (`-`, a tar on stdin, is unpacked to a directory by the caller.) */
@@ -108,6 +137,10 @@ export interface BuildOptions {
    * `always` (`--pull`) the registry resolves every tag again; `never` (`--offline`) the store only.
    */
   pull?: PullMode;
+  /** `--cache-from`, in order (an earlier one wins a key two map). */
+  cacheFrom?: CacheImportSpec[];
+  /** `--cache-to`. */
+  cacheTo?: CacheExportSpec[];
   /** Environment for `--secret env=`; default process.env. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -135,6 +168,10 @@ export interface BuildDeps {
   executor: Executor;
   /** Without one, an image the store lacks is a BUILD_BASE_IMAGE_NOT_FOUND error. */
   puller?: ImagePuller;
+  /** The client for registry caches (the host's credentials, CAs, insecure registries); default one with docker's config. The host closes it. */
+  registry?: () => Promise<RegistryClient>;
+  /** Where the executor keeps `RUN --mount=type=cache` directories (for `cacheMounts`); default `<store>/cache-mounts`. */
+  cacheMountsDir?: string;
 }
 
 export interface BuildResult {

@@ -50,7 +50,9 @@ export interface KeyComponents {
 }
 
 export function cacheKeyOf(c: KeyComponents): Digest {
-  return digestOf({ v: c.v, def: c.vertex, definition: c.definition, inputs: c.inputs.map((i) => i.key), content: contentDigestOf(c.content) });
+  // A stored record's digest of its content map, when its storage kept one: the map itself may not be read yet.
+  const content = storedContentDigests.get(c) ?? contentDigestOf(c.content);
+  return digestOf({ v: c.v, def: c.vertex, definition: c.definition, inputs: c.inputs.map((i) => i.key), content });
 }
 
 const contentDigests = new WeakMap<object, Digest>();

@@ -36,6 +36,8 @@ export interface CacheStorage<R extends Result = Result> {
   get(key: string, options?: StorageOptions): Promise<CacheRecord<R> | undefined>;
   /** Replaces any record under `key`; atomic for persistent backends. */
   put(key: string, record: CacheRecord<R>, options?: StorageOptions): Promise<void>;
+  /** Whether a record is (still) under `key`: a GC may have removed one just read. */
+  has(key: string, options?: StorageOptions): Promise<boolean>;
   /** Records a hit of `key` now: cheap, and never rewrites the record. */
   touch(key: string, options?: StorageOptions): Promise<void>;
   /** Deleting a missing key is not an error. */
@@ -44,6 +46,14 @@ export interface CacheStorage<R extends Result = Result> {
   /** The key last used for a step with this explain id, if any. */
   getExplainKey(explainId: string, options?: StorageOptions): Promise<string | undefined>;
   setExplainKey(explainId: string, key: string, options?: StorageOptions): Promise<void>;
+  /**
+   * Makes what a record names present before an op reads its result (the
+   * solver calls it on each input record of a vertex it executes). Only a
+   * storage whose records may name content that is not here yet has it: one
+   * imported from a remote cache fetches the record's layers then (lazily:
+   * a cached step nothing runs on is never downloaded).
+   */
+  ready?(record: CacheRecord<R>, options?: StorageOptions): Promise<void>;
 }
 
 /** Records in a Map: for tests and throwaway builds. Values are copied so callers cannot alias them. */
@@ -57,6 +67,9 @@ export class MemoryCacheStorage<R extends Result = Result> implements CacheStora
   }
   async put(key: string, record: CacheRecord<R>): Promise<void> {
     this.records.set(key, JSON.stringify(record));
+  }
+  async has(key: string): Promise<boolean> {
+    return this.records.has(key);
   }
   async touch(key: string): Promise<void> {
     const json = this.records.get(key);

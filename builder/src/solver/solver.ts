@@ -209,7 +209,7 @@ export class Solver<R extends Result = Result> {
           inputs: inputs.map((k) => ({ name: k.name, ...(k.explainId === undefined ? {} : { explainId: k.explainId }), key: k.key })),
         };
         const key = cacheKeyOf(components);
-        s.statuses.set(v, { vertex: vertexRef(v), key, state: 'skipped' });
+        s.statuses.set(v, { vertex: vertexRef(v), key, definitionKey: key, state: 'skipped' });
         const forced = v.ignoreCache === true || s.noCache(v) || inputs.some((i) => i.forced);
         return { ...components, key, forced };
       }),
@@ -226,12 +226,12 @@ export class Solver<R extends Result = Result> {
           const hit = await this.cache.get(defKey, { signal: s.signal });
           if (hit && (await s.claim(hit, s.signal))) {
             s.writes.push(background(this.touch(hit, s.signal)));
-            this.setStatus(s, v, { key: defKey, state: 'cached' });
+            this.setStatus(s, v, { key: defKey, definitionKey: defKey, state: 'cached' });
             s.emit({ type: 'vertex.cached', vertex: vertexRef(v), key: defKey });
             return hit;
           }
         }
-        const pending = v.inputs.map((i) => this.materialize(i, s));
+        const pending = v.inputs.map((i) => this.materialize(i, s).then((r) => this.ready(r, s.signal)));
         const early = v.op.execEager ? this.startEager(v, pending, s) : undefined;
         let adopted = false;
         try {
@@ -246,7 +246,7 @@ export class Solver<R extends Result = Result> {
           if (shared) await s.claim(value.record, s.signal);
           s.writes.push(value.written);
           const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
-          this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
+          this.setStatus(s, v, { key, definitionKey: defKey, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
           return value.record;
         } finally {
           // An input failed, or a concurrent solve produced it: the early start is not needed.
@@ -377,6 +377,12 @@ export class Solver<R extends Result = Result> {
     const prev = prevKey === key ? undefined : await this.cache.get(prevKey, { signal });
     if (!prev) return [{ kind: 'previous-record-gone', key: prevKey }];
     return explainMiss(prev.explain, components);
+  }
+
+  /** The record once the storage has what it names (CacheStorage.ready): an input about to be read by an op. */
+  private async ready(record: CacheRecord<R>, signal: AbortSignal): Promise<CacheRecord<R>> {
+    await this.cache.ready?.(record, { signal });
+    return record;
   }
 
   /** Record the hit (last use, use count) and make this key the one the next miss is explained against. */

@@ -135,6 +135,8 @@ export type SolveEvent =
 export interface VertexStatus {
   vertex: VertexRef;
   key?: string;
+  /** The vertex's definition key (equal to `key` unless it was looked up by result key): a remote cache export names the result under both. */
+  definitionKey?: string;
   state: 'cached' | 'completed' | 'shared' | 'skipped' | 'failed' | 'canceled';
   durationMs?: number;
 }

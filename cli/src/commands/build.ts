@@ -11,6 +11,7 @@ import { accessSync, constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { defaultGcPolicies, defineBuild, pruneBuildCache, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
+import type { RegistryClient } from '@tsbuild/registry-client';
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import type { Command, ParsedArgs } from '../command.js';
@@ -134,7 +135,11 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     const store = await storeFor(ctx);
     puller = lazyImagePuller(store, registry);
     const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
-    const result = await builderBuild()(options, { ...deps, puller });
+    // One registry client for the registry caches, made on first use (a build without them does not load the client).
+    let cacheClient: Promise<RegistryClient> | undefined;
+    const cacheRegistry = () => (cacheClient ??= Promise.all([import('@tsbuild/registry-client'), registry()]).then(([m, o]) => new m.RegistryClient(o)));
+    const result = await builderBuild()(options, { ...deps, puller, registry: cacheRegistry })
+      .finally(async () => (await cacheClient?.catch(() => undefined))?.close());
     await puller.close();
     progress.close();
     // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
