@@ -65,8 +65,8 @@ export interface BuildInvocation {
   progress: ProgressMode;
   quiet: boolean;
   check: boolean;
-  /** `--push`: push every `-t` name to its registry after the build. */
-  push: boolean;
+  /** What is pushed after the build (`--push`, `-o type=image,push=true`, `-o type=registry`); none: nothing. */
+  push?: PushSpec;
   /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
   print?: PrintFormat | 'definition';
   runtime?: string;
@@ -74,6 +74,15 @@ export interface BuildInvocation {
   metadataFile?: string;
   trace?: string;
   report?: string;
+}
+
+/** Names to push and how their layers are compressed on the way (BuildKit's image exporter options). */
+export interface PushSpec {
+  names: string[];
+  /** Default gzip, as BuildKit's (util/compression.Default). */
+  compression: Compression;
+  force?: boolean;
+  level?: number;
 }
 
 export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): BuildInvocation {
@@ -112,7 +121,9 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const filters = list(args, 'no-cache-filter').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   if (filters.length) options.noCacheFilter = filters;
   const imageOptions: OutputImageOptions = {};
-  const outputs: OutputSpec[] = list(args, 'output').map((o) => parseOutput(o, imageOptions));
+  const parsedOutputs = list(args, 'output').map((o) => parseOutput(o, imageOptions));
+  // The builder tags; pushing is the CLI's (the builder does not talk to registries): a push output is an image output here.
+  const outputs: OutputSpec[] = parsedOutputs.map((o) => (o.type === 'image' ? { type: 'image', ...(o.name ? { name: o.name } : {}) } : o));
   if (outputs.length) options.outputs = outputs;
   if (imageOptions.mediaTypes) options.mediaTypes = imageOptions.mediaTypes;
   if (imageOptions.compression) options.compression = imageOptions.compression;
@@ -130,6 +141,10 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   }
   const compression = oneOf('--compression', str(args, 'compression'), ['gzip', 'zstd', 'none'] as const);
   if (compression) options.compression = compression as Compression;
+  // zstd has no Docker media type: refused as BuildKit's ImageCommitOpts.Validate refuses it (exporter/containerimage/opts.go).
+  if (options.compression === 'zstd' && options.mediaTypes === 'docker') {
+    throw new UsageError('--output: exporter option "compression=zstd" conflicts with "oci-mediatypes=false"');
+  }
   if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') {
     const epoch = Number(env.SOURCE_DATE_EPOCH);
     if (!Number.isInteger(epoch) || epoch < 0) throw new UsageError(`SOURCE_DATE_EPOCH: expected seconds since 1970, got ${JSON.stringify(env.SOURCE_DATE_EPOCH)}`);
@@ -139,8 +154,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (flag(args, 'pull') && flag(args, 'offline')) throw new UsageError('--pull and --offline cannot be combined');
   if (flag(args, 'pull')) options.pull = 'always';
   if (flag(args, 'offline')) options.pull = 'never';
-  const push = flag(args, 'push');
-  if (push && !tags.length) throw new UsageError('--push needs at least one -t/--tag naming where to push');
+  const push = pushSpec(flag(args, 'push'), tags, parsedOutputs, imageOptions);
   const quiet = flag(args, 'quiet');
   const progress = oneOf('--progress', str(args, 'progress'), PROGRESS_MODES) ?? (quiet ? 'quiet' : 'auto');
   const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json', 'definition'] as const);
@@ -150,11 +164,38 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
   return {
-    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
+    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, ...(push ? { push } : {}),
     ...(print ? { print } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
   };
+}
+
+/**
+ * `--push` pushes every `-t`; an image output with `push=true` (or
+ * `type=registry`) pushes the `-t` names and its own `name=`s, as buildx
+ * hands the tags to the image exporter's name.
+ */
+function pushSpec(pushFlag: boolean, tags: string[], outputs: OutputSpec[], image: OutputImageOptions): PushSpec | undefined {
+  const names = new Set<string>(pushFlag ? tags : []);
+  const pushOutputs = outputs.filter((o): o is Extract<OutputSpec, { type: 'image' }> => o.type === 'image' && o.push === true);
+  for (const o of pushOutputs) for (const n of [...tags, ...(o.name ?? []).map((r) => wrap('--output name=', () => normalizeReference(r)))]) names.add(n);
+  if (!pushFlag && pushOutputs.length === 0) return undefined;
+  if (names.size === 0) throw new UsageError(`${pushFlag ? '--push' : '--output push=true'} needs at least one -t/--tag or name= naming where to push`);
+  const compression = image.compression ?? 'gzip';
+  if (image.compressionLevel !== undefined) checkLevel(compression, image.compressionLevel);
+  return {
+    names: [...names], compression,
+    ...(image.forceCompression ? { force: true } : {}), ...(image.compressionLevel !== undefined ? { level: image.compressionLevel } : {}),
+  };
+}
+
+/** gzip's levels are zlib's 0–9, zstd's libzstd's 1–22. */
+function checkLevel(compression: Compression, level: number): void {
+  const [min, max] = compression === 'zstd' ? [1, 22] : [0, 9];
+  if (compression === 'none' || level < min || level > max) {
+    throw new UsageError(`--output: compression-level=${level} is not a level of compression=${compression === 'none' ? 'uncompressed' : compression}${compression === 'none' ? '' : ` (${min}–${max})`}`);
+  }
 }
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[]): T | undefined {

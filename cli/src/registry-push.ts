@@ -1,7 +1,7 @@
 /**
  * Pushes an image of the store to the registry its name points at (for
- * `tsbuild push` and `tsbuild build --push`). Layers the store keeps
- * uncompressed are gzip'd first through the store's convertImage, whose
+ * `tsbuild push` and a build's push). Layers the store keeps
+ * uncompressed are compressed first (gzip unless asked otherwise) through the store's convertImage, whose
  * layer-variants memo keeps the compressed blob, so the next push does not
  * compress again; blobs stream from the store, held by a lease until the
  * manifest is up. An index is pushed as an index: each of its manifests the
@@ -13,13 +13,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  isIndexType, isLayerType, isManifestType, isNotFound, parseReference, shortDigest,
+  isIndexType, isLayerType, type Compression, isManifestType, isNotFound, parseReference, shortDigest,
   type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
 } from '@tsbuild/core';
 import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
 import { convertImage, readBlobBytes, readJson, type Store } from '@tsbuild/store';
 
 export interface PushResult {
+  mediaType: string;
   digest: Digest;
   size: number;
 }
@@ -29,6 +30,11 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   client?: RegistryClientOptions;
   warn?: (message: string) => void;
+  /** The layers' compression in the registry (default gzip); layers compressed another way are kept unless `forceCompression`. */
+  compression?: Compression;
+  forceCompression?: boolean;
+  /** For layers compressed now (a variant already in the store is reused whatever its level). */
+  compressionLevel?: number;
   /** One line per blob: `<short digest>: Pushed | Layer already exists | Mounted`. */
   onBlob?: (line: string) => void;
 }
@@ -49,7 +55,10 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
     const manifest = await readJson<Manifest>(store.content, desc, cancel);
     const convertible = manifest.layers.every((l) => isLayerType(l.mediaType));
     const converted = convertible
-      ? await convertImage(desc, { root: store.root, content: store.content, compression: 'gzip', ...cancel, onBlob: (blob) => hold(blob.digest) })
+      ? await convertImage(desc, {
+        root: store.root, content: store.content, compression: options.compression ?? 'gzip', ...cancel, onBlob: (blob) => hold(blob.digest),
+        ...(options.forceCompression ? { force: true } : {}), ...(options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}),
+      })
       : desc;
     await hold(converted.digest);
     const bytes = await readBlobBytes(store.content, converted.digest, cancel);
@@ -69,7 +78,7 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
   try {
     if (!isIndexType(record.target.mediaType)) {
       const pushed = await pushImage(record.target, ref);
-      return { digest: pushed.digest, size: pushed.size };
+      return { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
     }
     const index = await readJson<Index>(store.content, record.target, cancel);
     const byDigest: ImageReference = { registry: ref.registry, repository: ref.repository };
@@ -84,8 +93,9 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
       manifests.push({ ...child, mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size });
     }
     const bytes = Buffer.from(JSON.stringify({ ...index, manifests }));
-    const digest = await putManifest(client, ref, index.mediaType ?? record.target.mediaType, bytes, signal);
-    return { digest, size: bytes.length };
+    const mediaType = index.mediaType ?? record.target.mediaType;
+    const digest = await putManifest(client, ref, mediaType, bytes, signal);
+    return { mediaType, digest, size: bytes.length };
   } finally {
     await client.close();
     await store.leases.delete(lease.id).catch(() => undefined);

@@ -16,7 +16,7 @@ import type { Command, ParsedArgs } from '../command.js';
 import type { CliContext } from '../context.js';
 import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
 import { readStdinText, unpackStdinContext, type TempContext } from '../build-context-stdin.js';
-import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-flags.js';
+import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation, type PushSpec } from '../build-flags.js';
 import { BUILD_HELP } from '../build-help.js';
 import { writeEventFiles, writeResultFiles } from '../build-results.js';
 import { formatError } from '../format-error.js';
@@ -27,6 +27,8 @@ import { lazyImagePuller } from '../build-puller.js';
 import { registryClientOptions } from '../registry-flags.js';
 import { builderBuild, openBuildDeps } from '../run-build.js';
 import { storeFor } from '../store-access.js';
+import type { Store } from '@tsbuild/store';
+import type { RegistryClientOptions } from '@tsbuild/registry-client';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -133,18 +135,9 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     const result = await builderBuild()(options, { ...deps, puller });
     await puller.close();
     progress.close();
-    // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
-    let pushedDigest: string | undefined;
-    if (inv.push) {
-      // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
-      const { pushedLine, pushStoredImage } = await import('../registry-push.js');
-      for (const tag of result.tags) {
-        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
-        (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
-        pushedDigest = pushed.digest;
-      }
-    }
-    await writeResultFiles(pushedDigest ? { ...result, metadata: { ...result.metadata, 'containerimage.digest': pushedDigest } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
+    // With a push, containerimage.digest is the pushed manifest's (layers compressed for it), as buildx writes it.
+    const pushed = inv.push ? await pushBuilt(ctx, store, inv, inv.push, registry) : undefined;
+    await writeResultFiles(pushed ? { ...result, metadata: { ...result.metadata, ...pushedMetadata(pushed) } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
     // The image ID (config digest), as buildx prints it: getImageID in commands/build.go prefers containerimage.config.digest.
     if (inv.quiet) ctx.stdout.write(`${result.configDigest}\n`);
@@ -157,6 +150,25 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
     ctx.stderr.write(text + failedStepTail(err, model));
     return isCanceled(err) || ctx.signal.aborted ? 130 : 1;
   }
+}
+
+/** The build's push (loaded only then: the registry client and undici stay out of a plain build's start-up); one line per name. */
+async function pushBuilt(ctx: CliContext, store: Store, inv: BuildInvocation, spec: PushSpec, registry: () => Promise<RegistryClientOptions>) {
+  const { pushedLine, pushStoredImage } = await import('../registry-push.js');
+  let last: Awaited<ReturnType<typeof pushStoredImage>> | undefined;
+  for (const name of spec.names) {
+    last = await pushStoredImage(store, name, {
+      signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
+      compression: spec.compression, ...(spec.force ? { forceCompression: true } : {}), ...(spec.level !== undefined ? { compressionLevel: spec.level } : {}),
+    });
+    (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(name, last)}\n`);
+  }
+  return last!;
+}
+
+/** BuildKit's exporter response keys for what was pushed (exporter/containerimage/export.go: ExporterImageDigestKey, ExporterImageDescriptorKey). */
+function pushedMetadata(pushed: { digest: string; size: number; mediaType: string }): Record<string, unknown> {
+  return { 'containerimage.digest': pushed.digest, 'containerimage.descriptor': { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size } };
 }
 
 /** `--print definition`: the build up to its definition (bases from the store, or pulled into it), as JSON on stdout. */
