@@ -134,6 +134,28 @@ describe('registry push and pull (docker-registry)', function () {
     }
   });
 
+  it('resumes an upload whose connection dropped between chunks at the offset the registry reports: no byte sent twice', async () => {
+    const proxy = await startFaultProxy(reg.host);
+    // One attempt per request: the dropped PATCH is not resent by the retry layer, so the upload asks the registry where it stands.
+    const viaProxy = new RegistryClient({ credentials: async () => undefined, retry: { attempts: 1 } });
+    try {
+      let patches = 0;
+      proxy.inject((r) => r.method === 'PATCH' && ++patches === 3, ['reset']);
+      const src = new MemoryBlobs();
+      const layer = src.add(randomBytes(5 * 64 * 1024 + 99), MediaType.OciLayerGzip);
+      const target: ImageReference = { registry: proxy.host, repository: 'resume/app', tag: 'v1' };
+      expect(await pushBlob(viaProxy, target, layer, src.open, { chunkSize: 64 * 1024 })).to.equal('uploaded');
+      expect(proxy.forwardedBytes).to.equal(layer.size);
+      expect(proxy.seen.filter((x) => x.startsWith('POST'))).to.have.length(1);
+      expect(proxy.seen.filter((x) => /^GET \/v2\/resume\/app\/blobs\/uploads\//.test(x))).to.have.length(1);
+      const sink = new MemoryBlobs();
+      await sink.ingest((await viaProxy.send(reg.host, 'resume/app', ['pull'], { method: 'GET', path: `/blobs/${layer.digest}`, operation: 'GET blob' })).body, layer);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it('fetches a blob again when its body is cut mid-way; three cuts are one RegistryError naming the blob', async () => {
     const src = new MemoryBlobs();
     const img = image(src, 'amd64', [100 * 1024]);
