@@ -12,11 +12,12 @@ import { promisify } from 'node:util';
 import { MediaType } from '@tsbuild/core';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
+import { startFaultProxy } from '../../registry-client/test/support/fault-proxy.js';
 import { tsbuild } from './support.js';
 
 const run = promisify(execFile);
 
-async function rawManifest(ref: string): Promise<{ mediaType: string; layers: { mediaType: string }[] }> {
+async function rawManifest(ref: string): Promise<{ mediaType: string; layers: { mediaType: string; digest: string }[] }> {
   return JSON.parse((await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout);
 }
 
@@ -112,6 +113,39 @@ describe('tsbuild build --output type=image,push=true / type=registry (docker-re
       const r = await tsbuild(store, 'build', ...flags, ctxDir);
       expect(r.code, r.stderr).to.equal(2);
       expect(r.stderr).to.include(message);
+    }
+  });
+
+  it('through a registry that stalls, push and pull time out (--registry-timeout) and retry; one that always stalls is a precise error; fsck is clean', async () => {
+    const proxy = await startFaultProxy(reg.host);
+    try {
+      const ref = `${proxy.host}/out/stall:v1`;
+      expect((await tsbuild(store, 'tag', 'bb', ref)).code).to.equal(0);
+      proxy.inject((r) => r.method === 'PUT' && (r.url ?? '').includes('/blobs/uploads/'), ['stall']);
+      const pushed = await tsbuild(store, 'push', '--registry-timeout', '0.3', ref);
+      expect(pushed.code, pushed.stderr).to.equal(0);
+      const digest = /digest: (sha256:[a-f0-9]{64})/.exec(pushed.stdout)![1];
+      expect(await skopeoDigest(`${reg.host}/out/stall:v1`)).to.equal(digest);
+
+      const fresh = join(tmp.path, 'fresh');
+      const layer = (await rawManifest(`${reg.host}/out/stall:v1`)).layers[0]!.digest;
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['stall-body']);
+      const pulled = await tsbuild(fresh, 'pull', '--registry-timeout', '0.3', ref);
+      expect(pulled.code, pulled.stderr).to.equal(0);
+      expect(JSON.parse((await tsbuild(fresh, 'inspect', ref)).stdout)[0].Descriptor.digest).to.equal(digest);
+
+      const dead = join(tmp.path, 'dead');
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), Array(20).fill('stall-body'));
+      const failed = await tsbuild(dead, 'pull', '--registry-timeout', '0.3', ref);
+      expect(failed.code).to.equal(1);
+      expect(failed.stderr).to.include(`registry ${proxy.host}, repository out/stall, digest ${layer}: GET blob: timed out: the response body stalled longer than the idle timeout`);
+      expect(failed.stderr).to.not.match(/\n\s+at /);
+      for (const root of [store, fresh, dead]) {
+        const fsck = await tsbuild(root, 'fsck');
+        expect(fsck.code, fsck.stdout + fsck.stderr).to.equal(0);
+      }
+    } finally {
+      await proxy.close();
     }
   });
 });
