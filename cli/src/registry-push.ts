@@ -8,15 +8,16 @@
  * store holds is converted and pushed by digest, then the index naming them
  * (platform and annotations kept); manifests the store lacks (an index
  * pulled or loaded for some platforms) are left out, with a warning. A blob
- * another tag of the store says is in another repository of the same
- * registry is mounted from there rather than uploaded.
+ * the store knows is in another repository of the same registry (it was
+ * pulled from or pushed to it: store.sources) is mounted from there rather
+ * than uploaded; what was pushed is recorded as being in the target.
  */
 import { randomUUID } from 'node:crypto';
 import {
-  isIndexType, isLayerType, type Compression, isManifestType, isNotFound, parseReference, shortDigest,
-  type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
+  isIndexType, isLayerType, isManifestType, isNotFound, parseReference, shortDigest,
+  type Compression, type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
 } from '@tsbuild/core';
-import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, selectMountCandidate, type RegistryClientOptions } from '@tsbuild/registry-client';
 import { convertImage, readBlobBytes, readJson, type Store } from '@tsbuild/store';
 
 export interface PushResult {
@@ -48,7 +49,8 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
   const client = new RegistryClient(options.client ?? { credentials: dockerConfigCredentials(options.env ? { env: options.env } : {}) });
   const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
 
-  const mountable = await mountSources(store, ref, cancel);
+  /** A repository of the target registry the store knows holds `digest` (pulled from or pushed to it). */
+  const knownIn = async (digest: Digest) => selectMountCandidate(ref.repository, (await store.sources.get(digest))[ref.registry] ?? []);
 
   /** One image manifest: its layers gzip'd where the store keeps them uncompressed, its blobs, then itself under `target`. */
   const pushImage = async (desc: Descriptor, target: ImageReference): Promise<Descriptor> => {
@@ -63,15 +65,16 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
     await hold(converted.digest);
     const bytes = await readBlobBytes(store.content, converted.digest, cancel);
     const pushed = JSON.parse(bytes.toString('utf8')) as Manifest;
-    // A gzip'd layer came from the store's layer at the same position: a repository holding either can mount it.
-    const sourceOf = new Map(pushed.layers.map((l, i) => [l.digest, manifest.layers[i]?.digest]));
-    const mountFrom = (d: Digest) => mountable.get(d) ?? mountable.get(sourceOf.get(d) ?? d);
-    const digest = await pushManifest(client, target, { mediaType: converted.mediaType, bytes, blobs: [pushed.config, ...pushed.layers] },
+    const blobs = [pushed.config, ...pushed.layers];
+    const candidates = new Map(await Promise.all(blobs.map(async (b) => [b.digest, await knownIn(b.digest)] as const)));
+    const digest = await pushManifest(client, target, { mediaType: converted.mediaType, bytes, blobs },
       (blob, start) => store.content.reader(blob.digest, { start, ...cancel }), {
         ...cancel,
-        mountFrom,
+        mountFrom: (d) => candidates.get(d),
         onBlob: (e) => options.onBlob?.(`${shortDigest(e.digest)}: ${e.result === 'exists' ? 'Layer already exists' : e.result === 'mounted' ? 'Mounted' : 'Pushed'}`),
       });
+    // Now in the target repository: a later push to another repository of this registry can mount them from here.
+    await store.sources.add([...blobs.map((b) => b.digest), digest], target.registry, target.repository);
     return { mediaType: converted.mediaType, digest, size: bytes.length };
   };
 
@@ -106,32 +109,4 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
 export function pushedLine(name: string, result: PushResult): string {
   const ref = parseReference(name);
   return `${ref.tag ?? ref.digest}: digest: ${result.digest} size: ${result.size}`;
-}
-
-/**
- * Blobs a repository of the same registry may already hold, by digest: the
- * ones named by the store's other tags on that registry (pulled from it or
- * pushed to it), each mapped to that tag's repository. Only a hint: a mount
- * the registry declines becomes an upload.
- */
-async function mountSources(store: Store, ref: ImageReference, cancel: { signal?: AbortSignal }): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const record of await store.images.list()) {
-    let other: ImageReference;
-    try {
-      other = parseReference(record.name);
-    } catch {
-      continue;
-    }
-    if (other.registry !== ref.registry || other.repository === ref.repository) continue;
-    const queue: Descriptor[] = [record.target];
-    while (queue.length) {
-      const desc = queue.shift()!;
-      const json = await readJson<Partial<Manifest & Index>>(store.content, desc, cancel).catch(() => undefined);
-      if (!json) continue;
-      if (Array.isArray(json.manifests)) queue.push(...json.manifests.filter((m) => isManifestType(m.mediaType)));
-      for (const blob of [...(json.config ? [json.config] : []), ...(json.layers ?? [])]) if (!out.has(blob.digest)) out.set(blob.digest, other.repository);
-    }
-  }
-  return out;
 }

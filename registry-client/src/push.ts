@@ -209,6 +209,26 @@ async function* readChunks(source: Readable, size: number): AsyncGenerator<Buffe
   if (have) yield Buffer.concat(parts);
 }
 
+/**
+ * The repository to mount a blob from, of those of the same registry known
+ * to hold it: the one sharing the most leading path components with
+ * `target` (a later one wins a tie), never `target` itself — containerd's
+ * selectRepositoryMountCandidate (core/remotes/docker/handler.go).
+ */
+export function selectMountCandidate(target: string, repositories: readonly string[]): string | undefined {
+  const components = target.split('/');
+  let best = -1;
+  let match: string | undefined;
+  for (const repo of repositories) {
+    if (repo === target) continue;
+    const other = repo.split('/');
+    let n = 0;
+    while (n < components.length && n < other.length && components[n] === other[n]) n++;
+    if (n >= best) [best, match] = [n, repo];
+  }
+  return match;
+}
+
 export interface PushImageOptions {
   signal?: AbortSignal;
   chunkSize?: number;

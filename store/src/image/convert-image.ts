@@ -13,7 +13,7 @@
  * (layer-variants.ts): converting the same layer again costs a stat while the
  * converted blob exists.
  */
-import { layerCompression, layerMediaType, throwIfAborted, type Compression, type Descriptor, type Digest, type Manifest } from '@tsbuild/core';
+import { InvalidArgumentError, layerCompression, layerMediaType, throwIfAborted, type Compression, type Descriptor, type Digest, type Manifest, type MediaTypeFlavor } from '@tsbuild/core';
 import { writeJson } from '../content/helpers.js';
 import { openLayer } from '../layer/layer-reader.js';
 import { writeLayer } from '../layer/layer-writer.js';
@@ -32,6 +32,8 @@ export interface ConvertLayersOptions extends Cancellable {
   force?: boolean;
   /** Compression level for layers compressed now (gzip 0–9, zstd 1–22); a variant already made is reused whatever its level. */
   level?: number;
+  /** The media-type flavor of converted layers (default: each layer's own). */
+  flavor?: MediaTypeFlavor;
   /** Called with each blob a conversion makes or reuses, before anything naming it is written (a lease holds them). */
   onBlob?: (blob: Descriptor) => Promise<void>;
 }
@@ -62,8 +64,7 @@ export async function convertLayers(layers: readonly { descriptor: Descriptor; d
       throwIfAborted(signal);
       const i = todo[n]!;
       const { descriptor: source, diffID } = layers[i]!;
-      // zstd has only an OCI media type (BuildKit: zstdType.OnlySupportOCITypes, util/compression/zstd.go).
-      const mediaType = layerMediaType(compression, compression === 'zstd' ? 'oci' : mediaTypeFlavor(source.mediaType) ?? 'oci');
+      const mediaType = layerMediaType(compression, options.flavor ?? mediaTypeFlavor(source.mediaType) ?? 'oci');
       let blob: { digest: Digest; size: number } | undefined = await variants.get(source.digest, compression, content);
       if (!blob) {
         const tar = await openLayer(content, source, { ...cancel, verifyDiffID: diffID });
@@ -87,12 +88,16 @@ export async function convertLayers(layers: readonly { descriptor: Descriptor; d
 export async function convertImage(image: Descriptor, options: ConvertLayersOptions): Promise<Descriptor> {
   const cancel = options.signal ? { signal: options.signal } : {};
   const { manifest, manifestDescriptor, config } = await resolveImage(options.content, image, cancel);
-  // A Docker manifest cannot carry a zstd layer (there is no Docker zstd media type in the distribution spec): it is re-encoded.
-  const docker = mediaTypeFlavor(manifest.mediaType ?? manifestDescriptor.mediaType) === 'docker';
-  const must = (l: Descriptor) => docker && layerCompression(l.mediaType) === 'zstd';
+  const flavor = mediaTypeFlavor(manifest.mediaType ?? manifestDescriptor.mediaType) ?? 'oci';
+  // zstd has only OCI media types: refused for a Docker manifest as BuildKit refuses it (exporter/containerimage/opts.go,
+  // ImageCommitOpts.Validate), and a zstd layer a Docker manifest names is re-encoded to the compression asked for.
+  if (flavor === 'docker' && options.compression === 'zstd') {
+    throw new InvalidArgumentError('zstd layers need OCI media types: this image is a Docker schema2 manifest', { code: 'STORE_ZSTD_NEEDS_OCI' });
+  }
+  const must = (l: Descriptor) => flavor === 'docker' && layerCompression(l.mediaType) === 'zstd';
   const needs = (l: Descriptor) => needsConversion(l, options.compression, options.force) || must(l);
   if (!manifest.layers.some(needs)) return manifestDescriptor;
-  const layers = await convertLayers(manifest.layers.map((descriptor, i) => ({ descriptor, diffID: config.rootfs.diff_ids[i]!, force: must(descriptor) })), options);
+  const layers = await convertLayers(manifest.layers.map((descriptor, i) => ({ descriptor, diffID: config.rootfs.diff_ids[i]!, force: must(descriptor) })), { ...options, flavor });
   const converted: Manifest = { ...manifest, layers };
   const desc = await writeJson(options.content, converted, manifest.mediaType ?? manifestDescriptor.mediaType, cancel);
   return { ...desc, platform: platformOf(config) };
