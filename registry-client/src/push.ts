@@ -14,7 +14,7 @@
  * Memory is bounded by chunkSize × concurrency whatever the blob size.
  */
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, RegistryError, sha256, type Descriptor, type Digest, type ImageReference } from '@tsbuild/core';
+import { InvalidArgumentError, RegistryError, isCanceled, sha256, type Descriptor, type Digest, type ImageReference } from '@tsbuild/core';
 import type { RegistryClient, RepositoryRequest } from './client.js';
 import { repositoryScope } from './token.js';
 import { discard } from './transport.js';
@@ -103,7 +103,7 @@ async function uploadOnce(client: RegistryClient, ref: ImageReference, desc: Des
     } catch (err) {
       if (resumes >= MAX_RESUMES || !resumable(err)) throw err;
       // Ask the registry how much it holds; an upload it no longer knows is started again from byte 0 by pushBlob.
-      const status = await uploadStatus(upload, at.location).catch(() => undefined);
+      const status = await uploadStatus(upload, at.location).catch((e: unknown) => { if (isCanceled(e)) throw e; return undefined; });
       if (!status || status.offset > desc.size) throw err;
       Object.assign(at, status);
     }
