@@ -122,7 +122,7 @@ describe('tsbuild build --output type=image,push=true / type=registry (docker-re
       const ref = `${proxy.host}/out/stall:v1`;
       expect((await tsbuild(store, 'tag', 'bb', ref)).code).to.equal(0);
       proxy.inject((r) => r.method === 'PUT' && (r.url ?? '').includes('/blobs/uploads/'), ['stall']);
-      const pushed = await tsbuild(store, 'push', '--registry-timeout', '0.3', ref);
+      const pushed = await tsbuild(store, 'push', '--registry-timeout', '2', ref);
       expect(pushed.code, pushed.stderr).to.equal(0);
       const digest = /digest: (sha256:[a-f0-9]{64})/.exec(pushed.stdout)![1];
       expect(await skopeoDigest(`${reg.host}/out/stall:v1`)).to.equal(digest);
@@ -130,13 +130,13 @@ describe('tsbuild build --output type=image,push=true / type=registry (docker-re
       const fresh = join(tmp.path, 'fresh');
       const layer = (await rawManifest(`${reg.host}/out/stall:v1`)).layers[0]!.digest;
       proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['stall-body']);
-      const pulled = await tsbuild(fresh, 'pull', '--registry-timeout', '0.3', ref);
+      const pulled = await tsbuild(fresh, 'pull', '--registry-timeout', '2', ref);
       expect(pulled.code, pulled.stderr).to.equal(0);
       expect(JSON.parse((await tsbuild(fresh, 'inspect', ref)).stdout)[0].Descriptor.digest).to.equal(digest);
 
       const dead = join(tmp.path, 'dead');
       proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), Array(20).fill('stall-body'));
-      const failed = await tsbuild(dead, 'pull', '--registry-timeout', '0.3', ref);
+      const failed = await tsbuild(dead, 'pull', '--registry-timeout', '2', ref);
       expect(failed.code).to.equal(1);
       expect(failed.stderr).to.include(`registry ${proxy.host}, repository out/stall, digest ${layer}: GET blob: timed out: the response body stalled longer than the idle timeout`);
       expect(failed.stderr).to.not.match(/\n\s+at /);
