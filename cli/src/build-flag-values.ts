@@ -106,6 +106,10 @@ export function parseSsh(value: string): SshSpec {
 export interface OutputImageOptions {
   mediaTypes?: 'oci' | 'docker';
   compression?: 'gzip' | 'zstd' | 'none';
+  /** `force-compression=true`: layers compressed another way are re-encoded too. */
+  forceCompression?: boolean;
+  /** `compression-level=N`, for the layers compressed for a push or an archive. */
+  compressionLevel?: number;
 }
 
 /** `-o type=docker` without `dest`: load into the docker daemon (docker-load.ts), as `--load`. */
@@ -116,8 +120,11 @@ export interface DockerLoadOutput {
 }
 
 /**
- * `-o type=image|oci|docker|local|tar,dest=…[,name=…][,oci-mediatypes=true|false][,compression=gzip|zstd|uncompressed]`;
- * a bare `-o DIR` is `type=local,dest=DIR`.
+ * `-o type=image|registry|oci|docker|local|tar,dest=…[,name=…][,push=true][,oci-mediatypes=true|false]
+ * [,compression=gzip|zstd|uncompressed][,compression-level=N][,force-compression=true]`;
+ * a bare `-o DIR` is `type=local,dest=DIR`. `type=registry` is `type=image,push=true`
+ * (buildx's alias). The compression keys are BuildKit's (util/compression/attrs.go
+ * ParseAttributes).
  */
 export function parseOutput(value: string, image: OutputImageOptions = {}): OutputSpec | DockerLoadOutput {
   if (!value.includes('=')) {
@@ -135,9 +142,13 @@ export function parseOutput(value: string, image: OutputImageOptions = {}): Outp
     else if (k === 'push') push = bool('--output', k, v);
     else if (k === 'oci-mediatypes') image.mediaTypes = bool('--output', k, v) ? 'oci' : 'docker';
     else if (k === 'compression') image.compression = outputCompression(v);
+    else if (k === 'force-compression') image.forceCompression = bool('--output', k, v);
+    else if (k === 'compression-level') image.compressionLevel = compressionLevel(v);
     else throw new UsageError(`--output: unexpected key ${JSON.stringify(k)}`);
   }
   switch (type) {
+    case 'registry':
+      return { type: 'image', ...(names.length ? { name: names } : {}), push: push ?? true };
     case 'image':
       return { type, ...(names.length ? { name: names } : {}), ...(push !== undefined ? { push } : {}) };
     case 'docker':
@@ -149,7 +160,7 @@ export function parseOutput(value: string, image: OutputImageOptions = {}): Outp
     case 'local': case 'tar':
       return { type, dest: needDest(type, dest) };
     default:
-      throw new UsageError(`--output: ${type ? `unknown type ${JSON.stringify(type)}` : 'type= is required'} (image, oci, docker, local or tar)`);
+      throw new UsageError(`--output: ${type ? `unknown type ${JSON.stringify(type)}` : 'type= is required'} (image, registry, oci, docker, local or tar)`);
   }
 }
 
@@ -157,6 +168,12 @@ function outputCompression(v: string): 'gzip' | 'zstd' | 'none' {
   if (v === 'gzip' || v === 'zstd') return v;
   if (v === 'uncompressed' || v === 'none') return 'none';
   throw new UsageError(`--output: compression=${JSON.stringify(v)} (gzip, zstd or uncompressed)`);
+}
+
+function compressionLevel(v: string): number {
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n)) throw new UsageError(`--output: compression-level= expects an integer, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function needDest(type: string, dest: string | undefined): string {

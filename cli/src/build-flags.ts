@@ -75,10 +75,10 @@ export interface BuildInvocation {
   check: boolean;
   /** `--call outline|targets|check[,format=json]` (not `build`, the default): a subrequest answered instead of building. */
   call?: CallSpec;
-  /** `--push`: push every `-t` name to its registry after the build. */
-  push: boolean;
   /** `--load` (or `-o type=docker` without dest): the image into the docker daemon too; `names` beside the -t names. */
   load?: { names: string[] };
+  /** What is pushed after the build (`--push`, `-o type=image,push=true`, `-o type=registry`); none: nothing. */
+  push?: PushSpec;
   /** A frontend print (no store), or `definition`: the build's definition as JSON (images resolved from the store, nothing run). */
   print?: PrintFormat | 'definition';
   runtime?: string;
@@ -88,6 +88,15 @@ export interface BuildInvocation {
   report?: string;
   /** `--gc-keep-storage` / TSBUILD_GC_KEEP_STORAGE: after a successful build, GC the build cache down to this many bytes. */
   gcKeepStorage?: number;
+}
+
+/** Names to push and how their layers are compressed on the way (BuildKit's image exporter options). */
+export interface PushSpec {
+  names: string[];
+  /** Default gzip, as BuildKit's (util/compression.Default). */
+  compression: Compression;
+  force?: boolean;
+  level?: number;
 }
 
 export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): BuildInvocation {
@@ -129,7 +138,9 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (filters.length) options.noCacheFilter = filters;
   const imageOptions: OutputImageOptions = {};
   const parsedOutputs = list(args, 'output').map((o) => parseOutput(o, imageOptions));
-  const outputs = parsedOutputs.filter((o): o is OutputSpec => !('load' in o));
+  const requested = parsedOutputs.filter((o): o is OutputSpec => !('load' in o));
+  // The builder tags; pushing is the CLI's (the builder does not talk to registries): a push output is an image output here.
+  const outputs: OutputSpec[] = requested.map((o) => (o.type === 'image' ? { type: 'image', ...(o.name ? { name: o.name } : {}) } : o));
   if (outputs.length) options.outputs = outputs;
   // --load is shorthand for --output type=docker (docker's documentation of `buildx build --load`; buildx's own code
   // is not available here to read): both ask for one load into the daemon, under the -t names and any name=.
@@ -151,6 +162,10 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   }
   const compression = oneOf('--compression', str(args, 'compression'), ['gzip', 'zstd', 'none'] as const);
   if (compression) options.compression = compression as Compression;
+  // zstd has no Docker media type: refused as BuildKit's ImageCommitOpts.Validate refuses it (exporter/containerimage/opts.go).
+  if (options.compression === 'zstd' && options.mediaTypes === 'docker') {
+    throw new UsageError('--output: exporter option "compression=zstd" conflicts with "oci-mediatypes=false"');
+  }
   if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') {
     const epoch = Number(env.SOURCE_DATE_EPOCH);
     if (!Number.isInteger(epoch) || epoch < 0) throw new UsageError(`SOURCE_DATE_EPOCH: expected seconds since 1970, got ${JSON.stringify(env.SOURCE_DATE_EPOCH)}`);
@@ -164,8 +179,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (cacheFrom.length) options.cacheFrom = cacheFrom;
   const cacheTo = list(args, 'cache-to').map(parseCacheTo);
   if (cacheTo.length) options.cacheTo = cacheTo;
-  const push = flag(args, 'push');
-  if (push && !tags.length) throw new UsageError('--push needs at least one -t/--tag naming where to push');
+  const push = pushSpec(flag(args, 'push'), tags, requested, imageOptions);
   const quiet = flag(args, 'quiet');
   const progress = oneOf('--progress', str(args, 'progress'), PROGRESS_MODES) ?? (quiet ? 'quiet' : 'auto');
   const print = oneOf('--print', str(args, 'print'), ['outline', 'dot', 'json', 'definition'] as const);
@@ -181,7 +195,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const gcKeepStorage = parseGcKeepStorage(str(args, 'gc-keep-storage'), env);
 
   return {
-    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
+    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, ...(push ? { push } : {}),
     ...(load ? { load } : {}), ...(gcKeepStorage !== undefined ? { gcKeepStorage } : {}), ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
@@ -195,6 +209,33 @@ function parseGcKeepStorage(value: string | undefined, env: NodeJS.ProcessEnv): 
   const bytes = ramInBytes(text.trim());
   if (bytes === undefined || bytes === 0) throw new UsageError(`${name}: invalid size ${JSON.stringify(text)} (e.g. 2g, 512MB)`);
   return bytes;
+}
+
+/**
+ * `--push` pushes every `-t`; an image output with `push=true` (or
+ * `type=registry`) pushes the `-t` names and its own `name=`s, as buildx
+ * hands the tags to the image exporter's name.
+ */
+function pushSpec(pushFlag: boolean, tags: string[], outputs: OutputSpec[], image: OutputImageOptions): PushSpec | undefined {
+  const names = new Set<string>(pushFlag ? tags : []);
+  const pushOutputs = outputs.filter((o): o is Extract<OutputSpec, { type: 'image' }> => o.type === 'image' && o.push === true);
+  for (const o of pushOutputs) for (const n of [...tags, ...(o.name ?? []).map((r) => wrap('--output name=', () => normalizeReference(r)))]) names.add(n);
+  if (!pushFlag && pushOutputs.length === 0) return undefined;
+  if (names.size === 0) throw new UsageError(`${pushFlag ? '--push' : '--output push=true'} needs at least one -t/--tag or name= naming where to push`);
+  const compression = image.compression ?? 'gzip';
+  if (image.compressionLevel !== undefined) checkLevel(compression, image.compressionLevel);
+  return {
+    names: [...names], compression,
+    ...(image.forceCompression ? { force: true } : {}), ...(image.compressionLevel !== undefined ? { level: image.compressionLevel } : {}),
+  };
+}
+
+/** gzip's levels are zlib's 0–9, zstd's libzstd's 1–22. */
+function checkLevel(compression: Compression, level: number): void {
+  const [min, max] = compression === 'zstd' ? [1, 22] : [0, 9];
+  if (compression === 'none' || level < min || level > max) {
+    throw new UsageError(`--output: compression-level=${level} is not a level of compression=${compression === 'none' ? 'uncompressed' : compression}${compression === 'none' ? '' : ` (${min}–${max})`}`);
+  }
 }
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[]): T | undefined {

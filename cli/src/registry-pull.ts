@@ -4,6 +4,8 @@
  * a manifest digest once; the blobs the store lacks are streamed into it under
  * a lease (so a prune in another process cannot take them before the tag
  * exists); the name is tagged last, to the manifest of the platform pulled.
+ * The store records that the manifest and its blobs are in that repository
+ * (store.sources), for cross-repository mounts on a later push.
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -83,6 +85,7 @@ export async function pullToStore(store: Store, client: RegistryClient, input: s
     });
     const platform = resolved.descriptor.platform ?? desc.platform;
     const target = platform ? { ...desc, platform } : { ...desc, platform: platformOf(await configOf(store, desc)) };
+    await recordSources(store, desc, ref.registry, ref.repository);
     await store.images.put(name, target);
     return { descriptor: target, fetched };
   } finally {
@@ -92,6 +95,12 @@ export async function pullToStore(store: Store, client: RegistryClient, input: s
     }
     await store.leases.delete(lease.id).catch(() => undefined);
   }
+}
+
+/** The manifest and its blobs are in this repository of this registry (a push there or next to it can mount them). */
+async function recordSources(store: Store, desc: Descriptor, registry: string, repository: string): Promise<void> {
+  const manifest = await readJson<Manifest>(store.content, desc);
+  await store.sources.add([desc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], registry, repository);
 }
 
 /** The builder's ImagePuller for one build: one registry client (its connections and tokens shared by every pull), closed by `close`. */

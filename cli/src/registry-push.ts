@@ -1,25 +1,27 @@
 /**
  * Pushes an image of the store to the registry its name points at (for
- * `tsbuild push` and `tsbuild build --push`). Layers the store keeps
- * uncompressed are gzip'd first through the store's convertImage, whose
+ * `tsbuild push` and a build's push). Layers the store keeps
+ * uncompressed are compressed first (gzip unless asked otherwise) through the store's convertImage, whose
  * layer-variants memo keeps the compressed blob, so the next push does not
  * compress again; blobs stream from the store, held by a lease until the
  * manifest is up. An index is pushed as an index: each of its manifests the
  * store holds is converted and pushed by digest, then the index naming them
  * (platform and annotations kept); manifests the store lacks (an index
  * pulled or loaded for some platforms) are left out, with a warning. A blob
- * another tag of the store says is in another repository of the same
- * registry is mounted from there rather than uploaded.
+ * the store knows is in another repository of the same registry (it was
+ * pulled from or pushed to it: store.sources) is mounted from there rather
+ * than uploaded; what was pushed is recorded as being in the target.
  */
 import { randomUUID } from 'node:crypto';
 import {
   isIndexType, isLayerType, isManifestType, isNotFound, parseReference, shortDigest,
-  type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
+  type Compression, type Descriptor, type Digest, type ImageReference, type Index, type Manifest,
 } from '@tsbuild/core';
-import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { RegistryClient, dockerConfigCredentials, pushManifest, putManifest, selectMountCandidate, type RegistryClientOptions } from '@tsbuild/registry-client';
 import { convertImage, readBlobBytes, readJson, type Store } from '@tsbuild/store';
 
 export interface PushResult {
+  mediaType: string;
   digest: Digest;
   size: number;
 }
@@ -29,6 +31,11 @@ export interface PushOptions {
   env?: NodeJS.ProcessEnv;
   client?: RegistryClientOptions;
   warn?: (message: string) => void;
+  /** The layers' compression in the registry (default gzip); layers compressed another way are kept unless `forceCompression`. */
+  compression?: Compression;
+  forceCompression?: boolean;
+  /** For layers compressed now (a variant already in the store is reused whatever its level). */
+  compressionLevel?: number;
   /** One line per blob: `<short digest>: Pushed | Layer already exists | Mounted`. */
   onBlob?: (line: string) => void;
 }
@@ -42,34 +49,39 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
   const client = new RegistryClient(options.client ?? { credentials: dockerConfigCredentials(options.env ? { env: options.env } : {}) });
   const hold = (digest: Digest) => store.leases.addResource(lease.id, { type: 'content', digest });
 
-  const mountable = await mountSources(store, ref, cancel);
+  /** A repository of the target registry the store knows holds `digest` (pulled from or pushed to it). */
+  const knownIn = async (digest: Digest) => selectMountCandidate(ref.repository, (await store.sources.get(digest))[ref.registry] ?? []);
 
   /** One image manifest: its layers gzip'd where the store keeps them uncompressed, its blobs, then itself under `target`. */
   const pushImage = async (desc: Descriptor, target: ImageReference): Promise<Descriptor> => {
     const manifest = await readJson<Manifest>(store.content, desc, cancel);
     const convertible = manifest.layers.every((l) => isLayerType(l.mediaType));
     const converted = convertible
-      ? await convertImage(desc, { root: store.root, content: store.content, compression: 'gzip', ...cancel, onBlob: (blob) => hold(blob.digest) })
+      ? await convertImage(desc, {
+        root: store.root, content: store.content, compression: options.compression ?? 'gzip', ...cancel, onBlob: (blob) => hold(blob.digest),
+        ...(options.forceCompression ? { force: true } : {}), ...(options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}),
+      })
       : desc;
     await hold(converted.digest);
     const bytes = await readBlobBytes(store.content, converted.digest, cancel);
     const pushed = JSON.parse(bytes.toString('utf8')) as Manifest;
-    // A gzip'd layer came from the store's layer at the same position: a repository holding either can mount it.
-    const sourceOf = new Map(pushed.layers.map((l, i) => [l.digest, manifest.layers[i]?.digest]));
-    const mountFrom = (d: Digest) => mountable.get(d) ?? mountable.get(sourceOf.get(d) ?? d);
-    const digest = await pushManifest(client, target, { mediaType: converted.mediaType, bytes, blobs: [pushed.config, ...pushed.layers] },
+    const blobs = [pushed.config, ...pushed.layers];
+    const candidates = new Map(await Promise.all(blobs.map(async (b) => [b.digest, await knownIn(b.digest)] as const)));
+    const digest = await pushManifest(client, target, { mediaType: converted.mediaType, bytes, blobs },
       (blob, start) => store.content.reader(blob.digest, { start, ...cancel }), {
         ...cancel,
-        mountFrom,
+        mountFrom: (d) => candidates.get(d),
         onBlob: (e) => options.onBlob?.(`${shortDigest(e.digest)}: ${e.result === 'exists' ? 'Layer already exists' : e.result === 'mounted' ? 'Mounted' : 'Pushed'}`),
       });
+    // Now in the target repository: a later push to another repository of this registry can mount them from here.
+    await store.sources.add([...blobs.map((b) => b.digest), digest], target.registry, target.repository);
     return { mediaType: converted.mediaType, digest, size: bytes.length };
   };
 
   try {
     if (!isIndexType(record.target.mediaType)) {
       const pushed = await pushImage(record.target, ref);
-      return { digest: pushed.digest, size: pushed.size };
+      return { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size };
     }
     const index = await readJson<Index>(store.content, record.target, cancel);
     const byDigest: ImageReference = { registry: ref.registry, repository: ref.repository };
@@ -84,8 +96,9 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
       manifests.push({ ...child, mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size });
     }
     const bytes = Buffer.from(JSON.stringify({ ...index, manifests }));
-    const digest = await putManifest(client, ref, index.mediaType ?? record.target.mediaType, bytes, signal);
-    return { digest, size: bytes.length };
+    const mediaType = index.mediaType ?? record.target.mediaType;
+    const digest = await putManifest(client, ref, mediaType, bytes, signal);
+    return { mediaType, digest, size: bytes.length };
   } finally {
     await client.close();
     await store.leases.delete(lease.id).catch(() => undefined);
@@ -96,32 +109,4 @@ export async function pushStoredImage(store: Store, name: string, options: PushO
 export function pushedLine(name: string, result: PushResult): string {
   const ref = parseReference(name);
   return `${ref.tag ?? ref.digest}: digest: ${result.digest} size: ${result.size}`;
-}
-
-/**
- * Blobs a repository of the same registry may already hold, by digest: the
- * ones named by the store's other tags on that registry (pulled from it or
- * pushed to it), each mapped to that tag's repository. Only a hint: a mount
- * the registry declines becomes an upload.
- */
-async function mountSources(store: Store, ref: ImageReference, cancel: { signal?: AbortSignal }): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const record of await store.images.list()) {
-    let other: ImageReference;
-    try {
-      other = parseReference(record.name);
-    } catch {
-      continue;
-    }
-    if (other.registry !== ref.registry || other.repository === ref.repository) continue;
-    const queue: Descriptor[] = [record.target];
-    while (queue.length) {
-      const desc = queue.shift()!;
-      const json = await readJson<Partial<Manifest & Index>>(store.content, desc, cancel).catch(() => undefined);
-      if (!json) continue;
-      if (Array.isArray(json.manifests)) queue.push(...json.manifests.filter((m) => isManifestType(m.mediaType)));
-      for (const blob of [...(json.config ? [json.config] : []), ...(json.layers ?? [])]) if (!out.has(blob.digest)) out.set(blob.digest, other.repository);
-    }
-  }
-  return out;
 }

@@ -66,7 +66,7 @@ describe('tsbuild push (docker-registry, skopeo)', function () {
     expect(back.Config).to.deep.equal(original.Config);
   });
 
-  it('mounts blobs from another repository of the same registry that a tag in the store names', async () => {
+  it('mounts blobs from another repository of the same registry the store pushed them to', async () => {
     // push/bb:v1 was pushed by the first test and is still tagged in store a.
     const ref = `${reg.host}/mounted/bb:v1`;
     expect((await tsbuild(a, 'tag', 'bb', ref)).code).to.equal(0);
@@ -76,6 +76,29 @@ describe('tsbuild push (docker-registry, skopeo)', function () {
     const first = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/push/bb:v1`])).stdout);
     const mounted = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`])).stdout);
     expect(mounted.Digest).to.equal(first.Digest);
+  });
+
+  it('a store that pulled an image from one repository pushes it to another by mounts: no blob byte uploaded', async () => {
+    // push/bb:v1 is in the registry (first test); a fresh store pulls it, then pushes it elsewhere, both through a counting proxy.
+    const b = join(tmp.path, 'b');
+    const proxy = await startFaultProxy(reg.host);
+    try {
+      expect((await tsbuild(b, 'pull', `${proxy.host}/push/bb:v1`)).code).to.equal(0);
+      const ref = `${proxy.host}/elsewhere/copy:v1`;
+      expect((await tsbuild(b, 'tag', `${proxy.host}/push/bb:v1`, ref)).code).to.equal(0);
+      const [seenBefore, bytesBefore] = [proxy.seen.length, proxy.forwardedBytes];
+      const r = await tsbuild(b, 'push', ref);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout.trimEnd().split('\n').slice(0, -1).map((l) => l.replace(/^[a-f0-9]{12}: /, ''))).to.deep.equal(['Mounted', 'Mounted']);
+      const seen = proxy.seen.slice(seenBefore);
+      expect(seen.filter((x) => x.startsWith('POST'))).to.have.length(2).and.deep.equal(seen.filter((x) => x.includes('?mount=') && x.includes('&from=push%2Fbb')));
+      expect(seen.filter((x) => /^(PATCH|PUT) .*\/blobs\/uploads\//.test(x))).to.deep.equal([]);
+      const manifestBytes = Number(/size: (\d+)$/m.exec(r.stdout)![1]);
+      expect(proxy.forwardedBytes - bytesBefore).to.equal(manifestBytes);
+    } finally {
+      await proxy.close();
+    }
+    expect(readdirSync(join(b, 'blob-sources'))).to.have.length(3);
   });
 
   it('build --push pushes every -t and prints the digest', async () => {

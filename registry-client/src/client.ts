@@ -32,6 +32,12 @@ export interface RegistryClientOptions {
   retry?: RetryOptions;
   /** Concurrent connections per registry (default 8). */
   connections?: number;
+  /**
+   * Idle timeout of a request (default 60 s): no response headers, or no
+   * response body bytes, for this long fails the attempt as a network
+   * failure, which is retried (a registry that accepts and then stalls).
+   */
+  timeoutMs?: number;
 }
 
 export interface RepositoryRequest extends Omit<RegistryRequest, 'url' | 'context'> {
@@ -54,8 +60,12 @@ export class RegistryClient {
   private extraCaPending: Promise<{ ca?: string[] }> | undefined;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
-    this.tokenTransport = lazyTransport(async () => httpTransport({ tls: await this.extraCa() }));
+    this.tokenTransport = lazyTransport(async () => httpTransport({ tls: await this.extraCa(), ...this.timeout() }));
     this.authorizer = new Authorizer(this.layers(this.tokenTransport), options.credentials ?? dockerConfigCredentials(), options.insecure ?? []);
+  }
+
+  private timeout(): { timeoutMs?: number } {
+    return this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {};
   }
 
   /** Sends a request about `registry/repository` with auth for `actions`. */
@@ -126,7 +136,7 @@ export class RegistryClient {
         const tls = await loadCertsDir(endpoint.host, this.options.certsDir ?? DEFAULT_CERTS_DIR);
         const extra = await this.extraCa();
         if (extra.ca) tls.ca = [...(tls.ca ?? []), ...extra.ca];
-        const transport = httpTransport({ tls, connections: this.options.connections ?? 8 });
+        const transport = httpTransport({ tls, connections: this.options.connections ?? 8, ...this.timeout() });
         const chain = this.layers(transport);
         const probe = withUserAgent(transport, this.options.userAgent ?? 'tsbuild/0.1');
         return { transport, chain, ping: await ping(chain, endpoint, signal, probe) };

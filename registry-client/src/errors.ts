@@ -38,6 +38,16 @@ export interface ErrorContext extends RegistryErrorDetails {
   operation: string;
 }
 
+/** undici's idle timeouts (http-transport.ts sets them), in words; undefined for other failures. */
+function timeoutOf(cause: unknown): string | undefined {
+  for (let e = cause; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'no response from the registry within the idle timeout';
+    if (code === 'UND_ERR_BODY_TIMEOUT') return 'the response body stalled longer than the idle timeout';
+  }
+  return undefined;
+}
+
 /** `registry 127.0.0.1:5000, repository app, digest sha256:…: GET manifest: 404 MANIFEST_UNKNOWN: manifest unknown` */
 export function registryError(ctx: ErrorContext, status: number, bodyText = '', cause?: unknown): RegistryError {
   const first = parseErrorBody(bodyText)[0];
@@ -46,8 +56,9 @@ export function registryError(ctx: ErrorContext, status: number, bodyText = '', 
     ctx.repository && `repository ${ctx.repository}`,
     ctx.digest && `digest ${ctx.digest}`,
   ].filter(Boolean).join(', ');
-  const what = status === 0 ? 'connection failed' : `${status}${first ? ` ${first.code}` : ''}`;
-  const detail = first?.message ?? (cause instanceof Error ? cause.message : bodyText.trim().slice(0, 200));
+  const timeout = status === 0 ? timeoutOf(cause) : undefined;
+  const what = timeout ? 'timed out' : status === 0 ? 'connection failed' : `${status}${first ? ` ${first.code}` : ''}`;
+  const detail = timeout ?? first?.message ?? (cause instanceof Error ? cause.message : bodyText.trim().slice(0, 200));
   const message = `${where ? `${where}: ` : ''}${ctx.operation}: ${what}${detail ? `: ${detail}` : ''}`;
   const options: ConstructorParameters<typeof RegistryError>[4] = { registry: ctx.registry, repository: ctx.repository, digest: ctx.digest };
   if (status === 0) options.code = 'REGISTRY_UNREACHABLE';

@@ -6,14 +6,15 @@
  * in chunks of `chunkSize` read from the source — one monolithic PUT when
  * the blob fits in a chunk, else PATCHes with `Content-Range` and a closing
  * PUT `?digest=`. Each chunk is a Buffer, so the retry layer may resend it;
- * when the registry no longer accepts the upload after a cut connection, the
- * blob is uploaded again from byte 0 (at most twice). Resuming from the
- * registry's reported offset is not done: distribution 2.8 invalidates an
- * upload whose PATCH broke (its `_state` no longer matches the data). Memory
- * is bounded by chunkSize × concurrency whatever the blob size.
+ * when a chunk still fails, the upload resumes from the offset the registry
+ * reports (GET on the upload's Location → `Range`), so a connection dropped
+ * between chunks costs no byte already acknowledged; an upload the registry
+ * no longer accepts (distribution invalidates one whose PATCH was partly
+ * written: see uploadStatus) is uploaded again from byte 0 (at most twice).
+ * Memory is bounded by chunkSize × concurrency whatever the blob size.
  */
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, RegistryError, sha256, type Descriptor, type Digest, type ImageReference } from '@tsbuild/core';
+import { InvalidArgumentError, RegistryError, isCanceled, sha256, type Descriptor, type Digest, type ImageReference } from '@tsbuild/core';
 import type { RegistryClient, RepositoryRequest } from './client.js';
 import { repositoryScope } from './token.js';
 import { discard } from './transport.js';
@@ -89,38 +90,98 @@ function restartable(err: unknown): boolean {
 
 async function uploadOnce(client: RegistryClient, ref: ImageReference, desc: Descriptor, open: BlobOpener, options: PushBlobOptions): Promise<BlobPushResult> {
   const { signal } = options;
-  const send = (req: RepositoryRequest, extra: string[] = []) => client.send(ref.registry, ref.repository, ['pull', 'push'], { ...req, signal }, extra);
-  const expect = async (req: RepositoryRequest, status: number, extra: string[] = []) => {
-    const res = await send(req, extra);
-    if (res.status !== status && !(status === 202 && res.status === 201 && options.mountFrom)) throw await client.failure(ref.registry, ref.repository, req, res);
-    discard(res);
-    return res;
-  };
+  const upload: Upload = { client, ref, signal, ok: (status) => status === 202 || (status === 201 && !!options.mountFrom) };
   const start = options.mountFrom && options.mountFrom !== ref.repository
     ? pushRequests.mount(desc.digest, options.mountFrom) : pushRequests.startUpload();
-  const started = await expect(start, 202, options.mountFrom ? [repositoryScope(options.mountFrom, ['pull'])] : []);
+  const started = await sendExpecting(upload, start, 202, options.mountFrom ? [repositoryScope(options.mountFrom, ['pull'])] : []);
   if (started.status === 201) return 'mounted';
-  let location = located(started.headers['location'], ref, start);
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  let offset = 0;
-  const source = await open(desc, 0);
+  const at: UploadPosition = { location: located(started.headers['location'], ref, start), offset: 0 };
+  for (let resumes = 0; ; resumes++) {
+    try {
+      await sendFrom(upload, desc, open, at, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+      return 'uploaded';
+    } catch (err) {
+      if (resumes >= MAX_RESUMES || !resumable(err)) throw err;
+      // Ask the registry how much it holds; an upload it no longer knows is started again from byte 0 by pushBlob.
+      const status = await uploadStatus(upload, at.location).catch((e: unknown) => { if (isCanceled(e)) throw e; return undefined; });
+      if (!status || status.offset > desc.size) throw err;
+      Object.assign(at, status);
+    }
+  }
+}
+
+/** Resumes of one upload from the registry's reported offset before it is given up (and restarted from 0). */
+const MAX_RESUMES = 3;
+
+interface Upload {
+  client: RegistryClient;
+  ref: ImageReference;
+  signal: AbortSignal | undefined;
+  ok: (status: number) => boolean;
+}
+
+/** Where an upload stands: the latest Location the registry gave and the bytes it has acknowledged. */
+interface UploadPosition {
+  location: string;
+  offset: number;
+}
+
+async function sendExpecting(u: Upload, req: RepositoryRequest, status: number, extra: string[] = []) {
+  const res = await u.client.send(u.ref.registry, u.ref.repository, ['pull', 'push'], { ...req, signal: u.signal }, extra);
+  if (res.status !== status && !(status === 202 && u.ok(res.status))) throw await u.client.failure(u.ref.registry, u.ref.repository, req, res);
+  discard(res);
+  return res;
+}
+
+/** PATCHes the blob's bytes from `at.offset` in chunks (moving `at` after each acknowledged one), then the closing PUT. */
+async function sendFrom(u: Upload, desc: Descriptor, open: BlobOpener, at: UploadPosition, chunkSize: number): Promise<void> {
+  if (at.offset === desc.size) {
+    await sendExpecting(u, pushRequests.put(at.location, desc.digest, Buffer.alloc(0)), 201);
+    return;
+  }
+  const source = await open(desc, at.offset);
   try {
+    let offset = at.offset;
     for await (const chunk of readChunks(source, chunkSize)) {
       if (offset + chunk.length >= desc.size) {
-        await expect(pushRequests.put(location, desc.digest, chunk), 201);
+        await sendExpecting(u, pushRequests.put(at.location, desc.digest, chunk), 201);
         offset += chunk.length;
         break;
       }
-      const req = pushRequests.patch(location, desc.digest, offset, chunk);
-      location = located((await expect(req, 202)).headers['location'], ref, req);
+      const req = pushRequests.patch(at.location, desc.digest, offset, chunk);
+      const location = located((await sendExpecting(u, req, 202)).headers['location'], u.ref, req);
       offset += chunk.length;
+      Object.assign(at, { location, offset });
     }
-    if (offset === 0 && desc.size === 0) await expect(pushRequests.put(location, desc.digest, Buffer.alloc(0)), 201);
     if (offset !== desc.size) throw new InvalidArgumentError(`blob ${desc.digest}: read ${offset} bytes, the descriptor says ${desc.size}`, { code: 'REGISTRY_BLOB_SIZE' });
-    return 'uploaded';
   } finally {
     source.destroy();
   }
+}
+
+/**
+ * A failure an upload may resume from: the connection dropped (status 0, after
+ * the retry layer's resends), or the registry refused a resent chunk's range.
+ */
+function resumable(err: unknown): boolean {
+  return err instanceof RegistryError && (err.status === 0 || err.status === 416);
+}
+
+/**
+ * `GET <location>` (distribution spec "Get upload status"): 204 with `Range:
+ * 0-<last>` and a fresh Location. distribution (registry/handlers/blobupload.go,
+ * ResumeBlobUpload) answers so only while the upload's size still equals the
+ * offset sealed in the location's `_state`, i.e. when the broken request wrote
+ * nothing; after a partly written chunk it answers 416 or 404
+ * BLOB_UPLOAD_INVALID and the upload starts again.
+ */
+async function uploadStatus(u: Upload, location: string): Promise<UploadPosition | undefined> {
+  const req: RepositoryRequest = { method: 'GET', path: location, operation: 'GET blob upload status' };
+  const res = await u.client.send(u.ref.registry, u.ref.repository, ['pull', 'push'], { ...req, signal: u.signal });
+  discard(res);
+  const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers['range'] ?? '');
+  if (res.status !== 204 || !range) return undefined;
+  return { location: located(res.headers['location'] ?? location, u.ref, req), offset: Number(range[1]) + 1 };
 }
 
 function located(location: string | undefined, ref: ImageReference, req: RepositoryRequest): string {
@@ -146,6 +207,26 @@ async function* readChunks(source: Readable, size: number): AsyncGenerator<Buffe
     if (buf.length) { parts.push(buf); have += buf.length; }
   }
   if (have) yield Buffer.concat(parts);
+}
+
+/**
+ * The repository to mount a blob from, of those of the same registry known
+ * to hold it: the one sharing the most leading path components with
+ * `target` (a later one wins a tie), never `target` itself — containerd's
+ * selectRepositoryMountCandidate (core/remotes/docker/handler.go).
+ */
+export function selectMountCandidate(target: string, repositories: readonly string[]): string | undefined {
+  const components = target.split('/');
+  let best = -1;
+  let match: string | undefined;
+  for (const repo of repositories) {
+    if (repo === target) continue;
+    const other = repo.split('/');
+    let n = 0;
+    while (n < components.length && n < other.length && components[n] === other[n]) n++;
+    if (n >= best) [best, match] = [n, repo];
+  }
+  return match;
 }
 
 export interface PushImageOptions {

@@ -4,6 +4,7 @@ import { RegistryError } from '@tsbuild/core';
 import {
   parseWwwAuthenticate, endpointFor, parseErrorBody, registryError, retryDelay, isRetryableStatus,
   Authorizer, type Transport, tokenRequest, parseTokenResponse, checkManifestType, manifestRequest, MANIFEST_ACCEPT, credentialsFromAuths, helperFor, keyHost, configKey,
+  selectMountCandidate,
 } from '../src/index.js';
 
 describe('registry protocol (pure)', () => {
@@ -100,5 +101,12 @@ describe('registry protocol (pure)', () => {
     expect((err as Error).message).to.equal('registry reg.example: its token realm http://auth.example/token is not HTTPS; credentials are not sent there (name auth.example insecure to allow it)');
     const allowed = await new Authorizer(never, creds, ['auth.example']).authorization('reg.example', challenge, ['repository:a:pull']).catch((e: unknown) => e);
     expect((allowed as Error).message).to.equal('no request may be sent'); // past the check, to the (refusing) transport
+  });
+
+  it('picks the mount source sharing the most leading path components with the target, never the target (containerd\'s rule)', () => {
+    expect(selectMountCandidate('team/app', ['other/x', 'team/base', 'team/app'])).to.equal('team/base');
+    expect(selectMountCandidate('team/app', ['a', 'b'])).to.equal('b');
+    expect(selectMountCandidate('team/app', ['team/app'])).to.equal(undefined);
+    expect(selectMountCandidate('team/app', [])).to.equal(undefined);
   });
 });

@@ -134,6 +134,28 @@ describe('registry push and pull (docker-registry)', function () {
     }
   });
 
+  it('resumes an upload whose connection dropped between chunks at the offset the registry reports: no byte sent twice', async () => {
+    const proxy = await startFaultProxy(reg.host);
+    // One attempt per request: the dropped PATCH is not resent by the retry layer, so the upload asks the registry where it stands.
+    const viaProxy = new RegistryClient({ credentials: async () => undefined, retry: { attempts: 1 } });
+    try {
+      let patches = 0;
+      proxy.inject((r) => r.method === 'PATCH' && ++patches === 3, ['reset']);
+      const src = new MemoryBlobs();
+      const layer = src.add(randomBytes(5 * 64 * 1024 + 99), MediaType.OciLayerGzip);
+      const target: ImageReference = { registry: proxy.host, repository: 'resume/app', tag: 'v1' };
+      expect(await pushBlob(viaProxy, target, layer, src.open, { chunkSize: 64 * 1024 })).to.equal('uploaded');
+      expect(proxy.forwardedBytes).to.equal(layer.size);
+      expect(proxy.seen.filter((x) => x.startsWith('POST'))).to.have.length(1);
+      expect(proxy.seen.filter((x) => /^GET \/v2\/resume\/app\/blobs\/uploads\//.test(x))).to.have.length(1);
+      const sink = new MemoryBlobs();
+      await sink.ingest((await viaProxy.send(reg.host, 'resume/app', ['pull'], { method: 'GET', path: `/blobs/${layer.digest}`, operation: 'GET blob' })).body, layer);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it('fetches a blob again when its body is cut mid-way; three cuts are one RegistryError naming the blob', async () => {
     const src = new MemoryBlobs();
     const img = image(src, 'amd64', [100 * 1024]);
@@ -152,6 +174,53 @@ describe('registry push and pull (docker-registry)', function () {
       const err = await pullImage(viaProxy, { registry: proxy.host, repository: 'cut/app', tag: 'v1' }, new MemoryBlobs()).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(RegistryError);
       expect((err as RegistryError).message).to.match(new RegExp(`^registry ${proxy.host}, repository cut/app, digest ${layer}: GET blob: connection failed: `));
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('a registry that accepts and then stalls times the request out and it is retried: pull and push end with the right bytes', async () => {
+    const src = new MemoryBlobs();
+    const img = image(src, 'amd64', [100 * 1024, 3000]);
+    await pushManifest(client, ref('stall/app'), img, src.open);
+    const proxy = await startFaultProxy(reg.host);
+    const viaProxy = new RegistryClient({ credentials: async () => undefined, retry: { baseDelayMs: 5 }, timeoutMs: 300 });
+    try {
+      const layer = img.blobs[1]!.digest;
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').includes('/manifests/'), ['stall']);
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['stall-body']);
+      const sink = new MemoryBlobs();
+      expect((await pullImage(viaProxy, { registry: proxy.host, repository: 'stall/app', tag: 'v1' }, sink)).digest).to.equal(img.digest);
+      for (const b of img.blobs) expect(sink.blobs.get(b.digest)?.equals(src.blobs.get(b.digest)!)).to.equal(true);
+      expect(proxy.seen.filter((x) => x === `GET /v2/stall/app/blobs/${layer}`)).to.have.length(2);
+
+      // Push: the HEAD, a PATCH and the closing PUT each stall once.
+      const up = image(src, 'amd64', [200 * 1024]);
+      for (const method of ['HEAD', 'PATCH', 'PUT']) proxy.inject((r) => r.method === method && (r.url ?? '').includes('/blobs/'), ['stall']);
+      const target: ImageReference = { registry: proxy.host, repository: 'stall/up', tag: 'v1' };
+      expect(await pushManifest(viaProxy, target, up, src.open, { chunkSize: 64 * 1024 })).to.equal(up.digest);
+      const back = new MemoryBlobs();
+      await pullImage(client, ref('stall/up'), back);
+      expect(back.blobs.get(up.blobs[1]!.digest)?.equals(src.blobs.get(up.blobs[1]!.digest)!)).to.equal(true);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('a registry that always stalls ends in one error naming registry, repository and digest', async () => {
+    const src = new MemoryBlobs();
+    const img = image(src, 'amd64', [2000]);
+    await pushManifest(client, ref('stall/dead'), img, src.open);
+    const proxy = await startFaultProxy(reg.host);
+    const viaProxy = new RegistryClient({ credentials: async () => undefined, retry: { attempts: 2, baseDelayMs: 5 }, timeoutMs: 200 });
+    try {
+      const layer = img.blobs[1]!.digest;
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), Array(20).fill('stall-body'));
+      const err = await pullImage(viaProxy, { registry: proxy.host, repository: 'stall/dead', tag: 'v1' }, new MemoryBlobs()).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(RegistryError);
+      expect((err as RegistryError).message).to.match(new RegExp(`^registry ${proxy.host}, repository stall/dead, digest ${layer}: GET blob: timed out: the response body stalled longer than the idle timeout$`));
     } finally {
       await viaProxy.close();
       await proxy.close();

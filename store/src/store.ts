@@ -3,11 +3,12 @@
  * hold. It only wires the role implementations together; each role is still
  * usable alone. The directory is an OCI image layout (oci-layout, index.json,
  * blobs/) with tsbuild's own state beside it (snapshots/, cache/, leases/,
- * ingest/, cache-mounts/).
+ * ingest/, cache-mounts/, layer-variants/, blob-sources/).
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defaultStoreRoot } from '@tsbuild/core';
+import { BlobSources } from './content/blob-sources.js';
 import { LocalContentStore } from './content/local-content-store.js';
 import { du } from './gc/du.js';
 import { fsck } from './gc/fsck.js';
@@ -31,6 +32,8 @@ export interface Store {
   readonly content: LocalContentStore;
   readonly images: OciLayoutImageStore;
   readonly leases: FileLeaseManager;
+  /** Which registry repositories are known to hold which blobs (for cross-repository mounts). */
+  readonly sources: BlobSources;
   /** The snapshotter, created (and overlayfs probed) on first use. */
   snapshotter(options?: Cancellable): Promise<SelectedSnapshotter>;
   /** `roots`: what holders outside the store keep (the build cache); required so that none is forgotten. */
@@ -54,6 +57,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   const roles = { root, content, images, leases };
   return {
     ...roles,
+    sources: new BlobSources(root),
     snapshotter: getSnapshotter,
     async prune(o) {
       return prune({ ...roles, snapshotter: await getSnapshotter(o), ...o });

@@ -200,7 +200,7 @@ export interface DiskUsage {
 
 export interface FsckProblem {
   kind:
-    | 'blob-digest' | 'blob-missing' | 'blob-unreadable' | 'ref-dangling' | 'snapshot' | 'ingest-leftover' | 'index'
+    | 'blob-digest' | 'blob-missing' | 'blob-unreadable' | 'ref-dangling' | 'snapshot' | 'ingest-leftover' | 'index' | 'layer-variant'
     // what a dead process left (gc/leftovers.ts; and, from the CLI, runtime's reclaim.ts)
     | 'lease-dead' | 'snapshot-orphan' | 'container' | 'mount' | 'bundle' | 'mount-point';
   subject: string;

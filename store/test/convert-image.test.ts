@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MediaType, sha256, type Descriptor, type ImageConfig } from '@tsbuild/core';
-import { LocalContentStore, convertImage, packDirectory, prune, readJson, resolveImage, writeImage, writeLayer, OciLayoutImageStore, initLayout } from '@tsbuild/store';
+import { MediaType, sha256, type Descriptor, type Digest, type ImageConfig } from '@tsbuild/core';
+import { BlobSources, LocalContentStore, convertImage, fsck, packDirectory, prune, readJson, resolveImage, writeImage, writeLayer, OciLayoutImageStore, initLayout } from '@tsbuild/store';
 import { tempDir } from '../../test/support/fixtures.js';
 
 /** Two real layers (uncompressed tars of small trees) and an image naming them. */
@@ -51,12 +51,17 @@ describe('convertImage: layers re-encoded for an image that leaves the store', (
     }
   });
 
-  it('docker media types stay docker, zstd is decodable by zstd(1)', async () => {
-    const { manifest, diffIDs } = await uncompressedImage(dir.path, content, 'docker');
+  it('docker media types stay docker; zstd (OCI only, as in BuildKit) is refused for them and decodable by zstd(1) otherwise', async () => {
+    const docker = await uncompressedImage(dir.path, content, 'docker');
+    const gz = await convertImage(docker.manifest, { root: dir.path, content, compression: 'gzip' });
+    expect(gz.mediaType).to.equal(MediaType.DockerManifest);
+    expect((await resolveImage(content, gz)).manifest.layers.map((l) => l.mediaType)).to.deep.equal([MediaType.DockerLayerGzip, MediaType.DockerLayerGzip]);
+    const refused = await convertImage(docker.manifest, { root: dir.path, content, compression: 'zstd' }).catch((e: unknown) => e);
+    expect((refused as { code?: string }).code).to.equal('STORE_ZSTD_NEEDS_OCI');
+    const { manifest, diffIDs } = await uncompressedImage(dir.path, content);
     const converted = await convertImage(manifest, { root: dir.path, content, compression: 'zstd' });
     const after = await resolveImage(content, converted);
-    expect(converted.mediaType).to.equal(MediaType.DockerManifest);
-    expect(after.manifest.layers.map((l) => l.mediaType)).to.deep.equal([MediaType.DockerLayerZstd, MediaType.DockerLayerZstd]);
+    expect(after.manifest.layers.map((l) => l.mediaType)).to.deep.equal([MediaType.OciLayerZstd, MediaType.OciLayerZstd]);
     const tarBytes = execFileSync('zstd', ['-dc', content.blobPath(after.manifest.layers[1]!.digest)], { maxBuffer: 64 << 20 });
     expect(sha256(tarBytes)).to.equal(diffIDs[1]);
   });
@@ -77,7 +82,7 @@ describe('convertImage: layers re-encoded for an image that leaves the store', (
     expect((await convertImage(manifest, { root: dir.path, content, compression: 'none' })).digest).to.equal(manifest.digest);
   });
 
-  it('remembers a conversion: the second export reuses the blob, until prune removes it', async () => {
+  it('remembers a conversion: the second export reuses the blob; prune keeps it while its layer lives, then removes both', async () => {
     const { manifest } = await uncompressedImage(dir.path, content);
     const first = await convertImage(manifest, { root: dir.path, content, compression: 'gzip' });
     const firstLayers = (await readJson<{ layers: Descriptor[] }>(content, first)).layers;
@@ -89,15 +94,49 @@ describe('convertImage: layers re-encoded for an image that leaves the store', (
     const second = await convertImage(manifest, { root: dir.path, content, compression: 'gzip' });
     expect(second.digest).to.equal(first.digest);
     for (const l of firstLayers) expect(statSync(content.blobPath(l.digest)).mtimeMs).to.equal(old.getTime());
-    // Nothing tags the converted image: prune takes its blobs, and the memo entries with them.
+    // Nothing tags the converted image, but its layers are variants of the tagged image's: prune keeps them.
     const images = new OciLayoutImageStore(dir.path);
     await images.put('app:1', manifest);
     await prune({ root: dir.path, content, images, roots: [], graceMs: 0 });
+    for (const l of firstLayers) expect(existsSync(content.blobPath(l.digest))).to.equal(true);
+    expect(readdirSync(memo)).to.have.length(2);
+    // With the tag gone, the layers go and their variants and memo entries with them.
+    await images.delete('app:1');
+    await prune({ root: dir.path, content, images, roots: [], graceMs: 0 });
     for (const l of firstLayers) expect(existsSync(content.blobPath(l.digest))).to.equal(false);
     expect(readdirSync(memo)).to.deep.equal([]);
-    // And the next conversion makes them again, byte for byte.
-    const third = await convertImage(manifest, { root: dir.path, content, compression: 'gzip' });
-    expect(third.digest).to.equal(first.digest);
+  });
+
+  it('fsck reports a variant entry whose blob is missing or that does not parse, and repair removes it', async () => {
+    const { manifest } = await uncompressedImage(dir.path, content);
+    const gz = await readJson<{ layers: Descriptor[] }>(content, await convertImage(manifest, { root: dir.path, content, compression: 'gzip' }));
+    const images = new OciLayoutImageStore(dir.path);
+    await images.put('app:1', manifest);
+    expect((await fsck({ root: dir.path, content, images })).problems).to.deep.equal([]);
+    await content.delete(gz.layers[0]!.digest);
+    const memo = join(dir.path, 'layer-variants', 'gzip');
+    writeFileSync(join(memo, 'f'.repeat(64)), 'not json');
+    const report = await fsck({ root: dir.path, content, images, repair: true });
+    expect(report.problems.map((p) => [p.kind, p.repaired])).to.deep.equal([['layer-variant', true], ['layer-variant', true]]);
+    expect(readdirSync(memo)).to.have.length(1);
+    expect((await fsck({ root: dir.path, content, images })).problems).to.deep.equal([]);
+  });
+
+  it('blob sources: repositories per registry (newest last, bounded), dropped by prune with their blob', async () => {
+    const sources = new BlobSources(dir.path);
+    const { layers } = await uncompressedImage(dir.path, content);
+    const [a, b] = layers.map((l) => l.digest) as [Digest, Digest];
+    await sources.add([a, b], 'reg:5000', 'lib/one');
+    await sources.add([a], 'reg:5000', 'lib/two');
+    await sources.add([a], 'reg:5000', 'lib/one');
+    await sources.add([a], 'other', 'x');
+    expect(await sources.get(a)).to.deep.equal({ 'reg:5000': ['lib/two', 'lib/one'], other: ['x'] });
+    for (let i = 0; i < 20; i++) await sources.add([b], 'reg:5000', `r${i}`);
+    expect((await sources.get(b))['reg:5000']).to.have.length(16).and.include('r19').and.not.include('lib/one');
+    const images = new OciLayoutImageStore(dir.path);
+    await prune({ root: dir.path, content, images, roots: [], graceMs: 0 });
+    expect([await sources.get(a), await sources.get(b)]).to.deep.equal([{}, {}]);
+    expect(readdirSync(join(dir.path, 'blob-sources'))).to.deep.equal([]);
   });
 
   it('refuses a layer whose bytes do not hash to the config diffID', async () => {

@@ -11,7 +11,7 @@ import { accessSync, constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { defaultGcPolicies, defineBuild, pruneBuildCache, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
-import type { RegistryClient } from '@tsbuild/registry-client';
+import type { RegistryClient, RegistryClientOptions } from '@tsbuild/registry-client';
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import type { Command, ParsedArgs } from '../command.js';
@@ -19,7 +19,7 @@ import type { CliContext } from '../context.js';
 import { runCall } from '../build-call.js';
 import { runCheck, runPrint, type FrontendInput } from '../build-check.js';
 import { readStdinText, unpackStdinContext, type TempContext } from '../build-context-stdin.js';
-import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation } from '../build-flags.js';
+import { BUILD_OPTIONS, parseBuildFlags, type BuildInvocation, type PushSpec } from '../build-flags.js';
 import { BUILD_HELP } from '../build-help.js';
 import { writeEventFiles, writeResultFiles } from '../build-results.js';
 import { formatError } from '../format-error.js';
@@ -142,18 +142,9 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
       .finally(async () => (await cacheClient?.catch(() => undefined))?.close());
     await puller.close();
     progress.close();
-    // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
-    let pushedDigest: string | undefined;
-    if (inv.push) {
-      // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
-      const { pushedLine, pushStoredImage } = await import('../registry-push.js');
-      for (const tag of result.tags) {
-        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
-        (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
-        pushedDigest = pushed.digest;
-      }
-    }
-    await writeResultFiles(pushedDigest ? { ...result, metadata: { ...result.metadata, 'containerimage.digest': pushedDigest } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
+    // With a push, containerimage.digest is the pushed manifest's (layers compressed for it), as buildx writes it.
+    const pushed = inv.push ? await pushBuilt(ctx, store, inv, inv.push, registry) : undefined;
+    await writeResultFiles(pushed ? { ...result, metadata: { ...result.metadata, ...pushedMetadata(pushed) } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
     if (inv.gcKeepStorage !== undefined) await gcAfterBuild(ctx, store, inv.gcKeepStorage);
     // The image ID (config digest), as buildx prints it: getImageID in commands/build.go prefers containerimage.config.digest.
@@ -191,6 +182,25 @@ async function gcAfterBuild(ctx: CliContext, store: Store, keepBytes: number): P
   } catch (err) {
     ctx.stderr.write(`warning: build cache GC failed: ${(err as Error).message}\n`);
   }
+}
+
+/** The build's push (loaded only then: the registry client and undici stay out of a plain build's start-up); one line per name. */
+async function pushBuilt(ctx: CliContext, store: Store, inv: BuildInvocation, spec: PushSpec, registry: () => Promise<RegistryClientOptions>) {
+  const { pushedLine, pushStoredImage } = await import('../registry-push.js');
+  let last: Awaited<ReturnType<typeof pushStoredImage>> | undefined;
+  for (const name of spec.names) {
+    last = await pushStoredImage(store, name, {
+      signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
+      compression: spec.compression, ...(spec.force ? { forceCompression: true } : {}), ...(spec.level !== undefined ? { compressionLevel: spec.level } : {}),
+    });
+    (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(name, last)}\n`);
+  }
+  return last!;
+}
+
+/** BuildKit's exporter response keys for what was pushed (exporter/containerimage/export.go: ExporterImageDigestKey, ExporterImageDescriptorKey). */
+function pushedMetadata(pushed: { digest: string; size: number; mediaType: string }): Record<string, unknown> {
+  return { 'containerimage.digest': pushed.digest, 'containerimage.descriptor': { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size } };
 }
 
 /** `--print definition`: the build up to its definition (bases from the store, or pulled into it), as JSON on stdout. */

@@ -10,14 +10,19 @@ import type { AddressInfo } from 'node:net';
  * `reset`: the connection is closed before anything is forwarded; `truncate`:
  * half the request body is forwarded, then both connections are closed;
  * `flip`: the response body is forwarded with one byte changed; `cut`: half
- * the response body is forwarded, then the connection is closed.
+ * the response body is forwarded, then the connection is closed; `stall`:
+ * the request is accepted and nothing is ever sent back (nor forwarded);
+ * `stall-body`: the response headers and half the body are forwarded, then
+ * nothing more (the connection stays open). Stalled connections end at close().
  */
-export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut';
+export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut' | 'stall' | 'stall-body';
 
 export interface FaultProxy {
   host: string;
   /** Method and path of every request that reached the proxy, faulted or not. */
   seen: string[];
+  /** Request body bytes forwarded to the registry (what an upload really sent). */
+  readonly forwardedBytes: number;
   /** Faults handed out in order to requests that `match`. */
   inject(match: (req: IncomingMessage) => boolean, faults: Fault[]): void;
   close(): Promise<void>;
@@ -26,13 +31,15 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const [targetHost, targetPort] = target.split(':');
   const seen: string[] = [];
+  let forwardedBytes = 0;
   const rules: { match: (req: IncomingMessage) => boolean; faults: Fault[] }[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${req.method} ${req.url}`);
     const rule = rules.find((r) => r.faults.length > 0 && r.match(req));
     const fault = rule?.faults.shift();
     if (fault === 'reset') { req.socket.destroy(); return; }
-    if (fault === 'truncate' || fault === 'flip' || fault === 'cut') {
+    if (fault === 'stall') return;
+    if (fault === 'truncate' || fault === 'flip' || fault === 'cut' || fault === 'stall-body') {
       forward(req, res, fault);
       return;
     }
@@ -44,10 +51,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     forward(req, res, undefined);
   });
-  const forward = (req: IncomingMessage, res: ServerResponse, fault: 'truncate' | 'flip' | 'cut' | undefined) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, fault: 'truncate' | 'flip' | 'cut' | 'stall-body' | undefined) => {
     const upstream = httpRequest({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
-      if (fault === 'cut') {
+      if (fault === 'cut' || fault === 'stall-body') {
         const half = Math.floor(Number(up.headers['content-length'] ?? 0) / 2);
         let sent = 0;
         up.on('data', (c: Buffer) => {
@@ -55,7 +62,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           const part = c.subarray(0, half - sent);
           sent += part.length;
           res.write(part);
-          if (sent >= half) { up.destroy(); setTimeout(() => res.socket?.destroy(), 50); }
+          if (sent < half) return;
+          up.destroy();
+          if (fault === 'cut') setTimeout(() => res.socket?.destroy(), 50);
         });
         return;
       }
@@ -68,13 +77,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       up.on('end', () => res.end());
     });
     upstream.on('error', () => res.destroy());
-    if (fault !== 'truncate') { req.pipe(upstream); return; }
+    if (fault !== 'truncate') {
+      req.on('data', (c: Buffer) => { forwardedBytes += c.length; });
+      req.pipe(upstream);
+      return;
+    }
     const half = Math.floor(Number(req.headers['content-length'] ?? 0) / 2);
     let sent = 0;
     req.on('data', (c: Buffer) => {
       if (sent >= half) return;
       const part = c.subarray(0, half - sent);
       sent += part.length;
+      forwardedBytes += part.length;
       upstream.write(part);
       if (sent >= half) setTimeout(() => { upstream.destroy(); req.socket.destroy(); }, 200);
     });
@@ -83,6 +97,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
+    get forwardedBytes() { return forwardedBytes; },
     inject: (match, faults) => { rules.push({ match, faults: [...faults] }); },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };

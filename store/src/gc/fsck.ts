@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { digestAlgorithm, isIndexType, isManifestType, throwIfAborted, type Descriptor, type Digest, type Index, type Manifest } from '@tsbuild/core';
 import { readJson } from '../content/helpers.js';
+import { LayerVariants } from '../image/layer-variants.js';
 import type { Cancellable, ContentStore, FsckProblem, FsckReport, ImageRecord, ImageStore, LeaseManager, Snapshotter } from '../types.js';
 import { findStoreLeftovers, removeStoreLeftovers } from './leftovers.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
@@ -22,7 +23,7 @@ export interface FsckOptions extends Cancellable {
 /**
  * Checks the store: re-hashes every blob (streaming), parses index.json,
  * walks every tag's manifest (or index → the manifests present) down to its
- * config and layers, and lists ingest leftovers. A missing manifest under an
+ * config and layers, checks the layer-variant entries, and lists ingest leftovers. A missing manifest under an
  * index is normal (single-platform pulls) and is not a problem; a missing
  * config or layer of a present manifest is `blob-missing` (not repairable).
  */
@@ -70,6 +71,7 @@ export async function fsck(options: FsckOptions): Promise<FsckReport> {
       problem({ kind: 'blob-missing', subject: missing.digest, message: `${missing.mediaType} referenced by ${record.name} is missing or corrupt` });
     }
   }
+  await checkVariants(new LayerVariants(options.root), present, repair, problem);
   const reported = new Set<string>();
   if (options.leases) {
     const lo = { root: options.root, leases: options.leases, ...(options.snapshotter ? { snapshotter: options.snapshotter } : {}) };
@@ -93,6 +95,23 @@ export async function fsck(options: FsckOptions): Promise<FsckReport> {
     problem(p);
   }
   return report;
+}
+
+/**
+ * A layer-variant entry that does not parse, or names a compressed blob that
+ * is missing or damaged, would send a push after a blob it cannot read:
+ * reported, and removed on repair (the layer is compressed again when needed).
+ */
+async function checkVariants(variants: LayerVariants, present: (d: Descriptor) => Promise<boolean>, repair: boolean, problem: (p: FsckProblem) => void): Promise<void> {
+  for await (const { path, source, variant } of variants.entries()) {
+    if (variant && (await present({ mediaType: '', ...variant }))) continue;
+    const p: FsckProblem = { kind: 'layer-variant', subject: path, message: variant ? `variant ${variant.digest} of layer ${source} is missing or corrupt` : 'unreadable entry' };
+    if (repair) {
+      await variants.remove(path);
+      p.repaired = true;
+    }
+    problem(p);
+  }
 }
 
 async function rehash(content: ContentStore, digest: Digest, signal: AbortSignal | undefined): Promise<string> {

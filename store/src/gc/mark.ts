@@ -1,11 +1,14 @@
 import { MediaType, isDigest, throwIfAborted, type Descriptor, type Digest, type ImageConfig } from '@tsbuild/core';
 import { readJson } from '../content/helpers.js';
 import { imageBlobs } from '../image/image-blobs.js';
+import { LayerVariants } from '../image/layer-variants.js';
 import { isLeaseLive } from '../lease/file-lease-manager.js';
 import { chainIds } from '../snapshot/chain-id.js';
 import type { Cancellable, ContentProvider, GcRootProvider, ImageStore, LeaseManager } from '../types.js';
 
 export interface MarkOptions extends Cancellable {
+  /** The store directory: with it, the compressed variants of every kept layer are kept too (image/layer-variants.ts). */
+  root?: string;
   content: ContentProvider;
   images: ImageStore;
   leases?: LeaseManager;
@@ -60,7 +63,15 @@ export async function markReachable(options: MarkOptions): Promise<MarkSet> {
     for (const b of roots.blobs) markBlob(mark, b);
     for (const s of roots.snapshots) mark.snapshots.add(s);
   }
+  if (options.root) await markVariants(mark, new LayerVariants(options.root));
   return mark;
+}
+
+/** A kept layer keeps its compressed variants, so the next push of it compresses nothing. */
+async function markVariants(mark: MarkSet, variants: LayerVariants): Promise<void> {
+  for await (const { source, variant } of variants.entries()) {
+    if (variant && mark.blobs.has(source)) markBlob(mark, variant.digest);
+  }
 }
 
 function markBlob(mark: MarkSet, digest: Digest): void {

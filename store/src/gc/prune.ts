@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNotFound, throwIfAborted, withLock } from '@tsbuild/core';
+import { isNotFound, throwIfAborted, withLock, type Digest } from '@tsbuild/core';
+import { BlobSources } from '../content/blob-sources.js';
 import { LayerVariants } from '../image/layer-variants.js';
 import type { Cancellable, ContentStore, GcRootProvider, ImageStore, LeaseManager, PruneResult, SnapshotInfo, Snapshotter } from '../types.js';
 import { ONE_HOUR_MS, ingestLeftovers } from './fs-scan.js';
@@ -55,7 +56,7 @@ export interface ReleasedResources {
  * does not stop builds, which is why nothing newer than the start time minus
  * `graceMs` is removed (blob mtimes — re-ingesting an existing blob refreshes
  * it — and snapshot creation times / directory mtimes).
- * Layer conversion memos whose blobs are gone go with them.
+ * Layer conversion memos and blob-source records whose blobs are gone go with them.
  * The root providers' own records are theirs to collect, not the store's.
  * Leases of dead processes, their ingest files and temporary snapshots go
  * first, whatever their age (gc/leftovers.ts).
@@ -83,7 +84,9 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
         if (!isNotFound(err)) throw err;
       }
     }
-    await new LayerVariants(root).sweep((digest) => existsSync(options.content.blobPath(digest)));
+    const exists = (digest: Digest) => existsSync(options.content.blobPath(digest));
+    await new LayerVariants(root).sweep(exists);
+    await new BlobSources(root).sweep(exists);
     if (options.snapshotter) result.snapshotsRemoved = await sweepSnapshots(options.snapshotter, mark, cutoff, signal, released?.snapshots);
     for (const f of await ingestLeftovers(root, options.ingestMaxAgeMs ?? ONE_HOUR_MS)) {
       await rm(f.path, { force: true });

@@ -1,9 +1,12 @@
 /**
- * The memo of layer conversions: "blob S re-encoded as compression C is blob
- * T", one small file per pair at `<root>/layer-variants/<C>/<hex of S>`.
- * It names blobs without keeping them alive: an entry whose blob was pruned
- * reads as absent (and prune drops it). Written atomically but not flushed —
- * losing one to a crash only costs compressing that layer again.
+ * The compressed variants of layers: "blob S re-encoded as compression C is
+ * blob T", one small file per pair at `<root>/layer-variants/<C>/<hex of S>`,
+ * so a push (in this process or a later one) does not compress a layer
+ * again. GC treats them as part of their source: the mark phase keeps the
+ * variants of every layer it keeps (gc/mark.ts), and prune drops entries
+ * whose source or variant is gone; fsck reports entries naming a blob that
+ * is missing or damaged. Written atomically but not flushed — losing one to
+ * a crash only costs compressing that layer again.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,19 +41,33 @@ export class LayerVariants {
     await writeFileAtomic(path, JSON.stringify({ digest: target.digest, size: target.size }), { durable: false });
   }
 
+  /** Every entry (for GC's mark, prune's sweep and fsck): its file, source, and variant (undefined when the file does not parse). */
+  async *entries(): AsyncGenerator<{ path: string; source: Digest; variant: Variant | undefined }> {
+    for (const compression of await this.compressions()) {
+      for (const name of await readdir(join(this.dir, compression)).catch(() => [] as string[])) {
+        const path = join(this.dir, compression, name);
+        yield { path, source: `sha256:${name}` as Digest, variant: parse(await readFile(path, 'utf8').catch(() => '')) };
+      }
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { force: true });
+  }
+
   /** Removes the entries whose source or converted blob is gone; returns how many. */
   async sweep(exists: (digest: Digest) => boolean): Promise<number> {
     let removed = 0;
-    for (const compression of await readdir(this.dir).catch(() => [] as string[])) {
-      for (const name of await readdir(join(this.dir, compression)).catch(() => [] as string[])) {
-        const path = join(this.dir, compression, name);
-        const v = parse(await readFile(path, 'utf8').catch(() => ''));
-        if (v && exists(`sha256:${name}` as Digest) && exists(v.digest)) continue;
-        await rm(path, { force: true });
-        removed++;
-      }
+    for await (const { path, source, variant } of this.entries()) {
+      if (variant && exists(source) && exists(variant.digest)) continue;
+      await this.remove(path);
+      removed++;
     }
     return removed;
+  }
+
+  private async compressions(): Promise<string[]> {
+    return readdir(this.dir).catch(() => [] as string[]);
   }
 
   private path(source: Digest, compression: Compression): string {
