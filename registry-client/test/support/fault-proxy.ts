@@ -10,14 +10,17 @@ import type { AddressInfo } from 'node:net';
  * `reset`: the connection is closed before anything is forwarded; `truncate`:
  * half the request body is forwarded, then both connections are closed;
  * `flip`: the response body is forwarded with one byte changed; `cut`: half
- * the response body is forwarded, then the connection is closed.
+ * the response body is forwarded, then the connection is closed;
+ * `ignore-range`: forwarded without its `Range` header (a registry that ignores Range).
  */
-export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut';
+export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut' | 'ignore-range';
 
 export interface FaultProxy {
   host: string;
   /** Method and path of every request that reached the proxy, faulted or not. */
   seen: string[];
+  /** Response body bytes forwarded to clients so far. */
+  bytesOut: number;
   /** Faults handed out in order to requests that `match`. */
   inject(match: (req: IncomingMessage) => boolean, faults: Fault[]): void;
   close(): Promise<void>;
@@ -26,6 +29,7 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const [targetHost, targetPort] = target.split(':');
   const seen: string[] = [];
+  let bytesOut = 0;
   const rules: { match: (req: IncomingMessage) => boolean; faults: Fault[] }[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${req.method} ${req.url}`);
@@ -34,6 +38,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault === 'reset') { req.socket.destroy(); return; }
     if (fault === 'truncate' || fault === 'flip' || fault === 'cut') {
       forward(req, res, fault);
+      return;
+    }
+    if (fault === 'ignore-range') {
+      delete req.headers['range'];
+      forward(req, res, undefined);
       return;
     }
     if (fault) {
@@ -54,11 +63,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           if (sent >= half) return;
           const part = c.subarray(0, half - sent);
           sent += part.length;
+          bytesOut += part.length;
           res.write(part);
           if (sent >= half) { up.destroy(); setTimeout(() => res.socket?.destroy(), 50); }
         });
         return;
       }
+      up.on('data', (c: Buffer) => { bytesOut += c.length; });
       if (fault !== 'flip') { up.pipe(res); return; }
       let flipped = false;
       up.on('data', (c: Buffer) => {
@@ -83,6 +94,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
+    get bytesOut() { return bytesOut; },
     inject: (match, faults) => { rules.push({ match, faults: [...faults] }); },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
