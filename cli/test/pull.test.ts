@@ -2,13 +2,15 @@
  * `tsbuild pull` against a real registry (Debian's docker-registry on
  * 127.0.0.1): an image pushed by `skopeo copy` is pulled, its digest equals
  * what skopeo reads back, it runs, fsck finds nothing damaged, a second pull fetches
- * nothing, and an unknown tag is a precise error.
+ * nothing, its layers are unpacked by the pull (a committed snapshot per
+ * chain id, nothing left active), and an unknown tag is a precise error.
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sha256 } from '@tsbuild/core';
+import { chainIds, openStore } from '@tsbuild/store';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
 import { tsbuild } from './support.js';
@@ -46,8 +48,11 @@ describe('tsbuild pull (docker-registry, skopeo)', function () {
     const inspect = JSON.parse((await tsbuild(b, 'inspect', ref)).stdout)[0];
     const original = JSON.parse((await tsbuild(a, 'inspect', 'bb')).stdout)[0];
     expect(inspect.Config).to.deep.equal(original.Config);
-    expect(inspect.RootFS).to.deep.equal(original.RootFS);
+    expect(inspect.Config.rootfs).to.deep.equal(original.Config.rootfs);
     expect((await tsbuild(b, 'fsck')).code).to.equal(0);
+    const snapshots: string[] = [];
+    for await (const s of (await (await openStore({ root: b })).snapshotter()).walk()) snapshots.push(`${s.kind}:${s.key}`);
+    expect(snapshots.sort()).to.deep.equal(chainIds(original.Config.rootfs.diff_ids).map((c) => `committed:${c}`).sort());
     const ran = await tsbuild(b, 'run', '--rm', ref, 'sh', '-c', 'echo pulled-and-ran');
     expect([ran.code, ran.stdout]).to.deep.equal([0, 'pulled-and-ran\n']);
 
@@ -56,13 +61,13 @@ describe('tsbuild pull (docker-registry, skopeo)', function () {
     expect(rawDocker.mediaType).to.equal('application/vnd.docker.distribution.manifest.v2+json');
     const pulledDocker = await tsbuild(b, 'pull', dockerRef);
     expect(pulledDocker.code, pulledDocker.stderr).to.equal(0);
-    expect(JSON.parse((await tsbuild(b, 'inspect', dockerRef)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
+    expect(JSON.parse((await tsbuild(b, 'inspect', dockerRef)).stdout)[0].Config.rootfs).to.deep.equal(original.Config.rootfs);
 
     // By digest: stored under the digest reference.
     const byDigest = `${reg.host}/interop/bb@${sha256(raw)}`;
     const pulledByDigest = await tsbuild(join(tmp.path, 'e'), 'pull', byDigest);
     expect([pulledByDigest.code, pulledByDigest.stderr]).to.deep.equal([0, '']);
-    expect(JSON.parse((await tsbuild(join(tmp.path, 'e'), 'inspect', byDigest)).stdout)[0].RootFS).to.deep.equal(original.RootFS);
+    expect(JSON.parse((await tsbuild(join(tmp.path, 'e'), 'inspect', byDigest)).stdout)[0].Config.rootfs).to.deep.equal(original.Config.rootfs);
 
     const again = await tsbuild(b, 'pull', ref);
     expect(again.stdout).to.equal(`Image is up to date for ${ref}\nDigest: ${sha256(raw)}\n${ref}\n`);

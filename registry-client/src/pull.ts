@@ -60,27 +60,34 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Blobs fetched at once (default 3). */
   concurrency?: number;
+  /** The manifest `resolveImage` already fetched for this reference (saves fetching it again). */
+  resolved?: ResolvedManifest;
   onBlob?: (event: { digest: Digest; size: number; skipped: boolean }) => void;
 }
 
-/** Resolves and copies one platform's image into the sink; returns the manifest descriptor to tag. */
+/**
+ * Resolves and copies one platform's image into the sink; returns the manifest
+ * descriptor to tag. The config goes first (a sink that unpacks layers as they
+ * arrive needs its diff ids), then the layers, several at once.
+ */
 export async function pullImage(client: RegistryClient, ref: ImageReference, sink: BlobSink, options: PullOptions = {}): Promise<Descriptor> {
-  const resolved = await resolveImage(client, ref, options);
+  const resolved = options.resolved ?? await resolveImage(client, ref, options);
   const manifest = JSON.parse(resolved.bytes.toString('utf8')) as Manifest;
   if (!manifest.config || !Array.isArray(manifest.layers)) {
     throw new InvalidArgumentError(`${ref.registry}/${ref.repository}@${resolved.descriptor.digest}: manifest has no config or layers`, { code: 'REGISTRY_MANIFEST_INVALID' });
   }
-  const blobs = [manifest.config, ...manifest.layers];
+  const copy = async (blob: Descriptor) => {
+    const skipped = await sink.has(blob.digest);
+    if (!skipped) await fetchBlobInto(client, ref, blob, sink, options.signal);
+    options.onBlob?.({ digest: blob.digest, size: blob.size, skipped });
+  };
+  await copy(manifest.config);
+  const layers = manifest.layers;
   let next = 0;
   const worker = async () => {
-    while (next < blobs.length) {
-      const blob = blobs[next++]!;
-      const skipped = await sink.has(blob.digest);
-      if (!skipped) await fetchBlobInto(client, ref, blob, sink, options.signal);
-      options.onBlob?.({ digest: blob.digest, size: blob.size, skipped });
-    }
+    while (next < layers.length) await copy(layers[next++]!);
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 3, blobs.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 3, layers.length) }, worker));
   await sink.ingest(Readable.from([resolved.bytes]), { digest: resolved.descriptor.digest, size: resolved.descriptor.size }, { signal: options.signal });
   return resolved.descriptor;
 }
