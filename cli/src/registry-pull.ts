@@ -4,17 +4,22 @@
  * a manifest digest once; the blobs the store lacks are streamed into it under
  * a lease (so a prune in another process cannot take them before the tag
  * exists), each layer unpacked into a snapshot as it arrives (store's
- * StreamingUnpack); the name is tagged last, to the manifest of the platform
- * pulled.
+ * StreamingUnpack); the name is tagged last. A multi-platform image is tagged
+ * as docker's containerd image store keeps it: the name points to the index
+ * (whose digest is the image's repo digest), which is stored after the
+ * platform's manifest; which platforms are here is what the content store
+ * holds of the index's manifests (a manifest is ingested after all its blobs,
+ * so a present manifest is a complete image). Pulling another platform of the
+ * same index adds its manifest beside the first.
  */
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   isNotFound, normalizeReference, parseReference, shortDigest,
   type Descriptor, type Digest, type ImageConfig, type Manifest, type Platform,
 } from '@tsbuild/core';
 import type { ImagePuller } from '@tsbuild/builder';
-import { RegistryClient, pullImage, resolveImage, type RegistryClientOptions } from '@tsbuild/registry-client';
+import { RegistryClient, pullImage, resolveImage, type RegistryClientOptions, type ResolvedManifest } from '@tsbuild/registry-client';
 import { StreamingUnpack, chainIds, platformOf, readJson, type Store } from '@tsbuild/store';
 
 export interface StorePullOptions {
@@ -33,8 +38,10 @@ export interface StorePullOptions {
 }
 
 export interface StorePullResult {
-  /** The manifest tagged (with its platform). */
+  /** The platform's manifest (with its platform). */
   descriptor: Descriptor;
+  /** What the name was tagged to: the index of a multi-platform image, else `descriptor`. */
+  tagged: Descriptor;
   /** Blobs fetched (0: the store had them all). */
   fetched: number;
 }
@@ -95,8 +102,9 @@ export async function pullToStore(store: Store, client: RegistryClient, input: s
     if (options.unpack !== false && layers.size > 0) await (await unpacker())?.finish();
     const platform = resolved.descriptor.platform ?? desc.platform;
     const target = platform ? { ...desc, platform } : { ...desc, platform: platformOf(await configOf(store, desc)) };
-    await store.images.put(name, target);
-    return { descriptor: target, fetched };
+    const tagged = resolved.index ? await storeIndex(store, resolved.index, hold, signal) : target;
+    await store.images.put(name, tagged);
+    return { descriptor: target, tagged, fetched };
   } finally {
     await (await unpacking?.catch(() => undefined))?.discard();
     for (const [digest, { settle, promise }] of mine) {
@@ -134,6 +142,14 @@ function humanSize(bytes: number): string {
   let i = 0;
   while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
   return `${Number(n.toPrecision(3))}${units[i]}`;
+}
+
+/** Ingests the index a platform's manifest was picked from; its descriptor, to tag. */
+async function storeIndex(store: Store, index: ResolvedManifest, hold: (d: Digest) => Promise<unknown>, signal: AbortSignal | undefined): Promise<Descriptor> {
+  const { mediaType, digest, size } = index.descriptor;
+  await hold(digest);
+  await store.content.ingest(Readable.from([index.bytes]), { digest, size }, signal ? { signal } : {});
+  return { mediaType, digest, size };
 }
 
 /**

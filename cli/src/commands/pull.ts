@@ -31,12 +31,12 @@ export const pullCommand: Command = {
     const store = await storeFor(ctx);
     const client = new RegistryClient(await registryClientOptions(args, ctx.env));
     try {
-      const { descriptor, fetched } = await pullToStore(store, client, input, {
+      const { tagged, fetched } = await pullToStore(store, client, input, {
         ...(platformSpec ? { platform: parsePlatform(platformSpec) } : {}),
         unpack: !flag(args, 'no-unpack'),
         signal: ctx.signal,
       });
-      ctx.stdout.write(`${fetched === 0 ? 'Image is up to date' : `Pulled ${fetched} blob${fetched === 1 ? '' : 's'}`} for ${formatReference(ref)}\nDigest: ${descriptor.digest}\n${normalizeReference(input)}\n`);
+      ctx.stdout.write(`${fetched === 0 ? 'Image is up to date' : `Pulled ${fetched} blob${fetched === 1 ? '' : 's'}`} for ${formatReference(ref)}\nDigest: ${tagged.digest}\n${normalizeReference(input)}\n`);
       return 0;
     } finally {
       await client.close();
