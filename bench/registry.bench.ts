@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const context = join(work, 'context');
   const sources = ['/usr/lib/x86_64-linux-gnu', '/usr/share/doc', '/usr/lib/python3', '/usr/share/locale'];
   let extra = 0;
-  sources.forEach((src, i) => { extra += fillFrom(src, join(context, `l${i}`), 10 << 20); });
+  sources.forEach((src, i) => { extra += fillFrom(src, join(context, `l${i}`), 5 << 19); });
   writeFileSync(join(context, 'Dockerfile'), ['FROM debian:bookworm', ...sources.map((_, i) => `COPY l${i} /opt/l${i}`)].join('\n') + '\n');
   await tsbuild(seed, 'build', '-q', '-t', IMAGE, context);
   const archive = join(work, 'image.tar');

@@ -101,8 +101,8 @@ export async function pullImage(client: RegistryClient, ref: ImageReference, sin
  * `httpReadSeeker.Read` likewise reopens at its offset after an unexpected
  * EOF). A registry that answers the ranged GET with 200 (it ignores Range)
  * sends the whole blob again: its first N bytes are dropped (fetcher.go `open`,
- * errContentRangeIgnored). Three GETs in all; what
- * still fails is a RegistryError naming the blob, never a bare socket error.
+ * errContentRangeIgnored). Three GETs in all; what still fails is a
+ * RegistryError naming the blob, never a bare socket error.
  */
 async function fetchBlobInto(client: RegistryClient, ref: ImageReference, blob: Descriptor, sink: BlobSink, signal?: AbortSignal): Promise<void> {
   const first = await openBlob(client, ref, blob, 0, signal);
