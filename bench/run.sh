@@ -11,3 +11,4 @@ run bench/compress.bench.ts
 run bench/context-checksum.bench.ts "$@"
 run bench/run-step.bench.ts
 run bench/build.bench.ts "$@"
+run bench/registry.bench.ts

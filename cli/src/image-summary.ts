@@ -1,5 +1,5 @@
-import { parseReference, shortDigest, type Descriptor, type ImageConfig, type Manifest } from '@tsbuild/core';
-import { resolveImage, type ImageRecord, type Store } from '@tsbuild/store';
+import { isIndexType, isNotFound, parseReference, shortDigest, type Descriptor, type ImageConfig, type Index, type Manifest } from '@tsbuild/core';
+import { readJson, resolveImage, type ImageRecord, type ResolvedImage, type Store } from '@tsbuild/store';
 
 /** What `images` and `inspect` show of one tag. */
 export interface ImageSummary {
@@ -20,7 +20,7 @@ export interface ImageSummary {
 }
 
 export async function summarize(store: Store, record: ImageRecord, signal?: AbortSignal): Promise<ImageSummary> {
-  const resolved = await resolveImage(store.content, record.target, { signal });
+  const resolved = await resolveHeld(store, record.target, signal);
   const ref = parseReference(record.name);
   const repository = record.name.slice(0, record.name.length - (ref.tag ? ref.tag.length + 1 : 0));
   const size = resolved.configDescriptor.size + resolved.manifest.layers.reduce((n, l) => n + l.size, 0);
@@ -42,4 +42,19 @@ export async function summarize(store: Store, record: ImageRecord, signal?: Abor
 
 export function shortId(digest: string): string {
   return shortDigest(digest);
+}
+
+/** The host's image of a tag; for an index pulled for other platforms only, the first platform whose manifest the store holds. */
+async function resolveHeld(store: Store, target: Descriptor, signal: AbortSignal | undefined): Promise<ResolvedImage> {
+  const cancel = signal ? { signal } : {};
+  try {
+    return await resolveImage(store.content, target, cancel);
+  } catch (err) {
+    if (!isNotFound(err) || !isIndexType(target.mediaType)) throw err;
+    for (const m of (await readJson<Index>(store.content, target, cancel)).manifests) {
+      if (!m.platform || !(await store.content.info(m.digest).then(() => true, () => false))) continue;
+      return resolveImage(store.content, target, { platform: m.platform, ...cancel });
+    }
+    throw err;
+  }
 }

@@ -156,6 +156,44 @@ describe('registry push and pull (docker-registry)', function () {
     }
   });
 
+  it('resumes a blob cut mid-way with Range from the bytes already ingested (≈ one blob over the wire), and refetches whole from a registry that ignores Range', async () => {
+    const src = new MemoryBlobs();
+    const size = 4 << 20;
+    const img = image(src, 'amd64', [size]);
+    await pushManifest(client, ref('resume/app'), img, src.open);
+    const proxy = await startFaultProxy(reg.host);
+    const viaProxy = new RegistryClient({ credentials: async () => undefined, retry: { baseDelayMs: 5 } });
+    const layer = img.blobs[1]!.digest;
+    const layerGets = () => proxy.seen.filter((x) => x === `GET /v2/resume/app/blobs/${layer}`).length;
+    try {
+      const ranges: string[] = [];
+      // A rule that never matches, only records the Range header of each GET of the layer.
+      proxy.inject((r) => { if (r.method === 'GET' && (r.url ?? '').endsWith(layer)) ranges.push(r.headers.range ?? ''); return false; }, ['cut']);
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['cut']);
+      const before = proxy.bytesOut;
+      const sink = new MemoryBlobs();
+      await pullImage(viaProxy, { registry: proxy.host, repository: 'resume/app', tag: 'v1' }, sink);
+      expect(sink.blobs.get(layer)?.equals(src.blobs.get(layer)!)).to.equal(true);
+      expect(layerGets()).to.equal(2);
+      expect(ranges[0]).to.equal('');
+      expect(ranges[1]).to.match(/^bytes=\d+-$/);
+      expect(Number(/\d+/.exec(ranges[1]!)![0])).to.be.within(1, size - 1);
+      // The manifest and config are small; the layer crossed the wire about once, not 1.5 times.
+      expect(proxy.bytesOut - before).to.be.within(size, size + 64 * 1024);
+
+      proxy.inject((r) => r.method === 'GET' && (r.url ?? '').endsWith(layer), ['cut', 'ignore-range']);
+      const again = new MemoryBlobs();
+      const beforeFull = proxy.bytesOut;
+      await pullImage(viaProxy, { registry: proxy.host, repository: 'resume/app', tag: 'v1' }, again);
+      expect(again.blobs.get(layer)?.equals(src.blobs.get(layer)!)).to.equal(true);
+      expect(layerGets()).to.equal(4);
+      expect(proxy.bytesOut - beforeFull).to.be.within(size * 1.5, size * 1.5 + 64 * 1024);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it('fetches a blob again when its body is cut mid-way; three cuts are one RegistryError naming the blob', async () => {
     const src = new MemoryBlobs();
     const img = image(src, 'amd64', [100 * 1024]);

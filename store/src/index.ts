@@ -40,6 +40,7 @@ export { createSnapshotter, probeOverlay, type SelectedSnapshotter, type Snapsho
 export { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
 export { CopySnapshotter } from './snapshot/copy-snapshotter.js';
 export { unpackLayers, type UnpackOptions, type UnpackResult } from './snapshot/unpack.js';
+export { StreamingUnpack } from './snapshot/streaming-unpack.js';
 export { DEFAULT_CHUNK_SIZE } from './layer/compress.js';
 export { EMPTY_TAR_DIFF_ID, EMPTY_TAR_GZIP_DIGEST } from './layer/empty-tar.js';
 export { CompressPool, sharedCompressPool } from './layer/compress-pool.js';

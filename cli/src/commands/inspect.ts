@@ -1,10 +1,17 @@
+import { familiarReference, parseReference } from '@tsbuild/core';
 import { findImage } from '@tsbuild/store';
 import type { Command } from '../command.js';
 import { summarize } from '../image-summary.js';
 import { storeFor } from '../store-access.js';
 import { UsageError } from '../usage-error.js';
 
-/** `tsbuild inspect REF…`: a JSON array, one object per image, with its manifest and config. */
+/**
+ * `tsbuild inspect REF…`: a JSON array, one object per image, with its manifest
+ * and config. `RepoDigests` name each tag's repository at the digest the tag
+ * points to — for a multi-platform pull the index, as docker shows it; `Manifest`
+ * and `Config` are the host platform's image, or the first platform the store
+ * holds of an index pulled for others.
+ */
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'Show an image: digest, manifest and config as JSON',
@@ -22,6 +29,7 @@ export const inspectCommand: Command = {
         Id: s.id,
         Digest: s.digest,
         RepoTags: names,
+        RepoDigests: repoDigests(names, s.digest),
         Created: s.created,
         Platform: s.platform,
         Size: s.size,
@@ -34,3 +42,16 @@ export const inspectCommand: Command = {
     return 0;
   },
 };
+
+/** `repository@digest` for each distinct repository of `names` (docker's RepoDigests form). */
+function repoDigests(names: string[], digest: string): string[] {
+  const repositories = names.flatMap((n) => {
+    try {
+      const ref = parseReference(n);
+      return [familiarReference({ registry: ref.registry, repository: ref.repository })];
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set(repositories)].map((r) => `${r}@${digest}`);
+}

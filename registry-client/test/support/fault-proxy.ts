@@ -14,8 +14,9 @@ import type { AddressInfo } from 'node:net';
  * the request is accepted and nothing is ever sent back (nor forwarded);
  * `stall-body`: the response headers and half the body are forwarded, then
  * nothing more (the connection stays open). Stalled connections end at close().
+ * `ignore-range`: forwarded without its `Range` header (a registry that ignores Range).
  */
-export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut' | 'stall' | 'stall-body';
+export type Fault = { status: number; retryAfter?: string } | 'reset' | 'truncate' | 'flip' | 'cut' | 'stall' | 'stall-body' | 'ignore-range';
 
 export interface FaultProxy {
   host: string;
@@ -23,6 +24,8 @@ export interface FaultProxy {
   seen: string[];
   /** Request body bytes forwarded to the registry (what an upload really sent). */
   readonly forwardedBytes: number;
+  /** Response body bytes forwarded to clients so far. */
+  bytesOut: number;
   /** Faults handed out in order to requests that `match`. */
   inject(match: (req: IncomingMessage) => boolean, faults: Fault[]): void;
   close(): Promise<void>;
@@ -32,6 +35,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const [targetHost, targetPort] = target.split(':');
   const seen: string[] = [];
   let forwardedBytes = 0;
+  let bytesOut = 0;
   const rules: { match: (req: IncomingMessage) => boolean; faults: Fault[] }[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${req.method} ${req.url}`);
@@ -41,6 +45,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault === 'stall') return;
     if (fault === 'truncate' || fault === 'flip' || fault === 'cut' || fault === 'stall-body') {
       forward(req, res, fault);
+      return;
+    }
+    if (fault === 'ignore-range') {
+      delete req.headers['range'];
+      forward(req, res, undefined);
       return;
     }
     if (fault) {
@@ -61,6 +70,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           if (sent >= half) return;
           const part = c.subarray(0, half - sent);
           sent += part.length;
+          bytesOut += part.length;
           res.write(part);
           if (sent < half) return;
           up.destroy();
@@ -68,6 +78,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         });
         return;
       }
+      up.on('data', (c: Buffer) => { bytesOut += c.length; });
       if (fault !== 'flip') { up.pipe(res); return; }
       let flipped = false;
       up.on('data', (c: Buffer) => {
@@ -98,6 +109,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     get forwardedBytes() { return forwardedBytes; },
+    get bytesOut() { return bytesOut; },
     inject: (match, faults) => { rules.push({ match, faults: [...faults] }); },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };

@@ -34,6 +34,12 @@ export async function openLayer(provider: ContentProvider, descriptor: Descripto
     blob.destroy();
     throw new CanceledError('layer read canceled');
   }
+  return layerTar(blob, descriptor, options);
+}
+
+/** The uncompressed tar of a layer blob read from `blob` (the store's file, or a download as it arrives). */
+export function layerTar(blob: Readable, descriptor: Descriptor, options: OpenLayerOptions = {}): Readable {
+  const signal = options.signal;
   const out = new PassThrough();
   // The caller sees a CanceledError, never a bare AbortError from inside the pipeline.
   const onAbort = () => out.destroy(new CanceledError('layer read canceled'));

@@ -157,7 +157,7 @@ async function hardlinkSource(e: TarReadEntry, s: ApplyState): Promise<string> {
   if (lp.components.length === 0) throw new UnsafeLayerEntryError(e.path, 'hardlink to the root');
   const parent = await resolveParent(s.root, lp.components, e.path, { create: false });
   const source = parent === undefined ? undefined : join(parent, lp.components[lp.components.length - 1]!);
-  const stat = source === undefined ? undefined : await write.lstatOrUndefined(source);
+  const stat = source === undefined ? undefined : write.lstatOrUndefined(source);
   if (stat === undefined) throw new UnsafeLayerEntryError(e.path, `hardlink target ${JSON.stringify(e.linkpath)} does not exist in the root`);
   if (stat.isDirectory()) throw new UnsafeLayerEntryError(e.path, `hardlink target ${JSON.stringify(e.linkpath)} is a directory`);
   return source!;

@@ -11,6 +11,7 @@
  * else committed the same content" and it drops its temp snapshot.
  */
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { formatOwner, InvalidArgumentError, isAlreadyExists, isNotFound, throwIfAborted, type Descriptor, type Digest } from '@tsbuild/core';
 import type { ContentProvider, Snapshotter } from '../types.js';
@@ -67,7 +68,7 @@ export async function unpackLayers(options: UnpackOptions): Promise<UnpackResult
   return result;
 }
 
-async function isCommitted(snapshotter: Snapshotter, key: string): Promise<boolean> {
+export async function isCommitted(snapshotter: Snapshotter, key: string): Promise<boolean> {
   try {
     return (await snapshotter.stat(key)).kind === 'committed';
   } catch (err) {
@@ -76,7 +77,7 @@ async function isCommitted(snapshotter: Snapshotter, key: string): Promise<boole
   }
 }
 
-interface UnpackOne extends UnpackOptions {
+export interface UnpackOne extends UnpackOptions {
   whiteouts: 'apply' | 'overlay';
   layer: Descriptor;
   diffID: Digest;
@@ -84,24 +85,19 @@ interface UnpackOne extends UnpackOptions {
   parent: string | undefined;
 }
 
-/** Applies one layer and commits it as `chainId`. False when a concurrent unpack committed it first. */
-async function unpackOne(o: UnpackOne): Promise<boolean> {
+/** The key of a temporary snapshot a layer is applied into; `@owner` marks it as this process's (gc/leftovers.ts reclaims it if the process dies). */
+export function extractKey(chainId: Digest): string {
+  return `extract-${randomUUID()}@${formatOwner()} ${chainId}`;
+}
+
+/** Applies one layer from the store and commits it as `chainId`. False when a concurrent unpack committed it first. */
+export async function unpackOne(o: UnpackOne): Promise<boolean> {
   const { snapshotter, signal } = o;
-  // `@owner` marks it as this process's temporary (gc/leftovers.ts reclaims it if the process dies).
-  const tmpKey = `extract-${randomUUID()}@${formatOwner()} ${o.chainId}`;
+  const tmpKey = extractKey(o.chainId);
   await snapshotter.prepare(tmpKey, o.parent, o.labels ? { labels: o.labels } : {});
   try {
     const tar = await openLayer(o.provider, o.layer, { verifyDiffID: o.diffID, ...(signal ? { signal } : {}) });
-    // The diffID check fires at the stream's end: wait for it, not just for the last tar entry.
-    const ended = finished(tar);
-    ended.catch(() => undefined);
-    try {
-      await applyLayer(snapshotter.dir(tmpKey), tar, { whiteouts: o.whiteouts, ...(signal ? { signal } : {}) });
-      tar.resume();
-      await ended;
-    } finally {
-      tar.destroy();
-    }
+    await applyTar(snapshotter.dir(tmpKey), tar, o.whiteouts, signal);
     throwIfAborted(signal);
     await snapshotter.commit(o.chainId, tmpKey, o.labels ? { labels: o.labels } : {});
     return true;
@@ -109,5 +105,18 @@ async function unpackOne(o: UnpackOne): Promise<boolean> {
     await snapshotter.remove(tmpKey).catch(() => undefined);
     if (isAlreadyExists(err) && (await isCommitted(snapshotter, o.chainId))) return false;
     throw err;
+  }
+}
+
+/** Applies a layer's tar stream into `dir`, resolving once the stream ended (its diffID check passed), not just at the last entry. */
+export async function applyTar(dir: string, tar: Readable, whiteouts: 'apply' | 'overlay', signal: AbortSignal | undefined): Promise<void> {
+  const ended = finished(tar);
+  ended.catch(() => undefined);
+  try {
+    await applyLayer(dir, tar, { whiteouts, ...(signal ? { signal } : {}) });
+    tar.resume();
+    await ended;
+  } finally {
+    tar.destroy();
   }
 }
