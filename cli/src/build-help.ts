@@ -17,7 +17,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['-o, --output SPEC', 'type=image|oci|docker|local|tar,dest=PATH[,name=REF]; DIR = local'],
   ['--iidfile FILE', 'write the image ID (config digest) to FILE'],
   ['--metadata-file FILE', 'write the build result metadata (JSON) to FILE'],
-  ['--platform OS/ARCH', 'target platform (default: this machine)'],
+  ['--platform OS/ARCH[,…]', 'target platform(s) (default: this machine); several build an image index'],
   ['--build-context NAME=VALUE', 'an extra named context: a directory, docker-image://REF, oci-layout://DIR'],
   ['--check', 'run the build checks only; exit 1 on an error'],
   ['--print outline|dot|json', 'print the stage graph instead of building'],
