@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MediaType } from '@tsbuild/core';
+import { platformNotRunnable } from '@tsbuild/runtime';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
 import { makeArm64BusyboxRootfs, unrunnablePlatform } from '../../test/support/arm64-busybox.js';
 import { startRegistry, type TestRegistry } from '../../registry-client/test/support/registry.js';
@@ -114,12 +115,11 @@ describe('multi-platform build (QEMU for arm64)', function () {
   });
 
   it('a RUN for a platform the host cannot run fails at that RUN, saying how to enable it', async () => {
-    const { platform } = await unrunnablePlatform();
+    const { platform, support } = await unrunnablePlatform();
     writeFileSync(join(tmp.path, 'Dockerfile.foreign'), 'FROM bb:amd64\nRUN true\n');
     const r = await tsbuild(root, 'build', '--offline', '--progress', 'plain', '--platform', `linux/${platform.architecture}`, '-f', join(tmp.path, 'Dockerfile.foreign'), ctx);
     expect(r.code).to.equal(1);
-    expect(r.stderr).to.include(`this host cannot run linux/${platform.architecture} programs: no binfmt_misc handler`);
-    expect(r.stderr).to.include('/proc/sys/fs/binfmt_misc/register');
+    expect(r.stderr).to.include(`[2/2] RUN true: ${platformNotRunnable(platform, support).message}`);
     expect(r.stderr).to.match(/Dockerfile\.foreign:2/);
     expect(r.stderr).to.not.include('exec format error');
   });

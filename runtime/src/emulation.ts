@@ -13,6 +13,7 @@
  * message — how to enable it — instead of the runtime's "exec format error".
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,9 @@ export function exitElf(arch: string): Buffer | undefined {
 /** The architectures tsbuild has a test binary for, with their Debian qemu-user-static names (`aarch64`). */
 export const CHECKED_ARCHES: ReadonlyMap<string, string> = new Map(Object.entries(ARCHES).map(([arch, a]) => [arch, a.qemu]));
 
+/** The 32-bit architecture a 64-bit kernel may run without emulation. */
+const COMPAT: Record<string, string> = { amd64: '386', arm64: 'arm' };
+
 const checked = new Map<string, Promise<PlatformSupport>>();
 
 /**
@@ -173,8 +177,11 @@ export function platformNotRunnable(platform: Platform, support: Extract<Platfor
   const register = `mountpoint -q ${BINFMT_MISC} || mount -t binfmt_misc binfmt_misc ${BINFMT_MISC}; cat ${conf} > ${BINFMT_MISC}/register`;
   const how = support.why === 'no-fix-binary'
     ? `its binfmt_misc handler lacks the fix-binary (F) flag; register it again with it: echo -1 > ${BINFMT_MISC}/qemu-${qemu}; ${register}`
-    : support.why === 'no-handler'
-      ? `no binfmt_misc handler runs its binaries; enable QEMU emulation for it (as root): apt-get install qemu-user-static; ${register}`
-      : `its test binary failed: ${support.detail}`;
+    : support.why === 'failed'
+      ? `its test binary failed: ${support.detail}`
+      : COMPAT[hostPlatform().architecture] === platform.architecture && !existsSync(conf)
+        // Debian ships no qemu-i386 line on amd64: the kernel itself runs 32-bit x86 (and arm64 kernels 32-bit arm), when built to.
+        ? `the kernel runs them natively only with its 32-bit compatibility enabled (CONFIG_IA32_EMULATION or CONFIG_COMPAT, boot parameter ia32_emulation=1)`
+        : `no binfmt_misc handler runs its binaries; enable QEMU emulation for it (as root): apt-get install qemu-user-static; ${register}`;
   return new FailedPreconditionError(`this host cannot run ${name} programs: ${how}`, { code: 'PLATFORM_NOT_RUNNABLE' });
 }

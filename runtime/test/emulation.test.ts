@@ -35,11 +35,16 @@ describe('emulation: which platforms this host runs', function () {
     expect(await platformSupport({ os: 'linux', architecture: 'arm64', variant: 'v8' })).to.deep.equal({ runnable: true, how: 'emulated' });
   });
 
-  it('a platform without a handler: the error names it and says how to enable it', async () => {
+  it('a platform without a handler is not runnable; the error says how to enable it', async () => {
     const { platform, support } = await unrunnablePlatform();
-    const err = platformNotRunnable(platform, support);
+    expect(support.why).to.equal('no-handler');
+    expect(platformNotRunnable(platform, support).message).to.match(new RegExp(`^this host cannot run linux/${platform.architecture} programs: `));
+    const err = platformNotRunnable({ os: 'linux', architecture: 's390x' }, { runnable: false, why: 'no-handler', detail: '' });
     expect(err.code).to.equal('PLATFORM_NOT_RUNNABLE');
-    expect(err.message).to.match(new RegExp(`^this host cannot run linux/${platform.architecture} programs: `));
-    expect(err.message).to.include(`cat /usr/lib/binfmt.d/qemu-${CHECKED_ARCHES.get(platform.architecture)}.conf > /proc/sys/fs/binfmt_misc/register`);
+    expect(err.message).to.equal('this host cannot run linux/s390x programs: no binfmt_misc handler runs its binaries; enable QEMU emulation for it (as root): ' +
+      'apt-get install qemu-user-static; mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; ' +
+      'cat /usr/lib/binfmt.d/qemu-s390x.conf > /proc/sys/fs/binfmt_misc/register');
+    const noFlag = platformNotRunnable({ os: 'linux', architecture: 'arm64' }, { runnable: false, why: 'no-fix-binary', detail: '' });
+    expect(noFlag.message).to.include('lacks the fix-binary (F) flag; register it again with it: echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64; ');
   });
 });
