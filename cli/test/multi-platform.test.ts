@@ -88,6 +88,34 @@ describe('multi-platform build (QEMU for arm64)', function () {
     expect(inspected[0].Descriptor.mediaType).to.equal(MediaType.OciIndex);
   });
 
+  it('images --tree lists the platforms; run --platform picks one; save and load keep the index whole', async () => {
+    const tree = (await tsbuild(root, 'images', '--tree', 'app:multi')).stdout.split('\n');
+    expect(tree[2]).to.match(/^├─ linux\/amd64\s+[0-9a-f]{12}\s*$/);
+    expect(tree[3]).to.match(/^└─ linux\/arm64\s+[0-9a-f]{12}\s*$/);
+    const json = JSON.parse((await tsbuild(root, 'images', '--format', 'json', 'app:multi')).stdout);
+    expect(json[0].platforms.map((p: { platform: string }) => p.platform)).to.deep.equal(['linux/amd64', 'linux/arm64']);
+
+    const arch = async (store: string, ...platform: string[]) => {
+      const r = await tsbuild(store, 'run', '--rm', ...platform, 'app:multi', 'cat', '/arch');
+      expect(r.code, r.stderr).to.equal(0);
+      return r.stdout.trim();
+    };
+    expect(await arch(root)).to.equal('x86_64');
+    expect(await arch(root, '--platform', 'linux/arm64')).to.equal('aarch64');
+    const mismatch = await tsbuild(root, 'run', '--rm', '--platform', 'linux/arm64', 'bb:amd64', 'true');
+    expect(mismatch.code).to.equal(125);
+    expect(mismatch.stderr).to.include('image "bb:amd64" is linux/amd64, not the requested linux/arm64');
+
+    const archive = join(tmp.path, 'saved.tar');
+    expect((await tsbuild(root, 'save', '--format', 'oci', '-o', archive, 'app:multi')).code).to.equal(0);
+    const other = join(tmp.path, 'loaded-store');
+    expect((await tsbuild(other, 'load', '-i', archive)).code).to.equal(0);
+    const loaded = JSON.parse((await tsbuild(other, 'images', '--format', 'json')).stdout);
+    expect(loaded[0].digest).to.equal(json[0].digest);
+    expect(loaded[0].platforms).to.deep.equal(json[0].platforms);
+    expect(await arch(other, '--platform', 'linux/arm64')).to.equal('aarch64');
+  });
+
   it('pushes the index: the registry serves it and skopeo --override-arch arm64 copies the arm64 image', async () => {
     const ref = `${reg.host}/mp/app:v1`;
     const r = await tsbuild(root, 'build', '--offline', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-t', ref, '--push', ctx);
@@ -101,6 +129,15 @@ describe('multi-platform build (QEMU for arm64)', function () {
     expect(layout.manifests[0]!.digest).to.equal(arm.digest);
     const inspected = JSON.parse((await run('skopeo', ['inspect', '--override-arch', 'arm64', '--tls-verify=false', `docker://${ref}`])).stdout);
     expect(inspected.Architecture).to.equal('arm64');
+
+    // pull --platform takes the arm64 image from the index (whether the store then keeps the index is the pull's business).
+    const puller = join(tmp.path, 'pull-store');
+    const pulled = await tsbuild(puller, 'pull', '--platform', 'linux/arm64', ref);
+    expect(pulled.code, pulled.stderr).to.equal(0);
+    const listed = JSON.parse((await tsbuild(puller, 'images', '--format', 'json')).stdout);
+    expect(listed[0].platforms.filter((p: { present: boolean }) => p.present).map((p: { platform: string }) => p.platform)).to.deep.equal(['linux/arm64']);
+    const ran = await tsbuild(puller, 'run', '--rm', '--platform', 'linux/arm64', ref, 'cat', '/arch');
+    expect(ran.stdout.trim(), ran.stderr).to.equal('aarch64');
   });
 
   it('oci-mediatypes=false writes a Docker manifest list; a docker archive is refused as BuildKit refuses it', async () => {

@@ -1,3 +1,4 @@
+import { isIndexType } from '@tsbuild/core';
 import { findImage } from '@tsbuild/store';
 import type { Command } from '../command.js';
 import { summarize } from '../image-summary.js';
@@ -24,6 +25,7 @@ export const inspectCommand: Command = {
         RepoTags: names,
         Created: s.created,
         Platform: s.platform,
+        ...(isIndexType(s.descriptor.mediaType) ? { Platforms: s.platforms } : {}),
         Size: s.size,
         Descriptor: s.descriptor,
         Manifest: s.manifest,
