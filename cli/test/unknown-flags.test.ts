@@ -24,7 +24,6 @@ describe('flag errors: unknown flags and buildx flags not supported yet', () => 
     const cases: Array<[string[], string]> = [
       [['--cache-to', 'type=registry,ref=r/app:cache'], '--cache-to'],
       [['--cache-from', 'r/app:cache'], '--cache-from'],
-      [['--platform', 'linux/amd64,linux/arm64'], '--platform with several platforms'],
       [['--provenance', 'mode=max'], '--provenance'],
       [['--sbom', 'true'], '--sbom'],
       [['--attest', 'type=sbom'], '--attest'],
