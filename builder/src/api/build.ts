@@ -25,7 +25,7 @@ import { buildDefinition } from '../definition/build-definition.js';
 import { checkDefinition } from '../definition/check.js';
 import { planOf, type PlannedVertex } from '../definition/plan.js';
 import type { Definition } from '../definition/types.js';
-import { openBuildCache, Solver, VertexError } from '../solver/index.js';
+import { openBuildCache, Solver, VertexError, type SolveEvent } from '../solver/index.js';
 import { resolveDefinition, type ContextSource } from '../worker/resolve-op.js';
 import { SecretProvider } from '../worker/secrets.js';
 import { EMPTY_RESULT, type LayerResult } from '../worker/types.js';
@@ -71,9 +71,15 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     watch?.start();
     // One load per target platform; base images named by several (a `FROM --platform=$BUILDPLATFORM` stage's) resolve once.
     const bases = createBaseImageResolver({ store: deps.store, mode: options.pull ?? 'missing', puller: deps.puller, emit, signal });
-    const loads = await Promise.all(platforms.map((platform) =>
+    // Settled together, so a failed load leaves no other one (and its pulls) running unobserved.
+    const loaded = await Promise.allSettled(platforms.map((platform) =>
       loadBuild(platform === undefined ? options : { ...options, platform }, deps.store, { signal, puller: deps.puller, emit, bases })));
-    for (const warning of uniqueWarnings(loads.flatMap((l) => l.warnings))) emit({ type: 'warning', time: Date.now(), warning });
+    const loads = loaded.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
+    const warnings = uniqueWarnings(loads.flatMap((l) => l.warnings));
+    for (const warning of warnings) emit({ type: 'warning', time: Date.now(), warning });
     const compression = layerCompressionOf(options);
     worker = await Worker.open({
       store: deps.store, executor: deps.executor, compression,
@@ -100,6 +106,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     const io = options.maxParallelism ?? availableParallelism() * 2;
     // One solver for all platforms: a vertex whose key is the same for several (the context, a build-platform stage) runs once (solver.ts, flight.ts).
     const solver = new Solver<LayerResult>({ cache: openBuildCache<LayerResult>(root), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+    const report = reporterOfShared(emit);
     const results = await solveAll(definitions.map((definition, i) => async (solveSignal: AbortSignal) => {
       const loaded = loads[i]!;
       const resolved = resolveDefinition(definition, {
@@ -107,7 +114,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
         namedContexts: new Map([...loaded.locals.values()].map((l): [string, ContextSource] => [l.name, { dir: l.dir, ignore: l.ignore, hashMode, checksums: createMemoryChecksumCache() }])),
       });
       if (!resolved.target) return EMPTY_RESULT;
-      const solved = await solver.solve(resolved.target, { signal: solveSignal, noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
+      const solved = await solver.solve(resolved.target, { signal: solveSignal, noCache: options.noCache === true, onEvent: (e) => report(i, e) });
       return solved.result;
     }), signal);
     await session.save();
@@ -117,7 +124,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
       : await runExports({ options, store: deps.store, loaded: loads[0]!, result: results[0]!, emit, compression, hold });
     const tags = exported.tags;
     emit({ type: 'build.completed', time: Date.now(), durationMs: performance.now() - started, digest: exported.manifest.digest, tags });
-    return { digest: exported.manifest.digest, configDigest: exported.configDigest, tags, metadata: exported.metadata, warnings: loads.flatMap((l) => l.warnings) };
+    return { digest: exported.manifest.digest, configDigest: exported.configDigest, tags, metadata: exported.metadata, warnings };
   } catch (err) {
     const error = located(err);
     emit({ type: 'build.failed', time: Date.now(), durationMs: performance.now() - started, message: error instanceof Error ? error.message : String(error) });
@@ -161,6 +168,20 @@ async function solveAll(solves: Array<(signal: AbortSignal) => Promise<LayerResu
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Forwards solver events as build events, a vertex's from one solve only: a vertex several platforms share
+ * (same digest) is reported by every solve waiting on it, and its progress and logs should show once.
+ */
+function reporterOfShared(emit: (e: BuildEvent) => void): (solve: number, e: SolveEvent) => void {
+  const owner = new Map<string, number>();
+  return (solve, e) => {
+    const first = owner.get(e.vertex.digest);
+    if (first === undefined) owner.set(e.vertex.digest, solve);
+    else if (first !== solve) return;
+    emit(toBuildEvent(e));
+  };
 }
 
 /** One plan for all platforms: a vertex they share (same digest) is listed once. */
