@@ -33,7 +33,7 @@ const stageWork = (n: number) => `RUN sleep 1 && seq 1 200000 > /out-${n} && i=0
 function dockerfile(cross: boolean): string {
   const from = cross ? 'FROM --platform=$BUILDPLATFORM bb:amd64' : 'FROM bb:$TARGETARCH';
   const stages = [0, 1, 2, 3].map((i) => `${from} AS s${i}\n${stageWork(i)}`).join('');
-  return `ARG TARGETARCH\n${stages}FROM bb:$TARGETARCH\n${[0, 1, 2, 3].map((i) => `COPY --from=s${i} /out-${i} /out-${i}\n`).join('')}`;
+  return `${stages}FROM bb:$TARGETARCH\n${[0, 1, 2, 3].map((i) => `COPY --from=s${i} /out-${i} /out-${i}\n`).join('')}`;
 }
 
 const tsbuildRoot = join(work, 'tsbuild');
