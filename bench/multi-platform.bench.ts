@@ -13,7 +13,10 @@
  *   cross       the same 4 stages on `--platform=$BUILDPLATFORM` (the cross-compilation pattern):
  *               a two-platform build runs them once, for both targets
  * Bases: busybox for amd64 (the host's) and for arm64 (Debian's busybox-static:arm64, fetched by setup),
- * tagged bb:amd64 / bb:arm64 and chosen by `FROM bb:$TARGETARCH`.
+ * tagged bb:amd64 / bb:arm64 and chosen by `FROM bb:$TARGETARCH` — undeclared: docker.io 20.10's BuildKit
+ * leaves a meta `ARG TARGETARCH` without a value empty, where current BuildKit (dockerfile2llb/convert.go
+ * buildMetaArgs) and tsbuild keep the platform's value.
+ * Results: docs/BENCHMARKS.md, "Issue 17: multi-platform".
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
