@@ -1,5 +1,5 @@
 /**
- * buildx flags that later issues implement (multi-platform, attestations,
+ * buildx flags that later issues implement (attestations,
  * remote builders). They are parsed, so a CI script written for
  * `docker buildx build` gets one short line naming what tsbuild lacks instead
  * of an unknown-flag error; the build does not start (exit 1: a build that
@@ -23,7 +23,7 @@ export const LATER_BUILD_HELP: Array<[string, string]> = [
   ['--attest, --sbom, --provenance, --builder', 'accepted for buildx compatibility: not supported yet (an error)'],
 ];
 
-/** Throws (code BUILD_FLAG_NOT_SUPPORTED_YET) on the first later flag given; a multi-platform `--platform a,b` too. */
+/** Throws (code BUILD_FLAG_NOT_SUPPORTED_YET) on the first later flag given. */
 export function rejectLaterFlags(args: ParsedArgs): void {
   if (list(args, 'attest').length > 0) throw notYet('--attest');
   for (const name of ['sbom', 'provenance']) {
@@ -31,7 +31,6 @@ export function rejectLaterFlags(args: ParsedArgs): void {
     if (v !== undefined && !/^(false|0)$/i.test(v)) throw notYet(`--${name}`);
   }
   if (str(args, 'builder') !== undefined) throw notYet('--builder (tsbuild builds in-process)');
-  if (str(args, 'platform')?.includes(',')) throw notYet('--platform with several platforms');
 }
 
 function notYet(what: string): FailedPreconditionError {

@@ -34,7 +34,7 @@ export const BUILD_OPTIONS: OptionSpec = {
   output: { type: 'string', short: 'o', multiple: true },
   iidfile: { type: 'string' },
   'metadata-file': { type: 'string' },
-  platform: { type: 'string' },
+  platform: { type: 'string', multiple: true },
   'build-context': { type: 'string', multiple: true },
   check: { type: 'boolean' },
   call: { type: 'string' },
@@ -148,9 +148,13 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const load = flag(args, 'load') || loads.length > 0 ? { names: unique(loads.flatMap((o) => o.name ?? [])) } : undefined;
   if (imageOptions.mediaTypes) options.mediaTypes = imageOptions.mediaTypes;
   if (imageOptions.compression) options.compression = imageOptions.compression;
-  const platform = str(args, 'platform');
-  if (platform !== undefined) {
-    options.platform = wrap('--platform', () => (parsePlatform(platform), platform));
+  if (list(args, 'platform').length > 0) {
+    // Repeatable, and a value may list several (`linux/amd64,linux/arm64`): more than one makes a multi-platform build.
+    options.platform = wrap('--platform', () => {
+      const platforms = list(args, 'platform').flatMap((v) => v.split(',')).map((p) => p.trim()).filter(Boolean);
+      for (const p of platforms) parsePlatform(p);
+      return platforms.join(',');
+    });
   }
   const contexts = Object.fromEntries(list(args, 'build-context').map((c) => keyValue('--build-context', c)));
   if (Object.keys(contexts).length) options.buildContexts = contexts;

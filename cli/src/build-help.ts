@@ -18,7 +18,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['', 'image: [,push=true][,compression=gzip|zstd|uncompressed][,compression-level=N][,force-compression=true][,oci-mediatypes=true|false]; registry = image,push=true'],
   ['--iidfile FILE', 'write the image ID (config digest) to FILE'],
   ['--metadata-file FILE', 'write the build result metadata (JSON) to FILE'],
-  ['--platform OS/ARCH', 'target platform (default: this machine)'],
+  ['--platform OS/ARCH[,…]', 'target platform(s) (default: this machine); several build an image index'],
   ['--build-context NAME=VALUE', 'an extra named context: a directory, docker-image://REF, oci-layout://DIR'],
   ['--check', 'run the build checks only; exit 1 on an error'],
   ['--call outline|targets|check[,format=json]', "buildx's subrequests in BuildKit's format instead of building (check: exit 1 on a violation)"],

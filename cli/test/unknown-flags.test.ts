@@ -22,7 +22,6 @@ describe('flag errors: unknown flags and buildx flags not supported yet', () => 
 
   it('answers each flag of a later issue with one "not supported yet" line (exit 1), before any build starts', async () => {
     const cases: Array<[string[], string]> = [
-      [['--platform', 'linux/amd64,linux/arm64'], '--platform with several platforms'],
       [['--provenance', 'mode=max'], '--provenance'],
       [['--sbom', 'true'], '--sbom'],
       [['--attest', 'type=sbom'], '--attest'],

@@ -47,6 +47,24 @@ function normalizeArch(arch: string): string {
   }
 }
 
+/**
+ * containerd's platforms.Normalize for the architecture and variant
+ * (platforms/database.go normalizeArch): arm64's v8, amd64's v1 are dropped,
+ * a bare arm is arm/v7. BuildKit normalizes target and build platforms before
+ * it derives the automatic platform ARGs (dockerui attr.go, config.go).
+ */
+export function normalizePlatform(p: Platform): Platform {
+  const { variant: _, ...rest } = p;
+  let variant = p.variant;
+  if (p.architecture === 'arm64' && (variant === 'v8' || variant === '8' || variant === 'v8.0')) variant = undefined;
+  else if (p.architecture === 'arm64' && (variant === '9' || variant === '9.0' || variant === 'v9.0')) variant = 'v9';
+  else if (p.architecture === 'amd64' && variant === 'v1') variant = undefined;
+  else if (p.architecture === '386') variant = undefined;
+  else if (p.architecture === 'arm' && (variant === undefined || variant === '7')) variant = 'v7';
+  else if (p.architecture === 'arm' && (variant === '5' || variant === '6' || variant === '8')) variant = `v${variant}`;
+  return variant ? { ...rest, variant } : rest;
+}
+
 export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }

@@ -6,6 +6,7 @@ import {
   isNotFound,
   NotFoundError,
   parsePlatform,
+  normalizePlatform,
   formatPlatform,
   parseReference,
   normalizeReference,
@@ -40,6 +41,17 @@ describe('core', () => {
     expect(formatPlatform(parsePlatform('linux/aarch64'))).to.equal('linux/arm64/v8');
     expect(formatPlatform(parsePlatform('linux/arm/v7'))).to.equal('linux/arm/v7');
     expect(() => parsePlatform('linux//x')).to.throw(/invalid platform/);
+  });
+
+  it('normalizes platforms as containerd\'s platforms.Normalize (BuildKit\'s platform ARGs)', () => {
+    const normal = (s: string) => formatPlatform(normalizePlatform(parsePlatform(s)));
+    expect(normal('linux/arm64')).to.equal('linux/arm64');
+    expect(normal('linux/arm64/v8')).to.equal('linux/arm64');
+    expect(normal('linux/arm64/9.0')).to.equal('linux/arm64/v9');
+    expect(normal('linux/arm')).to.equal('linux/arm/v7');
+    expect(normal('linux/arm/6')).to.equal('linux/arm/v6');
+    expect(normal('linux/amd64/v1')).to.equal('linux/amd64');
+    expect(normal('linux/amd64/v3')).to.equal('linux/amd64/v3');
   });
 
   it('normalizes references like docker', () => {

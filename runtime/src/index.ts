@@ -36,3 +36,4 @@ export { hostsFile, resolvConf } from './etc-files.js';
 export { ownerDir, scratchMountPoint, DEFAULT_BUNDLE_DIR, DEFAULT_MOUNT_DIR } from './owner-dirs.js';
 export { reclaimHost, type HostLeftover, type ReclaimHostOptions } from './reclaim.js';
 export { hostPrefix, hostNamespacePath, parseMountinfo } from './namespace.js';
+export { platformSupport, platformNotRunnable, exitElf, CHECKED_ARCHES, type PlatformSupport } from './emulation.js';

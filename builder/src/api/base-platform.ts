@@ -14,8 +14,9 @@
  *   explicit target platform, overwrites target.image.OS/Architecture with it,
  *   which labels amd64 binaries arm64.
  */
-import { formatPlatform, type Platform } from '@tsbuild/core';
+import type { Platform } from '@tsbuild/core';
 import type { StageGraph } from '@tsbuild/dockerfile';
+import { platformLabel } from '../definition/naming.js';
 import type { ResolvedBase } from '../definition/types.js';
 import type { BuildWarning } from './events.js';
 
@@ -29,7 +30,7 @@ export function baseImagePlatformWarnings(graph: StageGraph, images: Map<string,
     if (!actual || (actual.os === stage.platform.os && actual.architecture === stage.platform.architecture)) continue;
     out.push({
       rule: 'InvalidBaseImagePlatform',
-      message: `Base image ${stage.base.ref} was pulled with platform "${normalized(actual)}", expected "${normalized(stage.platform)}" for current build`,
+      message: `Base image ${stage.base.ref} was pulled with platform "${platformLabel(actual)}", expected "${platformLabel(stage.platform)}" for current build`,
       file,
       range: stage.fromRange,
     });
@@ -48,9 +49,4 @@ function configPlatform(base: ResolvedBase | undefined): Platform | undefined {
   const c = base?.config;
   if (!c?.os || !c.architecture) return undefined;
   return { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
-}
-
-/** containerd's platforms.Normalize as far as the message shows it: arm64's default variant v8 is not written. */
-function normalized(p: Platform): string {
-  return formatPlatform(p.architecture === 'arm64' && p.variant === 'v8' ? { os: p.os, architecture: p.architecture } : p);
 }

@@ -4,6 +4,7 @@
  * turned into a Definition — without running anything (`tsbuild build
  * --print definition`: two of them diff to what a rebuild would redo).
  */
+import { InvalidArgumentError } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
 import { buildDefinition } from '../definition/build-definition.js';
 import type { Definition, DefinitionOptions } from '../definition/types.js';
@@ -12,6 +13,9 @@ import { loadBuild, type LoadedBuild } from './load.js';
 import type { BuildOptions, ImagePuller } from './types.js';
 
 export async function defineBuild(options: BuildOptions, store: Store, puller?: ImagePuller): Promise<{ definition: Definition; warnings: BuildWarning[] }> {
+  if (options.platform?.includes(',')) {
+    throw new InvalidArgumentError('a definition is of one platform: give --platform one (a multi-platform build solves one definition per platform)', { code: 'BUILD_MULTI_PLATFORM_UNSUPPORTED' });
+  }
   const loaded = await loadBuild(options, store, { signal: options.signal, puller });
   return { definition: buildDefinition(definitionOptions(options, loaded)), warnings: loaded.warnings };
 }

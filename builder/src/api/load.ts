@@ -19,7 +19,7 @@ import type { Store } from '@tsbuild/store';
 import { createMatcher, readDockerignore, selectIgnoreFile, type PatternMatcher, parseInstructions, stageGraphFromInstructions, type StageGraph } from '@tsbuild/dockerfile';
 import { baseImagePlatformWarnings } from './base-platform.js';
 import type { ResolvedBase } from '../definition/types.js';
-import { createBaseImageResolver } from './base-images.js';
+import { createBaseImageResolver, type BaseImageResolver } from './base-images.js';
 import type { BuildEvent, BuildWarning } from './events.js';
 import type { BuildOptions, ImagePuller } from './types.js';
 import { lookupContext, openLocalContext, parseNamedContexts, replaceStages, resolveLayoutBase, type LocalContext } from './named-contexts.js';
@@ -42,9 +42,11 @@ export interface LoadOptions {
   /** Pulls what the store lacks (BuildDeps.puller); without it, the store only. */
   puller?: ImagePuller | undefined;
   emit?: (e: BuildEvent) => void;
+  /** A resolver shared by several loads (a multi-platform build's): an image they name for the same platform resolves once. */
+  bases?: BaseImageResolver | undefined;
 }
 
-export async function loadBuild(options: BuildOptions, store: Store, { signal, puller, emit }: LoadOptions): Promise<LoadedBuild> {
+export async function loadBuild(options: BuildOptions, store: Store, { signal, puller, emit, bases: shared }: LoadOptions): Promise<LoadedBuild> {
   const contextDir = resolve(options.context);
   const contexts = parseNamedContexts(options.buildContexts ?? {});
   if (options.outputs?.some((o) => o.type === 'image' && o.push)) {
@@ -67,7 +69,7 @@ export async function loadBuild(options: BuildOptions, store: Store, { signal, p
   const first = stageGraphFromInstructions(parsed, graphOptions);
   const images = new Map<string, ResolvedBase>();
   const locals = new Map<string, LocalContext>();
-  const bases = createBaseImageResolver({ store, mode: options.pull ?? 'missing', puller, emit: emit ?? (() => {}), signal });
+  const bases = shared ?? createBaseImageResolver({ store, mode: options.pull ?? 'missing', puller, emit: emit ?? (() => {}), signal });
   throwIfAborted(signal);
   // Resolved concurrently, settled together (one failed pull leaves none of the others unobserved), kept in Dockerfile order.
   const settled = await Promise.allSettled([...imageRefs(first)].map(async ([ref, { range, platform: p }]) => {

@@ -39,7 +39,7 @@ export class RemoteCaches {
   }
 
   /** The cache the solver uses: `local`, with the `cacheFrom` caches behind it. */
-  async open(local: CacheStorage<LayerResult>, worker: Worker, definition: Definition): Promise<CacheStorage<LayerResult>> {
+  async open(local: CacheStorage<LayerResult>, worker: Worker, definitions: readonly Definition[]): Promise<CacheStorage<LayerResult>> {
     const specs = this.options.cacheFrom ?? [];
     if (specs.length === 0) return local;
     const backends = specs.map((s) => this.backend(s));
@@ -51,7 +51,7 @@ export class RemoteCaches {
     for (const f of outcome.failures) this.warn('RemoteCacheImport', f.message);
     for (const s of outcome.sources) this.knownAt(s.backend.location, s.blobs);
     this.imported = new ImportedCache(local, worker, outcome.sources);
-    await this.restoreMounts(outcome.sources, definition);
+    await this.restoreMounts(outcome.sources, definitions);
     this.emit({ type: 'vertex.completed', time: Date.now(), id, name: title, durationMs: performance.now() - t0 });
     return this.imported;
   }
@@ -60,14 +60,14 @@ export class RemoteCaches {
   async solved(solved: SolveResult<LayerResult>, storage: CacheStorage<LayerResult>, compression: Compression): Promise<{ result: LayerResult; inlineCache?: CacheConfig }> {
     const result = this.imported ? await this.imported.fetchResult(solved.result, compression, this.options.signal) : solved.result;
     if (!(this.options.cacheTo ?? []).some((s) => s.type === 'inline')) return { result };
-    const records = await selectRecords({ vertices: solved.vertices, cache: storage, imported: this.imported, final: solved.result, mode: 'min', signal: this.options.signal });
+    const records = await selectRecords({ vertices: solved.vertices, cache: storage, imported: this.imported, finals: [solved.result], mode: 'min', signal: this.options.signal });
     return { result, inlineCache: inlineCacheOf(records, result) };
   }
 
   /** Each registry and local `cacheTo`; a failure fails the build unless its spec says `ignoreError`. */
-  async export(solved: SolveResult<LayerResult> | undefined, storage: CacheStorage<LayerResult>, definition: Definition, hold: (r: { blobs: string[] }) => Promise<void>): Promise<void> {
+  async export(solves: readonly SolveResult<LayerResult>[], storage: CacheStorage<LayerResult>, definitions: readonly Definition[], hold: (r: { blobs: string[] }) => Promise<void>): Promise<void> {
     for (const [i, spec] of (this.options.cacheTo ?? []).entries()) {
-      if (spec.type === 'inline' || !solved) continue;
+      if (spec.type === 'inline' || solves.length === 0) continue;
       const backend = this.backend(spec);
       const name = `exporting cache to ${backend.name}`;
       const id = `export.cache.${i}`;
@@ -75,9 +75,12 @@ export class RemoteCaches {
       this.emit({ type: 'export.started', time: Date.now(), id, name });
       try {
         const compression = spec.compression ?? 'gzip';
-        const records = await selectRecords({ vertices: solved.vertices, cache: storage, imported: this.imported, final: solved.result, mode: spec.mode ?? 'min', signal: this.options.signal });
+        // Every platform's records in one cache (a multi-platform build is several solves).
+        const records = await selectRecords({
+          vertices: solves.flatMap((s) => s.vertices), cache: storage, imported: this.imported, finals: solves.map((s) => s.result), mode: spec.mode ?? 'min', signal: this.options.signal,
+        });
         const mounts = spec.cacheMounts
-          ? await packCacheMounts(this.deps.store, this.cacheMountsDir, cacheMountIds(definition), { compression, hold: (blobs) => hold({ blobs }), signal: this.options.signal })
+          ? await packCacheMounts(this.deps.store, this.cacheMountsDir, mountIdsOf(definitions), { compression, hold: (blobs) => hold({ blobs }), signal: this.options.signal })
           : [];
         await exportCache({
           store: this.deps.store, backend, records, mounts, compression, imageManifest: spec.imageManifest ?? true,
@@ -110,8 +113,8 @@ export class RemoteCaches {
   }
 
   /** Fills the cache mounts the build uses from the imports that carry them (the first that has an id wins), unless this machine has them. */
-  private async restoreMounts(sources: ImportedSource[], definition: Definition): Promise<void> {
-    const used = new Set(cacheMountIds(definition));
+  private async restoreMounts(sources: ImportedSource[], definitions: readonly Definition[]): Promise<void> {
+    const used = new Set(mountIdsOf(definitions));
     const done = new Set<string>();
     for (const { cache } of sources) {
       for (const m of cache.config.mounts) {
@@ -151,4 +154,9 @@ export class RemoteCaches {
   private warn(rule: string, message: string): void {
     this.emit({ type: 'warning', time: Date.now(), warning: { rule, message } });
   }
+}
+
+/** The cache mount ids every platform's definition uses, each once. */
+function mountIdsOf(definitions: readonly Definition[]): string[] {
+  return [...new Set(definitions.flatMap((d) => cacheMountIds(d)))];
 }

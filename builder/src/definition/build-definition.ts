@@ -19,7 +19,7 @@ import { DockerfileError, formatPlatform } from '@tsbuild/core';
 import type { StageNode, Step, StepSource } from '@tsbuild/dockerfile';
 import { copyStepToFileActions, workdirStepToFileActions } from './copy-step.js';
 import { descriptionDigest } from './digest.js';
-import { stageLabel, stepName } from './naming.js';
+import { platformLabel, stageLabel, stepName } from './naming.js';
 import type { FileAction, OpDescription } from './ops.js';
 import { remoteInputs, remoteVertices } from './remote-step.js';
 import { runStepToExec } from './run-step.js';
@@ -77,7 +77,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
   };
 
   const convertStage = (stage: StageNode): number | undefined => {
-    const label = stageLabel(graph, stage);
+    const label = [o.platformPrefix ? platformLabel(stage.platform) : '', stageLabel(graph, stage)].filter(Boolean).join(' ');
     const stageId = stage.name ?? String(stage.index);
     const total = stage.steps.filter((s) => s.makesLayer).length + 1;
     const platform = formatPlatform(stage.platform);

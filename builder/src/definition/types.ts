@@ -42,6 +42,8 @@ export interface DefinitionOptions {
   sourceDateEpoch?: number | undefined;
   /** `--no-cache-filter`: stage names or indexes whose vertices get `ignoreCache`. */
   noCacheStages?: readonly string[] | undefined;
+  /** A multi-platform build's: step names start with their stage's platform (`[linux/arm64 build 2/3] RUN …`). */
+  platformPrefix?: boolean | undefined;
 }
 
 /**

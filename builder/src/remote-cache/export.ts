@@ -43,11 +43,12 @@ export async function selectRecords(p: {
   vertices: readonly VertexStatus[];
   cache: CacheStorage<LayerResult>;
   imported?: ImportedCache | undefined;
-  final: LayerResult;
+  /** The final result of each solve (one per platform): mode=min keeps what their images are made of. */
+  finals: readonly LayerResult[];
   mode: CacheMode;
   signal?: AbortSignal | undefined;
 }): Promise<SelectedRecord[]> {
-  const image = new Set<string>(['scratch', ...chainIds(p.final.layers.map((l) => l.diffID))]);
+  const image = new Set<string>(['scratch', ...p.finals.flatMap((f) => chainIds(f.layers.map((l) => l.diffID)))]);
   const byKey = new Map<string, SelectedRecord>();
   for (const status of p.vertices) {
     const lookup = status.key ?? status.definitionKey;

@@ -8,8 +8,8 @@ import { Writable } from 'node:stream';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerfileError, ExecError, FailedPreconditionError, isInvalidArgument, TsbuildError, type SourceRange } from '@tsbuild/core';
-import type { ExecMount } from '@tsbuild/runtime';
+import { DockerfileError, ExecError, FailedPreconditionError, isInvalidArgument, parsePlatform, TsbuildError, type SourceRange } from '@tsbuild/core';
+import { platformNotRunnable, platformSupport, type ExecMount } from '@tsbuild/runtime';
 import type { ExecSpec } from '../definition/ops.js';
 import type { CacheMap, CacheMapContext, ExecContext, Op } from '../solver/index.js';
 import { commitDiff } from './commit-diff.js';
@@ -57,6 +57,7 @@ export class ExecOp implements Op<LayerResult> {
   }
 
   async exec(inputs: LayerResult[], ctx: ExecContext): Promise<LayerResult> {
+    await this.checkPlatform();
     const parent = this.spec.hasParent ? inputs[0]! : EMPTY_RESULT;
     const snap = this.w.snapshotter;
     this.w.warmCompression();
@@ -91,6 +92,15 @@ export class ExecOp implements Op<LayerResult> {
       throw err;
     }
     return commitDiff(this.w, tmpKey, parent, ctx);
+  }
+
+  /** A RUN for a platform this host cannot run fails here, saying how to enable it, rather than with the runtime's exec format error. */
+  private async checkPlatform(): Promise<void> {
+    const platform = parsePlatform(this.spec.platform);
+    const support = await platformSupport(platform);
+    if (support.runnable) return;
+    const cause = platformNotRunnable(platform, support);
+    throw new DockerfileError(cause.message, this.env.file, this.env.range, { code: cause.code, cause });
   }
 
   /** Resolves mount specs one by one (bind sources from other results stay mounted for the whole run). */

@@ -1,4 +1,4 @@
-import { familiarReference, parseReference } from '@tsbuild/core';
+import { familiarReference, isIndexType, parseReference } from '@tsbuild/core';
 import { findImage } from '@tsbuild/store';
 import type { Command } from '../command.js';
 import { summarize } from '../image-summary.js';
@@ -32,6 +32,7 @@ export const inspectCommand: Command = {
         RepoDigests: repoDigests(names, s.digest),
         Created: s.created,
         Platform: s.platform,
+        ...(isIndexType(s.descriptor.mediaType) ? { Platforms: s.platforms } : {}),
         Size: s.size,
         Descriptor: s.descriptor,
         Manifest: s.manifest,

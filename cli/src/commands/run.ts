@@ -1,4 +1,4 @@
-import { readUserFile } from '@tsbuild/core';
+import { parsePlatform, readUserFile, type Platform } from '@tsbuild/core';
 import type { Readable } from 'node:stream';
 import { list, flag, str, type Command } from '../command.js';
 import { EXIT_ENGINE_ERROR, signalExitCode } from '../containers/exit-codes.js';
@@ -33,6 +33,7 @@ export const runCommand: Command = {
     ['--name NAME', 'name the container (default: generated)'],
     ['--hostname NAME', "the container's hostname (default: the short container id)"],
     ['--runtime crun|runc|PATH', 'the OCI runtime (default: crun, else runc)'],
+    ['--platform OS/ARCH', "the image of a multi-platform image to run (default: the host's); a foreign one runs under QEMU"],
   ],
   options: {
     rm: { type: 'boolean' },
@@ -48,6 +49,7 @@ export const runCommand: Command = {
     name: { type: 'string' },
     hostname: { type: 'string' },
     runtime: { type: 'string' },
+    platform: { type: 'string' },
   },
   async run(ctx, args) {
     const [image, ...cmd] = args.positionals;
@@ -56,6 +58,7 @@ export const runCommand: Command = {
     const network = str(args, 'network') ?? 'host';
     if (network !== 'host' && network !== 'none') throw new UsageError(`unsupported network ${network} (host or none)`);
     const stdin = flag(args, 'interactive') ? ctx.stdin : undefined;
+    const platform = platformFlag(str(args, 'platform'));
     try {
       const envFiles = await Promise.all(list(args, 'env-file').map(async (f) => (await readUserFile(f, 'the env file')).toString('utf8')));
       const mounts = await resolveVolumes(list(args, 'volume'), process.cwd());
@@ -69,6 +72,7 @@ export const runCommand: Command = {
       const { exitCode } = await runContainer({
         store,
         image,
+        ...(platform ? { platform } : {}),
         overrides: {
           args: cmd, envFiles, env: list(args, 'env'),
           ...(entrypoint !== undefined ? { entrypoint } : {}),
@@ -101,3 +105,12 @@ export const runCommand: Command = {
     }
   },
 };
+
+function platformFlag(value: string | undefined): Platform | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parsePlatform(value);
+  } catch (err) {
+    throw new UsageError(`--platform: ${(err as Error).message}`);
+  }
+}

@@ -3,7 +3,8 @@
  * snapshot → a container process, with a record that `ps`/`rm` read.
  *
  * Lifecycle:
- *   resolve the image (NotFound → "image … not found in the store")
+ *   resolve the image (NotFound → "image … not found in the store"; of an index, the --platform's or the host's)
+ *   → check its platform is the one asked for and runs here (a foreign one through QEMU)
  *   → lease its chain ids (a concurrent prune cannot take them between unpack and prepare)
  *   → unpackLayers (reuses committed layers) → record (status created, name claimed)
  *   → prepare the active snapshot `container-<id>` → status running (pid = this process)
@@ -12,9 +13,9 @@
  * Without `remove` the record keeps the snapshot alive: prune keeps active snapshots and their parents.
  */
 import { randomBytes } from 'node:crypto';
-import { isCanceled, isNotFound, NotFoundError, type Digest } from '@tsbuild/core';
+import { formatPlatform, isCanceled, isNotFound, normalizePlatform, NotFoundError, platformMatches, type Digest, type ImageConfig, type Platform } from '@tsbuild/core';
 import { chainIds, findImage, resolveImage, unpackLayers, type Store } from '@tsbuild/store';
-import { createExecutor, type BindExecMount } from '@tsbuild/runtime';
+import { createExecutor, platformNotRunnable, platformSupport, type BindExecMount } from '@tsbuild/runtime';
 import { EXIT_ENGINE_ERROR, execFailureExitCode, HeadTap, signalExitCode } from './exit-codes.js';
 import { generateName } from './names.js';
 import { processRequest, type RunOverrides } from './process-config.js';
@@ -23,6 +24,8 @@ import { ContainerRecords, type ContainerRecord } from './records.js';
 export interface RunContainerOptions {
   store: Store;
   image: string;
+  /** `--platform`: the image of an index to run, and a check that a plain image is of it; default the host's. */
+  platform?: Platform;
   overrides: Omit<RunOverrides, 'hostname'> & { hostname?: string };
   mounts: BindExecMount[];
   network: 'host' | 'none';
@@ -50,7 +53,8 @@ export async function runContainer(o: RunContainerOptions): Promise<RunContainer
     if (isNotFound(err)) throw new NotFoundError(`image "${o.image}" not found in the store`, { code: 'RUN_IMAGE_NOT_FOUND', cause: err });
     throw err;
   });
-  const image = await resolveImage(store.content, tag.target, { signal });
+  const image = await resolveImage(store.content, tag.target, { signal, ...(o.platform ? { platform: o.platform } : {}) });
+  await checkRunnable(o.image, image.config, o.platform);
   const id = randomBytes(32).toString('hex');
   const hostname = o.overrides.hostname ?? id.slice(0, 12);
   const process = processRequest(image.config.config ?? {}, { ...o.overrides, hostname }, o.callerEnv);
@@ -104,4 +108,17 @@ export async function runContainer(o: RunContainerOptions): Promise<RunContainer
   } finally {
     await store.leases.delete(lease.id).catch(() => undefined);
   }
+}
+
+/**
+ * The image must be of the platform asked for (docker run --platform refuses an image of another),
+ * and a platform this host can run: a foreign one needs its QEMU handler (runtime's emulation.ts).
+ */
+async function checkRunnable(name: string, config: ImageConfig, wanted: Platform | undefined): Promise<void> {
+  const actual: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  if (wanted && !platformMatches(wanted, actual)) {
+    throw new NotFoundError(`image "${name}" is ${formatPlatform(normalizePlatform(actual))}, not the requested ${formatPlatform(normalizePlatform(wanted))}`, { code: 'RUN_PLATFORM_MISMATCH' });
+  }
+  const support = await platformSupport(actual);
+  if (!support.runnable) throw platformNotRunnable(actual, support);
 }

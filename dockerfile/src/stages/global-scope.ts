@@ -4,7 +4,7 @@
  * accepts without a declaration. Only FROM lines expand against it; a stage
  * sees a global value after `ARG NAME` re-declares it.
  */
-import { formatPlatform, type Platform } from '@tsbuild/core';
+import { formatPlatform, normalizePlatform, type Platform } from '@tsbuild/core';
 import type { ArgInstruction } from '../instructions/index.js';
 import type { Env } from '../shell/index.js';
 import type { Expander } from './expand.js';
@@ -20,8 +20,11 @@ export const PROXY_ARGS = [
  * `default`; a `--build-arg` of the same name replaces any of them.
  */
 export function platformArgs(
-  build: Platform, target: Platform, targetStage: string, buildArgs: ReadonlyMap<string, string> = new Map(),
+  buildPlatform: Platform, targetPlatform: Platform, targetStage: string, buildArgs: ReadonlyMap<string, string> = new Map(),
 ): Array<[string, string]> {
+  // Normalized first, as BuildKit's are (`linux/arm64`, TARGETVARIANT empty, not `linux/arm64/v8`).
+  const build = normalizePlatform(buildPlatform);
+  const target = normalizePlatform(targetPlatform);
   const args: Array<[string, string]> = [
     ['BUILDPLATFORM', formatPlatform(build)], ['BUILDOS', build.os], ['BUILDOSVERSION', build['os.version'] ?? ''],
     ['BUILDARCH', build.architecture], ['BUILDVARIANT', build.variant ?? ''],
