@@ -16,3 +16,5 @@ export { diffDefinitions, type VertexChange } from './definition/diff.js';
 export { planOf } from './definition/plan.js';
 export { opKind, type OpDescription, type OpKind, type ExecSpec, type ExecMountSpec, type FileSpec, type FileAction } from './definition/ops.js';
 export type { Definition, DefinitionVertex, DefinitionOptions, ResolvedBase } from './definition/types.js';
+// secrets: how a build reads a --secret's value (file or variable); a remote client reads them the same way before sending them
+export { SecretProvider } from './worker/secrets.js';

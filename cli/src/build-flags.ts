@@ -7,6 +7,7 @@
  */
 import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
 import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
+import type { ServerTarget } from '@tsbuild/server';
 import type { PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
@@ -51,6 +52,10 @@ export const BUILD_OPTIONS: OptionSpec = {
   'shm-size': { type: 'string' },
   annotation: { type: 'string', multiple: true },
   ulimit: { type: 'string', multiple: true },
+  server: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -74,6 +79,8 @@ export interface BuildInvocation {
   metadataFile?: string;
   trace?: string;
   report?: string;
+  /** `--server` (or TSBUILD_SERVER): build on that build server instead of in this process. */
+  server?: ServerTarget;
 }
 
 export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): BuildInvocation {
@@ -149,12 +156,30 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const report = str(args, 'report');
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
+  const server = serverTarget(args, env);
+  if (server && push) throw new UsageError('--push with --server is not supported yet (the image stays in the server\'s store)');
+
   return {
     context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, push,
+    ...(server ? { server } : {}),
     ...(print ? { print } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
   };
+}
+
+/** `--server ADDR` or TSBUILD_SERVER, with `--tls-cert/--tls-key/--tls-ca` (all three for tcp://, as buildctl wants them). */
+function serverTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): ServerTarget | undefined {
+  const address = str(args, 'server') ?? (env.TSBUILD_SERVER || undefined);
+  const [cert, key, ca] = [str(args, 'tls-cert'), str(args, 'tls-key'), str(args, 'tls-ca')];
+  if (!address) {
+    if (cert ?? key ?? ca) throw new UsageError('--tls-cert, --tls-key and --tls-ca go with --server');
+    return undefined;
+  }
+  if (!/^(unix|tcp):\/\//.test(address)) throw new UsageError(`--server: expected unix:///PATH or tcp://HOST:PORT, got ${JSON.stringify(address)}`);
+  if (address.startsWith('unix://')) return { address };
+  if (!cert || !key || !ca) throw new UsageError('--server tcp://… needs --tls-cert, --tls-key and --tls-ca (the server requires mutual TLS)');
+  return { address, tls: { cert, key, ca } };
 }
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[]): T | undefined {

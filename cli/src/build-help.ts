@@ -15,6 +15,8 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--no-cache-filter STAGE', 'do not use the cache for these stages (repeatable, comma list)'],
   ['--progress MODE', 'auto (default), tty, plain, json or quiet'],
   ['-o, --output SPEC', 'type=image|oci|docker|local|tar,dest=PATH[,name=REF]; DIR = local'],
+  ['--server ADDR', 'build on a build server (tsbuild serve): unix:///PATH or tcp://HOST:PORT; default $TSBUILD_SERVER'],
+  ['--tls-cert, --tls-key, --tls-ca FILE', "with a tcp:// --server: this client's certificate and key, and the server's CA"],
   ['--iidfile FILE', 'write the image ID (config digest) to FILE'],
   ['--metadata-file FILE', 'write the build result metadata (JSON) to FILE'],
   ['--platform OS/ARCH', 'target platform (default: this machine)'],

@@ -29,7 +29,7 @@ import { definitionOptions } from './define.js';
 import { layerCompressionOf, runExports } from './exports.js';
 import { loadBuild } from './load.js';
 import { toBuildEvent } from './solve-events.js';
-import type { BuildDeps, BuildOptions, BuildResult } from './types.js';
+import type { BuildDeps, BuildOptions, BuildResult, BuildSolver } from './types.js';
 
 /**
  * Seams for tests and debugging, not part of BuildOptions: `definition`
@@ -87,9 +87,7 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
 
     let result: LayerResult = EMPTY_RESULT;
     if (resolved.target) {
-      const cores = availableParallelism();
-      const io = options.maxParallelism ?? cores * 2;
-      const solver = new Solver<LayerResult>({ cache: openBuildCache<LayerResult>(root), limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+      const solver = deps.solver ?? openSolver(root, options);
       const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
       result = solved.result;
     }
@@ -106,6 +104,17 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
   } finally {
     await worker?.close();
   }
+}
+
+/**
+ * A solver over the store's build cache. A build makes its own unless its deps
+ * carry one: builds on one Solver merge identical in-flight steps (flight.ts),
+ * which is how a build server runs a step once for all its clients. The
+ * bounds are `maxParallelism` / `maxContainers` (defaults: cores × 2).
+ */
+export function openSolver(root: string, limits: Pick<BuildOptions, 'maxParallelism' | 'maxContainers'> = {}): BuildSolver {
+  const io = limits.maxParallelism ?? availableParallelism() * 2;
+  return new Solver<LayerResult>({ cache: openBuildCache<LayerResult>(root), limits: { io, exec: Math.max(1, limits.maxContainers ?? io) } });
 }
 
 /** A vertex failure whose cause is located in the Dockerfile becomes a DockerfileError there, named after the step. */

@@ -7,6 +7,8 @@
 import type { Compression, Descriptor, Digest, Platform } from '@tsbuild/core';
 import type { Executor } from '@tsbuild/runtime';
 import type { Store } from '@tsbuild/store';
+import type { Solver } from '../solver/index.js';
+import type { LayerResult } from '../worker/types.js';
 import type { BuildEventListener, BuildWarning } from './events.js';
 
 export interface SecretSpec {
@@ -126,7 +128,15 @@ export interface BuildDeps {
   executor: Executor;
   /** Without one, an image the store lacks is a BUILD_BASE_IMAGE_NOT_FOUND error. */
   puller?: ImagePuller;
+  /**
+   * A solver shared with other builds on the same store (openSolver): identical steps
+   * in flight at once run once for all of them. Without one the build makes its own.
+   */
+  solver?: BuildSolver;
 }
+
+/** The solver builds run on (the worker's layer results). */
+export type BuildSolver = Solver<LayerResult>;
 
 export interface BuildResult {
   /** The manifest digest. */

@@ -10,7 +10,7 @@
 import { accessSync, constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { defineBuild, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
+import { defineBuild, type BuildEvent, type BuildOptions, type BuildResult } from '@tsbuild/builder';
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -127,21 +127,29 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   const registry = () => registryClientOptions(args, ctx.env);
   let puller: ReturnType<typeof lazyImagePuller> | undefined;
   try {
-    const store = await storeFor(ctx);
-    puller = lazyImagePuller(store, registry);
-    const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
-    const result = await builderBuild()(options, { ...deps, puller });
-    await puller.close();
-    progress.close();
+    let result: BuildResult;
     // With --push, containerimage.digest is the pushed manifest's (gzip layers), as buildx writes it.
     let pushedDigest: string | undefined;
-    if (inv.push) {
-      // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
-      const { pushedLine, pushStoredImage } = await import('../registry-push.js');
-      for (const tag of result.tags) {
-        const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
-        (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
-        pushedDigest = pushed.digest;
+    if (inv.server) {
+      // The same options, events and result, built by the server (its store keeps type=image).
+      const { remoteBuild } = await import('@tsbuild/server');
+      result = await remoteBuild(options, inv.server);
+      progress.close();
+    } else {
+      const store = await storeFor(ctx);
+      puller = lazyImagePuller(store, registry);
+      const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
+      result = await builderBuild()(options, { ...deps, puller });
+      await puller.close();
+      progress.close();
+      if (inv.push) {
+        // Loaded only for --push: the registry client (and undici) stay out of a plain build's start-up.
+        const { pushedLine, pushStoredImage } = await import('../registry-push.js');
+        for (const tag of result.tags) {
+          const pushed = await pushStoredImage(store, tag, { signal: ctx.signal, env: ctx.env, client: await registry(), warn: (m) => ctx.stderr.write(`warning: ${m}\n`) });
+          (inv.quiet ? ctx.stderr : ctx.stdout).write(`${pushedLine(tag, pushed)}\n`);
+          pushedDigest = pushed.digest;
+        }
       }
     }
     await writeResultFiles(pushedDigest ? { ...result, metadata: { ...result.metadata, 'containerimage.digest': pushedDigest } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });

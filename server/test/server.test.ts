@@ -1,0 +1,169 @@
+/**
+ * The build server end to end: a real server (unix socket and 127.0.0.1 with
+ * mutual TLS), real builds with crun, the client API. Remote builds equal
+ * local ones; strangers are refused; cancel frees the server; identical
+ * concurrent builds run each step once; many clients at once all succeed.
+ */
+import { expect } from 'chai';
+import { readFileSync, readdirSync } from 'node:fs';
+import http2 from 'node:http2';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { CanceledError } from '@tsbuild/core';
+import { makeBuildEnv, mountsUnder } from '../../builder/test/build-support.js';
+import { createCerts } from '../src/index.js';
+import { findFiles, remoteBuild, startTestServer, writeContext, type ServerEnv } from './server-support.js';
+
+describe('build server: remote builds over a unix socket and mutual TLS', function () {
+  this.timeout(300_000);
+  let s: ServerEnv;
+
+  before(async () => {
+    s = await startTestServer('tsbuild-server-');
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  const DOCKERFILE = 'FROM busybox:latest\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt && echo built\n';
+
+  it('builds the same image as a local build (same digest with SOURCE_DATE_EPOCH), over unix and TCP', async () => {
+    const context = writeContext(join(s.env.dir, 'same'), { Dockerfile: DOCKERFILE, 'a.txt': 'same\n' });
+    const overUnix = await remoteBuild({ context, sourceDateEpoch: 0, tags: ['same:unix'] }, s.unix);
+    const overTcp = await remoteBuild({ context, sourceDateEpoch: 0 }, s.tcp('alice'));
+    const local = await makeBuildEnv('tsbuild-server-local-');
+    try {
+      const built = await local.build({ context, sourceDateEpoch: 0, contextWatch: false });
+      expect(overUnix.digest).to.equal(built.digest);
+      expect(overTcp.digest).to.equal(built.digest);
+      expect(overUnix.configDigest).to.equal(built.configDigest);
+    } finally {
+      local.cleanup();
+    }
+    // type=image lands in the server's store.
+    expect((await s.env.store.images.get('docker.io/library/same:unix'))?.target.digest ?? (await s.env.store.images.get('same:unix'))?.target.digest).to.equal(overUnix.digest);
+  });
+
+  it('refuses a TCP client without a certificate, and one whose certificate another CA signed', async () => {
+    const ca = readFileSync(join(s.certs, 'ca.pem'));
+    const tcp = s.tcp('alice').address.replace('tcp://', 'https://');
+    expect(await healthz(tcp, { ca })).to.match(/^refused/);
+    const other = join(s.env.dir, 'other-certs');
+    await createCerts({ out: other, clients: ['mallory'] });
+    expect(await healthz(tcp, { ca, cert: readFileSync(join(other, 'client-mallory.pem')), key: readFileSync(join(other, 'client-mallory-key.pem')) })).to.match(/^refused/);
+    // The real client's certificate passes: the refusals above are about the certificate.
+    expect(await healthz(tcp, { ca, cert: readFileSync(join(s.certs, 'client-alice.pem')), key: readFileSync(join(s.certs, 'client-alice-key.pem')) })).to.equal('ok\n');
+    const bad = join(s.env.dir, 'bad-client');
+    const otherClient = { address: s.tcp().address, tls: { cert: join(other, 'client-mallory.pem'), key: join(other, 'client-mallory-key.pem'), ca: join(s.certs, 'ca.pem') } };
+    const context = writeContext(bad, { Dockerfile: DOCKERFILE, 'a.txt': 'x\n' });
+    const err = await remoteBuild({ context }, otherClient).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/build server|stream|socket|certificate|alert/i);
+  });
+
+  it('cancels a remote build when the client aborts: the server kills the step and frees its slot', async () => {
+    const context = writeContext(join(s.env.dir, 'cancel'), { Dockerfile: 'FROM busybox:latest\nRUN echo started && sleep 60\n', 'a.txt': '' });
+    const controller = new AbortController();
+    const t0 = Date.now();
+    const err = await remoteBuild({
+      context, signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'vertex.log' && e.data.includes('started')) controller.abort(new Error('interrupted'));
+      },
+    }, s.unix).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(CanceledError);
+    expect(Date.now() - t0).to.be.below(30_000);
+    await until(() => s.server.metrics.buildsRunning === 0 && s.server.metrics.buildsFinished.canceled >= 1);
+    await until(() => mountsUnder(s.env.store.root).length === 0);
+    const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });
+    expect(procs.filter((c) => c.includes('sleep\u000060'))).to.deep.equal([]);
+  });
+
+  it('runs each step once for two identical builds at the same moment (two clients, one solver)', async () => {
+    const dockerfile = 'FROM busybox:latest\nRUN --mount=type=cache,target=/c,id=dedup sh -c "echo run >> /c/runs.log; sleep 2; echo one > /one"\nRUN --mount=type=cache,target=/c,id=dedup sh -c "echo run >> /c/runs.log; echo two > /two"\n';
+    const a = writeContext(join(s.env.dir, 'dedup-a'), { Dockerfile: dockerfile });
+    const b = writeContext(join(s.env.dir, 'dedup-b'), { Dockerfile: dockerfile });
+    const [ra, rb] = await Promise.all([remoteBuild({ context: a, sourceDateEpoch: 0 }, s.tcp('alice')), remoteBuild({ context: b, sourceDateEpoch: 0 }, s.tcp('bob'))]);
+    expect(ra.digest).to.equal(rb.digest);
+    const logs = findFiles(join(s.env.store.root, 'cache-mounts'), 'runs.log');
+    expect(logs).to.have.length(1);
+    expect(readFileSync(logs[0]!, 'utf8')).to.equal('run\nrun\n'); // two RUNs, each executed once
+  });
+
+  it('builds for 8 clients at once, identical and different projects mixed, all correct', async () => {
+    const jobs = Array.from({ length: 8 }, (_, i) => {
+      const project = i % 2 === 0 ? 'same' : `own-${i}`;
+      const context = writeContext(join(s.env.dir, `many-${i}`), { Dockerfile: `FROM busybox:latest\nCOPY a.txt /a.txt\nRUN cat /a.txt > /copy && sleep 1\n`, 'a.txt': `${project}\n` });
+      const out = join(s.env.dir, `many-out-${i}`);
+      return remoteBuild({ context, sourceDateEpoch: 0, outputs: [{ type: 'local', dest: out }] }, i % 3 === 0 ? s.unix : s.tcp(i % 2 ? 'alice' : 'bob')).then((r) => ({ r, project, out }));
+    });
+    const results = await Promise.all(jobs);
+    for (const { project, out } of results) expect(readFileSync(join(out, 'copy'), 'utf8')).to.equal(`${project}\n`);
+    const digests = new Map<string, Set<string>>();
+    for (const { r, project } of results) digests.set(project, (digests.get(project) ?? new Set()).add(r.digest));
+    expect([...digests.values()].every((d) => d.size === 1)).to.equal(true);
+    expect(new Set(results.map((x) => x.r.digest)).size).to.equal(5);
+  });
+
+  it('needs the client\'s --allow and the server\'s --allow-insecure-entitlement for RUN --security=insecure', async () => {
+    const context = writeContext(join(s.env.dir, 'insecure'), { Dockerfile: 'FROM busybox:latest\nRUN --security=insecure true\n' });
+    const err = await remoteBuild({ context, allowInsecure: true }, s.unix).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/entitlement security.insecure is not allowed/);
+  });
+
+  it('serves /healthz and /metrics (Prometheus text)', async () => {
+    const metrics = await get(s, '/metrics');
+    expect(metrics).to.match(/^tsbuild_builds_finished_total\{result="success"\} [1-9]/m);
+    expect(metrics).to.match(/^tsbuild_steps_total\{state="executed"\} [1-9]/m);
+    expect(metrics).to.match(/^tsbuild_bytes_received_total [1-9]/m);
+    expect(metrics).to.match(/^tsbuild_store_bytes\{kind="layers"\} [1-9]/m);
+    expect(await get(s, '/healthz')).to.equal('ok\n');
+  });
+});
+
+/** GET /healthz over TLS with the given client credentials: the body of a 200, or `refused: …`. */
+function healthz(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<string> {
+  return new Promise((resolve) => {
+    const session = http2.connect(url, tls);
+    let answered = false;
+    const refused = (why: string) => {
+      session.destroy();
+      resolve(`refused: ${why}`);
+    };
+    session.on('error', (err) => refused(err.message));
+    const req = session.request({ ':path': '/healthz' });
+    req.on('error', (err) => refused(err.message));
+    req.on('response', (h) => (answered = h[':status'] === 200));
+    let body = '';
+    req.on('data', (c) => (body += String(c)));
+    req.on('close', () => {
+      session.close();
+      if (answered) resolve(body);
+      else refused('no response');
+    });
+  });
+}
+
+/** A GET on the unix socket. */
+export function get(s: ServerEnv, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = s.unix.address.slice('unix://'.length);
+    const session = http2.connect('http://localhost', { createConnection: () => connect(sock) });
+    session.on('error', reject);
+    const req = session.request({ ':path': path });
+    let body = '';
+    req.on('data', (c) => (body += String(c)));
+    req.on('end', () => {
+      session.close();
+      resolve(body);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
