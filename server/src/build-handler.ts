@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { ServerHttp2Stream } from 'node:http2';
+import http2, { type ServerHttp2Stream } from 'node:http2';
 import { join } from 'node:path';
 import { build, type BuildDeps, type BuildEvent, type BuildOptions, type OutputSpec, type SecretSpec } from '@tsbuild/builder';
 import { CanceledError, isCanceled } from '@tsbuild/core';
@@ -96,7 +96,7 @@ export async function handleBuild(stream: ServerHttp2Stream, client: { id: strin
     env.metrics.bytesReceived += reader.consumed;
     env.metrics.buildsFinished[outcome]++;
     env.log(`build ${id} client ${client.name}: ${outcome}`);
-    if (!stream.destroyed) stream.end();
+    if (!stream.destroyed) endStream(stream);
   }
 }
 
@@ -106,7 +106,18 @@ export function refuse(stream: ServerHttp2Stream, env: { metrics: Metrics }, sta
   if (stream.destroyed || stream.headersSent) return;
   const body = JSON.stringify({ error: { code: status === 429 ? 'SERVER_RATE_LIMITED' : status === 413 ? 'SERVER_REQUEST_TOO_LARGE' : 'SERVER_BAD_REQUEST', message } }) + '\n';
   stream.respond({ ':status': status, 'content-type': 'application/json' });
-  stream.end(body);
+  endStream(stream, body);
+}
+
+/**
+ * Ends the response, then resets the stream if the client is still sending
+ * (RFC 9113 §8.1: a server may answer before the request is complete and
+ * reset with NO_ERROR): an unread body must not hold the stream open.
+ */
+export function endStream(stream: ServerHttp2Stream, last?: string): void {
+  stream.end(last, () => {
+    if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  });
 }
 
 /** The request's shape, checked before anything is done with it. */
