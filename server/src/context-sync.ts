@@ -55,6 +55,8 @@ export class ClientContext {
   readonly tree: string;
   private index = new Map<string, IndexEntry>();
   private wanted: TreeEntry[] = [];
+  /** Whether plan() changed the copy's directories or symlinks (the index then needs saving). */
+  private changed = false;
 
   constructor(private readonly dir: string, readonly release: () => void) {
     this.tree = join(dir, 'tree');
@@ -73,6 +75,7 @@ export class ClientContext {
       listed.set(e.path, e);
     }
     this.index = await this.loadIndex();
+    this.changed = false;
     // Removals first, children before parents, while every parent is still the directory we made.
     const gone = [...this.index.values()].filter((old) => {
       const now = listed.get(old.path);
@@ -90,11 +93,12 @@ export class ClientContext {
       } else if (!old || !sameStat(old, e)) {
         await writeMetaEntry(this.tree, e);
         this.index.set(e.path, e);
+        this.changed = true;
       }
     }
     this.wanted = need.map((i) => entries[i]!);
     for (const e of this.wanted) this.index.set(e.path, { ...e, pending: true });
-    await this.saveIndex();
+    if (gone.length > 0 || this.changed || need.length > 0) await this.saveIndex();
     return need;
   }
 
@@ -111,6 +115,7 @@ export class ClientContext {
       },
     });
     if (next !== this.wanted.length) throw new ProtocolError(`context upload ended after ${next} of ${this.wanted.length} files`);
+    if (this.wanted.length === 0) return bytes;
     for (const e of this.wanted) this.index.set(e.path, e);
     await this.saveIndex();
     return bytes;

@@ -108,18 +108,22 @@ export function checkPath(path: string): void {
 /**
  * Makes the parents of `path` under `root` as directories, refusing any that
  * exists as something else (a symlink there could lead outside the root).
+ * `known` holds directories already checked in this transfer (a symlink made
+ * since removes its path from it: writeMetaEntry).
  */
-async function parentDir(root: string, path: string): Promise<string> {
+async function parentDir(root: string, path: string, known?: Set<string>): Promise<string> {
   const parts = path.split('/');
   let at = root;
   for (const part of parts.slice(0, -1)) {
     at = join(at, part);
+    if (known?.has(at)) continue;
     const st = await lstat(at).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
     if (!st) await mkdir(at, { mode: 0o755 });
     else if (!st.isDirectory()) throw new PathEscapesRootError(`path ${JSON.stringify(path)}: ${JSON.stringify(part)} is not a directory`);
+    known?.add(at);
   }
   return join(root, path);
 }
@@ -132,8 +136,8 @@ export async function removeEntry(root: string, path: string): Promise<void> {
 }
 
 /** Creates a directory or symlink entry (files come with content: writeFileEntry). */
-export async function writeMetaEntry(root: string, e: TreeEntry): Promise<void> {
-  const target = await parentDir(root, e.path);
+export async function writeMetaEntry(root: string, e: TreeEntry, known?: Set<string>): Promise<void> {
+  const target = await parentDir(root, e.path, known);
   const st = await lstat(target).catch(() => undefined);
   if (e.type === 'dir') {
     if (st && !st.isDirectory()) await rm(target, { force: true });
@@ -147,6 +151,7 @@ export async function writeMetaEntry(root: string, e: TreeEntry): Promise<void> 
       await fh.close();
     }
   } else if (e.type === 'symlink') {
+    for (const dir of known ?? []) if (dir === target || dir.startsWith(`${target}/`)) known!.delete(dir);
     if (st) await rm(target, { recursive: true, force: true });
     await symlink(e.target!, target);
     if (isRoot) await lchown(target, e.uid, e.gid);
@@ -155,10 +160,15 @@ export async function writeMetaEntry(root: string, e: TreeEntry): Promise<void> 
 }
 
 /** Writes a file entry's content from `content` (exactly e.size bytes); returns the bytes written. */
-export async function writeFileEntry(root: string, e: TreeEntry, content: AsyncIterable<Buffer>): Promise<number> {
-  const target = await parentDir(root, e.path);
-  await rm(target, { recursive: true, force: true });
-  const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+export async function writeFileEntry(root: string, e: TreeEntry, content: AsyncIterable<Buffer>, known?: Set<string>): Promise<number> {
+  const target = await parentDir(root, e.path, known);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  // Exclusive create; whatever is in the way (an older file, a symlink, a directory) is removed first, never opened.
+  const fh = await open(target, flags, 0o600).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+    await rm(target, { recursive: true, force: true });
+    return open(target, flags, 0o600);
+  });
   let n = 0;
   try {
     for await (const chunk of content) {
@@ -167,10 +177,10 @@ export async function writeFileEntry(root: string, e: TreeEntry, content: AsyncI
     }
     await fh.chmod(e.mode);
     if (isRoot) await fh.chown(e.uid, e.gid);
+    await fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
   } finally {
     await fh.close();
   }
-  await utimes(target, e.mtimeMs / 1000, e.mtimeMs / 1000);
   return n;
 }
 
@@ -192,7 +202,9 @@ export async function sendEntries(dir: string, entries: readonly TreeEntry[], ou
     await writeChunk(out, jsonFrame(e));
     if (e.type !== 'file' || e.size === 0) continue;
     let sent = 0;
-    for await (const chunk of createReadStream(join(dir, e.path), { end: e.size - 1 }) as AsyncIterable<Buffer>) {
+    // A small file in one read (most of a context: a stream per file costs more than the file); a big one streamed.
+    const chunks = e.size <= SMALL_FILE ? [await readHead(join(dir, e.path), e.size)] : createReadStream(join(dir, e.path), { end: e.size - 1 }) as AsyncIterable<Buffer>;
+    for await (const chunk of chunks) {
       await writeChunk(out, chunk);
       sent += chunk.length;
     }
@@ -203,6 +215,21 @@ export async function sendEntries(dir: string, entries: readonly TreeEntry[], ou
   return bytes;
 }
 
+const SMALL_FILE = 256 * 1024;
+
+/** Up to `size` bytes from the start of a file. */
+async function readHead(path: string, size: number): Promise<Buffer> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(size);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < size; got += n) n = (await fh.read(buf, got, size - got, got)).bytesRead;
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Receives entries sent by sendEntries into `root` (which must exist), up to
  * the end frame. `check` sees each entry before anything is written and
@@ -210,6 +237,7 @@ export async function sendEntries(dir: string, entries: readonly TreeEntry[], ou
  */
 export async function receiveEntries(reader: ByteReader, root: string, options: { frame: number; check?: (e: TreeEntry) => void }): Promise<{ entries: TreeEntry[]; bytes: number }> {
   const entries: TreeEntry[] = [];
+  const known = new Set<string>();
   let bytes = 0;
   for (;;) {
     const raw = await reader.frame(options.frame, 'entries');
@@ -217,8 +245,8 @@ export async function receiveEntries(reader: ByteReader, root: string, options: 
     const e = checkEntry(raw);
     options.check?.(e);
     entries.push(e);
-    if (e.type === 'file') bytes += await writeFileEntry(root, e, reader.bytes(e.size, e.path));
-    else await writeMetaEntry(root, e);
+    if (e.type === 'file') bytes += await writeFileEntry(root, e, reader.bytes(e.size, e.path), known);
+    else await writeMetaEntry(root, e, known);
   }
   await settleDirTimes(root, entries);
   return { entries, bytes };
