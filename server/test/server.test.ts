@@ -167,3 +167,22 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('build server with --allow-insecure-entitlement', function () {
+  this.timeout(300_000);
+  let s: ServerEnv;
+  before(async () => {
+    s = await startTestServer('tsbuild-server-insecure-', { allowInsecureEntitlement: true });
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it('runs RUN --security=insecure for a client that asked with --allow, and refuses one that did not', async () => {
+    const context = writeContext(join(s.env.dir, 'insecure'), { Dockerfile: 'FROM busybox:latest\nRUN --security=insecure echo privileged\n' });
+    const allowed = await remoteBuild({ context, allowInsecure: true }, s.unix);
+    expect(allowed.digest).to.match(/^sha256:/);
+    const err = await remoteBuild({ context }, s.unix).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/entitlement security.insecure is not allowed/);
+  });
+});
