@@ -5,7 +5,7 @@
  * concurrent builds run each step once; many clients at once all succeed.
  */
 import { expect } from 'chai';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -110,13 +110,14 @@ describe('build server: remote builds over a unix socket and mutual TLS', functi
     expect(err?.message).to.match(/entitlement security.insecure is not allowed/);
   });
 
-  it('serves /healthz and /metrics (Prometheus text)', async () => {
+  it('serves /healthz and /metrics (Prometheus text) on a 0660 unix socket', async () => {
     const metrics = await get(s, '/metrics');
     expect(metrics).to.match(/^tsbuild_builds_finished_total\{result="success"\} [1-9]/m);
     expect(metrics).to.match(/^tsbuild_steps_total\{state="executed"\} [1-9]/m);
     expect(metrics).to.match(/^tsbuild_bytes_received_total [1-9]/m);
     expect(metrics).to.match(/^tsbuild_store_bytes\{kind="layers"\} [1-9]/m);
     expect(await get(s, '/healthz')).to.equal('ok\n');
+    expect(statSync(s.unix.address.slice('unix://'.length)).mode & 0o777).to.equal(0o660);
   });
 });
 
