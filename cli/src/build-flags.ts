@@ -132,8 +132,9 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const contextHash = oneOf('--context-hash', str(args, 'context-hash'), ['exact', 'content'] as const);
   if (contextHash) options.contextHash = contextHash;
   for (const a of list(args, 'allow').flatMap((v) => v.split(','))) {
-    if (a !== 'security.insecure') throw new UsageError(`--allow: unknown entitlement ${JSON.stringify(a)} (security.insecure)`);
-    options.allowInsecure = true;
+    if (a === 'security.insecure') options.allowInsecure = true;
+    else if (a === 'network.host') options.allowNetworkHost = true;
+    else throw new UsageError(`--allow: unknown entitlement ${JSON.stringify(a)} (security.insecure, network.host)`);
   }
   const compression = oneOf('--compression', str(args, 'compression'), ['gzip', 'zstd', 'none'] as const);
   if (compression) options.compression = compression as Compression;

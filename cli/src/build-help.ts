@@ -25,7 +25,7 @@ export const BUILD_HELP: Array<[string, string]> = [
   ['--print outline|dot|json', 'print the stage graph instead of building'],
   ['--print definition', 'print the build definition (JSON: vertices, op descriptions) instead of building'],
   ['--context-hash exact|content', 'content: only the executable bit of file modes enters the cache key'],
-  ['--allow security.insecure', 'allow RUN --security=insecure'],
+  ['--allow ENTITLEMENT', 'security.insecure: allow RUN --security=insecure; network.host: allow RUN --network=host (needed with --server)'],
   ['--compression ALG', 'gzip, zstd or none (default: none in the store, gzip for oci/docker outputs)'],
   ['--runtime NAME|PATH', 'OCI runtime: crun (default), runc or a path'],
   ['-q, --quiet', 'print only the image ID (config digest), as buildx does'],

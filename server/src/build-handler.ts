@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import { join } from 'node:path';
 import { build, type BuildDeps, type BuildEvent, type BuildOptions, type OutputSpec, type SecretSpec } from '@tsbuild/builder';
-import { CanceledError, isCanceled } from '@tsbuild/core';
+import { CanceledError, isCanceled, TsbuildError } from '@tsbuild/core';
 import type { ContextStore } from './context-sync.js';
 import type { ClientLimiter, Limits, Slots } from './limits.js';
 import type { BuildOutcome, Metrics } from './metrics.js';
@@ -28,7 +28,8 @@ export interface BuildHandlerEnv {
   limiter: ClientLimiter;
   slots: Slots;
   metrics: Metrics;
-  allowInsecureEntitlement: boolean;
+  /** Entitlements the server grants to clients that ask (`--allow-insecure-entitlement`). */
+  entitlements: ReadonlySet<Entitlement>;
   log: (line: string) => void;
   /** Keeps a finished build's outputs for its client to fetch. */
   keepOutputs: (build: string, client: string, outputs: Array<{ index: number; type: RemoteOutput['type']; path: string }>) => void;
@@ -59,6 +60,7 @@ export async function handleBuild(stream: ServerHttp2Stream, client: { id: strin
   let context: Awaited<ReturnType<ContextStore['acquire']>> | undefined;
   try {
     const request = checkRequest(await reader.frame<BuildRequest>(env.limits.requestFrameBytes, 'build request'), env.limits);
+    checkEntitlements(request, env.entitlements);
     context = await env.contexts.acquire(client.id, request.contextId);
     const need = await context.plan(request.entries);
     send({ type: 'need', files: need });
@@ -120,6 +122,23 @@ export function endStream(stream: ServerHttp2Stream, last?: string): void {
   });
 }
 
+export type Entitlement = 'security.insecure' | 'network.host';
+
+/**
+ * BuildKit's rule (util/entitlements/entitlements.go WhiteList): a client that
+ * asks for an entitlement the daemon does not grant fails at once, whether or
+ * not a step uses it; a step using one the client did not ask for fails there
+ * (the definition's check: "network.host is not allowed").
+ */
+function checkEntitlements(request: BuildRequest, granted: ReadonlySet<Entitlement>): void {
+  const asked: Entitlement[] = [];
+  if (request.options.allowInsecure === true) asked.push('security.insecure');
+  if (request.options.allowNetworkHost === true) asked.push('network.host');
+  for (const e of asked) {
+    if (!granted.has(e)) throw new TsbuildError('PermissionDenied', `granting entitlement ${e} is not allowed by build daemon configuration`, { code: 'BUILD_ENTITLEMENT_DENIED' });
+  }
+}
+
 /** The request's shape, checked before anything is done with it. */
 function checkRequest(raw: BuildRequest | undefined, limits: Limits): BuildRequest {
   if (!raw || typeof raw !== 'object') throw new ProtocolError('build request: expected a JSON object');
@@ -143,8 +162,8 @@ function checkRequest(raw: BuildRequest | undefined, limits: Limits): BuildReque
  * The BuildOptions of a remote build: the context is the client's copy; the
  * environment holds nothing but the secrets' values (the builder reads
  * `env=` secrets from it: memory only, never a file); the context watcher
- * stays off (the copy only changes through this protocol); security.insecure
- * needs the client's --allow and the server's --allow-insecure-entitlement.
+ * stays off (the copy only changes through this protocol); an entitlement is
+ * granted only when the client asked for it (checkEntitlements: and the server allows it).
  */
 function buildOptions(request: BuildRequest, tree: string, outputs: Array<{ type: RemoteOutput['type']; path: string }>, signal: AbortSignal, env: BuildHandlerEnv, onEvent: (e: BuildEvent) => void): BuildOptions {
   const secretEnv: NodeJS.ProcessEnv = {};
@@ -154,7 +173,8 @@ function buildOptions(request: BuildRequest, tree: string, outputs: Array<{ type
   });
   return {
     ...request.options,
-    allowInsecure: request.options.allowInsecure === true && env.allowInsecureEntitlement,
+    allowInsecure: request.options.allowInsecure === true,
+    allowNetworkHost: request.options.allowNetworkHost === true,
     context: tree,
     dockerfile: join(tree, request.dockerfile),
     dockerfileText: request.dockerfileText,

@@ -13,7 +13,7 @@ export const PROTOCOL_VERSION = 1;
 /** Options a remote build takes as they are; everything else in BuildOptions names the client's machine. */
 export const REMOTE_OPTION_KEYS = [
   'tags', 'target', 'buildArgs', 'labels', 'network', 'noCache', 'noCacheFilter', 'platform', 'buildContexts', 'contextHash',
-  'allowInsecure', 'extraHosts', 'annotations', 'shmSize', 'ulimits', 'sourceDateEpoch', 'compression', 'mediaTypes', 'pull',
+  'allowInsecure', 'allowNetworkHost', 'extraHosts', 'annotations', 'shmSize', 'ulimits', 'sourceDateEpoch', 'compression', 'mediaTypes', 'pull',
 ] as const satisfies ReadonlyArray<keyof BuildOptions>;
 
 export type RemoteOptions = Pick<BuildOptions, (typeof REMOTE_OPTION_KEYS)[number]>;

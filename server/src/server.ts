@@ -19,7 +19,7 @@ import type { TLSSocket } from 'node:tls';
 import { openBuildCache, openSolver, type BuildDeps } from '@tsbuild/builder';
 import { FailedPreconditionError, InvalidArgumentError } from '@tsbuild/core';
 import { formatAddress, type ServerAddress } from './address.js';
-import { handleBuild, refuse, type BuildHandlerEnv } from './build-handler.js';
+import { handleBuild, refuse, type BuildHandlerEnv, type Entitlement } from './build-handler.js';
 import { ContextStore } from './context-sync.js';
 import { ClientLimiter, DEFAULT_LIMITS, Slots, type Limits } from './limits.js';
 import { Metrics } from './metrics.js';
@@ -37,8 +37,8 @@ export interface ServeOptions {
   socketGroup?: number;
   /** Builds running at once; more wait. Default 4. */
   maxParallelBuilds?: number;
-  /** Whether a client's `--allow security.insecure` is honoured. */
-  allowInsecureEntitlement?: boolean;
+  /** Entitlements a client may ask for with `--allow` (buildkitd's --allow-insecure-entitlement); default none. */
+  allowInsecureEntitlements?: Entitlement[];
   limits?: Partial<Limits>;
   /** How long a finished build's outputs wait to be fetched; default 10 minutes. */
   outputTtlMs?: number;
@@ -84,7 +84,7 @@ export async function startServer(options: ServeOptions, deps: BuildDeps): Promi
     limiter: new ClientLimiter(limits),
     slots: new Slots(options.maxParallelBuilds ?? 4),
     metrics,
-    allowInsecureEntitlement: options.allowInsecureEntitlement === true,
+    entitlements: new Set(options.allowInsecureEntitlements ?? []),
     log,
     keepOutputs: (build, client, outputs) => {
       const timer = setTimeout(() => dropOutputs(build), options.outputTtlMs ?? 600_000);

@@ -104,10 +104,15 @@ describe('build server: remote builds over a unix socket and mutual TLS', functi
     expect(new Set(results.map((x) => x.r.digest)).size).to.equal(5);
   });
 
-  it('needs the client\'s --allow and the server\'s --allow-insecure-entitlement for RUN --security=insecure', async () => {
-    const context = writeContext(join(s.env.dir, 'insecure'), { Dockerfile: 'FROM busybox:latest\nRUN --security=insecure true\n' });
-    const err = await remoteBuild({ context, allowInsecure: true }, s.unix).then(() => undefined, (e: Error) => e);
-    expect(err?.message).to.match(/entitlement security.insecure is not allowed/);
+  it('refuses entitlements the server does not grant (BuildKit: at once, asked for or used)', async () => {
+    const insecure = writeContext(join(s.env.dir, 'insecure'), { Dockerfile: 'FROM busybox:latest\nRUN --security=insecure true\n' });
+    const asked = await remoteBuild({ context: insecure, allowInsecure: true }, s.unix).then(() => undefined, (e: Error) => e);
+    expect(asked?.message).to.equal('granting entitlement security.insecure is not allowed by build daemon configuration');
+    const host = writeContext(join(s.env.dir, 'net-host'), { Dockerfile: 'FROM busybox:latest\nRUN --network=host true\n' });
+    const askedHost = await remoteBuild({ context: host, allowNetworkHost: true }, s.unix).then(() => undefined, (e: Error) => e);
+    expect(askedHost?.message).to.equal('granting entitlement network.host is not allowed by build daemon configuration');
+    const used = await remoteBuild({ context: host }, s.unix).then(() => undefined, (e: Error) => e);
+    expect(used?.message).to.match(/network.host is not allowed/);
   });
 
   it('serves /healthz and /metrics (Prometheus text) on a 0660 unix socket', async () => {
@@ -173,17 +178,19 @@ describe('build server with --allow-insecure-entitlement', function () {
   this.timeout(300_000);
   let s: ServerEnv;
   before(async () => {
-    s = await startTestServer('tsbuild-server-insecure-', { allowInsecureEntitlement: true });
+    s = await startTestServer('tsbuild-server-insecure-', { allowInsecureEntitlements: ['security.insecure', 'network.host'] });
   });
   after(async () => {
     await s?.close();
   });
 
-  it('runs RUN --security=insecure for a client that asked with --allow, and refuses one that did not', async () => {
-    const context = writeContext(join(s.env.dir, 'insecure'), { Dockerfile: 'FROM busybox:latest\nRUN --security=insecure echo privileged\n' });
-    const allowed = await remoteBuild({ context, allowInsecure: true }, s.unix);
+  it('runs RUN --security=insecure and --network=host for a client that asked with --allow, and refuses one that did not', async () => {
+    const context = writeContext(join(s.env.dir, 'insecure'), { Dockerfile: 'FROM busybox:latest\nRUN --security=insecure echo privileged\nRUN --network=host echo host\n' });
+    const allowed = await remoteBuild({ context, allowInsecure: true, allowNetworkHost: true }, s.unix);
     expect(allowed.digest).to.match(/^sha256:/);
     const err = await remoteBuild({ context }, s.unix).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.match(/entitlement security.insecure is not allowed/);
+    const noHost = await remoteBuild({ context, allowInsecure: true }, s.unix).then(() => undefined, (e: Error) => e);
+    expect(noHost?.message).to.match(/network.host is not allowed/);
   });
 });

@@ -68,6 +68,11 @@ export interface BuildOptions {
   contextHash?: 'exact' | 'content';
   /** The `security.insecure` entitlement: RUN --security=insecure allowed. */
   allowInsecure?: boolean;
+  /**
+   * The `network.host` entitlement: RUN --network=host allowed. Default true: tsbuild has no bridge
+   * network, so a local RUN has the host's network anyway; a build server sets it from its client's --allow.
+   */
+  allowNetworkHost?: boolean;
   /** `--add-host`: extra /etc/hosts entries of every RUN container (BuildKit's ExecOp Meta.ExtraHosts: part of the step's key). */
   extraHosts?: Array<{ host: string; ip: string }>;
   /**

@@ -4,7 +4,7 @@
  * its mutual TLS needs.
  */
 import { readFile } from 'node:fs/promises';
-import type { ServerAddress } from '@tsbuild/server';
+import type { Entitlement, ServerAddress } from '@tsbuild/server';
 import { flag, list, str, type Command } from '../command.js';
 import { lazyImagePuller } from '../build-puller.js';
 import { openBuildDeps } from '../run-build.js';
@@ -22,7 +22,7 @@ export const serveCommand: Command = {
     ['--insecure-tcp', 'listen on tcp:// without TLS (anyone who can connect can build as this user): only for tests'],
     ['--group NAME|GID', "the unix socket's group (the socket is 0660)"],
     ['--max-parallel-builds N', 'builds running at once; more wait (default 4)'],
-    ['--allow-insecure-entitlement', "honour clients' --allow security.insecure"],
+    ['--allow-insecure-entitlement E', "let clients --allow this entitlement: security.insecure, network.host (repeatable)"],
     ['--runtime crun|runc|PATH', 'the OCI runtime for RUN steps'],
   ],
   options: {
@@ -33,7 +33,7 @@ export const serveCommand: Command = {
     'insecure-tcp': { type: 'boolean' },
     group: { type: 'string' },
     'max-parallel-builds': { type: 'string' },
-    'allow-insecure-entitlement': { type: 'boolean' },
+    'allow-insecure-entitlement': { type: 'string', multiple: true },
     runtime: { type: 'string' },
   },
   async run(ctx, args) {
@@ -62,7 +62,7 @@ export const serveCommand: Command = {
       insecureTcp: flag(args, 'insecure-tcp'),
       ...(group !== undefined ? { socketGroup: await groupId(group) } : {}),
       ...(maxParallelBuilds ? { maxParallelBuilds } : {}),
-      allowInsecureEntitlement: flag(args, 'allow-insecure-entitlement'),
+      allowInsecureEntitlements: entitlements(list(args, 'allow-insecure-entitlement')),
       log,
     }, { ...deps, puller });
     await new Promise<void>((resolve) => {
@@ -75,6 +75,13 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+function entitlements(values: string[]): Entitlement[] {
+  return values.flatMap((v) => v.split(',')).map((e) => {
+    if (e !== 'security.insecure' && e !== 'network.host') throw new UsageError(`--allow-insecure-entitlement: unknown entitlement ${JSON.stringify(e)} (security.insecure, network.host)`);
+    return e;
+  });
+}
 
 async function tlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined): Promise<{ cert: Buffer; key: Buffer; ca: Buffer } | undefined> {
   if (cert === undefined && key === undefined && ca === undefined) return undefined;
