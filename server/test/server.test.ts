@@ -89,6 +89,24 @@ describe('build server: remote builds over a unix socket and mutual TLS', functi
     expect(readFileSync(logs[0]!, 'utf8')).to.equal('run\nrun\n'); // two RUNs, each executed once
   });
 
+  it('a client canceling a step another client shares does not fail the other', async () => {
+    const dockerfile = 'FROM busybox:latest\nRUN echo shared-go && sleep 3 && echo data > /f\n';
+    const a = writeContext(join(s.env.dir, 'share-cancel-a'), { Dockerfile: dockerfile });
+    const b = writeContext(join(s.env.dir, 'share-cancel-b'), { Dockerfile: dockerfile });
+    const controller = new AbortController();
+    const first = remoteBuild({
+      context: a, signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'vertex.log' && e.data.includes('shared-go')) setTimeout(() => controller.abort(new Error('interrupted')), 300);
+      },
+    }, s.tcp('alice')).then(() => undefined, (e: unknown) => e);
+    const out = join(s.env.dir, 'share-cancel-out');
+    const second = await remoteBuild({ context: b, outputs: [{ type: 'local', dest: out }] }, s.tcp('bob'));
+    expect(await first).to.be.instanceOf(CanceledError);
+    expect(readFileSync(join(out, 'f'), 'utf8')).to.equal('data\n');
+    expect(second.digest).to.match(/^sha256:/);
+  });
+
   it('builds for 8 clients at once, identical and different projects mixed, all correct', async () => {
     const jobs = Array.from({ length: 8 }, (_, i) => {
       const project = i % 2 === 0 ? 'same' : `own-${i}`;

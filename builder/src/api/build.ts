@@ -53,6 +53,8 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
   };
   const root = deps.store.root;
   let worker: Worker | undefined;
+  // Steps this build started and that have not settled; with a shared solver another build may still wait on one after this build failed (flight.ts).
+  const sharedWork = new Set<Promise<void>>();
   try {
     throwIfAborted(signal);
     // The context watcher is found (or started) first, from the context's second build on (a first build only records itself): the build that starts it gets its whole run to get ready.
@@ -88,7 +90,13 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     let result: LayerResult = EMPTY_RESULT;
     if (resolved.target) {
       const solver = deps.solver ?? openSolver(root, options);
-      const solved = await solver.solve(resolved.target, { ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)) });
+      const solved = await solver.solve(resolved.target, {
+        ...(signal ? { signal } : {}), noCache: options.noCache === true, onEvent: (e) => emit(toBuildEvent(e)),
+        onWorkStarted: (work) => {
+          sharedWork.add(work);
+          void work.then(() => sharedWork.delete(work));
+        },
+      });
       result = solved.result;
     }
     await session.save();
@@ -102,7 +110,12 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     emit({ type: 'build.failed', time: Date.now(), durationMs: performance.now() - started, message: error instanceof Error ? error.message : String(error) });
     throw error;
   } finally {
-    await worker?.close();
+    if (sharedWork.size === 0) await worker?.close();
+    else {
+      // A step another build shares runs on this build's worker (its lease, snapshots): released once the step ends.
+      const w = worker!;
+      void Promise.all(sharedWork).then(() => w.close());
+    }
   }
 }
 

@@ -48,6 +48,12 @@ export interface SolveOptions<R extends Result = Result> {
   onEvent?: (event: SolveEvent) => void;
   /** `true` for --no-cache; a predicate to bypass the cache for some vertices. Results are still stored. */
   noCache?: boolean | ((vertex: Vertex<R>) => boolean);
+  /**
+   * Called with each op this solve starts (its settling): one another solve
+   * shares goes on after this solve has settled, on this caller's resources,
+   * which the caller must keep until it has.
+   */
+  onWorkStarted?: (settled: Promise<void>) => void;
 }
 
 export interface SolveResult<R extends Result = Result> {
@@ -58,6 +64,7 @@ export interface SolveResult<R extends Result = Result> {
 
 interface SolveState<R extends Result> {
   signal: AbortSignal;
+  onWorkStarted: ((settled: Promise<void>) => void) | undefined;
   controller: AbortController;
   emit: (event: SolveEvent) => void;
   noCache: (vertex: Vertex<R>) => boolean;
@@ -115,6 +122,7 @@ export class Solver<R extends Result = Result> {
     const noCache = options.noCache;
     const state: SolveState<R> = {
       signal: controller.signal,
+      onWorkStarted: options.onWorkStarted,
       controller,
       emit: (event) => options.onEvent?.(event),
       noCache: typeof noCache === 'function' ? noCache : () => noCache === true,
@@ -188,7 +196,7 @@ export class Solver<R extends Result = Result> {
           const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) => {
             adopted = early !== undefined;
             return this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced, early }, signal, emit);
-          });
+          }, (work) => s.onWorkStarted?.(work.then(() => undefined, () => undefined)));
           s.writes.push(value.written);
           const state = !value.executed ? 'cached' : shared ? 'shared' : 'completed';
           this.setStatus(s, v, { key, state, ...(value.durationMs === undefined ? {} : { durationMs: value.durationMs }) });
