@@ -212,3 +212,32 @@ describe('build server with --allow-insecure-entitlement', function () {
     expect(noHost?.message).to.match(/network.host is not allowed/);
   });
 });
+
+describe('build server with --max-parallel-builds 1', function () {
+  this.timeout(300_000);
+  let s: ServerEnv;
+  before(async () => {
+    s = await startTestServer('tsbuild-server-slots-', { maxParallelBuilds: 1 });
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it('runs one build at a time and queues the rest; all finish', async () => {
+    let maxRunning = 0;
+    let maxQueued = 0;
+    const watch = setInterval(() => {
+      maxRunning = Math.max(maxRunning, s.server.metrics.buildsRunning);
+      maxQueued = Math.max(maxQueued, s.server.metrics.buildsQueued);
+    }, 10);
+    try {
+      const builds = [1, 2, 3].map((i) => remoteBuild({ context: writeContext(join(s.env.dir, `slot-${i}`), { Dockerfile: `FROM busybox:latest\nRUN sleep 1 && echo ${i} > /i\n` }) }, s.unix));
+      const results = await Promise.all(builds);
+      expect(new Set(results.map((r) => r.digest)).size).to.equal(3);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(maxRunning).to.equal(1);
+    expect(maxQueued).to.be.at.least(1);
+  });
+});
