@@ -18,3 +18,5 @@ export { opKind, type OpDescription, type OpKind, type ExecSpec, type ExecMountS
 export type { Definition, DefinitionVertex, DefinitionOptions, ResolvedBase } from './definition/types.js';
 // build-cache lifecycle: usage records (`du --verbose`) and GC by policy (`prune --cache`, automatic GC after builds)
 export * from './cache-gc/index.js';
+// secrets: how a build reads a --secret's value (file or variable); a remote client reads them the same way before sending them
+export { SecretProvider } from './worker/secrets.js';

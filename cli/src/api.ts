@@ -10,8 +10,13 @@
  * ~/.local/share/tsbuild); `runtime` is `crun`, `runc` or a path. Cancel with
  * `signal`: the builder leaves the store consistent and rejects with a
  * CanceledError.
+ *
+ * With `server` (a build server's address and, for tcp://, TLS files — or
+ * $TSBUILD_SERVER) the build runs there instead: same options, events and
+ * result; `type=image` lands in the server's store.
  */
 import type { BuildOptions, BuildResult } from '@tsbuild/builder';
+import type { ServerTarget } from '@tsbuild/server';
 import { lazyImagePuller } from './build-puller.js';
 import { defaultRoot } from './context.js';
 import { builderBuild, openBuildDeps } from './run-build.js';
@@ -19,10 +24,16 @@ import { builderBuild, openBuildDeps } from './run-build.js';
 export interface ApiBuildOptions extends BuildOptions {
   root?: string;
   runtime?: string;
+  server?: ServerTarget | string;
 }
 
 export async function build(options: ApiBuildOptions): Promise<BuildResult> {
-  const { root, runtime, ...buildOptions } = options;
+  const { root, runtime, server, ...buildOptions } = options;
+  const remote = server ?? (options.env ?? process.env).TSBUILD_SERVER;
+  if (remote) {
+    const { remoteBuild } = await import('@tsbuild/server');
+    return remoteBuild(buildOptions, typeof remote === 'string' ? { address: remote } : remote);
+  }
   const deps = await openBuildDeps({
     root: root ?? defaultRoot(options.env ?? process.env),
     ...(runtime ? { runtime } : {}),
@@ -37,4 +48,5 @@ export async function build(options: ApiBuildOptions): Promise<BuildResult> {
   }
 }
 
+export type { ServerTarget } from '@tsbuild/server';
 export type { BuildEvent, BuildOptions, BuildResult, BuildWarning, OutputSpec, PullMode, SecretSpec, SshSpec } from '@tsbuild/builder';

@@ -7,6 +7,7 @@
  */
 import { normalizeReference, parsePlatform, type Compression } from '@tsbuild/core';
 import type { BuildOptions, OutputSpec } from '@tsbuild/builder';
+import type { ServerTarget } from '@tsbuild/server';
 import { ramInBytes, type PrintFormat } from '@tsbuild/dockerfile';
 import { list, str, flag, type OptionSpec, type ParsedArgs } from './command.js';
 import { keyValue, parseBuildArgs, parseOutput, parseSecret, parseSsh, type DockerLoadOutput, type OutputImageOptions, type ParsedSecret } from './build-flag-values.js';
@@ -59,6 +60,10 @@ export const BUILD_OPTIONS: OptionSpec = {
   'gc-keep-storage': { type: 'string' },
   'cache-from': { type: 'string', multiple: true },
   'cache-to': { type: 'string', multiple: true },
+  server: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
   ...LATER_BUILD_OPTIONS,
 };
 
@@ -88,6 +93,8 @@ export interface BuildInvocation {
   report?: string;
   /** `--gc-keep-storage` / TSBUILD_GC_KEEP_STORAGE: after a successful build, GC the build cache down to this many bytes. */
   gcKeepStorage?: number;
+  /** `--server` (or TSBUILD_SERVER): build on that build server instead of in this process. */
+  server?: ServerTarget;
 }
 
 /** Names to push and how their layers are compressed on the way (BuildKit's image exporter options). */
@@ -161,8 +168,9 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   const contextHash = oneOf('--context-hash', str(args, 'context-hash'), ['exact', 'content'] as const);
   if (contextHash) options.contextHash = contextHash;
   for (const a of list(args, 'allow').flatMap((v) => v.split(','))) {
-    if (a !== 'security.insecure') throw new UsageError(`--allow: unknown entitlement ${JSON.stringify(a)} (security.insecure)`);
-    options.allowInsecure = true;
+    if (a === 'security.insecure') options.allowInsecure = true;
+    else if (a === 'network.host') options.allowNetworkHost = true;
+    else throw new UsageError(`--allow: unknown entitlement ${JSON.stringify(a)} (security.insecure, network.host)`);
   }
   const compression = oneOf('--compression', str(args, 'compression'), ['gzip', 'zstd', 'none'] as const);
   if (compression) options.compression = compression as Compression;
@@ -197,9 +205,11 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
   if (report !== undefined && !/\.html?$/i.test(report)) throw new UsageError(`--report: expected an .html file, got ${JSON.stringify(report)}`);
 
   const gcKeepStorage = parseGcKeepStorage(str(args, 'gc-keep-storage'), env);
+  const server = serverTarget(args, env);
+  if (server && push) throw new UsageError('pushing (--push, -o push=true) with --server is not supported yet (the image stays in the server\'s store)');
 
   return {
-    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, ...(push ? { push } : {}),
+    context, ...(dockerfile !== undefined ? { dockerfile } : {}), options, secrets, progress, quiet, check, ...(push ? { push } : {}), ...(server ? { server } : {}),
     ...(load ? { load } : {}), ...(gcKeepStorage !== undefined ? { gcKeepStorage } : {}), ...(print ? { print } : {}), ...(call && call.name !== 'build' ? { call } : {}),
     ...optional('runtime', str(args, 'runtime')), ...optional('iidfile', str(args, 'iidfile')),
     ...optional('metadataFile', str(args, 'metadata-file')), ...optional('trace', str(args, 'trace')), ...optional('report', report),
@@ -240,6 +250,20 @@ function checkLevel(compression: Compression, level: number): void {
   if (compression === 'none' || level < min || level > max) {
     throw new UsageError(`--output: compression-level=${level} is not a level of compression=${compression === 'none' ? 'uncompressed' : compression}${compression === 'none' ? '' : ` (${min}–${max})`}`);
   }
+}
+
+/** `--server ADDR` or TSBUILD_SERVER, with `--tls-cert/--tls-key/--tls-ca` (all three for tcp://, as buildctl wants them). */
+function serverTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): ServerTarget | undefined {
+  const address = str(args, 'server') ?? (env.TSBUILD_SERVER || undefined);
+  const [cert, key, ca] = [str(args, 'tls-cert'), str(args, 'tls-key'), str(args, 'tls-ca')];
+  if (!address) {
+    if (cert ?? key ?? ca) throw new UsageError('--tls-cert, --tls-key and --tls-ca go with --server');
+    return undefined;
+  }
+  if (!/^(unix|tcp):\/\//.test(address)) throw new UsageError(`--server: expected unix:///PATH or tcp://HOST:PORT, got ${JSON.stringify(address)}`);
+  if (address.startsWith('unix://')) return { address };
+  if (!cert || !key || !ca) throw new UsageError('--server tcp://… needs --tls-cert, --tls-key and --tls-ca (the server requires mutual TLS)');
+  return { address, tls: { cert, key, ca } };
 }
 
 function oneOf<T extends string>(flagName: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -39,7 +39,7 @@ import { checkMultiPlatformOutputs, layerCompressionOf, runExports, runMultiPlat
 import { loadBuild } from './load.js';
 import { RemoteCaches } from './remote-caches.js';
 import { toBuildEvent } from './solve-events.js';
-import type { BuildDeps, BuildOptions, BuildResult } from './types.js';
+import type { BuildDeps, BuildOptions, BuildResult, BuildSolver } from './types.js';
 
 /**
  * Seams for tests and debugging, not part of BuildOptions: `definition`
@@ -64,6 +64,8 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
   const root = deps.store.root;
   let worker: Worker | undefined;
   const caches = new RemoteCaches(options, deps, emit);
+  // Steps this build started and that have not settled; with a shared solver another build may still wait on one after this build failed (flight.ts).
+  const sharedWork = new Set<Promise<void>>();
   try {
     throwIfAborted(signal);
     const platforms = targetPlatforms(options);
@@ -108,7 +110,8 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
       return spec ? (spec.paths?.[0] ?? env.SSH_AUTH_SOCK) : undefined;
     };
     const io = options.maxParallelism ?? availableParallelism() * 2;
-    const cache = await caches.open(openBuildCache<LayerResult>(root), worker, definitions);
+    const local = openBuildCache<LayerResult>(root);
+    const cache = await caches.open(local, worker, definitions);
     const held = worker;
     // A hit is leased before it is used, then confirmed still recorded: a concurrent cache GC
     // (cache-gc/prune-cache.ts) deletes records before its store mark, so either the record is
@@ -118,7 +121,8 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
       return cache.has(record.key);
     };
     // One solver for all platforms: a vertex whose key is the same for several (the context, a build-platform stage) runs once (solver.ts, flight.ts).
-    const solver = new Solver<LayerResult>({ cache, limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
+    // A server shares one solver between its builds (deps.solver, over the store's own cache: imported remote caches are this build's only).
+    const solver = deps.solver && cache === local ? deps.solver : new Solver<LayerResult>({ cache, limits: { io, exec: Math.max(1, options.maxContainers ?? io) } });
     const report = reporterOfShared(emit);
     const solves = await solveAll(definitions.map((definition, i) => async (solveSignal: AbortSignal): Promise<SolveResult<LayerResult> | undefined> => {
       const loaded = loads[i]!;
@@ -127,7 +131,13 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
         namedContexts: new Map([...loaded.locals.values()].map((l): [string, ContextSource] => [l.name, { dir: l.dir, ignore: l.ignore, hashMode, checksums: createMemoryChecksumCache() }])),
       });
       if (!resolved.target) return undefined;
-      return solver.solve(resolved.target, { signal: solveSignal, claim, noCache: options.noCache === true, onEvent: (e) => report(i, e) });
+      return solver.solve(resolved.target, {
+        signal: solveSignal, claim, noCache: options.noCache === true, onEvent: (e) => report(i, e),
+        onWorkStarted: (work) => {
+          sharedWork.add(work);
+          void work.then(() => sharedWork.delete(work));
+        },
+      });
     }), signal);
     const results: LayerResult[] = [];
     let inlineCache: CacheConfig | undefined;
@@ -155,7 +165,12 @@ export async function build(options: BuildOptions, deps: BuildDeps, seams: Build
     throw error;
   } finally {
     await caches.close();
-    await worker?.close();
+    if (sharedWork.size === 0) await worker?.close();
+    else {
+      // A step another build shares runs on this build's worker (its lease, snapshots): released once the step ends.
+      const w = worker!;
+      void Promise.all(sharedWork).then(() => w.close());
+    }
   }
 }
 
@@ -222,6 +237,17 @@ function uniqueWarnings(warnings: BuildWarning[]): BuildWarning[] {
     const key = JSON.stringify(w);
     return !seen.has(key) && (seen.add(key), true);
   });
+}
+
+/**
+ * A solver over the store's build cache. A build makes its own unless its deps
+ * carry one: builds on one Solver merge identical in-flight steps (flight.ts),
+ * which is how a build server runs a step once for all its clients. The
+ * bounds are `maxParallelism` / `maxContainers` (defaults: cores × 2).
+ */
+export function openSolver(root: string, limits: Pick<BuildOptions, 'maxParallelism' | 'maxContainers'> = {}): BuildSolver {
+  const io = limits.maxParallelism ?? availableParallelism() * 2;
+  return new Solver<LayerResult>({ cache: openBuildCache<LayerResult>(root), limits: { io, exec: Math.max(1, limits.maxContainers ?? io) } });
 }
 
 /** A vertex failure whose cause is located in the Dockerfile becomes a DockerfileError there, named after the step. */

@@ -24,7 +24,7 @@ export async function defineBuild(options: BuildOptions, store: Store, puller?: 
 export function definitionOptions(options: BuildOptions, loaded: LoadedBuild): DefinitionOptions {
   return {
     graph: loaded.graph, file: loaded.file, images: loaded.images, locals: loaded.locals,
-    network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, sourceDateEpoch: options.sourceDateEpoch,
+    network: options.network ?? 'host', allowInsecure: options.allowInsecure === true, allowNetworkHost: options.allowNetworkHost !== false, sourceDateEpoch: options.sourceDateEpoch,
     noCacheStages: options.noCacheFilter, ...(options.extraHosts?.length ? { extraHosts: options.extraHosts } : {}),
     ...(options.shmSize ? { shmSize: options.shmSize } : {}), ...(options.ulimits?.length ? { ulimits: options.ulimits } : {}),
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),

@@ -9,6 +9,8 @@ import type { Compression, Descriptor, Digest, Platform } from '@tsbuild/core';
 import type { RegistryClient } from '@tsbuild/registry-client';
 import type { Executor } from '@tsbuild/runtime';
 import type { Store } from '@tsbuild/store';
+import type { Solver } from '../solver/index.js';
+import type { LayerResult } from '../worker/types.js';
 import type { BuildEventListener, BuildWarning } from './events.js';
 
 export interface SecretSpec {
@@ -102,6 +104,11 @@ export interface BuildOptions {
   contextHash?: 'exact' | 'content';
   /** The `security.insecure` entitlement: RUN --security=insecure allowed. */
   allowInsecure?: boolean;
+  /**
+   * The `network.host` entitlement: RUN --network=host allowed. Default true: tsbuild has no bridge
+   * network, so a local RUN has the host's network anyway; a build server sets it from its client's --allow.
+   */
+  allowNetworkHost?: boolean;
   /** `--add-host`: extra /etc/hosts entries of every RUN container (BuildKit's ExecOp Meta.ExtraHosts: part of the step's key). */
   extraHosts?: Array<{ host: string; ip: string }>;
   /**
@@ -172,7 +179,15 @@ export interface BuildDeps {
   registry?: () => Promise<RegistryClient>;
   /** Where the executor keeps `RUN --mount=type=cache` directories (for `cacheMounts`); default `<store>/cache-mounts`. */
   cacheMountsDir?: string;
+  /**
+   * A solver shared with other builds on the same store (openSolver): identical steps
+   * in flight at once run once for all of them. Without one the build makes its own.
+   */
+  solver?: BuildSolver;
 }
+
+/** The solver builds run on (the worker's layer results). */
+export type BuildSolver = Solver<LayerResult>;
 
 export interface BuildResult {
   /** The manifest digest. */

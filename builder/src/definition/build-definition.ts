@@ -102,7 +102,7 @@ export function buildDefinition(o: DefinitionOptions): Definition {
     const epoch = o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: o.sourceDateEpoch };
     const make = (op: OpDescription, inputs: number[], c = common) => add({ ...c, op, inputs }, m);
     if (step.expanded.kind === 'RUN') {
-      const { spec, sources } = runStepToExec(step, file, { network: o.network, allowInsecure: o.allowInsecure, ...(o.extraHosts?.length ? { extraHosts: o.extraHosts } : {}),
+      const { spec, sources } = runStepToExec(step, file, { network: o.network, allowInsecure: o.allowInsecure, allowNetworkHost: o.allowNetworkHost !== false, ...(o.extraHosts?.length ? { extraHosts: o.extraHosts } : {}),
         ...(o.shmSize ? { shmSize: o.shmSize } : {}), ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}) });
       const inputs = [...parentInputs, ...sources.map((s) => sourceVertex(s, m))];
       if (inputs.some((i) => i === undefined)) throw new DockerfileError('a RUN --mount from= an empty stage is not supported', file, step.range, { code: 'BUILD_UNSUPPORTED' });

@@ -8,7 +8,8 @@
  * one's target unless ENV or an ARG sets it — also when no agent is forwarded and
  * the optional mount is left out, as BuildKit's client/llb/exec.go (ExecOp.Marshal)
  * sets it when it builds the op. `--network=default` takes the build's default; `--security=
- * insecure` needs the `security.insecure` entitlement (allowInsecure).
+ * insecure` needs the `security.insecure` entitlement (allowInsecure), and `--network=host` the
+ * `network.host` one where it is withheld (allowNetworkHost false: a build server's client that did not --allow it).
  */
 import { posix } from 'node:path';
 import { DockerfileError } from '@tsbuild/core';
@@ -22,7 +23,7 @@ export interface RunStepExec {
 }
 
 export function runStepToExec(step: Step, file: string, options: {
-  network: 'host' | 'none'; allowInsecure: boolean; extraHosts?: ReadonlyArray<{ host: string; ip: string }>;
+  network: 'host' | 'none'; allowInsecure: boolean; allowNetworkHost?: boolean; extraHosts?: ReadonlyArray<{ host: string; ip: string }>;
   shmSize?: number; ulimits?: ReadonlyArray<{ name: string; soft: number; hard: number }>; cgroupParent?: string;
 }): RunStepExec {
   if (step.expanded.kind !== 'RUN') throw new Error('runStepToExec: not a RUN step');
@@ -32,6 +33,10 @@ export function runStepToExec(step: Step, file: string, options: {
     throw new DockerfileError('granting entitlement security.insecure is not allowed by build daemon configuration', file, step.range, {
       code: 'BUILD_ENTITLEMENT_DENIED',
     });
+  }
+  // BuildKit's entitlements.Set.Check (util/entitlements/entitlements.go): a step using an entitlement the build was not granted.
+  if (network === 'host' && options.allowNetworkHost === false) {
+    throw new DockerfileError('network.host is not allowed', file, step.range, { code: 'BUILD_ENTITLEMENT_DENIED' });
   }
   const sources: StepSource[] = [];
   let sshMounts = 0;

@@ -31,6 +31,8 @@ export interface DefinitionOptions {
   locals?: ReadonlyMap<string, LocalSource> | undefined;
   network: 'host' | 'none';
   allowInsecure: boolean;
+  /** `false`: RUN --network=host is refused (the network.host entitlement is not granted; a build server's client did not --allow it). */
+  allowNetworkHost?: boolean | undefined;
   /** `--add-host` entries for every RUN (dockerfile2llb dispatchRun: llb.AddExtraHost for each). */
   extraHosts?: ReadonlyArray<{ host: string; ip: string }> | undefined;
   /** `--shm-size` (bytes) and `--ulimit` for every RUN (dockerfile2llb dispatchRun: a /dev/shm tmpfs mount, llb.AddUlimit). */

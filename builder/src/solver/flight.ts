@@ -25,12 +25,20 @@ interface Flight<T, E> {
 export class FlightGroup<T, E> {
   private readonly flights = new Map<string, Flight<T, E>>();
 
-  /** `shared` is true when this caller joined work another caller started. */
-  run(key: string, waiter: FlightWaiter<E>, work: (signal: AbortSignal, emit: (event: E) => void) => Promise<T>): Promise<{ value: T; shared: boolean }> {
+  /**
+   * `shared` is true when this caller joined work another caller started.
+   * `onStart` is called with the work's own promise when this caller starts
+   * it: the work may outlive this caller (others still wait), and a starter
+   * that owns what the work uses must not release it before the work settles.
+   */
+  run(key: string, waiter: FlightWaiter<E>, work: (signal: AbortSignal, emit: (event: E) => void) => Promise<T>, onStart?: (work: Promise<unknown>) => void): Promise<{ value: T; shared: boolean }> {
     if (waiter.signal.aborted) return Promise.reject(canceled(waiter.signal));
     let flight = this.flights.get(key);
     const shared = flight !== undefined;
-    if (!flight) flight = this.start(key, work);
+    if (!flight) {
+      flight = this.start(key, work);
+      onStart?.(flight.promise);
+    }
     const f = flight;
     f.waiters++;
     f.listeners.push(waiter.listener);

@@ -55,6 +55,12 @@ export interface SolveOptions<R extends Result = Result> {
    * `false` makes the hit a miss.
    */
   claim?: (record: CacheRecord<R>, signal: AbortSignal) => Promise<boolean>;
+  /**
+   * Called with each op this solve starts (its settling): one another solve
+   * shares goes on after this solve has settled, on this caller's resources,
+   * which the caller must keep until it has.
+   */
+  onWorkStarted?: (settled: Promise<void>) => void;
 }
 
 type Claim<R extends Result> = (record: CacheRecord<R>, signal: AbortSignal) => Promise<boolean>;
@@ -67,6 +73,7 @@ export interface SolveResult<R extends Result = Result> {
 
 interface SolveState<R extends Result> {
   signal: AbortSignal;
+  onWorkStarted: ((settled: Promise<void>) => void) | undefined;
   controller: AbortController;
   emit: (event: SolveEvent) => void;
   noCache: (vertex: Vertex<R>) => boolean;
@@ -125,6 +132,7 @@ export class Solver<R extends Result = Result> {
     const noCache = options.noCache;
     const state: SolveState<R> = {
       signal: controller.signal,
+      onWorkStarted: options.onWorkStarted,
       controller,
       emit: () => undefined, // set below: it needs the state
       noCache: typeof noCache === 'function' ? noCache : () => noCache === true,
@@ -241,7 +249,7 @@ export class Solver<R extends Result = Result> {
           const { value, shared } = await this.flights.run(noCache ? `no-cache:${key}` : key, { signal: s.signal, listener: s.emit }, (signal, emit) => {
             adopted = early !== undefined;
             return this.produce(v, { defKey, key, components, inputs, noCache, lookedUp: !forced, early, claim: s.claim }, signal, emit);
-          });
+          }, (work) => s.onWorkStarted?.(work.then(() => undefined, () => undefined)));
           // Produced for another solve: this one's build holds it too (the record is made, whether or not a GC removed it since).
           if (shared) await s.claim(value.record, s.signal);
           s.writes.push(value.written);

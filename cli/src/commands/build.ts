@@ -10,7 +10,7 @@
 import { accessSync, constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { defaultGcPolicies, defineBuild, pruneBuildCache, type BuildEvent, type BuildOptions } from '@tsbuild/builder';
+import { defaultGcPolicies, defineBuild, pruneBuildCache, type BuildEvent, type BuildOptions, type BuildResult } from '@tsbuild/builder';
 import type { RegistryClient, RegistryClientOptions } from '@tsbuild/registry-client';
 import { DockerfileError, ExecError, isCanceled, readUserFile, readUserFileSync, UserPathError } from '@tsbuild/core';
 import type { Store } from '@tsbuild/store';
@@ -132,21 +132,31 @@ async function runBuild(ctx: CliContext, inv: BuildInvocation, contextDir: strin
   let puller: ReturnType<typeof lazyImagePuller> | undefined;
   try {
     if (inv.load) options.outputs = await withDockerLoad(options.outputs, inv.load.names, ctx);
-    const store = await storeFor(ctx);
-    puller = lazyImagePuller(store, registry);
-    const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
-    // One registry client for the registry caches, made on first use (a build without them does not load the client).
-    let cacheClient: Promise<RegistryClient> | undefined;
-    const cacheRegistry = () => (cacheClient ??= Promise.all([import('@tsbuild/registry-client'), registry()]).then(([m, o]) => new m.RegistryClient(o)));
-    const result = await builderBuild()(options, { ...deps, puller, registry: cacheRegistry })
-      .finally(async () => (await cacheClient?.catch(() => undefined))?.close());
-    await puller.close();
-    progress.close();
-    // With a push, containerimage.digest is the pushed manifest's (layers compressed for it), as buildx writes it.
-    const pushed = inv.push ? await pushBuilt(ctx, store, inv, inv.push, registry) : undefined;
+    let result: BuildResult;
+    let pushed: Awaited<ReturnType<typeof pushBuilt>> | undefined;
+    let local: Store | undefined;
+    if (inv.server) {
+      // The same options, events and result, built by the server (its store keeps type=image).
+      const { remoteBuild } = await import('@tsbuild/server');
+      result = await remoteBuild(options, inv.server);
+      progress.close();
+    } else {
+      const store = (local = await storeFor(ctx));
+      puller = lazyImagePuller(store, registry);
+      const deps = await openBuildDeps({ store, ...(inv.runtime ? { runtime: inv.runtime } : {}), signal: ctx.signal });
+      // One registry client for the registry caches, made on first use (a build without them does not load the client).
+      let cacheClient: Promise<RegistryClient> | undefined;
+      const cacheRegistry = () => (cacheClient ??= Promise.all([import('@tsbuild/registry-client'), registry()]).then(([m, o]) => new m.RegistryClient(o)));
+      result = await builderBuild()(options, { ...deps, puller, registry: cacheRegistry })
+        .finally(async () => (await cacheClient?.catch(() => undefined))?.close());
+      await puller.close();
+      progress.close();
+      // With a push, containerimage.digest is the pushed manifest's (layers compressed for it), as buildx writes it.
+      pushed = inv.push ? await pushBuilt(ctx, store, inv, inv.push, registry) : undefined;
+    }
     await writeResultFiles(pushed ? { ...result, metadata: { ...result.metadata, ...pushedMetadata(pushed) } } : result, { ...(inv.iidfile ? { iidfile: inv.iidfile } : {}), ...(inv.metadataFile ? { metadataFile: inv.metadataFile } : {}) });
     await writeEventFiles(events, files);
-    if (inv.gcKeepStorage !== undefined) await gcAfterBuild(ctx, store, inv.gcKeepStorage);
+    if (local && inv.gcKeepStorage !== undefined) await gcAfterBuild(ctx, local, inv.gcKeepStorage);
     // The image ID (config digest), as buildx prints it: getImageID in commands/build.go prefers containerimage.config.digest.
     if (inv.quiet) ctx.stdout.write(`${result.configDigest}\n`);
     return 0;

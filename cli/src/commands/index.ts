@@ -20,6 +20,10 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: 'build', summary: 'Build an image from a Dockerfile', usage: '[OPTIONS] CONTEXT|-',
     load: async () => (await import('./build.js')).buildCommand },
+  { name: 'serve', summary: 'Run a build server: one store, builds for many clients (tsbuild build --server)', usage: '[--addr unix:///PATH|tcp://HOST:PORT]... [OPTIONS]',
+    load: async () => (await import('./serve.js')).serveCommand },
+  { name: 'certs', summary: 'Make a CA, a server certificate and client certificates for tsbuild serve', usage: 'create --out DIR [--server-name NAME]... [--client NAME]...',
+    load: async () => (await import('./serve.js')).certsCommand },
   { name: 'import', summary: 'Create an image from a root filesystem (directory, tarball or - for stdin)', usage: '[OPTIONS] ROOTFS_DIR|ROOTFS_TAR|- -t REF',
     load: async () => (await import('./import.js')).importCommand },
   { name: 'images', summary: 'List images in the store', usage: '[OPTIONS] [REPOSITORY[:TAG]]',

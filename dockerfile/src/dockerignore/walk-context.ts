@@ -50,13 +50,15 @@ export async function* walkContext(
       throw err;
     }
     names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    for (const name of names) {
+    // One directory's entries are lstat()ed at once: a walk of many files waits on the disk in parallel, not once per file.
+    const stats = await Promise.all(names.map((name) => lstat(join(absDir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    })));
+    for (const [i, name] of names.entries()) {
       throwIfAborted(options.signal);
       const path = relDir === '' ? name : `${relDir}/${name}`;
-      const stat = await lstat(join(absDir, name)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw err;
-      });
+      const stat = stats[i];
       if (!stat) continue;
       const isDir = stat.isDirectory();
       let skip = false;

@@ -1,0 +1,146 @@
+/**
+ * `tsbuild serve` and `tsbuild build --server` as a user runs them: the
+ * server is the real binary in its own process (so it can be SIGKILLed), the
+ * client the CLI in-process. Same progress rendering and result files as a
+ * local build; a killed server leaves a store fsck passes, restarts and
+ * serves, and its client gets an error rather than a hang.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { tsbuild } from './support.js';
+
+const bin = resolve(import.meta.dirname, '../bin/tsbuild.js');
+
+function serve(root: string, sock: string, log: string[]): ChildProcess {
+  const child = spawn(process.execPath, [bin, '--root', root, 'serve', '--addr', `unix://${sock}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.on('data', (c: Buffer) => log.push(String(c)));
+  return child;
+}
+
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('tsbuild serve and build --server', function () {
+  this.timeout(300_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let root: string;
+  let sock: string;
+  let server: ChildProcess | undefined;
+  let log: string[];
+
+  const start = async () => {
+    log = [];
+    server = serve(root, sock, log);
+    await until(() => log.join('').includes('listening on'), 'the server to listen');
+  };
+  const stop = async () => {
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  };
+
+  before(async () => {
+    tmp = tempDir('tsbuild-serve-');
+    root = join(tmp.path, 'store');
+    sock = join(tmp.path, 'run', 'tsbuild.sock');
+    const imported = await tsbuild(root, 'import', makeBusyboxRootfs(join(tmp.path, 'rootfs')), '-t', 'busybox:latest');
+    expect(imported.code, imported.stderr).to.equal(0);
+    await start();
+  });
+  after(async () => {
+    await stop();
+    tmp.cleanup();
+  });
+
+  it('refuses to listen on TCP without mutual TLS', async () => {
+    const r = await tsbuild(root, 'serve', '--addr', 'tcp://127.0.0.1:0');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/needs mutual TLS/);
+  });
+
+  it('renders progress as a local build does, writes --iidfile/--metadata-file, streams -o type=tar back; the digest equals a local --no-cache build', async () => {
+    const ctx = join(tmp.path, 'ctx');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:latest\nCOPY a.txt /a.txt\nRUN echo "remote-$((6*7))" && cp /a.txt /b.txt\n');
+    writeFileSync(join(ctx, 'a.txt'), 'hello\n');
+    const env = { SOURCE_DATE_EPOCH: '0' };
+    const iid = join(tmp.path, 'iid');
+    const meta = join(tmp.path, 'meta.json');
+    const tar = join(tmp.path, 'out.tar');
+    const remote = await withEnv(env, () => tsbuild(root, 'build', '--server', `unix://${sock}`, '--progress', 'plain', '--iidfile', iid, '--metadata-file', meta, '-o', `type=tar,dest=${tar}`, ctx));
+    expect(remote.code, remote.stderr).to.equal(0);
+    expect(remote.stderr).to.match(/^#1 \[1\/3\] FROM busybox:latest/m);
+    expect(remote.stderr).to.match(/^#\d+ \d+\.\d+ remote-42$/m);
+    expect(remote.stderr).to.match(/FINISHED in \d+\.\ds: 3 steps/);
+    expect(readFileSync(iid, 'utf8')).to.match(/^sha256:[0-9a-f]{64}$/);
+    const remoteMeta = JSON.parse(readFileSync(meta, 'utf8'));
+    expect(remoteMeta['containerimage.config.digest']).to.equal(readFileSync(iid, 'utf8'));
+    expect(existsSync(tar)).to.equal(true);
+    await stop();
+    const local = await withEnv(env, () => tsbuild(root, 'build', '--no-cache', '--progress', 'plain', '--metadata-file', meta, ctx));
+    expect(local.code, local.stderr).to.equal(0);
+    expect(JSON.parse(readFileSync(meta, 'utf8'))['containerimage.digest']).to.equal(remoteMeta['containerimage.digest']);
+    await start();
+  });
+
+  it('a server SIGKILLed mid-build: the client gets an error, fsck passes, the server restarts and serves', async () => {
+    const ctx = join(tmp.path, 'crash');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:latest\nRUN echo step-running && sleep 120\n');
+    const { build } = await import('../src/api.js');
+    let running = false;
+    const t0 = Date.now();
+    const pending = build({ context: ctx, server: `unix://${sock}`, onEvent: (e) => { if (e.type === 'vertex.log' && e.data.includes('step-running')) running = true; } })
+      .then(() => undefined, (e: Error) => e);
+    await until(() => running, 'the step to run');
+    server!.kill('SIGKILL');
+    const err = await pending;
+    expect(err?.message).to.match(/build server/);
+    expect(Date.now() - t0).to.be.below(60_000);
+    // The next command reclaims what the dead server left (its container, mounts, lease); fsck then finds the store intact.
+    await start();
+    const fsck = await tsbuild(root, 'fsck');
+    expect(fsck.code, fsck.stdout + fsck.stderr).to.equal(0);
+    expect(processesRunning('sleep\u0000120')).to.deep.equal([]);
+    const after = join(tmp.path, 'after-crash');
+    mkdirSync(after, { recursive: true });
+    writeFileSync(join(after, 'Dockerfile'), 'FROM busybox:latest\nRUN echo served-again\n');
+    const again = await tsbuild(root, 'build', '--server', `unix://${sock}`, '--progress', 'plain', after);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stderr).to.match(/served-again/);
+  });
+});
+
+/** Command lines (NUL-separated, as in /proc) of live processes containing `text`. */
+function processesRunning(text: string): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+    } catch {
+      return '';
+    }
+  }).filter((c) => c.includes(text));
+}
+
+/** Runs `fn` with extra environment variables set (the in-process CLI reads process.env). */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
