@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ $# -eq 0 ]; then
   set -- 'core/test/**/*.test.ts' 'store/test/**/*.test.ts' 'runtime/test/**/*.test.ts' 'dockerfile/test/**/*.test.ts' \
-    'builder/test/**/*.test.ts' 'registry-client/test/**/*.test.ts' 'cli/test/**/*.test.ts' 'test/**/*.test.ts'
-  # server/ has no code yet, hence no tests.
+    'builder/test/**/*.test.ts' 'registry-client/test/**/*.test.ts' 'server/test/**/*.test.ts' 'cli/test/**/*.test.ts' 'test/**/*.test.ts'
 fi
 exec npx mocha "$@"
