@@ -117,7 +117,7 @@ describe('tsbuild build flags', () => {
     [['--server', 'http://x', '.'], /^--server: expected unix:\/\/\/PATH or tcp:\/\/HOST:PORT/],
     [['--server', 'tcp://h:1', '.'], /needs --tls-cert, --tls-key and --tls-ca/],
     [['--tls-cert', 'c.pem', '.'], /go with --server/],
-    [['--server', 'unix:///s', '--push', '-t', 'x', '.'], /--push with --server is not supported yet/],
+    [['--server', 'unix:///s', '--push', '-t', 'x', '.'], /pushing \(--push, -o push=true\) with --server is not supported yet/],
     [['--compression', 'bzip2', '.'], /^--compression: invalid value "bzip2"/],
     [['--pull', '--offline', '.'], /^--pull and --offline cannot be combined/],
     [['--report', 'r.txt', '.'], /^--report: expected an .html file/],
