@@ -54,7 +54,8 @@ describe('two build servers share steps through a registry cache', function () {
     const rootB = join(tmp.path, 'store-b');
     const sockA = join(tmp.path, 'run', 'a.sock');
     const sockB = join(tmp.path, 'run', 'b.sock');
-    servers.push(await startServe(rootA, sockA), await startServe(rootB, sockB));
+    // B runs as examples/deploy does, with its cache GC (which runs at start-up and after the build).
+    servers.push(await startServe(rootA, sockA), await startServe(rootB, sockB, ['--gc-keep-storage', '1g']));
     const cacheRef = `${reg.host}/app/cache:main`;
     const client = join(tmp.path, 'client'); // the client's own store: untouched by a remote build
     const build = (sock: string, cacheFlag: string[], iid: string) => withEnv({ SOURCE_DATE_EPOCH: '0' }, () =>

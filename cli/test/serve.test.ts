@@ -43,6 +43,13 @@ describe('tsbuild serve and build --server', function () {
     expect(r.stderr).to.match(/needs mutual TLS/);
   });
 
+  it('--gc-keep-storage takes a size (docker\'s units) and refuses anything else before listening', async () => {
+    const r = await tsbuild(root, 'serve', '--addr', `unix://${join(tmp.path, 'run', 'gc.sock')}`, '--gc-keep-storage', 'lots');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--gc-keep-storage: invalid size "lots"/);
+    expect(existsSync(join(tmp.path, 'run', 'gc.sock'))).to.equal(false);
+  });
+
   it('renders progress as a local build does, writes --iidfile/--metadata-file, streams -o type=tar back; the digest equals a local --no-cache build', async () => {
     const ctx = join(tmp.path, 'ctx');
     mkdirSync(ctx, { recursive: true });
