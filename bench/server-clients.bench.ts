@@ -12,13 +12,13 @@
  * work on one core and writing 2 MB. Each round uses fresh contexts.
  * Results: docs/deploy.md, "Capacity of one server".
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, sh } from './builders.js';
 import { makeBusyboxRootfs } from '../test/support/fixtures.js';
+import { startServe } from '../cli/test/serve-support.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
@@ -38,22 +38,6 @@ function context(name: string): string {
   return dir;
 }
 
-async function startServer(): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [cli, '--root', root, 'serve', '--addr', `unix://${sock}`, '--max-parallel-builds', String(maxParallel)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (c) => (log += c));
-  const end = Date.now() + 30_000;
-  while (!log.includes('listening on')) {
-    if (Date.now() > end || child.exitCode !== null) throw new Error(`tsbuild serve did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const exited = new Promise((r) => child.once('exit', r));
-  return async () => {
-    child.kill('SIGTERM');
-    await exited;
-  };
-}
-
 /** One client process; resolves to its wall time in ms. */
 async function client(ctx: string): Promise<number> {
   const t0 = performance.now();
@@ -69,7 +53,7 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
   await sh(process.execPath, [cli, '--root', root, 'import', makeBusyboxRootfs(join(work, 'rootfs')), '-t', 'busybox:latest']);
-  const stop = await startServer();
+  const server = await startServe(root, sock, ['--max-parallel-builds', String(maxParallel)]);
   try {
     console.log(`one server, --max-parallel-builds ${maxParallel}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); load average before: ${load()}`);
     await client(context('warm-up')); // the first build pays the server's lazy loads
@@ -85,7 +69,7 @@ async function main(): Promise<void> {
     }
     console.log(`load average after: ${load()}`);
   } finally {
-    await stop();
+    await server.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
