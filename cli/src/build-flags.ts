@@ -217,7 +217,7 @@ export function parseBuildFlags(args: ParsedArgs, env: NodeJS.ProcessEnv): Build
 }
 
 /** The flag, else TSBUILD_GC_KEEP_STORAGE; a size as docker reads one (units.RAMInBytes: `2g`, `512MB`). */
-function parseGcKeepStorage(value: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+export function parseGcKeepStorage(value: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
   const [text, name] = value !== undefined ? [value, '--gc-keep-storage'] : [env.TSBUILD_GC_KEEP_STORAGE, 'TSBUILD_GC_KEEP_STORAGE'];
   if (text === undefined || text === '') return undefined;
   const bytes = ramInBytes(text.trim());

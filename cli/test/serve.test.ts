@@ -6,47 +6,23 @@
  * serves, and its client gets an error rather than a hang.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { makeBusyboxRootfs, tempDir } from '../../test/support/fixtures.js';
+import { startServe, until, withEnv, type ServeProcess } from './serve-support.js';
 import { tsbuild } from './support.js';
-
-const bin = resolve(import.meta.dirname, '../bin/tsbuild.js');
-
-function serve(root: string, sock: string, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [bin, '--root', root, 'serve', '--addr', `unix://${sock}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (c: Buffer) => log.push(String(c)));
-  return child;
-}
-
-async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('tsbuild serve and build --server', function () {
   this.timeout(300_000);
   let tmp: ReturnType<typeof tempDir>;
   let root: string;
   let sock: string;
-  let server: ChildProcess | undefined;
-  let log: string[];
+  let server: ServeProcess | undefined;
 
   const start = async () => {
-    log = [];
-    server = serve(root, sock, log);
-    await until(() => log.join('').includes('listening on'), 'the server to listen');
+    server = await startServe(root, sock);
   };
-  const stop = async () => {
-    if (!server || server.exitCode !== null || server.signalCode !== null) return;
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  };
+  const stop = async () => server?.stop();
 
   before(async () => {
     tmp = tempDir('tsbuild-serve-');
@@ -65,6 +41,13 @@ describe('tsbuild serve and build --server', function () {
     const r = await tsbuild(root, 'serve', '--addr', 'tcp://127.0.0.1:0');
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/needs mutual TLS/);
+  });
+
+  it('--gc-keep-storage takes a size (docker\'s units) and refuses anything else before listening', async () => {
+    const r = await tsbuild(root, 'serve', '--addr', `unix://${join(tmp.path, 'run', 'gc.sock')}`, '--gc-keep-storage', 'lots');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--gc-keep-storage: invalid size "lots"/);
+    expect(existsSync(join(tmp.path, 'run', 'gc.sock'))).to.equal(false);
   });
 
   it('renders progress as a local build does, writes --iidfile/--metadata-file, streams -o type=tar back; the digest equals a local --no-cache build', async () => {
@@ -102,7 +85,7 @@ describe('tsbuild serve and build --server', function () {
     const pending = build({ context: ctx, server: `unix://${sock}`, onEvent: (e) => { if (e.type === 'vertex.log' && e.data.includes('step-running')) running = true; } })
       .then(() => undefined, (e: Error) => e);
     await until(() => running, 'the step to run');
-    server!.kill('SIGKILL');
+    server!.child.kill('SIGKILL');
     const err = await pending;
     expect(err?.message).to.match(/build server/);
     expect(Date.now() - t0).to.be.below(60_000);
@@ -129,18 +112,4 @@ function processesRunning(text: string): string[] {
       return '';
     }
   }).filter((c) => c.includes(text));
-}
-
-/** Runs `fn` with extra environment variables set (the in-process CLI reads process.env). */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
 }

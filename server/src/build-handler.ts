@@ -33,6 +33,8 @@ export interface BuildHandlerEnv {
   log: (line: string) => void;
   /** Keeps a finished build's outputs for its client to fetch. */
   keepOutputs: (build: string, client: string, outputs: Array<{ index: number; type: RemoteOutput['type']; path: string }>) => void;
+  /** Told when a build has finished, however it ended (the GC runs after builds). */
+  buildFinished: () => void;
 }
 
 export async function handleBuild(stream: ServerHttp2Stream, client: { id: string; name: string }, env: BuildHandlerEnv): Promise<void> {
@@ -98,6 +100,7 @@ export async function handleBuild(stream: ServerHttp2Stream, client: { id: strin
     env.metrics.bytesReceived += reader.consumed;
     env.metrics.buildsFinished[outcome]++;
     env.log(`build ${id} client ${client.name}: ${outcome}`);
+    env.buildFinished();
     if (!stream.destroyed) endStream(stream);
   }
 }

@@ -19,6 +19,9 @@ export class Metrics {
   bytesSent = 0;
   contextFilesReceived = 0;
   readonly rejected: Record<string, number> = {};
+  gcRuns = 0;
+  gcFailures = 0;
+  gcBytesFreed = 0;
 
   reject(reason: string): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
@@ -38,6 +41,8 @@ export class Metrics {
     metric('tsbuild_bytes_sent_total', 'counter', 'Response bytes sent (progress events and outputs).', [['', this.bytesSent]]);
     metric('tsbuild_context_files_received_total', 'counter', 'Context files whose content was uploaded.', [['', this.contextFilesReceived]]);
     metric('tsbuild_requests_rejected_total', 'counter', 'Requests refused, by reason.', Object.entries(this.rejected).map(([r, n]) => [`{reason="${r}"}`, n]));
+    metric('tsbuild_gc_runs_total', 'counter', 'Build-cache GC runs (serve --gc-keep-storage), by result.', [['{result="success"}', this.gcRuns], ['{result="failure"}', this.gcFailures]]);
+    metric('tsbuild_gc_freed_bytes_total', 'counter', 'Bytes of cache records the GC removed.', [['', this.gcBytesFreed]]);
     metric('tsbuild_store_bytes', 'gauge', 'Store size by kind.', store.map((u) => [`{kind="${u.kind}"}`, u.bytes]));
     return lines.join('\n') + '\n';
   }

@@ -21,6 +21,7 @@ import { FailedPreconditionError, InvalidArgumentError } from '@tsbuild/core';
 import { formatAddress, type ServerAddress } from './address.js';
 import { handleBuild, refuse, type BuildHandlerEnv, type Entitlement } from './build-handler.js';
 import { ContextStore } from './context-sync.js';
+import { CacheGc, type ServerGcOptions } from './gc.js';
 import { ClientLimiter, DEFAULT_LIMITS, Slots, type Limits } from './limits.js';
 import { Metrics } from './metrics.js';
 import type { RemoteOutput } from './protocol.js';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   /** Entitlements a client may ask for with `--allow` (buildkitd's --allow-insecure-entitlement); default none. */
   allowInsecureEntitlements?: Entitlement[];
   limits?: Partial<Limits>;
+  /** Collect the build cache down to a cap after builds and periodically (`--gc-keep-storage`); default never. */
+  gc?: ServerGcOptions;
   /** How long a finished build's outputs wait to be fetched; default 10 minutes. */
   outputTtlMs?: number;
   log?: (line: string) => void;
@@ -76,6 +79,7 @@ export async function startServer(options: ServeOptions, deps: BuildDeps): Promi
     kept.delete(build);
     void rm(join(buildsDir, build), { recursive: true, force: true });
   };
+  let gc: CacheGc | undefined; // started once the server listens
   const env: BuildHandlerEnv = {
     deps: { ...deps, solver: deps.solver ?? openSolver(deps.store.root) },
     contexts: new ContextStore(join(stateDir, 'contexts')),
@@ -91,6 +95,7 @@ export async function startServer(options: ServeOptions, deps: BuildDeps): Promi
       timer.unref();
       kept.set(build, { client, outputs: new Map(outputs.map((o) => [o.index, o])), timer });
     },
+    buildFinished: () => gc?.request(),
   };
   const sessions = new Set<Http2Session>();
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
@@ -140,6 +145,8 @@ export async function startServer(options: ServeOptions, deps: BuildDeps): Promi
     throw err;
   }
   for (const a of addresses) log(`listening on ${a}`);
+  if (options.gc) gc = new CacheGc(deps.store, options.gc, metrics, log);
+  gc?.request(); // as buildkitd at start-up: a store left over its cap shrinks before the first build
   return {
     addresses,
     metrics,
@@ -147,6 +154,7 @@ export async function startServer(options: ServeOptions, deps: BuildDeps): Promi
       const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       for (const s of sessions) s.destroy();
       await closed;
+      await gc?.close();
       for (const build of [...kept.keys()]) dropOutputs(build);
       for (const a of options.addresses) if (a.kind === 'unix') await unlink(a.path).catch(() => undefined);
     },

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Entitlement, ServerAddress } from '@tsbuild/server';
 import { flag, list, str, type Command } from '../command.js';
+import { parseGcKeepStorage } from '../build-flags.js';
 import { lazyImagePuller } from '../build-puller.js';
 import { openBuildDeps } from '../run-build.js';
 import { storeFor } from '../store-access.js';
@@ -24,6 +25,7 @@ export const serveCommand: Command = {
     ['--max-parallel-builds N', 'builds running at once; more wait (default 4)'],
     ['--allow-insecure-entitlement E', "let clients --allow this entitlement: security.insecure, network.host (repeatable)"],
     ['--runtime crun|runc|PATH', 'the OCI runtime for RUN steps'],
+    ['--gc-keep-storage SIZE', "GC the build cache down to SIZE at start-up, after builds (at most once a minute) and every 10 minutes (buildkitd's default gcpolicy; also TSBUILD_GC_KEEP_STORAGE)"],
   ],
   options: {
     addr: { type: 'string', multiple: true },
@@ -35,6 +37,7 @@ export const serveCommand: Command = {
     'max-parallel-builds': { type: 'string' },
     'allow-insecure-entitlement': { type: 'string', multiple: true },
     runtime: { type: 'string' },
+    'gc-keep-storage': { type: 'string' },
   },
   async run(ctx, args) {
     const { parseAddress, startServer } = await import('@tsbuild/server');
@@ -48,6 +51,7 @@ export const serveCommand: Command = {
     const parallel = str(args, 'max-parallel-builds');
     const maxParallelBuilds = parallel === undefined ? undefined : Number(parallel);
     if (maxParallelBuilds !== undefined && !(Number.isInteger(maxParallelBuilds) && maxParallelBuilds > 0)) throw new UsageError(`--max-parallel-builds: expected a positive integer, got ${JSON.stringify(parallel)}`);
+    const keepBytes = parseGcKeepStorage(str(args, 'gc-keep-storage'), ctx.env);
     const tls = await tlsFiles(str(args, 'tls-cert'), str(args, 'tls-key'), str(args, 'tls-ca'));
     const group = str(args, 'group');
     const store = await storeFor(ctx);
@@ -63,6 +67,7 @@ export const serveCommand: Command = {
       ...(group !== undefined ? { socketGroup: await groupId(group) } : {}),
       ...(maxParallelBuilds ? { maxParallelBuilds } : {}),
       allowInsecureEntitlements: entitlements(list(args, 'allow-insecure-entitlement')),
+      ...(keepBytes !== undefined ? { gc: { keepBytes } } : {}),
       log,
     }, { ...deps, puller });
     await new Promise<void>((resolve) => {
