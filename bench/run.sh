@@ -12,3 +12,4 @@ run bench/context-checksum.bench.ts "$@"
 run bench/run-step.bench.ts
 run bench/build.bench.ts "$@"
 run bench/registry.bench.ts
+run bench/cache.bench.ts
