@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { checksumContext, createMemoryChecksumCache, openChecksumCache } from '../src/context/index.js';
 import { ContextSession, ContextWatchClient, contextWatchUsable, queryContextWatch } from '../src/context/watch/index.js';
 import { createMatcher } from '@tsbuild/dockerfile';
-import { daemonPids, until } from '../../test/support/watch-daemons.js';
+import { daemonPids, stopDaemons, until } from '../../test/support/watch-daemons.js';
 
 describe('context watcher', function () {
   this.timeout(60_000);
@@ -32,14 +32,7 @@ describe('context watcher', function () {
   });
 
   afterEach(async () => {
-    for (const pid of daemonPids(dir)) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // exited
-      }
-    }
-    await until('daemons to exit', () => daemonPids(dir).length === 0);
+    await stopDaemons(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { tsbuild } from './support.js';
-import { daemonPids, until } from '../../test/support/watch-daemons.js';
+import { daemonPids, stopDaemons, until } from '../../test/support/watch-daemons.js';
 
 describe('tsbuild build: the context watcher across many contexts', function () {
   this.timeout(180_000);
@@ -29,14 +29,7 @@ describe('tsbuild build: the context watcher across many contexts', function () 
   });
 
   afterEach(async () => {
-    for (const pid of daemonPids(dir)) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // exited
-      }
-    }
-    await until('daemons to exit', () => daemonPids(dir).length === 0);
+    await stopDaemons(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -27,3 +27,15 @@ export async function until(what: string, cond: () => boolean, ms = 5000): Promi
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Stops the watcher daemons whose command line mentions `marker` and waits until they have exited. */
+export async function stopDaemons(marker: string): Promise<void> {
+  for (const pid of daemonPids(marker)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // exited
+    }
+  }
+  await until('daemons to exit', () => daemonPids(marker).length === 0);
+}
