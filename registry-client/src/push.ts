@@ -190,23 +190,30 @@ function located(location: string | undefined, ref: ImageReference, req: Reposit
   return location;
 }
 
-/** Splits a stream into Buffers of exactly `size` bytes (the last may be shorter). */
+/**
+ * Splits a stream into Buffers of exactly `size` bytes (the last may be
+ * shorter). Each piece is copied once into the chunk's own buffer as it
+ * arrives: a chunk costs `size` bytes, not its pieces plus a joined copy.
+ * Every chunk gets a new buffer (the retry layer may still resend the last).
+ */
 async function* readChunks(source: Readable, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
+  let chunk: Buffer | undefined;
   let have = 0;
   for await (const c of source) {
     let buf = c as Buffer;
-    while (have + buf.length >= size) {
-      const take = size - have;
-      parts.push(buf.subarray(0, take));
-      yield Buffer.concat(parts);
-      parts = [];
-      have = 0;
-      buf = buf.subarray(take);
+    while (buf.length > 0) {
+      chunk ??= Buffer.allocUnsafe(size);
+      const n = buf.copy(chunk, have, 0, Math.min(buf.length, size - have));
+      have += n;
+      buf = buf.subarray(n);
+      if (have === size) {
+        yield chunk;
+        chunk = undefined;
+        have = 0;
+      }
     }
-    if (buf.length) { parts.push(buf); have += buf.length; }
   }
-  if (have) yield Buffer.concat(parts);
+  if (chunk && have > 0) yield Buffer.from(chunk.subarray(0, have));
 }
 
 /**
